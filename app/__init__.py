@@ -1,0 +1,1 @@
+"""danchuang's transports and persistence: the HTTP service, the CLI, the dashboard."""

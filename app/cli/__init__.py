@@ -1,0 +1,26 @@
+"""The ``danchuang`` command: thin commands over the core packages, one module per group."""
+
+from __future__ import annotations
+
+import typer
+
+cli = typer.Typer(
+    name="danchuang",
+    help="danchuang (单窗): a sandbox of China's cross-border e-commerce single window.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@cli.callback()
+def _root() -> None:
+    """danchuang (单窗): a sandbox of China's cross-border e-commerce single window."""
+
+
+# Each module adds its commands to ``cli``; the imports are for that side effect.
+from app.cli import samples, serve, simulate, validate  # noqa: E402, F401
+
+
+def main() -> None:
+    cli()

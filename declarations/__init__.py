@@ -1,0 +1,16 @@
+"""The domain of documents: hardened parsing, identification, schemas, rules, reconciliation."""
+
+from declarations.findings import Finding, Layer, Report, RuleInfo, Severity
+from declarations.messages import Direction, Kind, MessageType, Regime
+
+__all__ = [
+    "Direction",
+    "Finding",
+    "Kind",
+    "Layer",
+    "MessageType",
+    "Regime",
+    "Report",
+    "RuleInfo",
+    "Severity",
+]

@@ -1,0 +1,122 @@
+"""A parsed, identified CEB document and plain access to its fields.
+
+Rules read fields through ``Fields`` so that every finding can point at the element it is
+about (XPath and line) without each rule re-implementing the lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from declarations.messages import CEB_NS, Direction, MessageType, Regime
+
+_CEB = "{" + CEB_NS + "}"
+
+
+def ceb(name: str) -> str:
+    """Clark name of an element in the CEB namespace."""
+    return _CEB + name
+
+
+def readable_xpath(element: etree._Element) -> str:
+    """``/ceb:CEB311Message/ceb:Order[2]/ceb:OrderHead/ceb:orderNo``, indexed where ambiguous."""
+    steps: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        qname = etree.QName(node)
+        prefix = "ceb:" if qname.namespace == CEB_NS else ("ds:" if qname.namespace else "")
+        step = prefix + qname.localname
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                step += f"[{same.index(node) + 1}]"
+        steps.append(step)
+        node = parent
+    return "/" + "/".join(reversed(steps))
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """The child fields of one business element (a head, a line, or a flat record)."""
+
+    element: etree._Element
+
+    def child(self, name: str) -> etree._Element | None:
+        return self.element.find(_CEB + name)
+
+    def text(self, name: str) -> str | None:
+        """The field's text, stripped; None when the field is absent or empty."""
+        node = self.element.find(_CEB + name)
+        if node is None or node.text is None:
+            return None
+        value = node.text.strip()
+        return value or None
+
+    def decimal(self, name: str) -> Decimal | None:
+        """The field as a Decimal; None when absent or not a number (the schema layer says so)."""
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+
+    def where(self, name: str | None = None) -> tuple[str, int | None]:
+        """XPath and line of a field (or of this element when the field is absent)."""
+        node = self.child(name) if name else None
+        target = node if node is not None else self.element
+        line = target.sourceline
+        return readable_xpath(target), line if isinstance(line, int) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One business node: an order with its lines, a payment, a waybill, an inventory..."""
+
+    element: etree._Element
+    head: Fields  # the head element, or the record itself where the node is flat
+    lines: tuple[Fields, ...] = ()
+
+
+@dataclass(slots=True)
+class Document:
+    """A document that parsed and whose message type is known."""
+
+    source: str
+    root: etree._Element
+    message: MessageType
+    direction: Direction
+    regime: Regime | None = None
+    raw_size: int = 0
+    _records: list[Record] | None = field(default=None, repr=False)
+
+    @property
+    def guid(self) -> str | None:
+        value = self.root.get("guid")
+        return value.strip() if value else None
+
+    def records(self) -> list[Record]:
+        if self._records is None:
+            self._records = list(self._iter_records())
+        return self._records
+
+    def _iter_records(self) -> Iterator[Record]:
+        m = self.message
+        for node in self.root.iterchildren(_CEB + m.record):
+            if m.head is None:
+                yield Record(node, Fields(node))
+                continue
+            head = node.find(_CEB + m.head)
+            lines = tuple(Fields(e) for e in node.iterchildren(_CEB + m.lines)) if m.lines else ()
+            yield Record(node, Fields(head if head is not None else node), lines)
+
+    def base_transfer(self) -> Fields | None:
+        node = self.root.find(_CEB + "BaseTransfer")
+        return Fields(node) if node is not None else None

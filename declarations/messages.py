@@ -1,0 +1,121 @@
+"""The catalogue of CEB messages danchuang understands, and the regimes that use them.
+
+One entry per root element. ``record`` is the repeated business node directly under the root
+(up to 100 per message); ``head`` and ``lines`` name its children where the node is split into a
+head and lines (orders, inventories), and are ``None`` where the node is flat (payments,
+waybills, export receipts of payment). See DOMAIN.md §1 and §2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+CEB_NS = "http://www.chinaport.gov.cn/ceb"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+class Direction(StrEnum):
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+class Regime(StrEnum):
+    """Customs supervision codes (监管方式) for cross-border e-commerce."""
+
+    DIRECT = "9610"  # 跨境贸易电子商务: direct-purchase import, B2C export
+    BONDED = "1210"  # 保税跨境贸易电子商务: bonded import, special-area export
+    B2B_DIRECT = "9710"  # 跨境电商B2B直接出口
+    OVERSEAS_WAREHOUSE = "9810"  # 跨境电商出口海外仓
+
+    @property
+    def directions(self) -> tuple[Direction, ...]:
+        if self in (Regime.DIRECT, Regime.BONDED):
+            return (Direction.IMPORT, Direction.EXPORT)
+        return (Direction.EXPORT,)
+
+
+class Kind(StrEnum):
+    """The document's place in a set. The payment slot holds CEB411 (import) or CEB403 (export)."""
+
+    ORDER = "order"
+    PAYMENT = "payment"
+    WAYBILL = "waybill"
+    INVENTORY = "inventory"  # 清单
+    RETURN = "return"  # 回执 (a receipt customs sends back)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageType:
+    code: str  # "CEB311"
+    direction: Direction
+    kind: Kind
+    name_en: str
+    name_zh: str
+    record: str  # repeated business node under the root
+    head: str | None = None
+    lines: str | None = None
+    receipt: str | None = None  # for data messages: the code of the receipt customs answers with
+    answers: str | None = None  # for receipts: the code of the data message they answer
+    # Fields of the record/head naming the enterprise that really sends the message; the sender's
+    # code must appear in one of them (checked by the live service's access rules).
+    sender_fields: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> str:
+        return f"{self.code}Message"
+
+    @property
+    def is_receipt(self) -> bool:
+        return self.kind is Kind.RETURN
+
+
+_I, _E = Direction.IMPORT, Direction.EXPORT
+
+MESSAGES: tuple[MessageType, ...] = (
+    # import (9610 direct purchase, 1210 bonded)
+    MessageType("CEB311", _I, Kind.ORDER, "order", "电子订单", "Order", "OrderHead", "OrderList",
+                receipt="CEB312", sender_fields=("ebpCode", "ebcCode")),
+    MessageType("CEB411", _I, Kind.PAYMENT, "payment", "支付单", "Payment", "PaymentHead",
+                receipt="CEB412", sender_fields=("payCode",)),
+    MessageType("CEB511", _I, Kind.WAYBILL, "waybill", "物流运单", "Logistics", "LogisticsHead",
+                receipt="CEB512", sender_fields=("logisticsCode",)),
+    MessageType("CEB621", _I, Kind.INVENTORY, "declaration list", "进口清单", "Inventory",
+                "InventoryHead", "InventoryList", receipt="CEB622", sender_fields=("agentCode",)),
+    MessageType("CEB312", _I, Kind.RETURN, "order receipt", "订单回执", "OrderReturn",
+                answers="CEB311"),
+    MessageType("CEB412", _I, Kind.RETURN, "payment receipt", "支付单回执", "PaymentReturn",
+                answers="CEB411"),
+    MessageType("CEB512", _I, Kind.RETURN, "waybill receipt", "运单回执", "LogisticsReturn",
+                answers="CEB511"),
+    MessageType("CEB622", _I, Kind.RETURN, "declaration list receipt", "清单回执",
+                "InventoryReturn", answers="CEB621"),
+    # export (9610, 1210 special area, 9710 B2B, 9810 overseas warehouse)
+    MessageType("CEB303", _E, Kind.ORDER, "order", "电子订单", "Order", "OrderHead", "OrderList",
+                receipt="CEB304", sender_fields=("ebpCode", "ebcCode")),
+    MessageType("CEB403", _E, Kind.PAYMENT, "receipt of payment", "收款单", "Receipts",
+                receipt="CEB404", sender_fields=("payCode",)),
+    MessageType("CEB505", _E, Kind.WAYBILL, "waybill", "物流运单", "Logistics",
+                receipt="CEB506", sender_fields=("logisticsCode",)),
+    MessageType("CEB603", _E, Kind.INVENTORY, "declaration list", "出口清单", "Inventory",
+                "InventoryHead", "InventoryList", receipt="CEB604", sender_fields=("agentCode",)),
+    MessageType("CEB304", _E, Kind.RETURN, "order receipt", "订单回执", "OrderReturn",
+                answers="CEB303"),
+    MessageType("CEB404", _E, Kind.RETURN, "receipt-of-payment receipt", "收款单回执",
+                "ReceiptsReturn", answers="CEB403"),
+    MessageType("CEB506", _E, Kind.RETURN, "waybill receipt", "运单回执", "LogisticsReturn",
+                answers="CEB505"),
+    MessageType("CEB604", _E, Kind.RETURN, "declaration list receipt", "清单回执",
+                "InventoryReturn", answers="CEB603"),
+)  # fmt: skip
+
+BY_CODE: dict[str, MessageType] = {m.code: m for m in MESSAGES}
+BY_ROOT: dict[str, MessageType] = {m.root: m for m in MESSAGES}
+
+
+def data_message(direction: Direction, kind: Kind) -> MessageType:
+    """The data message of a direction and kind, e.g. (import, order) -> CEB311."""
+    for m in MESSAGES:
+        if m.direction is direction and m.kind is kind:
+            return m
+    raise KeyError((direction, kind))
