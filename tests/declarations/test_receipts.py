@@ -1,0 +1,104 @@
+"""Receipts danchuang emits validate against the official 202205 receipt structure."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from declarations.codes import ReturnStatus
+from declarations.identifiers import invt_no, pre_no
+from declarations.messages import Direction
+from declarations.receipts import (
+    ReceiptEntry,
+    build_receipt,
+    receipt_keys,
+    receipt_type,
+    return_time,
+)
+
+GUID = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+WHEN = datetime(2026, 11, 11, 0, 0, 5, 123456)
+
+HEADS = {
+    "CEB311": {"ebpCode": "3301960ABC", "ebcCode": "3301960ABD", "orderNo": "SO2026111100001"},
+    "CEB411": {"payCode": "31222699S7", "payTransactionId": "PAY2026111100001"},
+    "CEB511": {"logisticsCode": "3120980105", "logisticsNo": "YT2026111100001"},
+    "CEB621": {
+        "customsCode": "2991",
+        "ebpCode": "3301960ABC",
+        "ebcCode": "3301960ABD",
+        "agentCode": "3301980ABE",
+        "copNo": "COP2026111100001",
+    },
+    "CEB303": {"ebpCode": "3301960ABC", "ebcCode": "3301960ABD", "orderNo": "EO2026111100001"},
+    "CEB403": {"ebcCode": "3301960ABD", "orderNo": "EO2026111100001", "payNo": "R1"},
+    "CEB505": {"logisticsCode": "3120980105", "logisticsNo": "EX2026111100001"},
+    "CEB603": {
+        "agentCode": "3301980ABE",
+        "copNo": "COP2026111100002",
+        "ebcCode": "3301960ABD",
+        "ebpCode": "3301960ABC",
+        "orderNo": "EO2026111100001",
+        "statisticsFlag": "A",
+    },
+}
+
+
+def assigned_numbers(code: str) -> dict[str, str]:
+    if code == "CEB621":
+        return {
+            "preNo": pre_no(date(2026, 11, 11), 1),
+            "invtNo": invt_no("2991", 2026, Direction.IMPORT, 42),
+        }
+    if code == "CEB603":
+        return {
+            "preNo": pre_no(date(2026, 11, 11), 2),
+            "invtNo": invt_no("2991", 2026, Direction.EXPORT, 42),
+        }
+    return {}
+
+
+@pytest.fixture(scope="module")
+def official_schemas(official_dir: Path) -> dict[Direction, etree.XMLSchema]:
+    return {
+        Direction.IMPORT: etree.XMLSchema(etree.parse(official_dir / "xsd/ceb-import-202205.xsd")),
+        Direction.EXPORT: etree.XMLSchema(etree.parse(official_dir / "xsd/ceb-export-202205.xsd")),
+    }
+
+
+@pytest.mark.parametrize("data_code", sorted(HEADS))
+def test_every_receipt_we_emit_is_officially_valid(
+    data_code: str, official_schemas: dict[Direction, etree.XMLSchema]
+) -> None:
+    receipt = receipt_type(data_code)
+    keys = receipt_keys(data_code, GUID, HEADS[data_code], assigned_numbers(data_code))
+    statuses = [ReturnStatus.DECLARING, ReturnStatus.SENT, ReturnStatus.ACCEPTED]
+    entries = [ReceiptEntry(keys, int(s), s.meaning_zh, WHEN) for s in statuses]
+    xml = build_receipt(receipt.code, entries)
+    doc = etree.fromstring(xml)
+    schema = official_schemas[receipt.direction]
+    assert schema.validate(doc), schema.error_log
+    assert doc.tag.endswith(receipt.root)
+    nodes = list(doc)
+    assert [n.findtext("{*}returnStatus") for n in nodes] == ["2", "3", "120"]
+    assert nodes[0].findtext("{*}guid") == GUID
+
+
+def test_return_time_has_milliseconds() -> None:
+    assert return_time(WHEN) == "20261111000005123"
+
+
+def test_missing_required_key_is_refused_with_its_name() -> None:
+    with pytest.raises(ValueError, match="preNo"):
+        build_receipt("CEB622", [ReceiptEntry({"guid": GUID, "copNo": "C1"}, 120, "入库", WHEN)])
+
+
+def test_identifiers_have_the_spec_shapes() -> None:
+    assert pre_no(date(2016, 5, 12), 1882) == "B20160512000001882"
+    assert len(invt_no("2991", 2026, Direction.IMPORT, 1)) == 18
+    assert len(invt_no("2991", 2026, Direction.EXPORT, 1)) == 20
+    with pytest.raises(ValueError):
+        invt_no("29A1", 2026, Direction.IMPORT, 1)
