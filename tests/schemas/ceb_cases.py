@@ -1,0 +1,26 @@
+"""What the schema tests cover: the six schema files and the messages each must hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+XSD = REPO / "xsd"
+
+# (regime, direction) of the six schema files, and the messages each must cover.
+SCHEMA_FILES = (
+    ("9610", "import"),
+    ("1210", "import"),
+    ("9610", "export"),
+    ("1210", "export"),
+    ("9710", "export"),
+    ("9810", "export"),
+)
+IMPORT_DATA = ("CEB311", "CEB411", "CEB511", "CEB621")
+IMPORT_RECEIPTS = ("CEB312", "CEB412", "CEB512", "CEB622")
+EXPORT_DATA = ("CEB303", "CEB403", "CEB505", "CEB603")
+EXPORT_RECEIPTS = ("CEB304", "CEB404", "CEB506", "CEB604")
+COVERED = {
+    "import": IMPORT_DATA + IMPORT_RECEIPTS,
+    "export": EXPORT_DATA + EXPORT_RECEIPTS,
+}

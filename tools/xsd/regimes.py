@@ -1,0 +1,166 @@
+"""The six schema files: which messages each covers and what each regime tightens.
+
+Every regime of a direction shares the field tables of that direction; what makes 1210 import
+differ from 9610 import is the short list of rules below, each with the reason taken from
+DOMAIN.md (§1.3, §2.2–2.5, §2.10, §4.1). A rule only ever *narrows* the official structure, so a
+document our schema accepts is always accepted by the official one.
+"""
+
+from __future__ import annotations
+
+import fields_export
+import fields_import
+from model import DataMessage, ReceiptMessage, Rule, Schema
+
+IMPORT_DATA = (
+    DataMessage(
+        "CEB311", "电子订单 / import order", "Order", (("OrderHead", 1), ("OrderList", 99))
+    ),
+    DataMessage("CEB411", "支付凭证 / import payment", "Payment", (("PaymentHead", 1),)),
+    DataMessage("CEB511", "物流运单 / import waybill", "Logistics", (("LogisticsHead", 1),)),
+    DataMessage(
+        "CEB621",
+        "进口清单 / import inventory (signature mandatory)",
+        "Inventory",
+        (("InventoryHead", 1), ("InventoryList", 99)),
+        signature_required=True,
+    ),
+)
+IMPORT_RECEIPTS = (
+    ReceiptMessage("CEB312", "订单回执 / order receipt", "OrderReturn", "ImportOrderReturnType"),
+    ReceiptMessage(
+        "CEB412", "支付单回执 / payment receipt", "PaymentReturn", "ImportPaymentReturnType"
+    ),
+    ReceiptMessage(
+        "CEB512", "运单回执 / waybill receipt", "LogisticsReturn", "ImportLogisticsReturnType"
+    ),
+    ReceiptMessage(
+        "CEB622", "清单回执 / inventory receipt", "InventoryReturn", "ImportInventoryReturnType"
+    ),
+)
+
+# Export records are either split (Order, Inventory) or flat (Receipts, Logistics: no parts).
+EXPORT_DATA = (
+    DataMessage(
+        "CEB303", "电子订单 / export order", "Order", (("OrderHead", 1), ("OrderList", 100))
+    ),
+    DataMessage("CEB403", "收款单 / export receipt of payment", "Receipts"),
+    DataMessage("CEB505", "物流运单 / export waybill", "Logistics"),
+    DataMessage(
+        "CEB603",
+        "出口清单 / export inventory",
+        "Inventory",
+        (("InventoryHead", 1), ("InventoryList", 100)),
+    ),
+)
+EXPORT_RECEIPTS = (
+    ReceiptMessage("CEB304", "订单回执 / order receipt", "OrderReturn", "ExportOrderReturnType"),
+    ReceiptMessage(
+        "CEB404",
+        "收款单回执 / receipt-of-payment receipt",
+        "ReceiptsReturn",
+        "ExportReceiptsReturnType",
+    ),
+    ReceiptMessage(
+        "CEB506", "运单回执 / waybill receipt", "LogisticsReturn", "ExportLogisticsReturnType"
+    ),
+    ReceiptMessage(
+        "CEB604", "清单回执 / inventory receipt", "InventoryReturn", "ExportInventoryReturnType"
+    ),
+)
+
+# Import: the buyer must be identified by identity card and the order is an import order,
+# whatever the regime (DOMAIN.md §2.2, §2.3, §2.5, §4.2 item 5).
+_IMPORT_IDENTITY = (
+    Rule("OrderHead", "orderType", "import orders are type I (DOMAIN.md §2.2)", only="I"),
+    Rule("OrderHead", "buyerIdType", "buyer identified by identity card (§4.2.5)", only="1"),
+    Rule("PaymentHead", "payerIdType", "payer identified by identity card (§4.2.5)", only="1"),
+    Rule("InventoryHead", "buyerIdType", "buyer identified by identity card (§4.2.5)", only="1"),
+)
+
+
+def _trade_mode(regime: str) -> Rule:
+    return Rule("InventoryHead", "tradeMode", f"the 清单 of regime {regime}", only=regime)
+
+
+def _order_type(order_type: str, why: str) -> Rule:
+    return Rule("OrderHead", "orderType", why, only=order_type)
+
+
+_BONDED = "1210 bonded: "
+SCHEMAS: tuple[Schema, ...] = (
+    Schema(
+        "9610",
+        "import",
+        "9610 直购进口 / direct-purchase import",
+        IMPORT_DATA,
+        IMPORT_RECEIPTS,
+        fields_import.NODES,
+        (*_IMPORT_IDENTITY, _trade_mode("9610")),
+    ),
+    Schema(
+        "1210",
+        "import",
+        "1210 网购保税进口 / bonded import",
+        IMPORT_DATA,
+        IMPORT_RECEIPTS,
+        fields_import.NODES,
+        (
+            *_IMPORT_IDENTITY,
+            _trade_mode("1210"),
+            Rule(
+                "InventoryHead", "emsNo", _BONDED + "account book for zone write-off", require=True
+            ),
+            Rule("InventoryHead", "areaCode", _BONDED + "zone warehouse enterprise", require=True),
+            Rule("InventoryHead", "areaName", _BONDED + "zone warehouse enterprise", require=True),
+            Rule("InventoryHead", "country", _BONDED + "goods leave a zone in China", only="142"),
+            Rule("InventoryList", "itemRecordNo", _BONDED + "account-book item", require=True),
+        ),
+    ),
+    Schema(
+        "9610",
+        "export",
+        "9610 一般出口 / B2C export",
+        EXPORT_DATA,
+        EXPORT_RECEIPTS,
+        fields_export.NODES,
+        (_order_type("E", "9610 export orders are B2C (type E)"), _trade_mode("9610")),
+    ),
+    Schema(
+        "1210",
+        "export",
+        "1210 特殊区域出口 / B2C export from a special customs zone",
+        EXPORT_DATA,
+        EXPORT_RECEIPTS,
+        fields_export.NODES,
+        (
+            _order_type("E", "1210 export orders are B2C (type E)"),
+            _trade_mode("1210"),
+            Rule("InventoryHead", "iacCode", "1210 export: zone enterprise", require=True),
+            Rule("InventoryHead", "iacName", "1210 export: zone enterprise", require=True),
+            Rule("InventoryHead", "emsNo", "1210 export: zone account book", require=True),
+            Rule("InventoryList", "itemRecordNo", "1210 export: account-book item", require=True),
+        ),
+    ),
+    Schema(
+        "9710",
+        "export",
+        "9710 跨境电商B2B直接出口 / B2B direct export",
+        EXPORT_DATA,
+        EXPORT_RECEIPTS,
+        fields_export.NODES,
+        (_order_type("B", "9710 orders are B2B orders (type B)"), _trade_mode("9710")),
+    ),
+    Schema(
+        "9810",
+        "export",
+        "9810 跨境电商出口海外仓 / export to an overseas warehouse",
+        EXPORT_DATA,
+        EXPORT_RECEIPTS,
+        fields_export.NODES,
+        (
+            _order_type("W", "9810 orders are overseas-warehouse bookings (type W)"),
+            _trade_mode("9810"),
+        ),
+    ),
+)
