@@ -2,6 +2,7 @@
 
 from declarations.findings import Finding, Layer, Report, RuleInfo, Severity
 from declarations.messages import Direction, Kind, MessageType, Regime
+from declarations.pipeline import validate, validate_batch, validate_set
 
 __all__ = [
     "Direction",
@@ -13,4 +14,7 @@ __all__ = [
     "Report",
     "RuleInfo",
     "Severity",
+    "validate",
+    "validate_batch",
+    "validate_set",
 ]

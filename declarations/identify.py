@@ -1,0 +1,175 @@
+"""The identify step: which message a tree is, its direction, and the regime it is declared under.
+
+The message type comes from the root element (``BY_ROOT``), and with it the direction. The regime
+(监管方式) is either given by the caller or read from the document (DOMAIN.md §1.3, §4.1):
+
+- export order CEB303: ``orderType`` E → 9610 (or 1210, if its set says so), B → 9710,
+  W → 9810;
+- 清单 (CEB603 / CEB621): ``tradeMode`` 9610 / 1210 / 9710 / 9810;
+- import 清单 without a usable tradeMode but with ``emsNo`` or ``areaCode`` → 1210 (bonded);
+- anything else: 9610, the regime every direction has (``Identified.tentative``).
+
+Only the first record is read: the schema of the chosen regime then checks every record, so a
+message mixing regimes is still rejected there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from declarations.document import Document, ceb
+from declarations.findings import Finding, Layer, define_rule
+from declarations.messages import BY_ROOT, CEB_NS, Direction, Kind, MessageType, Regime
+
+# Platform-level code 0002 of the spec (chapter 7): "报文不符合XML Schema" (fails the schema).
+_SCHEMA_ERROR = "0002"
+
+UNKNOWN_MESSAGE = define_rule(
+    "schema.unknown-message",
+    Layer.SCHEMA,
+    "The root element is not a supported CEB message",
+    "根元素不是支持的CEB报文",
+    spec_code=_SCHEMA_ERROR,
+)
+WRONG_NAMESPACE = define_rule(
+    "schema.namespace",
+    Layer.SCHEMA,
+    "The root element is not in the CEB namespace",
+    "根元素不在CEB命名空间中",
+    spec_code=_SCHEMA_ERROR,
+)
+REGIME_DIRECTION = define_rule(
+    "schema.regime-direction",
+    Layer.SCHEMA,
+    "The regime does not apply to the message's direction",
+    "监管方式不适用于该报文的进出口方向",
+    spec_code=_SCHEMA_ERROR,
+)
+
+ORDER_TYPE_REGIMES = {"E": Regime.DIRECT, "B": Regime.B2B_DIRECT, "W": Regime.OVERSEAS_WAREHOUSE}
+_REGIME_BY_CODE = {r.value: r for r in Regime}
+SUPPORTED = ", ".join(sorted(BY_ROOT))
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """The outcome of the identify step: a document, or the finding that says why not."""
+
+    document: Document | None
+    findings: tuple[Finding, ...] = ()
+    # True when the regime was assumed rather than named: nothing named it (9610 assumed), or
+    # an export order of type E, which B2C export under 9610 and 1210 share. A set may then
+    # take the regime its other documents name (pipeline.share_regime).
+    tentative: bool = False
+
+
+def parse_regime(value: str | Regime | None) -> Regime | None:
+    """A caller's regime argument; raises ValueError naming the valid codes."""
+    if value is None or isinstance(value, Regime):
+        return value
+    regime = _REGIME_BY_CODE.get(value.strip())
+    if regime is None:
+        codes = ", ".join(_REGIME_BY_CODE)
+        raise ValueError(f"unknown regime {value!r}; expected one of {codes}")
+    return regime
+
+
+def _first_text(root: etree._Element, message: MessageType, field: str) -> str | None:
+    record = root.find(ceb(message.record))
+    if record is None:
+        return None
+    holder = record.find(ceb(message.head)) if message.head else record
+    if holder is None:
+        return None
+    node = holder.find(ceb(field))
+    if node is None or not node.text:
+        return None
+    return node.text.strip() or None
+
+
+def regime_from_document(root: etree._Element, message: MessageType) -> Regime | None:
+    """The regime a document declares itself under (see the module docstring), if any."""
+    if message.kind is Kind.ORDER and message.direction is Direction.EXPORT:
+        order_type = _first_text(root, message, "orderType")
+        if order_type in ORDER_TYPE_REGIMES:
+            return ORDER_TYPE_REGIMES[order_type]
+    elif message.kind is Kind.INVENTORY:
+        trade_mode = _REGIME_BY_CODE.get(_first_text(root, message, "tradeMode") or "")
+        if trade_mode is not None and message.direction in trade_mode.directions:
+            return trade_mode
+        if message.direction is Direction.IMPORT and (
+            _first_text(root, message, "emsNo") or _first_text(root, message, "areaCode")
+        ):
+            return Regime.BONDED
+    return None
+
+
+def _b2c_export_order(root: etree._Element, message: MessageType) -> bool:
+    return message.code == "CEB303" and _first_text(root, message, "orderType") == "E"
+
+
+def identify(
+    root: etree._Element,
+    *,
+    source: str = "<input>",
+    regime: Regime | None = None,
+    raw_size: int = 0,
+) -> Identified:
+    """Name the message, its direction and its regime; or say why it cannot be handled."""
+    tag = root.tag if isinstance(root.tag, str) else ""  # comments and PIs have no tag name
+    namespace, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
+    message = BY_ROOT.get(local)
+    line = root.sourceline if isinstance(root.sourceline, int) else None
+    if message is None:
+        shown = local[:60] or "(none)"
+        return Identified(
+            None,
+            (
+                UNKNOWN_MESSAGE.finding(
+                    f"the root element {shown!r} is not a supported message; "
+                    f"supported: {SUPPORTED}",
+                    f"根元素 {shown!r} 不是支持的报文；支持的报文：{SUPPORTED}",
+                    xpath="/" + shown,
+                    line=line,
+                    field=shown,
+                    source=source,
+                ),
+            ),
+        )
+    if namespace != CEB_NS:
+        return Identified(
+            None,
+            (
+                WRONG_NAMESPACE.finding(
+                    f"the root element {local} must be in the namespace {CEB_NS}",
+                    f"根元素 {local} 必须位于命名空间 {CEB_NS}",
+                    xpath="/" + local,
+                    line=line,
+                    field=local,
+                    source=source,
+                ),
+            ),
+        )
+    if regime is not None and message.direction not in regime.directions:
+        return Identified(
+            None,
+            (
+                REGIME_DIRECTION.finding(
+                    f"regime {regime.value} has no {message.direction.value} messages, "
+                    f"but {message.code} is an {message.direction.value} message",
+                    f"监管方式 {regime.value} 没有"
+                    f"{'进口' if message.direction is Direction.IMPORT else '出口'}报文，"
+                    f"而 {message.code} 是"
+                    f"{'进口' if message.direction is Direction.IMPORT else '出口'}报文",
+                    xpath="/ceb:" + local,
+                    line=line,
+                    source=source,
+                ),
+            ),
+        )
+    chosen = regime or regime_from_document(root, message)
+    document = Document(source, root, message, message.direction, chosen or Regime.DIRECT, raw_size)
+    tentative = regime is None and (chosen is None or _b2c_export_order(root, message))
+    return Identified(document, tentative=tentative)

@@ -1,0 +1,281 @@
+"""The validation pipeline: small steps over one context, after the KoSIT validator.
+
+    parse → identify → schema → business rules        (each document)
+          → reconciliation (三单对碰)                   (each set)
+          → acceptance                                  (the report)
+
+Every step reads and extends a ``Context``; a step whose input is missing does nothing, so a
+document that failed the schema is not rule-checked, while a set still reconciles the documents
+that passed. All findings are kept, not only the first. The CLI and the HTTP API are thin layers
+over ``validate``, ``validate_set`` and ``validate_batch``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from declarations import reconcile, rules
+from declarations.document import Document
+from declarations.findings import DocumentSummary, Finding, Report, Severity
+from declarations.identify import identify, parse_regime
+from declarations.messages import Kind, Regime
+from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml
+from declarations.quota import QuotaProvider
+from declarations.schemas import SchemaRegistry, default_registry
+
+
+@dataclass(slots=True)
+class Options:
+    """What stays the same for every document of one call."""
+
+    regime: Regime | None = None
+    quota: QuotaProvider | None = None
+    limits: ParseLimits = DEFAULT_LIMITS
+    schemas: SchemaRegistry | None = None
+
+
+@dataclass(slots=True)
+class Context:
+    """One document on its way through the steps."""
+
+    source: str
+    data: bytes
+    options: Options
+    findings: list[Finding] = field(default_factory=list)
+    root: etree._Element | None = None
+    document: Document | None = None
+    regime_tentative: bool = False  # assumed, not named: see identify.Identified
+    schema_valid: bool = False
+
+    def summary(self) -> DocumentSummary:
+        doc = self.document
+        if doc is None:
+            return DocumentSummary(self.source)
+        return DocumentSummary(
+            self.source,
+            doc.message.code,
+            doc.direction.value,
+            doc.regime.value if doc.regime else None,
+            doc.guid,
+        )
+
+
+def parse_step(ctx: Context) -> None:
+    parsed = parse_xml(ctx.data, source=ctx.source, limits=ctx.options.limits)
+    ctx.root = parsed.root
+    ctx.findings.extend(parsed.findings)
+
+
+def identify_step(ctx: Context) -> None:
+    if ctx.root is None:
+        return
+    identified = identify(
+        ctx.root, source=ctx.source, regime=ctx.options.regime, raw_size=len(ctx.data)
+    )
+    ctx.document = identified.document
+    ctx.regime_tentative = identified.tentative
+    ctx.findings.extend(identified.findings)
+
+
+def schema_step(ctx: Context) -> None:
+    if ctx.document is None:
+        return
+    registry = ctx.options.schemas or default_registry()
+    found = registry.check(ctx.document)
+    ctx.findings.extend(found)
+    ctx.schema_valid = not any(f.severity is Severity.ERROR for f in found)
+
+
+def rules_step(ctx: Context) -> None:
+    if ctx.document is None or not ctx.schema_valid:
+        return
+    found = rules.check_document(ctx.document, quota=ctx.options.quota)
+    ctx.findings.extend(_with_source(found, ctx.source))
+
+
+Step = Callable[[Context], None]
+# Until the regime is known, then after: a set settles its regime between the two (share_regime).
+IDENTIFY_STEPS: tuple[Step, ...] = (parse_step, identify_step)
+CHECK_STEPS: tuple[Step, ...] = (schema_step, rules_step)
+DOCUMENT_STEPS: tuple[Step, ...] = IDENTIFY_STEPS + CHECK_STEPS
+
+
+def share_regime(members: Sequence[Context]) -> None:
+    """The documents of one deal share its regime: a document whose regime was only assumed
+    (payments and waybills never name one; a type-E export order may be 9610 or 1210) takes the
+    one its set names, when the set names exactly one and it fits the document's direction."""
+    named = {
+        c.document.regime
+        for c in members
+        if c.document is not None and not c.regime_tentative and c.document.regime is not None
+    }
+    if len(named) != 1:
+        return
+    (regime,) = named
+    for ctx in members:
+        doc = ctx.document
+        if doc is not None and ctx.regime_tentative and doc.direction in regime.directions:
+            doc.regime = regime
+            ctx.regime_tentative = False
+
+
+def _with_source(findings: Sequence[Finding], source: str) -> list[Finding]:
+    """Name the document on findings whose maker did not."""
+    return [f if f.source else dataclasses.replace(f, source=source) for f in findings]
+
+
+def _run(contexts: Sequence[Context], steps: Sequence[Step]) -> None:
+    for ctx in contexts:
+        for step in steps:
+            step(ctx)
+
+
+def reconcile_step(members: Sequence[Context], options: Options) -> list[Finding]:
+    """Cross-document checks over the members of one set that passed the schema."""
+    passed = [c.document for c in members if c.schema_valid and c.document is not None]
+    if not passed:
+        return []
+    return reconcile.check_set(passed, quota=options.quota)
+
+
+def accept(contexts: Sequence[Context], set_findings: Sequence[Finding] = ()) -> Report:
+    """The acceptance step: every finding in pipeline order, and what was learnt about each
+    document. The verdict (``Report.valid``) is that no finding is an error; warnings, such as
+    a set that lacks a document still to come, do not refuse it."""
+    findings = [f for ctx in contexts for f in ctx.findings]
+    findings.extend(set_findings)
+    return Report(findings, [ctx.summary() for ctx in contexts])
+
+
+def _named(documents: Sequence[bytes | tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    named: list[tuple[str, bytes]] = []
+    for number, item in enumerate(documents, start=1):
+        if isinstance(item, tuple):
+            named.append(item)
+        else:
+            named.append((f"<document {number}>", item))
+    return named
+
+
+def _options(
+    regime: str | Regime | None,
+    quota: QuotaProvider | None,
+    limits: ParseLimits | None,
+    schemas: SchemaRegistry | None,
+) -> Options:
+    return Options(parse_regime(regime), quota, limits or DEFAULT_LIMITS, schemas)
+
+
+def validate(
+    xml: bytes,
+    regime: str | Regime | None = None,
+    *,
+    source: str = "<input>",
+    quota: QuotaProvider | None = None,
+    limits: ParseLimits | None = None,
+    schemas: SchemaRegistry | None = None,
+) -> Report:
+    """Every finding about one document. ``regime`` given overrides the document's own.
+
+    Raises ValueError for an unknown regime code, and ``schemas.SchemaNotFoundError`` when the
+    installation lacks the schema a document needs (a deployment error, not the caller's)."""
+    ctx = Context(source, xml, _options(regime, quota, limits, schemas))
+    _run([ctx], DOCUMENT_STEPS)
+    return accept([ctx])
+
+
+def validate_set(
+    documents: Sequence[bytes | tuple[str, bytes]],
+    regime: str | Regime | None = None,
+    *,
+    quota: QuotaProvider | None = None,
+    limits: ParseLimits | None = None,
+    schemas: SchemaRegistry | None = None,
+) -> Report:
+    """Every finding about the documents of one set (order, payment, waybill, 清单) and the
+    set as a whole. Documents are ``bytes`` or ``(source, bytes)``."""
+    options = _options(regime, quota, limits, schemas)
+    contexts = [Context(source, data, options) for source, data in _named(documents)]
+    _run(contexts, IDENTIFY_STEPS)
+    share_regime(contexts)
+    _run(contexts, CHECK_STEPS)
+    return accept(contexts, reconcile_step(contexts, options))
+
+
+# -- batches: many files, some of which form sets -------------------------------------------
+
+
+def set_keys(document: Document) -> set[tuple[str, str, str]]:
+    """The business keys that tie a document to others of its set (DOMAIN.md §4.2): the
+    orderNo, and the logisticsNo that links an export waybill to its 清单."""
+    if document.message.kind is Kind.RETURN:
+        return set()
+    direction = document.direction.value
+    keys: set[tuple[str, str, str]] = set()
+    for record in document.records():
+        order_no = record.head.text("orderNo")
+        if order_no:
+            keys.add((direction, "orderNo", order_no))
+        # Export waybills carry no orderNo: they join their set through the 清单's logisticsNo.
+        logistics_no = record.head.text("logisticsNo")
+        if logistics_no:
+            keys.add((direction, "logisticsNo", logistics_no))
+    return keys
+
+
+def group_sets(documents: Sequence[Document | None]) -> list[list[int]]:
+    """Indices of the documents that share a key, transitively; singletons included."""
+    parent = list(range(len(documents)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[str, str, str], int] = {}
+    for index, document in enumerate(documents):
+        if document is None:
+            continue
+        for key in set_keys(document):
+            if key in owner:
+                parent[find(index)] = find(owner[key])
+            else:
+                owner[key] = index
+    groups: dict[int, list[int]] = {}
+    for index in range(len(documents)):
+        groups.setdefault(find(index), []).append(index)
+    return list(groups.values())
+
+
+def validate_batch(
+    documents: Sequence[bytes | tuple[str, bytes]],
+    regime: str | Regime | None = None,
+    *,
+    quota: QuotaProvider | None = None,
+    limits: ParseLimits | None = None,
+    schemas: SchemaRegistry | None = None,
+) -> list[Report]:
+    """One report per document, in order. Documents that form a set (same orderNo; export
+    waybills through the 清单's logisticsNo) are also reconciled, as ``validate_set`` does, and
+    each reconciliation finding is attached to the documents it concerns (all of the set's
+    when it names none)."""
+    options = _options(regime, quota, limits, schemas)
+    contexts = [Context(source, data, options) for source, data in _named(documents)]
+    _run(contexts, IDENTIFY_STEPS)
+    groups = [g for g in group_sets([c.document for c in contexts]) if len(g) > 1]
+    for group in groups:
+        share_regime([contexts[i] for i in group])
+    _run(contexts, CHECK_STEPS)
+    extra: list[list[Finding]] = [[] for _ in contexts]
+    for group in groups:
+        members = [contexts[i] for i in group]
+        for finding in reconcile_step(members, options):
+            concerned = [i for i in group if contexts[i].source == finding.source] or group
+            for i in concerned:
+                extra[i].append(finding)
+    return [accept([ctx], more) for ctx, more in zip(contexts, extra, strict=True)]
