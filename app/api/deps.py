@@ -1,0 +1,143 @@
+"""Every FastAPI dependency of the service, in one place.
+
+Routes declare what they need with the ``Annotated`` aliases below (``SettingsDep``,
+``DatabaseDep``, ``QuotaDep``, ``XmlBody``, ``CurrentEnterprise``, ``AdminDep``) and call
+``ensure_may_send`` before accepting a CEB message; they never reach into ``app.state``
+themselves; tests replace a dependency with ``app.dependency_overrides`` if they must.
+The objects behind them (settings, database, worker) are built once by the lifespan in
+``app.main`` and kept on ``app.state``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.accounts import Principal, authenticate
+from app.db.engine import Database
+from app.errors import ServiceError, forbidden, unauthorized
+from app.quota import LedgerQuota
+from app.security import check_sender
+from app.settings import Settings
+from declarations.document import Document
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def get_quota(database: DatabaseDep) -> LedgerQuota:
+    """The buyers' annual quota for ``declarations.validate(..., quota=...)``."""
+    return LedgerQuota(database)
+
+
+QuotaDep = Annotated[LedgerQuota, Depends(get_quota)]
+
+
+async def xml_body(request: Request, settings: SettingsDep) -> bytes:
+    """The request body of one XML message, refused with 413 beyond ``max_document_bytes``.
+
+    The limit is enforced while reading, so a client that lies about (or omits) its
+    Content-Length cannot make the service buffer more than the limit.
+    """
+    limit = settings.max_document_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ServiceError:
+    return ServiceError(
+        413,
+        "request.too_large",
+        f"the message is larger than the limit of {limit} bytes",
+        f"报文超过大小上限{limit}字节",
+    )
+
+
+XmlBody = Annotated[bytes, Depends(xml_body)]
+
+# auto_error=False: we answer a missing key ourselves, with our JSON error body.
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+
+
+def presented_key(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+) -> str:
+    key = bearer.credentials if bearer is not None else header_key
+    if not key:
+        raise unauthorized(
+            "auth.missing_key",
+            "send your API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            "请在请求头 Authorization: Bearer <密钥> 或 X-API-Key 中提供API密钥",
+        )
+    return key.strip()
+
+
+KeyDep = Annotated[str, Depends(presented_key)]
+
+
+def current_enterprise(key: KeyDep, database: DatabaseDep) -> Principal:
+    """The enterprise whose active API key came with the request (401 otherwise)."""
+    with database.read() as session:
+        principal = authenticate(session, key)
+    if principal is None:
+        raise unauthorized(
+            "auth.unknown_key",
+            "this API key is unknown or has been revoked",
+            "API密钥无效或已被吊销",
+        )
+    return principal
+
+
+CurrentEnterprise = Annotated[Principal, Depends(current_enterprise)]
+
+
+def require_admin(key: KeyDep, settings: SettingsDep) -> None:
+    """Only the operator's admin key (``DANCHUANG_ADMIN_KEY``) passes."""
+    admin = settings.admin_key.get_secret_value() if settings.admin_key else ""
+    if not admin:
+        raise forbidden(
+            "auth.admin_disabled",
+            "the admin API is closed: no DANCHUANG_ADMIN_KEY is configured",
+            "管理接口未开放：未配置 DANCHUANG_ADMIN_KEY",
+        )
+    if not hmac.compare_digest(key.encode(), admin.encode()):
+        raise forbidden(
+            "auth.not_admin",
+            "this operation needs the admin key",
+            "此操作需要管理员密钥",
+        )
+
+
+AdminDep = Depends(require_admin)
+
+
+def ensure_may_send(enterprise: Principal, document: Document) -> None:
+    """Raise 403 unless ``enterprise`` may transmit ``document`` (see ``app.security``)."""
+    problem = check_sender(enterprise.code, enterprise.roles, document)
+    if problem is not None:
+        raise problem

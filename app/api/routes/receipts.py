@@ -1,0 +1,32 @@
+"""The receipt feed: pull receipts with a cursor (the push side is the webhooks)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app import receipts
+from app.api.deps import CurrentEnterprise, DatabaseDep
+
+router = APIRouter(prefix="/api/v1/receipts", tags=["receipts"])
+
+
+@router.get("")
+def poll_receipts(
+    enterprise: CurrentEnterprise,
+    database: DatabaseDep,
+    after: Annotated[int, Query(ge=0, description="Last receipt id you have seen.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Receipts for your documents and declarations with id > ``after``, oldest first.
+
+    Keep the returned ``cursor`` and pass it as ``after`` next time: ids only grow, and a
+    receipt is visible to the feed only once every receipt with a smaller id is.
+    """
+    with database.read() as session:
+        rows = receipts.feed(session, enterprise.id, after=after, limit=limit)
+    return {
+        "receipts": [receipts.receipt_json(r) for r in rows],
+        "cursor": rows[-1].id if rows else after,
+    }

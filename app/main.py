@@ -1,0 +1,128 @@
+"""The FastAPI application: ``create_app(settings)`` builds it; its lifespan owns the resources.
+
+On start the lifespan opens the database, brings its schema to the latest migration, and starts
+the background work (the webhook delivery loop; the clearance engine joins it at the hook
+``start_clearance_engine``). On shutdown it stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.middleware import RequestLogMiddleware
+from app.api.routes import enterprises, health, receipts, webhooks
+from app.db import migrate
+from app.db.engine import Database
+from app.errors import ServiceError
+from app.logging import configure_logging
+from app.settings import Settings, get_settings
+from app.webhooks.worker import DeliveryWorker
+
+log = structlog.get_logger("danchuang")
+
+
+def start_clearance_engine(app: FastAPI) -> None:
+    """HOOK for the live clearance engine (a later step): build the SimPy model on the virtual
+    clock (``settings.clock_speed``) and start it here; stop it in ``stop_clearance_engine``."""
+    app.state.engine_status = "not built yet"
+
+
+def stop_clearance_engine(app: FastAPI) -> None:
+    app.state.engine_status = "stopped"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    database = Database.from_url(
+        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+    if settings.migrate_on_start:
+        migrate.upgrade(database.engine)
+    app.state.database = database
+    worker: DeliveryWorker | None = None
+    if settings.run_background_in_api:
+        worker = DeliveryWorker.from_settings(database, settings)
+        worker.start()
+    app.state.webhook_worker = worker
+    start_clearance_engine(app)
+    log.info("service.started", database=database.engine.url.render_as_string())
+    try:
+        yield
+    finally:
+        stop_clearance_engine(app)
+        if worker is not None:
+            worker.stop()
+        database.dispose()
+        log.info("service.stopped")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="danchuang (单窗)",
+        summary="A sandbox of China's cross-border e-commerce single window.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(RequestLogMiddleware)
+    app.include_router(health.router)
+    app.include_router(enterprises.router)
+    app.include_router(webhooks.router)
+    app.include_router(receipts.router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error body has the same shape: {"error": {code, message_en, message_zh}}."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'/'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        error = ServiceError(
+            422, "request.invalid", f"invalid request: {problems}", f"请求内容不合规：{problems}"
+        )
+        return JSONResponse(error.body(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh = _HTTP_ZH.get(exc.status_code, "请求失败")
+        error = ServiceError(exc.status_code, f"http.{exc.status_code}", str(exc.detail), zh)
+        return JSONResponse(error.body(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Logged with its traceback for the operator; the client gets no internals.
+        log.error("request.failed", exc_info=exc)
+        error = ServiceError(
+            500,
+            "internal",
+            "the service failed to handle this request; it has been logged",
+            "服务处理请求时出错，已记录日志",
+        )
+        return JSONResponse(error.body(), status_code=500)
+
+
+_HTTP_ZH = {
+    404: "未找到",
+    405: "不支持该请求方法",
+    406: "不支持请求的格式",
+    415: "不支持的内容类型",
+}

@@ -1,0 +1,55 @@
+"""The buyers' annual quota over the database ledger (``declarations.quota.QuotaProvider``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.engine import Database
+from app.db.models import QuotaEntry
+
+
+class LedgerQuota:
+    """Sums the ``quota_ledger`` rows of a buyer and year.
+
+    ``used`` opens its own read session so the validation core can call it without knowing
+    about sessions; ``add`` joins the caller's write transaction, so that counting a purchase
+    commits or rolls back with the declaration that causes it.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def used(self, buyer_id_number: str, year: int) -> Decimal:
+        with self._database.read() as session:
+            total = session.scalar(
+                select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0)).where(
+                    QuotaEntry.buyer_id_number == buyer_id_number, QuotaEntry.year == year
+                )
+            )
+        return Decimal(int(total or 0)) / 100
+
+    @staticmethod
+    def add(
+        session: Session,
+        buyer_id_number: str,
+        amount: Decimal,
+        on: date,
+        *,
+        declaration_id: int | None = None,
+    ) -> QuotaEntry:
+        fen = amount * 100
+        if fen != fen.to_integral_value():
+            raise ValueError(f"quota amounts are whole fen (0.01 CNY), got {amount}")
+        entry = QuotaEntry(
+            buyer_id_number=buyer_id_number,
+            year=on.year,
+            amount_fen=int(fen),
+            declaration_id=declaration_id,
+        )
+        session.add(entry)
+        session.flush()
+        return entry

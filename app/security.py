@@ -1,0 +1,112 @@
+"""API keys, and who may send which CEB message.
+
+Keys look like ``dck_1a2b3c4d_<43 random url-safe characters>``. The first 12 characters (the
+prefix) are stored in clear to find the key's row and to show in listings; the database keeps
+only the SHA-256 of the whole key. A plain (unsalted, fast) hash is enough because the key holds
+256 random bits: there is nothing to guess, unlike a password.
+
+The sender rule mirrors the real single window: the enterprise that transmits a message must be
+the ``copCode`` of its BaseTransfer *and* one of the parties the message names in its sender
+fields (``declarations.messages.MessageType.sender_fields``), in the role that field stands for
+— a carrier may send a waybill naming it as ``logisticsCode``, not an order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from app.errors import ServiceError, forbidden
+from declarations.document import Document
+
+KEY_SCHEME = "dck_"
+PREFIX_LENGTH = len(KEY_SCHEME) + 8  # "dck_" + 8 hex characters
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: str  # shown once to its owner, never stored
+    prefix: str
+    key_hash: str
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def generate_key() -> NewKey:
+    prefix = KEY_SCHEME + secrets.token_hex(4)
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return NewKey(key=key, prefix=prefix, key_hash=hash_key(key))
+
+
+def key_prefix(key: str) -> str | None:
+    """The lookup prefix of a well-formed key, or None when it cannot be one of ours."""
+    if len(key) < PREFIX_LENGTH + 2 or not key.startswith(KEY_SCHEME):
+        return None
+    if key[PREFIX_LENGTH] != "_":
+        return None
+    return key[:PREFIX_LENGTH]
+
+
+def key_matches(key: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_key(key), stored_hash)
+
+
+# The role each sender field stands for (see app.db.models.Role).
+FIELD_ROLES = {
+    "ebpCode": "ebp",
+    "ebcCode": "ebc",
+    "payCode": "pay",
+    "logisticsCode": "logistics",
+    "agentCode": "agent",
+}
+
+
+def check_sender(code: str, roles: Collection[str], document: Document) -> ServiceError | None:
+    """Why the enterprise ``code`` (holding ``roles``) may not send ``document``; None if it may.
+
+    Every record of the message must name the enterprise in one of the message's sender
+    fields, with the matching role; a message of up to 100 records is all or nothing.
+    """
+    message = document.message
+    if not message.sender_fields:
+        return forbidden(
+            "access.message_not_sendable",
+            f"{message.code} is sent by customs, not by enterprises",
+            f"{message.code}为海关回执报文，企业不能发送",
+        )
+    transfer = document.base_transfer()
+    cop_code = transfer.text("copCode") if transfer is not None else None
+    if cop_code != code:
+        return forbidden(
+            "access.cop_code_mismatch",
+            f"BaseTransfer/copCode is {cop_code or 'missing'}, but the API key belongs to {code}",
+            f"传输企业代码(copCode)为{cop_code or '空'}，与API密钥所属企业{code}不一致",
+        )
+    if not document.records():
+        return forbidden(
+            "access.no_records",
+            f"{message.code} holds no {message.record} record to check the sender against",
+            f"{message.code}中没有{message.record}记录，无法核对发送企业",
+        )
+    fields = " / ".join(message.sender_fields)
+    for number, record in enumerate(document.records(), start=1):
+        named = [f for f in message.sender_fields if record.head.text(f) == code]
+        if not named:
+            return forbidden(
+                "access.not_a_party",
+                f"record {number} of {message.code}: {code} is not the {fields} of the document",
+                f"{message.code}第{number}条记录：企业{code}不是单证中的{fields}",
+            )
+        if not any(FIELD_ROLES.get(f) in roles for f in named):
+            wanted = " / ".join(FIELD_ROLES.get(f, f) for f in named)
+            return forbidden(
+                "access.role_missing",
+                f"{code} is named as {' / '.join(named)} but is not registered with role {wanted}",
+                f"企业{code}在单证中为{' / '.join(named)}，但未登记{wanted}角色",
+            )
+    return None

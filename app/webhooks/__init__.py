@@ -1,0 +1,1 @@
+"""Pushing receipts to enterprises' webhooks: signing, the outbox, the delivery worker."""

@@ -1,0 +1,142 @@
+"""The delivery outbox: which deliveries are due, and what happened to each attempt.
+
+All the state lives in the ``deliveries`` rows, so a restart loses nothing:
+
+- *claim*: due rows (not delivered, not given up, ``next_attempt_at`` passed, webhook active)
+  get ``attempts + 1`` and ``next_attempt_at = now + lease`` in one short write transaction.
+  The lease is the crash guard: a worker that dies mid-POST leaves its rows to come due again.
+  On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim side by side; SQLite's
+  single writer (``BEGIN IMMEDIATE``) serialises claims.
+- *delivered*: ``delivered_at`` is set only where it is still empty, so it is set exactly once.
+- *failed*: the next attempt is scheduled by ``backoff_delay``; after the last allowed attempt
+  the row gets ``failed_at`` and is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import Delivery, Receipt, Webhook
+from app.receipts import receipt_json
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Exponential backoff with "equal jitter".
+
+    Attempt n (n = 1 for the first failure) waits ``d = min(cap, base * 2**(n-1))`` scaled by a
+    random factor in [0.5, 1.0]: never more than the cap, never less than half the nominal delay,
+    and spread out so that receivers coming back from an outage are not hit all at once.
+    With the defaults (base 5 s, cap 1 h, 12 attempts) retries span about 2.8 hours.
+    """
+
+    base_s: float = 5.0
+    cap_s: float = 3600.0
+    max_attempts: int = 12
+
+    def nominal_delay(self, failures: int) -> float:
+        return min(self.cap_s, self.base_s * 2.0 ** max(failures - 1, 0))
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        return self.nominal_delay(failures) * rng.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One claimed attempt, with everything needed to make the HTTP call outside the DB."""
+
+    delivery_id: int
+    receipt_id: int
+    attempt: int
+    url: str
+    secret: str
+    body: bytes
+
+
+def delivery_body(receipt: Receipt) -> bytes:
+    """The JSON body; identical on every attempt so that signatures and dedupe are stable."""
+    payload = {"type": "receipt", "receipt": receipt_json(receipt)}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
+    rows = session.execute(
+        select(Delivery, Webhook, Receipt)
+        .join(Webhook, Delivery.webhook_id == Webhook.id)
+        .join(Receipt, Delivery.receipt_id == Receipt.id)
+        .where(
+            Delivery.delivered_at.is_(None),
+            Delivery.failed_at.is_(None),
+            Delivery.next_attempt_at <= now,
+            Webhook.active.is_(True),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
+    ).all()
+    jobs = []
+    for delivery, webhook, receipt in rows:
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + timedelta(seconds=lease_s)
+        jobs.append(
+            Job(
+                delivery_id=delivery.id,
+                receipt_id=receipt.id,
+                attempt=delivery.attempts,
+                url=webhook.url,
+                secret=webhook.secret,
+                body=delivery_body(receipt),
+            )
+        )
+    session.flush()
+    return jobs
+
+
+def mark_delivered(session: Session, delivery_id: int, *, now: datetime) -> bool:
+    """Record success; False if the row was already marked (it stays marked once)."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.delivered_at.is_(None))
+        .values(delivered_at=now, last_error=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_failed(
+    session: Session,
+    delivery_id: int,
+    error: str,
+    *,
+    now: datetime,
+    policy: BackoffPolicy,
+    rng: random.Random,
+) -> Delivery | None:
+    """Record a failed attempt and schedule the next one (or give up after the last)."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or delivery.delivered_at is not None:
+        return delivery
+    delivery.last_error = error[:2000]
+    if delivery.attempts >= policy.max_attempts:
+        delivery.failed_at = now
+    else:
+        delay = policy.delay(delivery.attempts, rng)
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+    session.flush()
+    return delivery
+
+
+def pending_count(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.delivered_at.is_(None), Delivery.failed_at.is_(None)
+            )
+        )
+        or 0
+    )
