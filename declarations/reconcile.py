@@ -1,17 +1,400 @@
-"""Cross-document reconciliation of a set (三单对碰; contract, being written).
+"""Cross-document reconciliation of a set (三单对碰, DOMAIN.md §4.1, §4.2), layer ``reconcile``.
 
 The pipeline calls ``check_set`` once per set, with the documents that passed the schema layer.
+A call may hold any subset of a set, several sets, unrelated documents, and messages with up to
+100 records each. Records are grouped into deals (one order and what belongs to it) by shared
+keys: ``orderNo`` (order, payment, import waybill, 清单) and ``logisticsNo`` (waybill, 清单;
+the export waybill has no orderNo and reaches its order only through the 清单). Each deal is
+then reconciled on its own.
+
+Decisions where DOMAIN.md leaves room (its "UNVERIFIED" items):
+
+- A deal that holds a 清单 must hold every other document its regime requires (customs checks
+  the 清单 against the receipts of the others, cf. -621002): a missing one is an error. A deal
+  without a 清单 is a set still in progress: missing documents are reported as warnings.
+- Import amounts: acturalPaid = amountPaid. Export: the receipt's charge = goodsValue + freight,
+  in the order's currency (the collected amount covers goods and shipping).
+- 清单 lines match order lines one-to-one by gnum, with equal qty and price (to the fen); names:
+  import gname = the order's itemName (DOMAIN §4.2 (3)), export itemNo = the order's itemNo
+  (the export order names goods only by its SKU and platform name).
+- The import 清单's buyer (name, ID number) is the order's buyer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from declarations.document import Document
-from declarations.findings import Finding
+from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
+from declarations.messages import Direction, Kind, Regime, data_message
 from declarations.quota import QuotaProvider
+from declarations.rules._common import Node, Unit, agree, money, units
+
+MISSING = define_rule(
+    "reconcile.missing-document",
+    Layer.RECONCILE,
+    "The set holds every document its regime requires",
+    "单证齐全：缺少监管方式要求的单证",
+)
+DUPLICATE = define_rule(
+    "reconcile.duplicate-document",
+    Layer.RECONCILE,
+    "One document of each kind per order",
+    "同一订单同类单证只能有一份",
+)
+PAYMENT_AMOUNT = define_rule(
+    "reconcile.payment-amount",
+    Layer.RECONCILE,
+    "The payment equals the order: amountPaid = acturalPaid (export: charge = goods + freight)",
+    "支付金额与订单一致：支付单支付金额 = 订单实际支付金额（出口：收款金额 = 货值 + 运费）",
+)
+PAYMENT_LINK = define_rule(
+    "reconcile.payment-link",
+    Layer.RECONCILE,
+    "The payment names the order's platform (ebpCode)",
+    "支付单与订单的电商平台代码一致",
+)
+CONSIGNEE = define_rule(
+    "reconcile.consignee",
+    Layer.RECONCILE,
+    "Order and waybill name the same consignee, phone and address",
+    "订单与运单的收货人姓名、电话、地址一致",
+)
+BUYER_PAYER = define_rule(
+    "reconcile.buyer-payer",
+    Layer.RECONCILE,
+    "The buyer is the payer (name and ID number)",
+    "订购人与支付人一致（姓名、证件号码）",
+)
+INVENTORY_BUYER = define_rule(
+    "reconcile.inventory-buyer",
+    Layer.RECONCILE,
+    "The 清单's buyer is the order's buyer (name and ID number)",
+    "清单订购人与订单订购人一致（姓名、证件号码）",
+)
+INVENTORY_ORDER_LINK = define_rule(
+    "reconcile.inventory-order-link",
+    Layer.RECONCILE,
+    "The 清单 names the order (orderNo, ebpCode, ebcCode)",
+    "清单与订单的订单编号、电商平台代码、电商企业代码一致",
+)
+INVENTORY_WAYBILL_LINK = define_rule(
+    "reconcile.inventory-waybill-link",
+    Layer.RECONCILE,
+    "The 清单 names the waybill (logisticsNo, logisticsCode); an import waybill the order",
+    "清单与运单的物流运单编号、物流企业代码一致；进口运单与订单编号一致",
+)
+TRADE_MODE = define_rule(
+    "reconcile.trade-mode",
+    Layer.RECONCILE,
+    "The 清单's tradeMode fits the order's type (I, E: 9610/1210; B: 9710; W: 9810)",
+    "清单贸易方式与订单类型一致（I、E：9610/1210；B：9710；W：9810）",
+)
+INVENTORY_LINES = define_rule(
+    "reconcile.inventory-lines",
+    Layer.RECONCILE,
+    "清单 lines match order lines one-to-one by gnum",
+    "清单商品序号与订单商品序号一一对应",
+)
+INVENTORY_GOODS = define_rule(
+    "reconcile.inventory-goods",
+    Layer.RECONCILE,
+    "清单 goods are the order's: import gname = itemName, export itemNo = itemNo",
+    "清单商品与订单一致：进口商品名称、出口商品货号",
+)
+INVENTORY_AMOUNTS = define_rule(
+    "reconcile.inventory-amounts",
+    Layer.RECONCILE,
+    "清单 lines have the order's quantity and unit price",
+    "清单商品数量、单价与订单一致",
+)
+
+_EXPORT_TYPES = {"B": Regime.B2B_DIRECT, "W": Regime.OVERSEAS_WAREHOUSE}
+_TRADE_MODES = {"I": ("9610", "1210"), "E": ("9610", "1210"), "B": ("9710",), "W": ("9810",)}
+
+
+def required_kinds(direction: Direction, regime: Regime | None) -> tuple[Kind, ...]:
+    """The documents of a complete set (DOMAIN §4.1); 9710/9810 on the 清单 route: no payment."""
+    if direction is Direction.EXPORT and regime not in (Regime.DIRECT, Regime.BONDED):
+        return (Kind.ORDER, Kind.WAYBILL, Kind.INVENTORY)
+    return (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY)
+
+
+@dataclass(slots=True)
+class Deal:
+    """The records of one order across the documents of a set."""
+
+    parts: dict[Kind, list[Unit]] = field(default_factory=dict)
+
+    def first(self, kind: Kind) -> Unit | None:
+        found = self.parts.get(kind)
+        return found[0] if found else None
+
+    def units(self) -> Iterator[Unit]:
+        for found in self.parts.values():
+            yield from found
+
+    @property
+    def direction(self) -> Direction:
+        unit = self.first(Kind.INVENTORY) or next(self.units())
+        return unit.doc.direction
+
+    @property
+    def regime(self) -> Regime | None:
+        inventory = self.first(Kind.INVENTORY)
+        trade_mode = inventory.head.text("tradeMode") if inventory else None
+        if trade_mode is not None and trade_mode in Regime._value2member_map_:
+            return Regime(trade_mode)
+        for unit in self.units():
+            if unit.doc.regime is not None:
+                return unit.doc.regime
+        order = self.first(Kind.ORDER)
+        order_type = order.head.text("orderType") if order else None
+        return _EXPORT_TYPES.get(order_type or "")
+
+
+def group_deals(docs: Sequence[Document]) -> list[Deal]:
+    """Group the records of the documents into deals by shared orderNo / logisticsNo."""
+    records: list[tuple[Kind, Unit]] = []
+    for doc in docs:
+        if doc.message.kind is Kind.RETURN:
+            continue
+        records.extend((doc.message.kind, unit) for unit in units(doc))
+    parent = list(range(len(records)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for index, (_, unit) in enumerate(records):
+        head = unit.head
+        keys = [f"{name}:{head.text(name)}" for name in ("orderNo", "logisticsNo")
+                if head.reads(name) and head.text(name)]  # fmt: skip
+        for key in keys:
+            if key in owner:
+                parent[root(index)] = root(owner[key])
+            else:
+                owner[key] = index
+    deals: dict[int, Deal] = {}
+    for index, (kind, unit) in enumerate(records):
+        deal = deals.setdefault(root(index), Deal())
+        deal.parts.setdefault(kind, []).append(unit)
+    return list(deals.values())
 
 
 def check_set(docs: Sequence[Document], *, quota: QuotaProvider | None = None) -> list[Finding]:
-    """Every reconciliation finding about a set of documents (layer ``reconcile``)."""
-    return []
+    """Every reconciliation finding about a set of documents (layer ``reconcile``).
+
+    ``quota`` is accepted for symmetry with ``check_document``; the annual limit is a 清单 rule.
+    """
+    findings: list[Finding] = []
+    for deal in group_deals(docs):
+        findings.extend(check_deal(deal))
+    return findings
+
+
+def check_deal(deal: Deal) -> Iterator[Finding]:
+    yield from _completeness(deal)
+    order, payment = deal.first(Kind.ORDER), deal.first(Kind.PAYMENT)
+    waybill, inventory = deal.first(Kind.WAYBILL), deal.first(Kind.INVENTORY)
+    imported = deal.direction is Direction.IMPORT
+    if order and payment:
+        yield from _payment(order, payment, imported)
+    if order and waybill and imported:
+        yield from _same(CONSIGNEE, order, waybill, _CONSIGNEE_FIELDS, ("consignee", "收货人"))
+        yield from _same(INVENTORY_WAYBILL_LINK, order, waybill, _ORDER_NO, ("order", "订单"))
+    if inventory and order:
+        links: tuple[tuple[str, str], ...] = (
+            ("orderNo", "orderNo"),
+            ("ebpCode", "ebpCode"),
+            ("ebcCode", "ebcCode"),
+        )
+        yield from _same(INVENTORY_ORDER_LINK, order, inventory, links, ("order", "订单"))
+        if imported:
+            yield from _same(INVENTORY_BUYER, order, inventory, _BUYER_FIELDS, ("buyer", "订购人"))
+        yield from _lines(order, inventory, imported)
+        yield from _trade_mode(order, inventory)
+    if inventory and waybill:
+        yield from _same(
+            INVENTORY_WAYBILL_LINK, waybill, inventory, _LOGISTICS_LINKS, ("waybill", "运单")
+        )
+
+
+def _describe(direction: Direction, kind: Kind) -> str:
+    message = data_message(direction, kind)
+    return f"{message.name_en} ({message.code} {message.name_zh})"
+
+
+def _completeness(deal: Deal) -> Iterator[Finding]:
+    direction, regime = deal.direction, deal.regime
+    anchor = deal.first(Kind.INVENTORY) or deal.first(Kind.ORDER) or next(deal.units())
+    keys = next((anchor.head.text(n) for n in ("orderNo", "logisticsNo") if anchor.head.reads(n)),
+                None) or "?"  # fmt: skip
+    for kind, found in deal.parts.items():
+        for extra in found[1:]:
+            yield extra.finding(
+                DUPLICATE,
+                extra.head,
+                None,
+                f"a second {_describe(direction, kind)} for order {keys} in this set",
+                f"本批单证中订单 {keys} 的{data_message(direction, kind).name_zh}重复",
+            )
+    missing = [k for k in required_kinds(direction, regime) if k not in deal.parts]
+    if not missing:
+        return
+    severity = Severity.ERROR if Kind.INVENTORY in deal.parts else Severity.WARNING
+    names_en = ", ".join(_describe(direction, k) for k in missing)
+    names_zh = "、".join(data_message(direction, k).name_zh for k in missing)
+    label = regime.value if regime else direction.value
+    yield anchor.finding(
+        MISSING,
+        anchor.head,
+        None,
+        f"{label} set for {keys} lacks: {names_en}",
+        f"{label} 订单 {keys} 缺少单证：{names_zh}",
+        severity=severity,
+    )
+
+
+_CONSIGNEE_FIELDS = (
+    ("consignee", "consignee"),
+    ("consigneeTelephone", "consigneeTelephone"),
+    ("consigneeAddress", "consigneeAddress"),
+)
+_BUYER_FIELDS = (("buyerName", "buyerName"), ("buyerIdNumber", "buyerIdNumber"))
+_PAYER_FIELDS = (("buyerName", "payerName"), ("buyerIdNumber", "payerIdNumber"))
+_ORDER_NO = (("orderNo", "orderNo"),)
+_ORDER_LINKS = (("orderNo", "orderNo"), ("ebpCode", "ebpCode"), ("ebcCode", "ebcCode"))
+_LOGISTICS_LINKS = (("logisticsNo", "logisticsNo"), ("logisticsCode", "logisticsCode"))
+_CURRENCY = (("currency", "currency"),)
+
+
+def _same(
+    rule: RuleInfo,
+    reference: Unit,
+    checked: Unit,
+    pairs: Sequence[tuple[str, str]],
+    what: tuple[str, str],
+) -> Iterator[Finding]:
+    """Each (reference field, checked field) pair holds the same text; report on ``checked``.
+
+    ``what`` names the reference document's role in English and Chinese, for the messages.
+    """
+    what_en, what_zh = what
+    for ref_field, field_name in pairs:
+        expected, actual = reference.head.text(ref_field), checked.head.text(field_name)
+        if expected is None or actual is None or expected == actual:
+            continue
+        yield checked.finding(
+            rule,
+            checked.head,
+            field_name,
+            f"{field_name} {actual!r} differs from the {what_en}'s {ref_field} {expected!r} "
+            f"({reference.doc.source})",
+            f"{field_name} {actual!r} 与{what_zh}的 {ref_field} {expected!r} 不一致"
+            f"（{reference.doc.source}）",
+        )
+
+
+def _payment(order: Unit, payment: Unit, imported: bool) -> Iterator[Finding]:
+    if imported:
+        yield from _same(BUYER_PAYER, order, payment, _PAYER_FIELDS, ("buyer", "订购人"))
+        expected, paid_field = order.head.decimal("acturalPaid"), "amountPaid"
+        basis_en, basis_zh = "the order's acturalPaid", "订单实际支付金额"
+    else:
+        goods, freight = order.head.decimal("goodsValue"), order.head.decimal("freight")
+        expected = goods + freight if goods is not None and freight is not None else None
+        paid_field = "charge"
+        basis_en, basis_zh = "the order's goodsValue + freight", "订单货值加运费"
+        yield from _same(PAYMENT_AMOUNT, order, payment, _CURRENCY, ("order", "订单"))
+    yield from _same(PAYMENT_LINK, order, payment, (("ebpCode", "ebpCode"),), ("order", "订单"))
+    paid = payment.head.decimal(paid_field)
+    if expected is not None and paid is not None and not agree(paid, expected):
+        yield payment.finding(
+            PAYMENT_AMOUNT,
+            payment.head,
+            paid_field,
+            f"{paid_field} {money(paid)} differs from {basis_en} {money(expected)} "
+            f"({order.doc.source})",
+            f"支付金额 {money(paid)} 与{basis_zh} {money(expected)} 不一致（{order.doc.source}）",
+        )
+
+
+def _trade_mode(order: Unit, inventory: Unit) -> Iterator[Finding]:
+    order_type, trade_mode = order.head.text("orderType"), inventory.head.text("tradeMode")
+    allowed = _TRADE_MODES.get(order_type or "")
+    if allowed is None or trade_mode is None or trade_mode in allowed:
+        return
+    wanted = " or ".join(allowed)
+    yield inventory.finding(
+        TRADE_MODE,
+        inventory.head,
+        "tradeMode",
+        f"tradeMode {trade_mode} does not fit the order's type {order_type} "
+        f"({order.doc.source}), which is declared under {wanted}",
+        f"贸易方式 {trade_mode} 与订单类型 {order_type} 不符（{order.doc.source}），应为 {wanted}",
+    )
+
+
+def _lines(order: Unit, inventory: Unit, imported: bool) -> Iterator[Finding]:
+    ordered = _by_gnum(order.lines)
+    declared = _by_gnum(inventory.lines)
+    for gnum, line in declared.items():
+        if gnum not in ordered:
+            yield inventory.finding(
+                INVENTORY_LINES,
+                line,
+                "gnum",
+                f"清单 line {gnum} has no order line {gnum} ({order.doc.source})",
+                f"清单第{gnum}项在订单中没有对应商品（{order.doc.source}）",
+            )
+    for gnum in ordered.keys() - declared.keys():
+        yield inventory.finding(
+            INVENTORY_LINES,
+            inventory.head,
+            None,
+            f"order line {gnum} is missing from the 清单",
+            f"订单第{gnum}项商品未在清单中申报",
+        )
+    names = (("itemName", "gname"),) if imported else (("itemNo", "itemNo"),)
+    for gnum, line in declared.items():
+        ordered_line = ordered.get(gnum)
+        if ordered_line is None:
+            continue
+        for ref_field, field_name in names:
+            expected, actual = ordered_line.text(ref_field), line.text(field_name)
+            if expected is not None and actual is not None and expected != actual:
+                yield inventory.finding(
+                    INVENTORY_GOODS,
+                    line,
+                    field_name,
+                    f"清单 line {gnum} {field_name} {actual!r} differs from the order's "
+                    f"{ref_field} {expected!r}",
+                    f"清单第{gnum}项 {field_name} {actual!r} 与订单 {ref_field} "
+                    f"{expected!r} 不一致",
+                )
+        for name in ("qty", "price"):
+            expected_value, value = ordered_line.decimal(name), line.decimal(name)
+            if expected_value is None or value is None or agree(value, expected_value):
+                continue
+            yield inventory.finding(
+                INVENTORY_AMOUNTS,
+                line,
+                name,
+                f"清单 line {gnum} {name} {money(value)} differs from the order's "
+                f"{money(expected_value)}",
+                f"清单第{gnum}项 {name} {money(value)} 与订单 {money(expected_value)} 不一致",
+            )
+
+
+def _by_gnum(lines: tuple[Node, ...]) -> dict[int, Node]:
+    found: dict[int, Node] = {}
+    for line in lines:
+        value = line.decimal("gnum")
+        if value is not None and value == value.to_integral_value():
+            found.setdefault(int(value), line)
+    return found

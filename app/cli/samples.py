@@ -1,5 +1,60 @@
-"""CLI commands: samples (to be written)."""
+"""``danchuang samples REGIME --out DIR [--direction import|export] [--seed N] [--count N]``.
+
+Writes complete, mutually consistent valid sets (one folder per set) from
+``declarations.samples``; the same seed always writes the same files.
+
+Exit codes: 0 written, 2 usage error (unknown regime, a direction the regime does not have, an
+output path that is not a writable folder), each with a one-line message on stderr.
+"""
 
 from __future__ import annotations
 
-from app.cli import cli as _cli  # noqa: F401
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from app.cli import cli
+from declarations.messages import Direction, Regime
+from declarations.samples import generate_sets
+
+
+class DirectionOption(StrEnum):
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+def _usage_error(message: str) -> typer.Exit:
+    typer.echo(f"danchuang samples: {message}", err=True)
+    return typer.Exit(2)
+
+
+@cli.command()
+def samples(
+    regime: str = typer.Argument(..., help="Supervision code: 9610, 1210, 9710 or 9810."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the sets into."),
+    direction: DirectionOption | None = typer.Option(
+        None, "--direction", "-d", help="import or export (9610/1210; default import)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed, the same files."),
+    count: int = typer.Option(1, "--count", "-n", min=1, max=10_000, help="Number of sets."),
+) -> None:
+    """Write valid sample sets (order, payment, waybill, 清单) for a regime."""
+    try:
+        chosen = Regime(regime.strip())
+    except ValueError:
+        known = ", ".join(r.value for r in Regime)
+        raise _usage_error(f"unknown regime {regime!r} (known: {known})") from None
+    if direction is None:
+        way = Direction.IMPORT if Direction.IMPORT in chosen.directions else Direction.EXPORT
+    else:
+        way = Direction(direction.value)
+    if way not in chosen.directions:
+        raise _usage_error(f"regime {chosen.value} has no {way.value} direction (export only)")
+    if out.exists() and not out.is_dir():
+        raise _usage_error(f"--out {out} exists and is not a folder")
+    try:
+        folders = [s.write(out) for s in generate_sets(chosen, way, seed=seed, count=count)]
+    except OSError as error:
+        raise _usage_error(f"cannot write to {out}: {error.strerror or error}") from None
+    typer.echo(f"wrote {len(folders)} {chosen.value} {way.value} set(s) to {out}")

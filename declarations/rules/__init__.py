@@ -1,15 +1,41 @@
-"""Business rules on single documents (contract; the rules themselves are being written).
+"""Business rules on single documents (layer ``rule``), one module per document kind.
 
-The pipeline calls ``check_document`` once per document that passed the schema layer.
+The pipeline calls ``check_document`` once per document that passed the schema layer. Each
+module registers its rules with ``define_rule`` at import time; this package imports them all so
+that ``declarations.findings.RULES`` is complete once ``declarations.rules`` is imported.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from declarations.document import Document
 from declarations.findings import Finding
 from declarations.quota import QuotaProvider
+from declarations.rules._common import Context, Unit, units
+from declarations.rules.inventory import check_export_inventory, check_import_inventory
+from declarations.rules.order import check_export_order, check_import_order
+
+Check = Callable[[Unit, Context], Iterable[Finding]]
+
+# Message code -> the checks of one of its records. Payments, waybills and receipts have no
+# single-document rule beyond our XSDs (currency 142 and payerIdType 1 on import are schema
+# facets); their amounts and parties are checked against the order in reconciliation.
+CHECKS: dict[str, Check] = {
+    "CEB311": check_import_order,
+    "CEB621": check_import_inventory,
+    "CEB303": check_export_order,
+    "CEB603": check_export_inventory,
+}
 
 
 def check_document(doc: Document, *, quota: QuotaProvider | None = None) -> list[Finding]:
     """Every business-rule finding about one document (layer ``rule``)."""
-    return []
+    check = CHECKS.get(doc.message.code)
+    if check is None:
+        return []
+    context = Context(quota=quota)
+    findings: list[Finding] = []
+    for unit in units(doc):
+        findings.extend(check(unit, context))
+    return findings

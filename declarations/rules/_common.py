@@ -1,0 +1,257 @@
+"""What every rule module shares: the field view, amounts, and finding construction.
+
+Rules run on every document the pipeline accepts, so they read each business element once and
+only the fields they need (``Layout``, ``Node``); the reconciliation reuses what the rules read
+(``units``), and only a finding, the rare case, pays for the XPath and line lookup.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+
+from lxml import etree
+
+from declarations.document import Document, readable_xpath
+from declarations.findings import Finding, RuleInfo, Severity
+from declarations.messages import CEB_NS
+from declarations.quota import QuotaProvider
+
+_CEB = "{" + CEB_NS + "}"
+_PREFIX_LEN = len(_CEB)
+
+CNY = "142"  # JGS-20 currency code of the renminbi
+
+# Amounts are N19,5 (five decimals) but platforms keep money to the fen. Two amounts "agree" when
+# they differ by less than one fen, so 3 x 3.33333 = 9.99999 agrees with a total of 10.00 while
+# 100.00 against 100.01 does not.
+FEN = Decimal("0.01")
+
+SINGLE_TRANSACTION_LIMIT = Decimal(5000)  # 财关税〔2018〕49号, CNY per transaction
+ANNUAL_LIMIT = Decimal(26000)  # 财关税〔2018〕49号, CNY per buyer and year
+
+
+def agree(a: Decimal, b: Decimal) -> bool:
+    return abs(a - b) < FEN
+
+
+def money(value: Decimal | None) -> str:
+    """An amount for a message: trailing zeros dropped, never in exponent form."""
+    if value is None:
+        return "(missing)"
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The fields rules read from one kind of element (e.g. the CEB621 head), in XSD order.
+
+    lxml is slow at one thing rules would otherwise do for every field: building the
+    ``{namespace}name`` string of a child's tag. Rules run on documents that passed the schema,
+    where each listed field is present once and in the XSD's sequence order, so when lxml finds
+    as many fields as listed they are taken by position; otherwise (a field missing) by tag.
+    A test checks the order against our schemas.
+    """
+
+    order: tuple[str, ...]
+
+    @classmethod
+    def of(cls, names: str) -> Layout:
+        return cls(tuple(names.split()))
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.order)
+
+    @cached_property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(_CEB + name for name in self.order)
+
+
+# Every field a rule or the reconciliation reads, per message (head or flat record) and for
+# lines. ``Node`` extracts only these, and refuses to read any other field, so a new rule that
+# forgets to list its field fails loudly in its tests instead of reading None.
+HEAD_FIELDS: dict[str, Layout] = {
+    code: Layout.of(names)
+    for code, names in {
+        "CEB311": "orderType orderNo ebpCode ebcCode goodsValue freight discount taxTotal "
+        "acturalPaid buyerName buyerIdNumber consignee consigneeTelephone consigneeAddress",
+        "CEB411": "orderNo ebpCode payerIdNumber payerName amountPaid",
+        "CEB511": "logisticsCode logisticsNo orderNo consignee consigneeAddress consigneeTelephone",
+        "CEB621": "appTime orderNo ebpCode ebcCode logisticsNo logisticsCode declTime "
+        "buyerIdNumber buyerName tradeMode freight insuredFee",
+        "CEB303": "orderType orderNo ebpCode ebcCode goodsValue freight currency",
+        "CEB403": "ebpCode orderNo charge currency",
+        "CEB505": "logisticsCode logisticsNo",
+        "CEB603": "ebpCode orderNo logisticsCode logisticsNo ebcCode tradeMode",
+    }.items()
+}
+LINE_FIELDS: dict[str, Layout] = {
+    "CEB311": Layout.of("gnum itemName qty price totalPrice"),
+    "CEB303": Layout.of("gnum itemNo currency qty price totalPrice"),
+    "CEB621": Layout.of("gnum gname qty price totalPrice"),
+    "CEB603": Layout.of("gnum itemNo currency qty price totalPrice"),
+}
+NO_FIELDS = Layout(())
+
+
+class Node:
+    """The fields of one business element (a head, a line, or a flat record) that rules read."""
+
+    __slots__ = ("_decimals", "_names", "_texts", "element")
+
+    def __init__(self, element: etree._Element, layout: Layout) -> None:
+        self.element = element
+        self._names = layout.names
+        # (no tags at all would mean "every child" to lxml)
+        found = list(element.iterchildren(*layout.tags)) if layout.tags else []
+        if len(found) == len(layout.order):
+            named = zip(layout.order, found, strict=True)
+        else:  # some field is missing: the slow way, by tag
+            named = zip([child.tag[_PREFIX_LEN:] for child in found], found, strict=True)
+        texts: dict[str, str] = {}
+        for name, child in named:
+            value = child.text
+            if value is not None and (value := value.strip()):
+                texts.setdefault(name, value)
+        self._texts = texts
+        self._decimals: dict[str, Decimal | None] = {}
+
+    def reads(self, name: str) -> bool:
+        """Whether this kind of element has (and rules read) the field."""
+        return name in self._names
+
+    def text(self, name: str) -> str | None:
+        """The field's stripped text; None when absent or empty."""
+        try:
+            return self._texts[name]
+        except KeyError:
+            if name in self._names:
+                return None
+            raise KeyError(
+                f"rules do not read {name!r} here; list it in HEAD_FIELDS/LINE_FIELDS"
+            ) from None
+
+    def decimal(self, name: str) -> Decimal | None:
+        """The field as a Decimal; None when absent or not a number (the schema says so)."""
+        if name in self._decimals:
+            return self._decimals[name]
+        value = self.text(name)
+        number: Decimal | None = None
+        if value is not None:
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                number = None
+            if number is not None and not number.is_finite():
+                number = None
+        self._decimals[name] = number
+        return number
+
+    def decimals(self, *names: str) -> tuple[Decimal, ...] | None:
+        """Several fields as Decimals, or None when any of them is missing or malformed."""
+        values = tuple(self.decimal(name) for name in names)
+        if any(v is None for v in values):
+            return None
+        return values  # type: ignore[return-value]  # no None left, checked above
+
+    def where(self, name: str | None = None) -> tuple[str, int | None]:
+        """XPath and line of a field, or of this element when the field is absent."""
+        node = self.element.find(_CEB + name) if name else None
+        target = node if node is not None else self.element
+        line = target.sourceline
+        return readable_xpath(target), line if isinstance(line, int) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One business record of a document, viewed for rules: its head and its lines."""
+
+    doc: Document
+    head: Node
+    lines: tuple[Node, ...]
+
+    def finding(
+        self,
+        rule: RuleInfo,
+        node: Node,
+        field: str | None,
+        message_en: str,
+        message_zh: str,
+        *,
+        severity: Severity | None = None,
+    ) -> Finding:
+        xpath, line = node.where(field)
+        return rule.finding(
+            message_en,
+            message_zh,
+            xpath=xpath,
+            line=line,
+            field=field,
+            source=self.doc.source,
+            severity=severity,
+        )
+
+
+# The pipeline checks each document, then the set of the same Document objects: the units read
+# for the rules are kept for the reconciliation. Entries hold their document, so an id is never
+# reused while cached; only the last few documents are kept, so that trees are freed promptly.
+_UNITS: OrderedDict[int, tuple[Document, list[Unit]]] = OrderedDict()
+_UNITS_MAX = 16
+
+
+def units(doc: Document) -> list[Unit]:
+    """Each business record of a document (up to 100 per message) as a ``Unit``."""
+    cached = _UNITS.get(id(doc))
+    if cached is not None and cached[0] is doc:
+        return cached[1]
+    message = doc.message
+    head_layout = HEAD_FIELDS.get(message.code, NO_FIELDS)
+    line_layout = LINE_FIELDS.get(message.code, NO_FIELDS)
+    # Walk the tree directly rather than through ``doc.records()``: rules need no Record objects
+    # and building them costs as much as reading the fields.
+    found = []
+    for record in doc.root.iterchildren(_CEB + message.record):
+        head = record
+        if message.head is not None:
+            head = next(record.iterchildren(_CEB + message.head), record)
+        lines = record.iterchildren(_CEB + message.lines) if message.lines else ()
+        found.append(Unit(doc, Node(head, head_layout), tuple(Node(e, line_layout) for e in lines)))
+    _UNITS[id(doc)] = (doc, found)
+    while len(_UNITS) > _UNITS_MAX:
+        try:
+            _UNITS.popitem(last=False)
+        except KeyError:  # emptied meanwhile by another thread
+            break
+    return found
+
+
+@dataclass(slots=True)
+class Context:
+    """What a document's rules may consult beyond the document itself."""
+
+    quota: QuotaProvider | None = None
+    # CNY each buyer has declared earlier in the same message: several 清单 of one buyer in one
+    # message count together against the annual limit.
+    pending: dict[str, Decimal] | None = None
+
+    def pending_for(self, buyer: str) -> Decimal:
+        return (self.pending or {}).get(buyer, Decimal(0))
+
+    def add_pending(self, buyer: str, amount: Decimal) -> None:
+        if self.pending is None:
+            self.pending = {}
+        self.pending[buyer] = self.pending.get(buyer, Decimal(0)) + amount
+
+
+def lines_total(lines: tuple[Node, ...]) -> Decimal:
+    """Σ totalPrice of the lines, missing totals counting as zero (the schema reports them)."""
+    total = Decimal(0)
+    for line in lines:
+        value = line.decimal("totalPrice")
+        if value is not None:
+            total += value
+    return total

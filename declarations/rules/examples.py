@@ -1,0 +1,338 @@
+"""Per-rule examples for integrators: ``xsd/<regime>/examples/<rule-id>/{valid,invalid}/``.
+
+Each example starts from a sample set (``declarations.samples``); the invalid one applies one
+targeted mutation that breaks exactly the rule it documents (a few mutations necessarily break
+a related rule too, e.g. a duplicate line number also unpairs a 清单 line). A folder holds one
+set, or one document where the rule is about a lone document (the annual limit).
+
+For 9610 and 1210, which have both directions, the example uses the import documents when the
+rule applies to import, else the export ones. Regenerate the committed files with
+``python -m declarations.rules.examples`` (deterministic; a test checks they are current).
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from lxml import etree
+
+from declarations.document import Document
+from declarations.findings import RULES, Finding
+from declarations.messages import BY_ROOT, CEB_NS, Direction, Regime
+from declarations.paths import xsd_root
+from declarations.reconcile import check_set
+from declarations.rules import check_document
+from declarations.samples import SampleSet, fmt, generate_sets, to_bytes
+
+_C = "{" + CEB_NS + "}"
+_I, _E = (Direction.IMPORT,), (Direction.EXPORT,)
+_BOTH = (Direction.IMPORT, Direction.EXPORT)
+
+Mutation = Callable[[SampleSet], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    directions: tuple[Direction, ...]
+    mutate: Mutation
+    regimes: tuple[Regime, ...] = tuple(Regime)
+    lone_document: str | None = None  # file-name prefix of the one document the folder holds
+
+
+# --- reaching into a sample set ----------------------------------------------------------------
+
+
+def _root(sample: SampleSet, kind: str) -> etree._Element:
+    return next(r for name, r in sample.documents.items() if name.startswith(kind))
+
+
+def _record(sample: SampleSet, kind: str) -> etree._Element:
+    return _root(sample, kind)[0]  # the first business record comes first under the root
+
+
+def head(sample: SampleSet, kind: str) -> etree._Element:
+    record = _record(sample, kind)
+    first = record[0]
+    return first if etree.QName(first).localname.endswith("Head") else record
+
+
+def lines(sample: SampleSet, kind: str) -> list[etree._Element]:
+    return [e for e in _record(sample, kind) if etree.QName(e).localname.endswith("List")]
+
+
+def get(element: etree._Element, name: str) -> str:
+    node = element.find(_C + name)
+    if node is None or node.text is None:
+        raise KeyError(name)
+    return node.text
+
+
+def put(element: etree._Element, name: str, value: str) -> None:
+    node = element.find(_C + name)
+    if node is None:
+        raise KeyError(name)
+    node.text = value
+
+
+def add(element: etree._Element, name: str, amount: Decimal) -> None:
+    put(element, name, fmt(Decimal(get(element, name)) + amount))
+
+
+def _has(sample: SampleSet, kind: str) -> bool:
+    return any(name.startswith(kind) for name in sample.documents)
+
+
+def reprice(sample: SampleSet, price: Decimal, *, single_item: bool = False) -> None:
+    """Give line 1 of order and 清单 a new unit price (one item of it if ``single_item``,
+    dropping the other lines) and carry the change through every amount that depends on it."""
+    for kind in ("order", "inventory"):
+        found = lines(sample, kind)
+        if single_item:
+            for extra in found[1:]:
+                extra.getparent().remove(extra)  # type: ignore[union-attr]
+            put(found[0], "qty", "1.00")
+            if kind == "inventory":
+                put(found[0], "qty1", "1")
+        put(found[0], "price", fmt(price))
+        put(found[0], "totalPrice", fmt(price * Decimal(get(found[0], "qty"))))
+    goods = sum((Decimal(get(line, "totalPrice")) for line in lines(sample, "order")), Decimal(0))
+    order = head(sample, "order")
+    delta = goods - Decimal(get(order, "goodsValue"))
+    put(order, "goodsValue", fmt(goods))
+    if _has(sample, "payment"):
+        payment = head(sample, "payment")
+        if sample.deal.direction is Direction.IMPORT:
+            add(order, "acturalPaid", delta)
+            add(payment, "amountPaid", delta)
+        else:
+            add(payment, "charge", delta)
+
+
+def _other(code: str) -> str:
+    return code[:-1] + ("1" if code[-1] != "1" else "2")
+
+
+# --- one mutation per rule ---------------------------------------------------------------------
+
+
+def _actural_paid(s: SampleSet) -> None:
+    add(head(s, "order"), "acturalPaid", Decimal(10))
+    add(head(s, "payment"), "amountPaid", Decimal(10))  # keep the payment agreeing
+
+
+def _order_type(s: SampleSet) -> None:
+    flip = {"E": "B", "B": "W", "W": "B"}  # B and W name their regime; E may be 9610 or 1210
+    order = head(s, "order")
+    put(order, "orderType", flip[get(order, "orderType")])
+
+
+def _duplicate_gnum(kind: str) -> Mutation:
+    def mutate(s: SampleSet) -> None:
+        put(lines(s, kind)[-1], "gnum", "1")
+
+    return mutate
+
+
+def _duplicate_order(s: SampleSet) -> None:
+    record = _record(s, "order")
+    record.addnext(copy.deepcopy(record))
+
+
+def _annual(count: int) -> Mutation:
+    """One 清单 message with ``count`` purchases of about 4,400 CNY by the same buyer."""
+
+    def mutate(s: SampleSet) -> None:
+        reprice(s, Decimal(4400), single_item=True)
+        record = _record(s, "inventory")
+        for n in range(2, count + 1):
+            twin = copy.deepcopy(record)
+            twin_head = twin[0]
+            for name in ("orderNo", "logisticsNo", "copNo"):
+                put(twin_head, name, f"{get(twin_head, name)}{n}")
+            record.getparent().insert(n - 1, twin)  # type: ignore[union-attr]
+
+    return mutate
+
+
+def _set(kind: str, name: str, value: str, line: bool = False) -> Mutation:
+    def mutate(s: SampleSet) -> None:
+        put(lines(s, kind)[0] if line else head(s, kind), name, value)
+
+    return mutate
+
+
+def _change(kind: str, name: str, line: bool = False) -> Mutation:
+    def mutate(s: SampleSet) -> None:
+        element = lines(s, kind)[0] if line else head(s, kind)
+        put(element, name, _other(get(element, name)))
+
+    return mutate
+
+
+def _bump(kind: str, name: str, line: bool = False) -> Mutation:
+    def mutate(s: SampleSet) -> None:
+        add(lines(s, kind)[0] if line else head(s, kind), name, Decimal(1))
+
+    return mutate
+
+
+def _payment_amount(s: SampleSet) -> None:
+    imported = s.deal.direction is Direction.IMPORT
+    add(head(s, "payment"), "amountPaid" if imported else "charge", Decimal(1))
+
+
+def _drop_waybill(s: SampleSet) -> None:
+    del s.documents[next(n for n in s.documents if n.startswith("waybill"))]
+
+
+def _drop_last_inventory_line(s: SampleSet) -> None:
+    last = lines(s, "inventory")[-1]
+    last.getparent().remove(last)  # type: ignore[union-attr]
+
+
+def _inventory_goods(s: SampleSet) -> None:
+    line = lines(s, "inventory")[0]
+    if s.deal.direction is Direction.IMPORT:
+        put(line, "gname", get(line, "gname") + "（赠品）")
+    else:
+        put(line, "itemNo", get(line, "itemNo") + "X")
+
+
+def _inventory_qty(s: SampleSet) -> None:
+    line = lines(s, "inventory")[0]
+    qty = Decimal(get(line, "qty")) + 1
+    put(line, "qty", fmt(qty))
+    put(line, "totalPrice", fmt(qty * Decimal(get(line, "price"))))
+
+
+_IMPORT_REGIMES = (Regime.DIRECT, Regime.BONDED)
+_B2B = (Regime.B2B_DIRECT, Regime.OVERSEAS_WAREHOUSE)
+
+EXAMPLES: dict[str, Example] = {
+    "order.actural-paid": Example(_I, _actural_paid),
+    "order.line-total": Example(_BOTH, _bump("order", "totalPrice", line=True)),
+    "order.gnum-sequence": Example(_BOTH, _duplicate_gnum("order")),
+    "order.currency": Example(_E, _set("order", "currency", "502", line=True)),
+    "limit.order-single-transaction": Example(_I, lambda s: reprice(s, Decimal(6000))),
+    "limit.single-transaction": Example(_I, lambda s: reprice(s, Decimal(6000))),
+    "limit.single-item-full-tax": Example(
+        _I, lambda s: reprice(s, Decimal(8000), single_item=True)
+    ),
+    "limit.annual": Example(_I, _annual(6), lone_document="inventory"),
+    "limit.b2b-list-route": Example(_E, lambda s: reprice(s, Decimal(6000)), _B2B),
+    "inventory.line-total": Example(_BOTH, _bump("inventory", "totalPrice", line=True)),
+    "inventory.gnum-sequence": Example(_BOTH, _duplicate_gnum("inventory")),
+    "reconcile.missing-document": Example(_BOTH, _drop_waybill),
+    "reconcile.duplicate-document": Example(_BOTH, _duplicate_order),
+    "reconcile.payment-amount": Example(_BOTH, _payment_amount, _IMPORT_REGIMES),
+    "reconcile.payment-link": Example(_BOTH, _change("payment", "ebpCode"), _IMPORT_REGIMES),
+    "reconcile.consignee": Example(_I, _set("waybill", "consigneeTelephone", "13900000000")),
+    "reconcile.buyer-payer": Example(_I, _set("payment", "payerName", "另一人")),
+    "reconcile.inventory-buyer": Example(_I, _set("inventory", "buyerName", "另一人")),
+    "reconcile.inventory-order-link": Example(_BOTH, _change("inventory", "ebcCode")),
+    "reconcile.inventory-waybill-link": Example(_BOTH, _change("inventory", "logisticsCode")),
+    "reconcile.trade-mode": Example(_E, _order_type),
+    "reconcile.inventory-lines": Example(_BOTH, _drop_last_inventory_line),
+    "reconcile.inventory-goods": Example(_BOTH, _inventory_goods),
+    "reconcile.inventory-amounts": Example(_BOTH, _inventory_qty),
+}
+
+
+def cases(rule_id: str) -> list[tuple[Regime, Direction]]:
+    """The regimes a rule's examples are written for, each with the direction used."""
+    example = EXAMPLES[rule_id]
+    found = []
+    for regime in example.regimes:
+        usable = [d for d in example.directions if d in regime.directions]
+        if usable:
+            found.append((regime, usable[0]))
+    return found
+
+
+def base_set(regime: Regime, direction: Direction) -> SampleSet:
+    """The sample every example of a regime starts from: a set with at least two lines."""
+    return next(s for s in generate_sets(regime, direction, seed=2026, count=20)
+                if len(s.deal.lines) >= 2)  # fmt: skip
+
+
+def example_sets(rule_id: str, regime: Regime, direction: Direction) -> dict[str, SampleSet]:
+    """The valid and the invalid example of a rule for one regime."""
+    example = EXAMPLES[rule_id]
+    valid, invalid = base_set(regime, direction), base_set(regime, direction)
+    example.mutate(invalid)
+    if rule_id == "limit.annual":  # the valid twin: five purchases stay within 26,000
+        _annual(5)(valid)
+    return {"valid": valid, "invalid": invalid}
+
+
+def write_examples(xsd_dir: Path) -> list[Path]:
+    """(Re)write every example folder under ``xsd_dir/<regime>/examples``."""
+    written: list[Path] = []
+    for regime in Regime:
+        shutil.rmtree(xsd_dir / regime.value / "examples", ignore_errors=True)
+    for rule_id, example in EXAMPLES.items():
+        for regime, direction in cases(rule_id):
+            for verdict, sample in example_sets(rule_id, regime, direction).items():
+                folder = xsd_dir / regime.value / "examples" / rule_id / verdict
+                folder.mkdir(parents=True, exist_ok=True)
+                for name, root in sample.documents.items():
+                    if example.lone_document and not name.startswith(example.lone_document):
+                        continue
+                    (folder / name).write_bytes(to_bytes(root))
+                    written.append(folder / name)
+    for regime in Regime:
+        _write_index(xsd_dir / regime.value / "examples", regime)
+    return written
+
+
+def _write_index(folder: Path, regime: Regime) -> None:
+    rows = [
+        f"| `{rule_id}` | {RULES[rule_id].title_en} | {RULES[rule_id].title_zh} | "
+        f"{RULES[rule_id].spec_code or ''} |"
+        for rule_id in EXAMPLES
+        if any(r is regime for r, _ in cases(rule_id))
+    ]
+    text = (
+        f"# Per-rule examples for {regime.value}\n\n"
+        "Each folder holds a `valid/` example that passes the rule and an `invalid/` one that\n"
+        "breaks it. Generated by `python -m declarations.rules.examples`; do not edit by hand.\n\n"
+        "| rule | meaning | 含义 | spec code |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "README.md").write_text(text, encoding="utf-8")
+
+
+def load_folder(folder: Path, regime: Regime) -> list[Document]:
+    """The documents of an example folder, identified by their root element."""
+    docs = []
+    for path in sorted(folder.glob("*.xml")):
+        root = etree.parse(str(path)).getroot()
+        message = BY_ROOT[etree.QName(root).localname]
+        docs.append(Document(path.name, root, message, message.direction, regime))
+    return docs
+
+
+def evaluate(folder: Path, regime: Regime) -> list[Finding]:
+    """Rule and reconciliation findings of an example folder (a lone document: rules only)."""
+    docs = load_folder(folder, regime)
+    findings = [f for doc in docs for f in check_document(doc)]
+    if len(docs) > 1:
+        findings.extend(check_set(docs))
+    return findings
+
+
+def main(argv: list[str]) -> int:
+    target = Path(argv[0]) if argv else xsd_root()
+    files = write_examples(target)
+    sys.stdout.write(f"wrote {len(files)} example files under {target}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,147 @@
+"""Value limits of retail import and of the B2B 清单 route (DOMAIN.md §4.1, §4.3).
+
+Decisions (the spec's codes are 清单 codes; the rest is ours):
+
+- The transaction value is the dutiable value: goods plus freight plus insurance. On a 清单 that
+  is Σ totalPrice + freight + insuredFee; on an order (no insurance field) goodsValue + freight.
+  Non-cash discounts do not lower it (goodsValue includes them, DOMAIN §2.2).
+- The single-transaction limit (5,000 CNY) applies to the import 清单 (-621005) and, as a
+  separate rule without a spec code, to the import order: an order over the limit would only
+  fail later, at the 清单.
+- The single-item exception: a 清单 or order with one line whose quantity is 1 (one indivisible
+  item) may exceed 5,000 if its value stays under 26,000; it passes with a warning that it is
+  taxed in full at goods rates (see ``declarations.tax``).
+- The annual limit (26,000 CNY per buyer and calendar year, -621018) is checked on the import
+  清单 only, through the ``QuotaProvider``: used + this 清单 > 26,000 is rejected. The year is
+  the 清单's declTime (else appTime). Several 清单 of one buyer in one message count together,
+  also when no provider is given (then nothing counts as used before the message).
+- 9710/9810 清单 (统一版 route) are only for consignments of at most 5,000 CNY of goods
+  (Σ totalPrice). Only 清单 in CNY are checked: danchuang holds no exchange rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
+from declarations.rules._common import (
+    ANNUAL_LIMIT,
+    CNY,
+    SINGLE_TRANSACTION_LIMIT,
+    Context,
+    Node,
+    Unit,
+    money,
+)
+
+ORDER_SINGLE_TRANSACTION = define_rule(
+    "limit.order-single-transaction",
+    Layer.RULE,
+    "An import order's value (goodsValue + freight) is at most 5,000 CNY",
+    "进口订单交易金额（商品价格 + 运杂费）不得超过单次交易限值5000元",
+)
+SINGLE_TRANSACTION = define_rule(
+    "limit.single-transaction",
+    Layer.RULE,
+    "An import 清单's value (goods + freight + insurance) is at most 5,000 CNY",
+    "购买金额超过单次交易限值（5000元）",
+    spec_code="-621005",
+)
+SINGLE_ITEM_FULL_TAX = define_rule(
+    "limit.single-item-full-tax",
+    Layer.RULE,
+    "A single item over 5,000 CNY (and under 26,000) passes but is taxed in full",
+    "单件商品完税价格超过5000元（低于26000元）可按跨境电商零售进口，但按货物税率全额征税",
+    severity=Severity.WARNING,
+)
+ANNUAL = define_rule(
+    "limit.annual",
+    Layer.RULE,
+    "The buyer's used annual quota plus this purchase is at most 26,000 CNY",
+    "订购人年度已用额度加本次交易金额超过年度交易限值（26000元）",
+    spec_code="-621018",
+)
+B2B_LIST_ROUTE = define_rule(
+    "limit.b2b-list-route",
+    Layer.RULE,
+    "9710/9810 may use the 清单 route only for consignments of at most 5,000 CNY",
+    "9710/9810 仅货值5000元（含）以下的货物可通过跨境电商出口统一版以申报清单申报",
+)
+
+
+def is_single_item(lines: tuple[Node, ...]) -> bool:
+    """One line of quantity 1: the one indivisible item of 财关税〔2018〕49号."""
+    return len(lines) == 1 and lines[0].decimal("qty") == 1
+
+
+def check_single_transaction(
+    unit: Unit, rule: RuleInfo, value: Decimal, field: str | None
+) -> Iterator[Finding]:
+    if value <= SINGLE_TRANSACTION_LIMIT:
+        return
+    if is_single_item(unit.lines) and value < ANNUAL_LIMIT:
+        yield unit.finding(
+            SINGLE_ITEM_FULL_TAX,
+            unit.head,
+            field,
+            f"value {money(value)} CNY exceeds the 5,000 CNY single-transaction limit; as a "
+            "single item under 26,000 it may pass, taxed in full at goods rates (duty included)",
+            f"交易金额 {money(value)} 元超过单次限值5000元；单件商品且低于26000元，"
+            "可按跨境电商零售进口通关，但按货物税率全额征收关税和进口环节增值税、消费税",
+        )
+        return
+    yield unit.finding(
+        rule,
+        unit.head,
+        field,
+        f"value {money(value)} CNY exceeds the 5,000 CNY single-transaction limit",
+        f"交易金额 {money(value)} 元超过单次交易限值5000元",
+    )
+
+
+def _year(head: Node) -> int | None:
+    for name in ("declTime", "appTime"):
+        value = head.text(name)
+        if value and len(value) >= 4 and value[:4].isdigit():
+            return int(value[:4])
+    return None
+
+
+def check_annual(unit: Unit, context: Context, value: Decimal) -> Iterator[Finding]:
+    buyer = unit.head.text("buyerIdNumber")
+    year = _year(unit.head)
+    if buyer is None or year is None:
+        return
+    # without a ledger only the message itself counts (several 清单 of one buyer)
+    used = context.quota.used(buyer, year) if context.quota is not None else Decimal(0)
+    earlier = used + context.pending_for(buyer)
+    context.add_pending(buyer, value)
+    if earlier + value > ANNUAL_LIMIT:
+        yield unit.finding(
+            ANNUAL,
+            unit.head,
+            "buyerIdNumber",
+            f"buyer {buyer} has used {money(earlier)} CNY of the 26,000 CNY annual limit in "
+            f"{year}; this purchase of {money(value)} CNY would bring it to "
+            f"{money(earlier + value)}",
+            f"订购人 {buyer} {year}年已用额度 {money(earlier)} 元，加本次 {money(value)} 元"
+            f"共 {money(earlier + value)} 元，超过年度限值26000元",
+        )
+
+
+def check_b2b_list_route(unit: Unit, goods_value: Decimal) -> Iterator[Finding]:
+    trade_mode = unit.head.text("tradeMode")
+    if trade_mode not in ("9710", "9810"):
+        return
+    currencies = {line.text("currency") for line in unit.lines}
+    if currencies != {CNY} or goods_value <= SINGLE_TRANSACTION_LIMIT:
+        return
+    yield unit.finding(
+        B2B_LIST_ROUTE,
+        unit.head,
+        "tradeMode",
+        f"{trade_mode} 清单 of {money(goods_value)} CNY: the 清单 route is only for "
+        "consignments of at most 5,000 CNY; declare a customs declaration (报关单) instead",
+        f"{trade_mode} 申报清单货值 {money(goods_value)} 元，超过5000元，应以报关单申报",
+    )

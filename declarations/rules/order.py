@@ -1,0 +1,80 @@
+"""Rules on orders: import CEB311 and export CEB303 (DOMAIN.md §2.2, §2.7, §1.3).
+
+Facts our XSDs already enforce are left to the schema layer, which runs first: the import
+currency 142, buyerIdType 1 and the orderType of each regime (I; E for 9610/1210 export; B for
+9710; W for 9810). That an order's type fits its 清单's tradeMode is a reconciliation rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from declarations.findings import Finding, Layer, define_rule
+from declarations.rules import limits
+from declarations.rules._common import Context, Unit, agree, money
+from declarations.rules.lines import (
+    check_gnum_sequence,
+    check_line_totals,
+    check_lines_in_head_currency,
+    sum_decimal,
+)
+
+ACTURAL_PAID = define_rule(
+    "order.actural-paid",
+    Layer.RULE,
+    "acturalPaid = goodsValue + freight + taxTotal − discount",
+    "实际支付金额 = 商品价格 + 运杂费 + 代扣税款 − 非现金抵扣金额",
+)
+LINE_TOTAL = define_rule(
+    "order.line-total",
+    Layer.RULE,
+    "Order line totalPrice = price × qty",
+    "订单商品总价 = 单价 × 数量",
+)
+GNUM_SEQUENCE = define_rule(
+    "order.gnum-sequence",
+    Layer.RULE,
+    "Order line numbers run from 1 without gaps or duplicates",
+    "订单商品序号从1开始连续且不重复",
+    spec_code="-301002",
+)
+CURRENCY = define_rule(
+    "order.currency",
+    Layer.RULE,
+    "Export order lines are in the head's currency",
+    "出口订单表体币制与表头币制一致",
+)
+
+
+def check_import_order(unit: Unit, context: Context) -> Iterator[Finding]:
+    head = unit.head
+    amounts = head.decimals("goodsValue", "freight", "taxTotal", "discount", "acturalPaid")
+    if amounts is not None:
+        goods, freight, tax, discount, paid = amounts
+        expected = goods + freight + tax - discount
+        if not agree(paid, expected):
+            yield unit.finding(
+                ACTURAL_PAID,
+                head,
+                "acturalPaid",
+                f"acturalPaid {money(paid)} is not goodsValue {money(goods)} + freight "
+                f"{money(freight)} + taxTotal {money(tax)} − discount {money(discount)} "
+                f"= {money(expected)}",
+                f"实际支付金额 {money(paid)} 不等于商品价格 {money(goods)} + 运杂费 "
+                f"{money(freight)} + 代扣税款 {money(tax)} − 非现金抵扣 {money(discount)} "
+                f"= {money(expected)}",
+            )
+    yield from check_line_totals(unit, LINE_TOTAL)
+    yield from check_gnum_sequence(unit, GNUM_SEQUENCE)
+    goods_value = head.decimal("goodsValue")
+    if goods_value is not None:
+        value = sum_decimal(goods_value, head.decimal("freight"))
+        yield from limits.check_single_transaction(
+            unit, limits.ORDER_SINGLE_TRANSACTION, value, "goodsValue"
+        )
+
+
+def check_export_order(unit: Unit, context: Context) -> Iterator[Finding]:
+    yield from check_line_totals(unit, LINE_TOTAL)
+    yield from check_gnum_sequence(unit, GNUM_SEQUENCE)
+    yield from check_lines_in_head_currency(unit, CURRENCY)
