@@ -1,5 +1,167 @@
-"""CLI commands: simulate (to be written)."""
+"""``danchuang simulate SCENARIO [--replications N] [--seed S] [--json FILE] [--horizon H]
+[--workers W] [--schema]``.
+
+A thin layer over ``simulation.runner.run``: replications run on local processes (a
+``ProcessPoolExecutor``; ``--workers 1`` runs them in this process), a rich progress bar counts
+them, and a table shows the main KPIs with 95 % confidence intervals. ``--json`` writes the
+full result (format in docs/simulation.md). SCENARIO is a file or the name of a shipped
+scenario. ``--schema`` prints the scenario JSON Schema instead of running.
+
+Exit codes: 0 done, 2 usage error (missing or invalid scenario, bad option), each with a
+one-line message on stderr naming the file, line and field.
+"""
 
 from __future__ import annotations
 
-from app.cli import cli as _cli  # noqa: F401
+import json
+import math
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.cli import cli
+from simulation.paths import find_scenario
+from simulation.runner import RunResult, run
+from simulation.scenario import ScenarioError, load_scenario, scenario_json_schema
+from simulation.stats import Estimate
+
+
+def _usage_error(message: str) -> typer.Exit:
+    typer.echo(f"danchuang simulate: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+def _format(name: str, value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    counted = (".queue.", ".served")
+    if name.startswith(("cycle_time", "end_to_end", "stage.", "trs.")) and not any(
+        part in name for part in counted
+    ):
+        return _duration(value)
+    if ".wait." in name or ".transit." in name:
+        return _duration(value)
+    if "utilisation" in name or "share" in name or name == "released_within_target":
+        return f"{100 * value:.1f} %"
+    return f"{value:,.2f}"
+
+
+def _shown(name: str) -> bool:
+    """The KPIs worth a row in the terminal; the JSON has them all."""
+    if name in {
+        "throughput_per_hour",
+        "released_within_target",
+        "share.review",
+        "share.inspection",
+    }:
+        return True
+    if name.startswith(("cycle_time.regime.", "cycle_time.all.", "trs.")):
+        return name.endswith((".mean", ".p95"))
+    if name.startswith("stage."):
+        return name.endswith((".sojourn.p95", ".queue.mean", ".queue.max"))
+    if name.startswith(("resource.", "locks.")):
+        return name.endswith((".utilisation", ".wait.mean", ".in_use.max"))
+    return False
+
+
+def _table(result: RunResult) -> Table:
+    table = Table(
+        title=f"{result.scenario}: {len(result.replications)} replications, "
+        f"seed {result.seed} (mean and 95 % CI)"
+    )
+    table.add_column("KPI")
+    table.add_column("mean", justify="right")
+    table.add_column("95 % CI", justify="right")
+    estimate: Estimate
+    for name, estimate in result.kpis.items():
+        if not _shown(name) or estimate.n == 0:
+            continue
+        ci = (
+            f"{_format(name, estimate.low)} … {_format(name, estimate.high)}"
+            if math.isfinite(estimate.half_width)
+            else "–"
+        )
+        table.add_row(name, _format(name, estimate.mean), ci)
+    return table
+
+
+@cli.command()
+def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
+    scenario: str | None = typer.Argument(
+        None, help="Scenario file, or a shipped scenario's name."
+    ),
+    replications: int = typer.Option(5, "--replications", "-n", min=1, help="Replications."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the whole run."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the results as JSON."),
+    horizon: float | None = typer.Option(None, "--horizon", help="Override horizon (hours)."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1, help="Worker processes (default: min(N, cpu count))."
+    ),
+    schema: bool = typer.Option(False, "--schema", help="Print the scenario JSON Schema."),
+) -> None:
+    """Run a clearance scenario: replications, KPIs with 95 % confidence intervals."""
+    if schema:
+        typer.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
+        return
+    if scenario is None:
+        raise _usage_error("missing SCENARIO (a file or a shipped scenario's name)")
+    if horizon is not None and horizon <= 0:
+        raise _usage_error("--horizon must be positive")
+    try:
+        spec = load_scenario(find_scenario(scenario))
+    except FileNotFoundError as exc:
+        raise _usage_error(str(exc)) from None
+    except ScenarioError as exc:
+        raise _usage_error(str(exc)) from None
+    if horizon is not None and horizon <= spec.warmup_hours:
+        raise _usage_error(f"--horizon must exceed the warm-up ({spec.warmup_hours} h)")
+    workers = workers or min(replications, os.cpu_count() or 1)
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    executor: Executor | None = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        with progress:
+            task = progress.add_task(f"{spec.name}: replications", total=replications)
+            result = run(
+                spec,
+                replications,
+                seed,
+                executor=executor,
+                progress=lambda done, _total: progress.update(task, completed=done),
+                horizon_hours=horizon,
+            )
+    except ScenarioError as exc:  # e.g. a trace file that changed since it was checked
+        raise _usage_error(str(exc)) from None
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    Console().print(_table(result))
+    if not all(r.conservation_ok for r in result.replications):
+        typer.echo("warning: a replication failed its conservation check", err=True)
+    if json_file is not None:
+        try:
+            json_file.write_text(result.to_json(), encoding="utf-8")
+        except OSError as exc:
+            raise _usage_error(f"cannot write {json_file}: {exc.strerror}") from None

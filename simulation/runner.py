@@ -1,0 +1,351 @@
+"""Batch runs: one replication, or many with confidence intervals.
+
+Public API::
+
+    run_replication(scenario, seed, *, on_transition=None, horizon_hours=None) -> ReplicationResult
+    run(scenario, replications, seed, *, executor=None, progress=None) -> RunResult
+    RunResult.to_json() -> str      # format documented in docs/simulation.md
+
+Replication i draws from ``numpy.random.SeedSequence(seed).spawn(replications)[i]``, so its
+results do not depend on which process ran it or how many workers there were. ``executor`` is
+any ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor`` for local cores); ``None`` runs
+the replications one after another in this process.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulation.lifecycle import OnTransition
+from simulation.model import CREDITS, HOUR, ClearanceModel, read_traces
+from simulation.scenario import Scenario
+from simulation.stats import Estimate, band, describe, t_interval
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ReplicationResult:
+    index: int
+    kpis: dict[str, float]
+    series: dict[str, list[float]]
+    series_times_h: list[float]
+    arrived: int
+    finished: dict[int, int]  # final returnStatus -> count
+    in_system: int
+    conservation_ok: bool
+    events: int  # SimPy events scheduled in the replication (env's event counter)
+    wall_seconds: float  # informational only; never asserted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "arrived": self.arrived,
+            "finished": {str(k): v for k, v in sorted(self.finished.items())},
+            "in_system": self.in_system,
+            "conservation_ok": self.conservation_ok,
+            "events": self.events,
+            "wall_seconds": self.wall_seconds,
+            "kpis": self.kpis,
+        }
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    seed: int
+    replications: list[ReplicationResult]
+    kpis: dict[str, Estimate] = field(default_factory=dict)
+    series_times_h: list[float] = field(default_factory=list)
+    series: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "danchuang-simulate",
+            "version": FORMAT_VERSION,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "replications": len(self.replications),
+            "conservation_ok": all(r.conservation_ok for r in self.replications),
+            "kpis": {k: v.as_dict() for k, v in self.kpis.items()},
+            "series": {"times_h": self.series_times_h, **self.series},
+            "per_replication": [r.to_dict() for r in self.replications],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        # NaN is not JSON: KPIs without observations are written as null.
+        return json.dumps(_nan_to_none(self.to_dict()), indent=indent, ensure_ascii=False)
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+# --- one replication -----------------------------------------------------------------------
+
+
+def _reader(obj: object, attribute: str = "value") -> Callable[[], float]:
+    return lambda: float(getattr(obj, attribute))
+
+
+def _sampler(
+    model: ClearanceModel, every: float, end: float
+) -> tuple[list[float], dict[str, list[float]], Callable[[], None]]:
+    """Schedule the regular-grid sampling of levels; returns the lists it fills and the
+    function that takes the last sample at the end (``env.run(until=end)`` stops before
+    events due at ``end``)."""
+    env = model.env
+    times: list[float] = []
+    series: dict[str, list[float]] = {"in_system": [], "throughput_per_hour": []}
+    probes: list[tuple[list[float], Callable[[], float]]] = [
+        (series["in_system"], model.in_system_count)
+    ]
+    for name, stage in model.stages.items():
+        if not stage.pool.unlimited:  # an unlimited stage never has a queue
+            probes.append((series.setdefault(f"queue.{name.value}", []), _reader(stage.queue)))
+    for pool_name, pool in model.pools.items():
+        probes.append((series.setdefault(f"busy.{pool_name}", []), _reader(pool, "busy")))
+        if not pool.unlimited:
+            probes.append(
+                (series.setdefault(f"capacity.{pool_name}", []), _reader(pool, "capacity"))
+            )
+    for lock_name, locks in model.lock_pools.items():
+        probes.append((series.setdefault(f"locks_in_use.{lock_name}", []), _reader(locks.in_use)))
+        probes.append((series.setdefault(f"trucks_waiting_lock.{lock_name}", []), locks.waiting))
+    throughput = series["throughput_per_hour"]
+    last_released = [0]
+
+    def take() -> None:
+        model.settle()
+        now = env.now
+        times.append(now / HOUR)
+        for target, probe in probes:
+            target.append(probe())
+        released = model.released_total - last_released[0]
+        last_released[0] = model.released_total
+        throughput.append(released / (every / HOUR) if now > 0 else 0.0)
+
+    def sample(_event: simpy.Event | None) -> None:
+        take()
+        if env.now + every < end - 1e-9:
+            simpy.Timeout(env, every).callbacks.append(sample)
+
+    def last() -> None:
+        if env.now > times[-1] * HOUR:
+            take()
+
+    sample(None)
+    return times, series, last
+
+
+def _kpis(model: ClearanceModel, measured_s: float) -> dict[str, float]:
+    kpis: dict[str, float] = {}
+    hours = measured_s / HOUR
+    released = model.released_total - model.released_total_at_warmup
+    kpis["throughput_per_hour"] = released / hours if hours > 0 else math.nan
+    kpis["released_within_target"] = (
+        model.released_in_target / model.target_eligible if model.target_eligible else math.nan
+    )
+    kpis["arrived_after_warmup"] = float(sum(f.arrived for f in model.flows))
+    _cycle_kpis(model, kpis)
+    _stage_kpis(model, kpis)
+    _path_kpis(model, kpis)
+    _transit_kpis(model, kpis)
+    return kpis
+
+
+def _cycle_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
+    all_cycles: list[float] = []
+    all_e2e: list[float] = []
+    by_label: dict[str, list[float]] = {}
+    for flow in model.flows:
+        kpis.update(describe(flow.cycle, f"cycle_time.flow.{flow.name}"))
+        by_label.setdefault(flow.label, []).extend(flow.cycle)
+        all_cycles.extend(flow.cycle)
+        all_e2e.extend(flow.end_to_end)
+    for label, cycles in by_label.items():
+        kpis.update(describe(cycles, f"cycle_time.regime.{label}"))
+    kpis.update(describe(all_cycles, "cycle_time.all"))
+    # Time Release Study split of the cycle time (released declarations).
+    kpis.update(describe([t for f in model.flows for t in f.to_decision], "trs.to_decision"))
+    kpis.update(
+        describe([t for f in model.flows for t in f.decision_to_release], "trs.decision_to_release")
+    )
+    kpis.update(describe(all_e2e, "end_to_end.all"))
+
+
+def _stage_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
+    now = model.env.now
+    for name, stage in model.stages.items():
+        prefix = f"stage.{name.value}"
+        kpis[f"{prefix}.served"] = float(len(stage.sojourn))
+        kpis.update(describe(stage.sojourn, f"{prefix}.sojourn"))
+        kpis[f"{prefix}.wait.mean"] = float(np.mean(stage.waits)) if stage.waits else math.nan
+        for credit, waits in zip(CREDITS, stage.by_credit_wait, strict=True):
+            if waits:
+                kpis[f"{prefix}.wait.{credit.value}.mean"] = float(np.mean(waits))
+        if not stage.pool.unlimited:
+            kpis[f"{prefix}.queue.mean"] = stage.queue.mean(now)
+            kpis[f"{prefix}.queue.max"] = stage.queue.maximum
+    for pool_name, pool in model.pools.items():
+        if pool.unlimited:
+            continue
+        capacity_area = pool.capacity_level.integral(now)
+        busy_area = pool.busy_level.integral(now)
+        kpis[f"resource.{pool_name}.utilisation"] = (
+            busy_area / capacity_area if capacity_area > 0 else math.nan
+        )
+        kpis[f"resource.{pool_name}.busy.mean"] = pool.busy_level.mean(now)
+        kpis[f"resource.{pool_name}.preemptions"] = float(pool.preemptions)
+
+
+def _path_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
+    """Shares of decided declarations sent to review and to inspection, per credit class."""
+    decided = [0, 0, 0]
+    for credit_index, credit in enumerate(CREDITS):
+        counts = [sum(f.paths[credit_index][k] for f in model.flows) for k in range(3)]
+        for k in range(3):
+            decided[k] += counts[k]
+        if counts[0]:
+            kpis[f"share.{credit.value}.review"] = counts[1] / counts[0]
+            kpis[f"share.{credit.value}.inspection"] = counts[2] / counts[0]
+    if decided[0]:
+        kpis["share.review"] = decided[1] / decided[0]
+        kpis["share.inspection"] = decided[2] / decided[0]
+
+
+def _transit_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
+    now = model.env.now
+    for lock_name, locks in model.lock_pools.items():
+        prefix = f"locks.{lock_name}"
+        kpis[f"{prefix}.utilisation"] = locks.in_use.mean(now) / locks.size
+        kpis[f"{prefix}.in_use.max"] = locks.in_use.maximum
+        waits = np.asarray(locks.waits)
+        kpis.update(describe(waits, f"{prefix}.wait"))
+        kpis[f"{prefix}.waited_share"] = float((waits > 0).mean()) if waits.size else math.nan
+    for corridor_name, corridor in model.corridors.items():
+        prefix = f"corridor.{corridor_name}"
+        kpis[f"{prefix}.trucks"] = float(len(corridor.loads))
+        kpis[f"{prefix}.load.mean"] = float(np.mean(corridor.loads)) if corridor.loads else math.nan
+        kpis.update(describe(corridor.transit_times, f"{prefix}.transit"))
+        for kind, count in corridor.alarms.items():
+            kpis[f"{prefix}.alarms.{kind}"] = float(count)
+
+
+def run_replication(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence,
+    *,
+    on_transition: OnTransition | None = None,
+    horizon_hours: float | None = None,
+    index: int = 0,
+) -> ReplicationResult:
+    """Run one replication of ``scenario`` (batch mode) and summarise it."""
+    started = time.perf_counter()
+    if horizon_hours is not None:
+        scenario = scenario.model_copy(update={"horizon_hours": horizon_hours})
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    model = ClearanceModel(env, scenario, rng, on_transition=on_transition)
+    end = (scenario.horizon_hours + scenario.drain_hours) * HOUR
+    model.target_cutoff = end - scenario.target_hours * HOUR
+    planned = model.start(read_traces(scenario))
+    times, series, last_sample = _sampler(model, scenario.sample_every_minutes * 60.0, end)
+    # Nothing in the model makes reference cycles at a rate worth collecting; the cyclic GC
+    # would only rescan the growing heap (SIMULATION-NOTES.md §2, trick 6).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        env.run(until=end)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    last_sample()
+    model.settle()
+    in_system = len(model.live)
+    finished_total = sum(model.finished.values())
+    conservation_ok = (
+        model.arrived == finished_total + in_system
+        and model.arrived == planned
+        and all(not d.status.is_final for d in model.live.values())
+    )
+    events = next(env._eid)  # SimPy's event-id counter
+    return ReplicationResult(
+        index=index,
+        kpis=_kpis(model, end - model.warmup),
+        series=series,
+        series_times_h=times,
+        arrived=model.arrived,
+        finished={int(k): v for k, v in model.finished.items()},
+        in_system=in_system,
+        conservation_ok=conservation_ok,
+        events=int(events),
+        wall_seconds=time.perf_counter() - started,
+    )
+
+
+# --- many replications ---------------------------------------------------------------------
+
+
+def _replicate(
+    scenario: Scenario, seed: np.random.SeedSequence, index: int, horizon_hours: float | None
+) -> ReplicationResult:
+    return run_replication(scenario, seed, horizon_hours=horizon_hours, index=index)
+
+
+def summarise(scenario_name: str, seed: int, results: list[ReplicationResult]) -> RunResult:
+    results = sorted(results, key=lambda r: r.index)
+    names = sorted({k for r in results for k in r.kpis})
+    kpis = {k: t_interval([r.kpis.get(k, math.nan) for r in results]) for k in names}
+    series: dict[str, dict[str, list[float]]] = {}
+    times = results[0].series_times_h if results else []
+    for key in results[0].series if results else []:
+        series[key] = band([r.series[key] for r in results])
+    return RunResult(scenario_name, seed, results, kpis, times, series)
+
+
+def run(
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    *,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    horizon_hours: float | None = None,
+) -> RunResult:
+    """Independent replications with their own seeds, summarised with 95 % t-intervals."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    seeds = np.random.SeedSequence(seed).spawn(replications)
+    results: list[ReplicationResult] = []
+    if executor is None:
+        for i, child in enumerate(seeds):
+            results.append(_replicate(scenario, child, i, horizon_hours))
+            if progress is not None:
+                progress(len(results), replications)
+    else:
+        futures = [
+            executor.submit(_replicate, scenario, child, i, horizon_hours)
+            for i, child in enumerate(seeds)
+        ]
+        for future in as_completed(futures):
+            results.append(future.result())
+            if progress is not None:
+                progress(len(results), replications)
+    return summarise(scenario.name, seed, results)
