@@ -260,6 +260,12 @@ def run_replication(
     started = time.perf_counter()
     if horizon_hours is not None:
         scenario = scenario.model_copy(update={"horizon_hours": horizon_hours})
+    if isinstance(seed, np.random.SeedSequence):
+        # The model spawns child streams, which advances the sequence's spawn counter: work on
+        # a fresh copy so the same SeedSequence always gives the same replication.
+        seed = np.random.SeedSequence(
+            seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
+        )
     rng = np.random.default_rng(seed)
     env = simpy.Environment()
     model = ClearanceModel(env, scenario, rng, on_transition=on_transition)

@@ -15,9 +15,10 @@ Public API::
 ``stages.machine_check.service.mean``, ``resources.inspectors.schedule.1.capacity``.
 
 **Seeds.** Replication *i* of every grid point draws from
-``numpy.random.SeedSequence(seed).spawn(replications)[i]`` — the same seeds ``runner.run``
-uses — so a point's result depends on (scenario, overrides, seed, i) only, never on which
-worker ran it, and variants share common random numbers (their differences are sharper).
+``numpy.random.SeedSequence(seed, spawn_key=(i,))``, which is
+``SeedSequence(seed).spawn(replications)[i]`` — the seeds ``runner.run`` uses — so a point's
+result depends on (scenario, overrides, seed, i) only, never on which worker ran it, and
+variants share common random numbers (their differences are sharper).
 
 **Executors** are plain ``concurrent.futures.Executor`` objects: a ``ProcessPoolExecutor`` on
 local cores, or a Dask client's ``get_executor(pure=False)`` (Dask is the optional ``dask``
@@ -30,7 +31,6 @@ from __future__ import annotations
 import difflib
 import importlib
 import itertools
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -239,11 +239,21 @@ def build_grid(scenario: Scenario, variations: Sequence[Variation]) -> list[Grid
 # --- running -------------------------------------------------------------------------------
 
 
+def replication_seed(seed: int, index: int) -> np.random.SeedSequence:
+    """The seed of replication ``index``: equal to ``SeedSequence(seed).spawn(n)[index]``.
+
+    Built afresh for every task because the model spawns its samplers' streams from it, which
+    advances the object: a SeedSequence reused for a second grid point would give new numbers.
+    """
+    return np.random.SeedSequence(seed, spawn_key=(index,))
+
+
 def _replicate(
-    scenario: Scenario, seed: np.random.SeedSequence, point: int, index: int
+    scenario: Scenario, seed: int, point: int, index: int
 ) -> tuple[int, ReplicationResult]:
-    # Module-level so that process pools and Dask can pickle it by reference.
-    return point, run_replication(scenario, seed, index=index)
+    # Module-level so that process pools and Dask can pickle it by reference; only plain
+    # numbers cross to the worker, so nothing it does can leak into another task.
+    return point, run_replication(scenario, replication_seed(seed, index), index=index)
 
 
 def run_sweep(
@@ -257,7 +267,6 @@ def run_sweep(
     """Run every (point, replication) pair; ``None`` runs them in this process in order."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    seeds = np.random.SeedSequence(seed).spawn(replications)
     tasks = [(p, i) for p in range(len(points)) for i in range(replications)]
     done: dict[int, list[ReplicationResult]] = {p: [] for p in range(len(points))}
     total = len(tasks)
@@ -269,11 +278,9 @@ def run_sweep(
 
     if executor is None:
         for p, i in tasks:
-            collect(*_replicate(points[p].scenario, seeds[i], p, i))
+            collect(*_replicate(points[p].scenario, seed, p, i))
     else:
-        futures = [
-            executor.submit(_replicate, points[p].scenario, seeds[i], p, i) for p, i in tasks
-        ]
+        futures = [executor.submit(_replicate, points[p].scenario, seed, p, i) for p, i in tasks]
         for future in as_completed(futures):
             collect(*future.result())
     return [
@@ -288,13 +295,20 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
     if workers <= 1:
         yield None
         return
-    with ProcessPoolExecutor(workers) as pool:
+    pool = ProcessPoolExecutor(workers)
+    try:
         yield pool
+    except BaseException:
+        # Ctrl-C or a failed task: drop the queued replications instead of waiting for them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 @contextmanager
-def dask_executor(address: str) -> Iterator[Executor]:
-    """An executor on the Dask scheduler at ``address`` (``HOST:PORT`` or ``tcp://HOST:PORT``).
+def dask_executor(address: str, timeout_s: float = 10.0) -> Iterator[Executor]:
+    """An executor on the Dask scheduler at ``address`` (``HOST:PORT`` or ``tcp://HOST:PORT``);
+    ``SweepError`` if none answers within ``timeout_s``.
 
     ``pure=False``: Dask would otherwise treat equal-looking calls as one task and run it once.
     """
@@ -306,15 +320,10 @@ def dask_executor(address: str) -> Iterator[Executor]:
         ) from None
     target = address if "://" in address else f"tcp://{address}"
     try:
-        client = distributed.Client(target, timeout="10s")
+        client = distributed.Client(target, timeout=f"{timeout_s}s")
     except OSError as exc:
         raise SweepError(f"cannot reach the Dask scheduler at {target}: {exc}") from None
     try:
         yield client.get_executor(pure=False)
     finally:
         client.close()
-
-
-def finite_or_none(value: float) -> float | None:
-    """NaN and infinities become ``None`` (JSON null, an empty CSV cell)."""
-    return value if math.isfinite(value) else None

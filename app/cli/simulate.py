@@ -1,5 +1,5 @@
-"""``danchuang simulate SCENARIO [--replications N] [--seed S] [--json FILE] [--horizon H]
-[--workers W] [--schema]``.
+"""``danchuang simulate SCENARIO [--replications N] [--seed S] [--json FILE] [--report FILE]
+[--horizon H] [--workers W] [--schema]``.
 
 A thin layer over ``simulation.runner.run``: replications run on local processes (a
 ``ProcessPoolExecutor``; ``--workers 1`` runs them in this process), a rich progress bar counts
@@ -18,6 +18,7 @@ import math
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -25,10 +26,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli import cli
-from simulation.paths import find_scenario
-from simulation.runner import RunResult, run
-from simulation.scenario import ScenarioError, load_scenario, scenario_json_schema
-from simulation.stats import Estimate
+
+if TYPE_CHECKING:  # the model pulls in numpy, SciPy and SimPy: load it only when simulating
+    from simulation.runner import RunResult
+    from simulation.stats import Estimate
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -113,8 +114,15 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
         None, "--workers", "-w", min=1, help="Worker processes (default: min(N, cpu count))."
     ),
     schema: bool = typer.Option(False, "--schema", help="Print the scenario JSON Schema."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write a self-contained HTML report (plots, KPIs, sources)."
+    ),
 ) -> None:
     """Run a clearance scenario: replications, KPIs with 95 % confidence intervals."""
+    from simulation.paths import find_scenario
+    from simulation.runner import run
+    from simulation.scenario import ScenarioError, load_scenario, scenario_json_schema
+
     if schema:
         typer.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
         return
@@ -165,3 +173,10 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
             json_file.write_text(result.to_json(), encoding="utf-8")
         except OSError as exc:
             raise _usage_error(f"cannot write {json_file}: {exc.strerror}") from None
+    if report is not None:
+        from app.report import write_report
+
+        try:
+            write_report(result, spec, report, horizon_hours=horizon)
+        except OSError as exc:
+            raise _usage_error(f"cannot write {report}: {exc.strerror}") from None

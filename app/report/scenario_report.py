@@ -1,0 +1,173 @@
+"""One self-contained HTML report of a scenario run: plots, the KPI table, sources, parameters.
+
+The report reads the run in its JSON form (``RunResult.to_json()``), so every number in it is
+the number in ``--json`` — the KPI table's ``data-value`` attributes hold them exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from app.report import plots
+from app.report.arrivals import expected_arrivals
+from app.report.format import exact, format_value
+from simulation.runner import RunResult
+from simulation.scenario import Scenario
+from simulation.stats import PERCENTILES
+
+
+@cache
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("app.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def version() -> str:
+    try:
+        return metadata.version("danchuang")
+    except metadata.PackageNotFoundError:
+        return "(checkout)"
+
+
+@dataclass(frozen=True)
+class Plot:
+    id: str  # stable: the figure's id is ``plot-<id>`` and its data-plot attribute ``<id>``
+    title: str
+    svg: str | None
+    empty: str = "Nothing to draw for this scenario."
+
+
+# The plots every report carries, in order: (id, title, drawing function, text when empty).
+PLOT_IDS = (
+    "queues",
+    "in-system",
+    "cycle-times",
+    "utilisation",
+    "resources",
+    "locks",
+    "throughput",
+)
+
+
+def _plots(run: Mapping[str, Any], scenario: Scenario) -> list[Plot]:
+    edges, arrivals = expected_arrivals(scenario)
+    drawn: dict[str, tuple[str, Callable[[], str | None], str]] = {
+        "queues": (
+            "Queue length per stage over simulated time",
+            lambda: plots.queues(run),
+            "No stage has a limited pool, so no queue forms.",
+        ),
+        "in-system": (
+            "Declarations in the system",
+            lambda: plots.in_system(run),
+            "No time series in this run.",
+        ),
+        "cycle-times": (
+            "Cycle time per regime: mean and percentiles",
+            lambda: plots.cycle_times(run, PERCENTILES),
+            "No declaration was released after the warm-up.",
+        ),
+        "utilisation": (
+            "Utilisation per resource and e-lock pool",
+            lambda: plots.utilisation(run),
+            "Every pool is unlimited.",
+        ),
+        "resources": (
+            "Servers in use against the shift schedule",
+            lambda: plots.resources_over_time(run),
+            "Every pool is unlimited.",
+        ),
+        "locks": (
+            "E-lock fleet: locks in use and trucks waiting for a lock",
+            lambda: plots.locks(run),
+            "This scenario has no e-lock pools.",
+        ),
+        "throughput": (
+            "Releases per hour against the expected arrivals per hour",
+            lambda: plots.throughput(run, edges, arrivals),
+            "No time series in this run.",
+        ),
+    }
+    return [Plot(i, drawn[i][0], drawn[i][1](), drawn[i][2]) for i in PLOT_IDS]
+
+
+def _kpi_groups(kpis: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for name in sorted(kpis):
+        estimate = kpis[name]
+        fields = ("mean", "low", "high", "half_width")
+        row = {
+            "name": name,
+            "n": estimate["n"],
+            "exact": {f: exact(estimate[f]) for f in fields},
+            "text": {f: format_value(name, estimate[f]) for f in fields},
+        }
+        group = name.split(".")[0] if "." in name else "site"
+        groups.setdefault(group, []).append(row)
+    return list(groups.items())
+
+
+def _parameters(scenario: Scenario) -> str:
+    data = scenario.model_dump(
+        mode="json", exclude={"sources", "assumptions", "description"}, exclude_defaults=True
+    )
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def render_report(
+    result: RunResult, scenario: Scenario, *, horizon_hours: float | None = None
+) -> str:
+    """The report of ``result`` (a run of ``scenario``) as one self-contained HTML page.
+
+    ``horizon_hours``: the override the run was made with (``simulate --horizon``), if any.
+    """
+    if horizon_hours is not None:
+        scenario = scenario.model_copy(update={"horizon_hours": horizon_hours})
+    run: dict[str, Any] = json.loads(result.to_json(indent=None))
+    run.update(
+        horizon_hours=scenario.horizon_hours,
+        warmup_hours=scenario.warmup_hours,
+        drain_hours=scenario.drain_hours,
+        lock_pool_sizes={name: pool.size for name, pool in scenario.lock_pools.items()},
+    )
+    return (
+        templates()
+        .get_template("report.html.j2")
+        .render(
+            run=run,
+            description=scenario.description,
+            plots=_plots(run, scenario),
+            kpi_groups=_kpi_groups(run["kpis"]),
+            sources=scenario.sources,
+            assumptions=scenario.assumptions,
+            parameters=_parameters(scenario),
+            version=version(),
+        )
+    )
+
+
+def write_report(
+    result: RunResult,
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    horizon_hours: float | None = None,
+) -> Path:
+    """Write the report to ``path`` (UTF-8) and return the path; ``OSError`` if it cannot."""
+    path = Path(path)
+    path.write_text(render_report(result, scenario, horizon_hours=horizon_hours), encoding="utf-8")
+    return path
