@@ -16,10 +16,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import dashboard
 from app.api.middleware import RequestLogMiddleware
-from app.api.routes import enterprises, health, receipts, webhooks
+from app.api.routes import (
+    declarations,
+    documents,
+    enterprises,
+    health,
+    outcomes,
+    receipts,
+    validation,
+    webhooks,
+)
 from app.db import migrate
 from app.db.engine import Database
+from app.engine import ClearanceEngine, EngineSettings
 from app.errors import ServiceError
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
@@ -29,12 +40,22 @@ log = structlog.get_logger("danchuang")
 
 
 def start_clearance_engine(app: FastAPI) -> None:
-    """HOOK for the live clearance engine (a later step): build the SimPy model on the virtual
-    clock (``settings.clock_speed``) and start it here; stop it in ``stop_clearance_engine``."""
-    app.state.engine_status = "not built yet"
+    """Start the live clearance engine (``app.engine``) with the background work. Several API
+    processes may all start one: the engine lease lets exactly one of them run at a time."""
+    settings: Settings = app.state.settings
+    engine: ClearanceEngine | None = None
+    if settings.run_background_in_api:
+        config: EngineSettings | None = getattr(app.state, "engine_settings", None)
+        engine = ClearanceEngine.from_settings(app.state.database, settings, config)
+        engine.start()
+    app.state.clearance_engine = engine
+    app.state.engine_status = "running" if engine is not None else "off"
 
 
 def stop_clearance_engine(app: FastAPI) -> None:
+    engine: ClearanceEngine | None = getattr(app.state, "clearance_engine", None)
+    if engine is not None:
+        engine.stop()
     app.state.engine_status = "stopped"
 
 
@@ -79,6 +100,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enterprises.router)
     app.include_router(webhooks.router)
     app.include_router(receipts.router)
+    app.include_router(documents.router)
+    app.include_router(declarations.router)
+    app.include_router(outcomes.router)
+    app.include_router(validation.router)
+    app.include_router(dashboard.router)  # the web pages: `/`, /scenarios, ...
+    app.mount("/static", dashboard.static_files(), name="static")
     _install_error_handlers(app)
     return app
 

@@ -19,7 +19,14 @@ def _root() -> None:
 
 
 # Each module adds its commands to ``cli``; the imports are for that side effect.
-from app.cli import samples, serve, simulate, validate  # noqa: E402, F401
+from app.cli import (  # noqa: E402, F401
+    conformance,
+    planning,
+    samples,
+    serve,
+    simulate,
+    validate,
+)
 
 
 def main() -> None:

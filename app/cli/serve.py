@@ -12,6 +12,7 @@ from app.cli import cli
 
 if TYPE_CHECKING:
     from app.db.engine import Database
+    from app.engine.config import EngineSettings
 
 # Everything heavy (SQLAlchemy, Alembic, FastAPI, uvicorn, httpx) is imported inside the
 # commands that use it: the `danchuang` entry point loads every command module, and other
@@ -22,26 +23,46 @@ cli.add_typer(db_cli, name="db")
 
 
 def _database() -> Database:
-    from app.db.engine import Database  # noqa: PLC0415
-    from app.settings import get_settings  # noqa: PLC0415
+    from app.db.engine import Database
+    from app.settings import get_settings
 
     settings = get_settings()
     return Database.from_url(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def _engine_settings() -> EngineSettings:
+    """The clearance engine's settings, or exit 2 with a one-line reason."""
+    from app.engine.config import load_engine_settings
+
+    try:
+        return load_engine_settings()
+    except ValueError as error:
+        typer.echo(f"danchuang: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
 def serve(
     host: str = typer.Option(None, help="Address to listen on [default: settings, 127.0.0.1]"),
     port: int = typer.Option(None, help="Port to listen on [default: settings, 8000]"),
+    no_engine: bool = typer.Option(
+        False,
+        "--no-engine",
+        help="Run the API only: no clearance engine, no webhook delivery (a `worker` does them).",
+    ),
 ) -> None:
-    """Run the API, dashboard and clearance engine in one process."""
-    import uvicorn  # noqa: PLC0415
+    """Run the API, dashboard, clearance engine and webhook delivery in one process."""
+    import uvicorn
 
-    from app.main import create_app  # noqa: PLC0415
-    from app.settings import get_settings  # noqa: PLC0415
+    from app.main import create_app
+    from app.settings import get_settings
 
     settings = get_settings()
+    if no_engine:
+        settings = settings.model_copy(update={"run_background_in_api": False})
     app = create_app(settings)
+    if settings.run_background_in_api:
+        app.state.engine_settings = _engine_settings()
     # log_config=None: keep the logging set up by create_app (structlog for every logger).
     uvicorn.run(
         app,
@@ -54,29 +75,38 @@ def serve(
 
 @cli.command()
 def worker() -> None:
-    """Run the background work (webhook deliveries; later the clearance engine) without the API.
+    """Run the background work (clearance engine and webhook deliveries) without the API.
 
-    Start `serve` with DANCHUANG_RUN_BACKGROUND_IN_API=false when a worker runs beside it.
+    Start `serve --no-engine` (or DANCHUANG_RUN_BACKGROUND_IN_API=false) beside it. Several
+    workers may run: the engine lease lets one engine run at a time, the others stand by.
     """
-    from app.db import migrate  # noqa: PLC0415
-    from app.logging import configure_logging  # noqa: PLC0415
-    from app.settings import get_settings  # noqa: PLC0415
-    from app.webhooks.worker import DeliveryWorker  # noqa: PLC0415
+    from app.db import migrate
+    from app.engine import ClearanceEngine
+    from app.logging import configure_logging
+    from app.settings import get_settings
+    from app.webhooks.worker import DeliveryWorker
 
     settings = get_settings()
+    engine_settings = _engine_settings()
     configure_logging(settings)
     database = _database()
     if settings.migrate_on_start:
         migrate.upgrade(database.engine)
     delivery = DeliveryWorker.from_settings(database, settings)
+    engine = ClearanceEngine.from_settings(database, settings, engine_settings)
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         delivery.request_stop()  # the loop ends after its current round
+        engine.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    typer.echo(f"danchuang worker: delivering webhooks from {database.engine.url}", err=True)
+    typer.echo(
+        f"danchuang worker: clearance engine and webhooks on {database.engine.url}", err=True
+    )
+    engine.start()
     delivery.run_forever()
+    engine.stop()
     delivery.stop()
     database.dispose()
     typer.echo("danchuang worker: stopped", err=True)
@@ -88,12 +118,12 @@ def seed_demo_command(
 ) -> None:
     """Register demo enterprises (platform, seller, payment, carrier, broker; import and export)
     and print their codes and API keys."""
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
-    from app.db import migrate  # noqa: PLC0415
-    from app.demo import seed_demo  # noqa: PLC0415
-    from app.settings import get_settings  # noqa: PLC0415
+    from app.db import migrate
+    from app.demo import seed_demo
+    from app.settings import get_settings
 
     settings = get_settings()
     database = _database()
@@ -121,7 +151,7 @@ def seed_demo_command(
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply the migrations up to REVISION (default: the latest)."""
-    from app.db import migrate  # noqa: PLC0415
+    from app.db import migrate
 
     database = _database()
     migrate.upgrade(database.engine, revision)

@@ -270,3 +270,61 @@ class Delivery(Base):
 
     receipt: Mapped[Receipt] = relationship()
     webhook: Mapped[Webhook] = relationship()
+
+
+# --- the clearance engine (migration 0003) ---------------------------------------------------
+
+# The engine looks declarations up by state (clearance_ready, clearing) on every tick.
+Index("ix_declarations_state", Declaration.state)
+
+
+class EngineLease(Base):
+    """Who runs the clearance engine: one row per engine name, held by ``owner`` until
+    ``expires_at`` and renewed while it runs (``app.engine.lease``). ``sim_clock`` is the
+    virtual clock's last reading, so that a restarted engine's clock carries on from there."""
+
+    __tablename__ = "engine_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime]
+    acquired_at: Mapped[datetime]
+    sim_clock: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- the submission side (migration 0002) ---------------------------------------------------
+# Columns added after the class so that this part's edit stays append-only (SQLAlchemy's
+# declarative mapping takes columns assigned to a mapped class later).
+
+# The latest returnStatus answered for the document itself (2, 3, 120, 100 or a negative code).
+Document.return_status = mapped_column(Integer, nullable=True, default=None)
+# Whether the document is the one customs holds for its business key: False once it is
+# rejected, replaced by a change (appType 2) or withdrawn by a delete (appType 3); a delete
+# message itself is stored with False. Only current documents make up a declaration's set.
+Document.current = mapped_column(Boolean, nullable=False, default=True, server_default="1")
+# Import waybills name an orderNo but no ebpCode: they find their set by orderNo alone.
+Index("ix_declarations_direction_order_no", Declaration.direction, Declaration.order_no)
+
+
+# --- the dashboard's scenario jobs (migration 0004) -------------------------------------------
+
+
+class ScenarioJob(Base):
+    """A scenario run started from the dashboard (``app.dashboard.jobs``): queued → running →
+    done / failed. ``parameters`` holds replications, seed, horizon_hours and the dotted-path
+    overrides; the report and results are files in ``output_dir``."""
+
+    __tablename__ = "scenario_jobs"
+    __table_args__ = (Index("ix_scenario_jobs_state", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(200))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    done: Mapped[int] = mapped_column(default=0)  # replications finished
+    total: Mapped[int]  # replications asked for
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    output_dir: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from service_support import Party, PartyFactory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -87,20 +87,6 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
-
-
-@dataclass(frozen=True)
-class Party:
-    id: int
-    code: str
-    key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
-
-
-PartyFactory = Callable[..., Party]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import PartyFactory
+from service_support import PartyFactory
 from sqlalchemy import select
 
 from app import accounts

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import PartyFactory
+from service_support import PartyFactory
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 import uvicorn
-from conftest import PartyFactory
 from pydantic import ValidationError
+from service_support import PartyFactory
 
 from app.db import migrate
 from app.db.engine import Database

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from conftest import Party, PartyFactory
+from service_support import Party, PartyFactory
 from sqlalchemy import select
 
 from app.db.engine import Database

@@ -12,13 +12,7 @@ from pathlib import Path
 import pytest
 from ceb_cases import XSD
 from lxml import etree
-
-SchemaLoader = Callable[[str, str], etree.XMLSchema]
-
-
-def compile_schema(path: Path) -> etree.XMLSchema:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
+from schema_support import SchemaLoader, compile_schema
 
 
 @pytest.fixture(scope="session")

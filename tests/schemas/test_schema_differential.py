@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from ceb_cases import COVERED, SCHEMA_FILES
 from ceb_mutations import Mutant, first_record_only, mutants, sweep, with_optional_envelope
-from conftest import SchemaLoader
 from lxml import etree
+from schema_support import SchemaLoader
 
 pytestmark = pytest.mark.official
 

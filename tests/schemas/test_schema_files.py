@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from ceb_cases import COVERED, REPO, SCHEMA_FILES, XSD
-from conftest import SchemaLoader, compile_schema
 from lxml import etree
+from schema_support import SchemaLoader, compile_schema
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 CEB = "{http://www.chinaport.gov.cn/ceb}"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from ceb_cases import COVERED, EXPORT_DATA, EXPORT_RECEIPTS, IMPORT_RECEIPTS, SCHEMA_FILES
-from conftest import SchemaLoader
 from lxml import etree
+from schema_support import SchemaLoader
 
 pytestmark = pytest.mark.official
 

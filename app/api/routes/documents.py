@@ -1,0 +1,238 @@
+"""Submitting CEB messages: one per request (``/documents``) or a whole set (``/bundles``).
+
+Each message is sent by the party that sends it in reality, with its own API key; the answer
+holds the stored document and its receipts, as JSON or (``Accept: application/xml`` or
+``?format=xml``) as the CEB receipt message of its type. See docs/api.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep, XmlBody, ensure_may_send
+from app.errors import ServiceError
+from app.receipts import receipt_json
+from app.services import history, submission
+from declarations import pipeline
+from declarations.identify import parse_regime
+from declarations.messages import Kind
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+RegimeQuery = Annotated[
+    str | None, Query(description="Supervision code (9610, 1210, 9710, 9810) if not in the XML.")
+]
+FormatQuery = Annotated[str | None, Query(pattern="^(json|xml)$", description="json or xml")]
+XML_TYPES = ("application/xml", "text/xml")
+# The body is read as raw bytes (size-limited, see deps.xml_body); this tells OpenAPI what it is.
+XML_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def wants_xml(request: Request, format_: str | None) -> bool:
+    if format_ is not None:
+        return format_ == "xml"
+    accept = request.headers.get("accept", "")
+    return any(t in accept for t in XML_TYPES) and "application/json" not in accept
+
+
+def _require_xml_body(request: Request) -> None:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in XML_TYPES and not content_type.endswith("+xml"):
+        raise ServiceError(
+            415,
+            "request.not_xml",
+            f"send the CEB message with Content-Type: application/xml (got {content_type!r})",
+            f"请以 Content-Type: application/xml 发送CEB报文（收到 {content_type!r}）",
+        )
+
+
+def outcome_json(outcome: submission.Outcome) -> dict[str, Any]:
+    row = outcome.document
+    return {
+        "document": history.document_json(row),
+        "repeat": outcome.repeat,
+        "return_status": row.return_status,
+        "declaration": (
+            history.declaration_json(outcome.declaration) if outcome.declaration else None
+        ),
+        "receipts": [receipt_json(r) for r in outcome.receipts],
+        "report": outcome.report.to_dict() if outcome.report is not None else None,
+    }
+
+
+@router.post("/documents", status_code=201, openapi_extra=XML_BODY)
+def submit_document(
+    *,
+    request: Request,
+    body: XmlBody,
+    enterprise: CurrentEnterprise,
+    database: DatabaseDep,
+    regime: RegimeQuery = None,
+    format: FormatQuery = None,
+) -> Response:
+    """Submit one CEB message (order, payment, waybill or 清单) as the party that sends it."""
+    _require_xml_body(request)
+    outcome = submission.submit_document(
+        database, enterprise, body, regime=submission.regime_argument(regime)
+    )
+    if wants_xml(request, format) and outcome.receipts:
+        xml = history.receipts_xml(outcome.document, outcome.receipts)
+        return Response(xml, status_code=outcome.http_status, media_type="application/xml")
+    return JSONResponse(outcome_json(outcome), status_code=outcome.http_status)
+
+
+@router.get("/documents/{document_id}")
+def read_document(
+    document_id: int, enterprise: CurrentEnterprise, database: DatabaseDep
+) -> dict[str, Any]:
+    """A document you sent, with its receipts."""
+    with database.read() as session:
+        row = history.own_document(session, document_id, enterprise.id)
+        receipts = history.document_receipts(session, row)
+    return {
+        "document": history.document_json(row),
+        "receipts": [receipt_json(r) for r in receipts],
+    }
+
+
+@router.get("/documents/{document_id}/xml")
+def read_document_xml(
+    document_id: int, enterprise: CurrentEnterprise, database: DatabaseDep
+) -> Response:
+    """The message exactly as you sent it."""
+    with database.read() as session:
+        row = history.own_document(session, document_id, enterprise.id)
+    return Response(row.raw_xml, media_type="application/xml")
+
+
+@router.get("/documents/{document_id}/receipts")
+def read_document_receipts(
+    request: Request,
+    document_id: int,
+    enterprise: CurrentEnterprise,
+    database: DatabaseDep,
+    format: FormatQuery = None,
+) -> Response:
+    """The receipts answering a document you sent: JSON, or the CEB receipt message."""
+    with database.read() as session:
+        row = history.own_document(session, document_id, enterprise.id)
+        receipts = history.document_receipts(session, row)
+    if wants_xml(request, format):
+        return Response(history.receipts_xml(row, receipts), media_type="application/xml")
+    return JSONResponse({"receipts": [receipt_json(r) for r in receipts]})
+
+
+# -- bundles ----------------------------------------------------------------------------------
+
+
+class BundleIn(BaseModel):
+    documents: list[str] = Field(
+        min_length=1, max_length=20, description="The CEB messages of one set, as XML text."
+    )
+
+
+_BUNDLE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": BundleIn.model_json_schema()}},
+    }
+}
+_KIND_ORDER = {Kind.ORDER: 0, Kind.PAYMENT: 1, Kind.WAYBILL: 2, Kind.INVENTORY: 3}
+
+
+async def _bundle_body(request: Request, settings: SettingsDep) -> BundleIn:
+    limit = settings.max_bundle_bytes
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ServiceError(
+                413,
+                "request.too_large",
+                f"the bundle is larger than the limit of {limit} bytes",
+                f"报文包超过大小上限{limit}字节",
+            )
+        chunks.append(chunk)
+    try:
+        return BundleIn.model_validate(json.loads(b"".join(chunks) or b"null"))
+    except (ValueError, ValidationError) as exc:
+        raise ServiceError(
+            422,
+            "bundle.invalid",
+            'a bundle is a JSON object {"documents": ["<xml>", ...]} with 1 to 20 messages',
+            '报文包须为JSON对象 {"documents": ["<xml>", ...]}，包含1至20份报文',
+        ) from exc
+
+
+@router.post("/bundles", status_code=201, openapi_extra=_BUNDLE_BODY)
+async def submit_bundle(
+    request: Request,
+    enterprise: CurrentEnterprise,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    regime: RegimeQuery = None,
+) -> dict[str, Any]:
+    """Submit a whole set in one call. The caller must be allowed to send every message of it
+    (copCode and sender field, as for single messages); otherwise nothing is stored (403)."""
+    bundle = await _bundle_body(request, settings)
+    chosen = submission.regime_argument(regime)
+    data = [text.encode("utf-8") for text in bundle.documents]
+    ranks = [_check_bundle_member(enterprise, item, n, chosen) for n, item in enumerate(data, 1)]
+    ordered = [item for _, item in sorted(zip(ranks, data, strict=True), key=lambda p: p[0])]
+    results = []
+    for item in ordered:
+        # The synchronous service runs in the threadpool, like the plain ``def`` routes.
+        outcome = await _in_threadpool(database, enterprise, item, chosen)
+        results.append(outcome_json(outcome))
+    return {"documents": results}
+
+
+def _check_bundle_member(
+    enterprise: CurrentEnterprise, data: bytes, number: int, regime: str | None
+) -> int:
+    """Identify one member and check the caller may send it; its rank in sending order
+    (orders, payments, waybills, then 清单, so that the 清单 meets a complete set)."""
+    ctx = pipeline.Context(
+        f"bundle document {number}", data, pipeline.Options(parse_regime(regime))
+    )
+    for step in pipeline.IDENTIFY_STEPS:
+        step(ctx)
+    if ctx.document is None:
+        reason = "; ".join(f.message_en for f in ctx.findings) or "not a CEB message"
+        reason_zh = "; ".join(f.message_zh for f in ctx.findings) or "不是CEB报文"
+        raise ServiceError(
+            422,
+            "bundle.unidentified",
+            f"bundle document {number} is not a CEB message danchuang knows: {reason}",
+            f"报文包第{number}份报文无法识别：{reason_zh}",
+        )
+    try:
+        ensure_may_send(enterprise, ctx.document)
+    except ServiceError as exc:
+        raise ServiceError(
+            exc.status,
+            exc.code,
+            f"bundle document {number}: {exc.message_en}",
+            f"报文包第{number}份报文：{exc.message_zh}",
+        ) from exc
+    return _KIND_ORDER.get(ctx.document.message.kind, 4) * 1000 + number
+
+
+async def _in_threadpool(
+    database: DatabaseDep, enterprise: CurrentEnterprise, data: bytes, regime: str | None
+) -> submission.Outcome:
+    return await run_in_threadpool(
+        submission.submit_document, database, enterprise, data, regime=regime
+    )

@@ -1,0 +1,62 @@
+"""The clearance engine's own settings (``DANCHUANG_ENGINE_*``), beside ``app.settings``.
+
+The virtual clock's speed is the service-wide ``clock_speed`` of ``app.settings``; what is
+specific to the engine — which scenario, the seed, the lease, the tick — lives here so that the
+service settings stay the platform's concern.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EngineSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DANCHUANG_ENGINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # "builtin" (a small sandbox site, app.engine.scenario) or a shipped scenario's name/path.
+    scenario: str = "builtin"
+    # Seeds the outcome of each declaration: (seed, declaration id) -> the same path every time.
+    seed: int = 20_260_401
+    # The lease: a crashed engine's successor takes over after at most this long.
+    lease_s: float = Field(default=15.0, gt=0)
+    # How often the engine wakes up to take new declarations and advance the clock.
+    tick_s: float = Field(default=0.2, gt=0)
+    # At most this many clearance-ready declarations are taken per tick (bounds a transaction).
+    batch_size: int = Field(default=500, ge=1)
+    # How often (wall seconds) the engine refuses sets left incomplete past their window
+    # (app.services.sweep; the window is the service's incomplete_set_window_s).
+    sweep_s: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _tick_shorter_than_lease(self) -> EngineSettings:
+        # The lease is renewed every tick: a tick as long as the lease would let it lapse.
+        if self.tick_s * 3 > self.lease_s:
+            raise ValueError(
+                "DANCHUANG_ENGINE_TICK_S must be under a third of DANCHUANG_ENGINE_LEASE_S"
+            )
+        return self
+
+
+def load_engine_settings() -> EngineSettings:
+    """The engine settings from the environment, with the scenario they name checked; raises
+    ``ValueError`` with a one-line message (the CLI prints it instead of a traceback)."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from app.engine.scenario import load_live_scenario  # noqa: PLC0415
+
+    try:
+        settings = EngineSettings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"DANCHUANG_ENGINE_{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in error.errors()
+        )
+        raise ValueError(f"invalid engine settings: {problems}") from None
+    try:
+        load_live_scenario(settings.scenario)
+    except (OSError, ValueError) as error:  # ScenarioError is a ValueError
+        raise ValueError(f"DANCHUANG_ENGINE_SCENARIO: {error}") from None
+    return settings

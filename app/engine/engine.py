@@ -1,0 +1,305 @@
+"""The live clearance engine: the SimPy model on a virtual clock, fed from the database.
+
+One engine runs per service (``app.engine.lease``). It is a plain thread, like the webhook
+worker, because persistence is synchronous. Each tick it
+
+1. renews its lease and moves clearance-ready declarations to ``clearing`` (one transaction),
+2. puts each into the model with its outcome decided up front (``app.engine.outcomes``),
+3. advances the model's clock to "now" on the virtual clock — wall time since the engine
+   started times ``clock_speed`` — or, in ``instant`` mode, until every declaration in the
+   model has reached a final state,
+4. records the transitions that happened as receipts (a second transaction, lease-fenced).
+
+Crash safety: the database is the truth. A declaration is ``clearing`` from step 1 until its
+final receipt; when an engine takes the lease it first puts every ``clearing`` declaration back
+into its model. Their outcome is drawn from (seed, declaration id), so the replay takes the
+same branch, and receipts already recorded are skipped (``app.engine.store.record``). What a
+crash loses is only time: a recovered declaration goes through the stages again on the new
+model, without repeating the receipts it already has.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Literal
+
+import numpy as np
+import simpy
+import structlog
+
+from app import metrics
+from app.db.engine import Database
+from app.engine import lease, store
+from app.engine.config import EngineSettings
+from app.engine.outcomes import complete, draw_outcome, parse_outcome
+from app.engine.scenario import for_live, load_live_scenario, route
+from app.engine.states import RECORDED
+from app.services import sweep
+from app.settings import Settings
+from declarations.codes import ReturnStatus
+from simulation.lifecycle import Milestone
+from simulation.model import ClearanceModel, Forced
+from simulation.scenario import Scenario, StageName
+
+log = structlog.get_logger("danchuang.engine")
+
+# Milestones that repeat the current status: nothing to record.
+_REPEATS = frozenset(
+    {Milestone.INSPECTION_END, Milestone.ARRIVAL, Milestone.TRANSIT_START, Milestone.TRANSIT_END}
+)
+# In instant mode a declaration is run to its end at once; this bounds a runaway (a scenario
+# whose stage has no capacity for ever) to a simulated year per tick.
+_INSTANT_HORIZON_S = 365 * 24 * 3600.0
+
+# Transitions recorded per write transaction (a few hundred milliseconds of work at most).
+_FLUSH_CHUNK = 100
+
+ClockSpeed = float | Literal["instant"]
+CHINA_TIME = timezone(timedelta(hours=8), "CST")  # the sites' time of day, for their shifts
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ClearanceEngine:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock_speed: ClockSpeed,
+        config: EngineSettings | None = None,
+        scenario: Scenario | None = None,
+        owner: str | None = None,
+        incomplete_window: timedelta | None = None,
+    ) -> None:
+        self.database = database
+        self.clock_speed = clock_speed
+        # The engine also runs the submission side's incomplete-set sweep (one process does it:
+        # the lease holder); None turns it off.
+        self.incomplete_window = incomplete_window
+        self._next_sweep = 0.0
+        self.config = config or EngineSettings()
+        self.scenario = scenario or load_live_scenario(self.config.scenario)
+        self.live_scenario = for_live(self.scenario)
+        self.owner = owner or lease.new_owner_id()
+        self.is_leader = False
+        self.recovered = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reset_model(None)
+
+    @classmethod
+    def from_settings(
+        cls, database: Database, settings: Settings, config: EngineSettings | None = None
+    ) -> ClearanceEngine:
+        return cls(
+            database,
+            clock_speed=settings.clock_speed,
+            config=config,
+            incomplete_window=sweep.incomplete_window(settings),
+        )
+
+    # --- the virtual clock -----------------------------------------------------------------
+
+    def _reset_model(self, sim_clock: datetime | None) -> None:
+        """A fresh model whose clock reads ``sim_clock`` (the previous holder's virtual time)
+        or now, whichever is later; what the old model held is the database's to give back.
+
+        The model's time 0 is the midnight (China time) before that: scenario shifts are
+        hours of the day counted from the model's time 0, so the model first runs, empty,
+        from midnight to now — the officers on duty are then those of the time of day."""
+        start = max(sim_clock, _utcnow()) if sim_clock is not None else _utcnow()
+        local = start.astimezone(CHINA_TIME)
+        self.sim_base = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+        self.sim_offset = (start - self.sim_base).total_seconds()
+        self.env = simpy.Environment()
+        self.model = ClearanceModel(
+            self.env,
+            self.live_scenario,
+            np.random.default_rng(self.config.seed),
+            on_transition=self._on_transition,
+        )
+        if self.sim_offset > 0:  # SimPy refuses to run "until" the present
+            self.env.run(until=self.sim_offset)
+        self.wall_base = time.monotonic()
+        self._by_model_id: dict[int, store.Pickup] = {}
+        self._pending: list[store.Transition] = []
+
+    def sim_datetime(self, seconds: float | None = None) -> datetime:
+        """The virtual clock's reading at model time ``seconds`` (default: the model's now)."""
+        return self.sim_base + timedelta(seconds=self.env.now if seconds is None else seconds)
+
+    def _target(self) -> float:
+        assert self.clock_speed != "instant"
+        return self.sim_offset + (time.monotonic() - self.wall_base) * self.clock_speed
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="clearance-engine")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self.is_leader:
+            lease.release(self.database, self.owner)
+            self.is_leader = False
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # keep the engine alive; the database still has the truth
+                log.exception("engine.tick_failed")
+                self.is_leader = False  # re-acquire and recover from the database
+            self._stop.wait(self.config.tick_s)
+
+    def run_once(self) -> int:
+        """One tick (see the module docstring); the number of receipts recorded. A process that
+        does not hold the lease only tries to take it."""
+        if not self.is_leader and not self._become_leader():
+            return 0
+        try:
+            with self.database.write() as session:
+                lease.hold(session, self.owner, self.config.lease_s, sim_clock=self.sim_datetime())
+                taken = store.take_ready(session, self.config.batch_size, self.sim_datetime())
+            for pickup in taken:
+                self._inject(pickup)
+            lag = self._advance()
+            recorded = self._flush()
+            self._sweep()
+        except lease.LeaseLostError:
+            # Someone else runs the engine now; what we held in memory is theirs to recover.
+            log.warning("engine.lease_lost", owner=self.owner)
+            self.is_leader = False
+            return 0
+        self._report(lag)
+        return recorded
+
+    def run_until_idle(self, max_ticks: int = 1000) -> int:
+        """Tick until nothing is waiting or in flight (tests and ``instant`` mode)."""
+        total = 0
+        for _ in range(max_ticks):
+            total += self.run_once()
+            if self.is_leader and not self._by_model_id and not self._ready_waiting():
+                return total
+        raise RuntimeError(f"the engine did not become idle in {max_ticks} ticks")
+
+    def _ready_waiting(self) -> bool:
+        with self.database.read() as session:
+            return store.any_ready(session)
+
+    def _become_leader(self) -> bool:
+        acquired = lease.try_acquire(self.database, self.owner, self.config.lease_s)
+        if acquired is None:
+            return False
+        self._reset_model(acquired.sim_clock)
+        with self.database.read() as session:
+            unfinished = store.in_flight(session)
+        for pickup in unfinished:
+            self._inject(pickup)
+        self.recovered += len(unfinished)
+        self.is_leader = True
+        log.info("engine.leading", owner=self.owner, recovered=len(unfinished))
+        return True
+
+    # --- the model -------------------------------------------------------------------------
+
+    def outcome_of(self, pickup: store.Pickup) -> tuple[str, str, Forced]:
+        """The flow, credit class and complete outcome of one declaration (deterministic)."""
+        where = route(self.scenario, pickup.regime, pickup.direction, pickup.credit_class)
+        rng = np.random.default_rng([self.config.seed, pickup.declaration_id])
+        drawn = draw_outcome(
+            where.profile,
+            rng,
+            rules=[(r.probability, r.manual) for r in where.flow.rule_hits],
+            has_review=self.scenario.stages.review is not None,
+        )
+        forced = complete(parse_outcome(pickup.forced), drawn) if pickup.forced else drawn
+        return where.flow.name, where.credit.value, forced
+
+    def _inject(self, pickup: store.Pickup) -> None:
+        flow, credit, forced = self.outcome_of(pickup)
+        handle = self.model.submit(flow, credit, force=forced)
+        self._by_model_id[handle.id] = pickup
+
+    def _on_transition(
+        self,
+        model_id: int,
+        status: ReturnStatus,
+        milestone: Milestone,
+        sim_time: float,
+        info: Mapping[str, Any],
+    ) -> None:
+        pickup = self._by_model_id.get(model_id)
+        if pickup is None or milestone in _REPEATS or status not in RECORDED:
+            return
+        code = int(status)
+        text = ""
+        if status == ReturnStatus.REJECTED and info.get("code"):
+            code = int(info["code"])  # a forced rejection with the spec's negative code
+            text = f"海关退单[{code}] rejected by customs (forced)"
+        self._pending.append(
+            store.Transition(
+                pickup.declaration_id, pickup.direction, code, self.sim_datetime(sim_time), text
+            )
+        )
+        if ReturnStatus(status).is_final:
+            del self._by_model_id[model_id]
+
+    def _advance(self) -> float:
+        """Run the model up to the virtual clock's now; the lag behind it in seconds."""
+        env = self.env
+        if self.clock_speed == "instant":
+            limit = env.now + _INSTANT_HORIZON_S
+            while self.model.live and env.peek() <= limit:
+                env.step()
+            return 0.0
+        target = self._target()
+        if target > env.now:
+            env.run(until=target)
+        return max(0.0, self._target() - env.now)
+
+    def _flush(self) -> int:
+        """Record the pending transitions, in transactions of at most ``_FLUSH_CHUNK``: on
+        SQLite a write transaction holds the one write lock, and API requests wait for it."""
+        pending, self._pending = self._pending, []
+        recorded = 0
+        for start in range(0, len(pending), _FLUSH_CHUNK):
+            with self.database.write() as session:
+                lease.hold(session, self.owner, self.config.lease_s, sim_clock=self.sim_datetime())
+                recorded += store.record(session, pending[start : start + _FLUSH_CHUNK])
+        return recorded
+
+    def _sweep(self) -> None:
+        """Refuse sets incomplete past their window, every ``sweep_s`` wall seconds."""
+        if self.incomplete_window is None or time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + self.config.sweep_s
+        try:
+            refused = sweep.sweep_incomplete_sets(
+                self.database, now=_utcnow(), window=self.incomplete_window
+            )
+        except Exception:  # the sweep's trouble must not stop (and replay) the clearance
+            log.exception("engine.sweep_failed")
+            return
+        if refused:
+            log.info("engine.swept_incomplete_sets", declarations=refused)
+
+    def _report(self, lag: float) -> None:
+        metrics.CLOCK_LAG.set(lag)
+        metrics.QUEUE_LENGTH.labels(queue="clearance_in_flight").set(len(self._by_model_id))
+        for name, stage in self.model.stages.items():
+            label = f"clearance_{StageName(name).value}"
+            metrics.QUEUE_LENGTH.labels(queue=label).set(stage.queue.value)

@@ -1,0 +1,171 @@
+"""Outcomes: forced by an integrator's test, or drawn from the scenario's risk channel.
+
+Integrators test their handling of every branch the way HMRC's and NCTS's test services let
+them (ECOSYSTEM-NOTES): a marker in the 清单's ``note`` field, or an API call before clearance,
+names the outcome. The grammar is the same for both (case-insensitive, ``+`` joins words)::
+
+    DANCHUANG:RELEASE            straight through: 120 → 399 → 800 → 899
+    DANCHUANG:REVIEW             manual review first: 120 → 300 → 399 → ...
+    DANCHUANG:INSPECT            inspection, then release: ... 399 → 500 → 800 → 899
+    DANCHUANG:REJECT[=-621005]   rejected at audit with 100, or with the given negative code
+    DANCHUANG:DETAIN[=501]       inspected, then detained (501, 502, 503 or 599; default 599)
+    DANCHUANG:RETURN             inspected, then shipped back (700)
+    DANCHUANG:REVIEW+INSPECT     words combine where they make sense
+
+Without a marker the outcome is drawn from the scenario's risk profile with a generator seeded
+by (engine seed, declaration id): the same declaration gets the same path after a restart, so
+a recovered declaration never contradicts the receipts it already has.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from declarations.codes import DETENTIONS, ReturnStatus
+from simulation.model import Forced
+from simulation.scenario import RiskProfile
+
+MARKER = "DANCHUANG:"
+_WORD = re.compile(r"^(RELEASE|REVIEW|INSPECT|REJECT|DETAIN|RETURN)(?:=(-?\d{1,9}))?$")
+_MARKER_IN_TEXT = re.compile(r"DANCHUANG:([A-Za-z0-9=+\-]+)", re.IGNORECASE)
+MAX_LENGTH = 30  # the width of Declaration.forced_outcome
+
+
+class OutcomeError(ValueError):
+    """An outcome that cannot be understood; the message says why, in English."""
+
+
+def parse_outcome(text: str) -> Forced:
+    """``INSPECT``, ``REJECT=-621005``, ``REVIEW+DETAIN=501`` (the prefix ``DANCHUANG:`` is
+    optional) as the model's ``Forced``; raises ``OutcomeError`` for anything else."""
+    body = text.strip()
+    if body.upper().startswith(MARKER):
+        body = body[len(MARKER) :]
+    if not body:
+        raise OutcomeError("empty outcome")
+    forced = Forced()
+    seen: set[str] = set()
+    for raw in body.split("+"):
+        match = _WORD.match(raw.strip().upper())
+        if match is None:
+            raise OutcomeError(
+                f"unknown outcome {raw.strip()!r}: use RELEASE, REVIEW, INSPECT, REJECT[=code], "
+                "DETAIN[=501|502|503|599] or RETURN, joined with '+'"
+            )
+        word, code = match.group(1), match.group(2)
+        if word in seen:
+            raise OutcomeError(f"{word} given twice")
+        seen.add(word)
+        forced = _apply(forced, word, code)
+    terminal = seen & {"RELEASE", "REJECT", "DETAIN", "RETURN"}
+    if len(terminal) > 1:
+        raise OutcomeError(f"contradictory outcomes: {' and '.join(sorted(terminal))}")
+    if "RELEASE" in seen and "INSPECT" in seen:
+        raise OutcomeError("RELEASE means no inspection; to inspect and release, say INSPECT")
+    return forced
+
+
+def _apply(forced: Forced, word: str, code: str | None) -> Forced:
+    if word not in {"REJECT", "DETAIN"} and code is not None:
+        raise OutcomeError(f"{word} takes no code")
+    if word == "RELEASE":
+        return replace(forced, review=forced.review or False, inspection=False)
+    if word == "REVIEW":
+        return replace(forced, review=True)
+    if word == "INSPECT":
+        return replace(forced, inspection=True)
+    if word == "REJECT":
+        if code is not None and not code.startswith("-"):
+            raise OutcomeError("a rejection code is a negative business code, e.g. -621005")
+        return replace(forced, reject_code=code or "")
+    if word == "DETAIN":
+        status = int(code) if code is not None else int(ReturnStatus.DETAINED_OTHER)
+        if status not in {int(s) for s in DETENTIONS}:
+            raise OutcomeError("a detention code is 501, 502, 503 or 599")
+        return replace(forced, detention=ReturnStatus(status), inspection=True)
+    return replace(forced, return_goods=True, inspection=True)  # RETURN
+
+
+def normalise(text: str) -> str:
+    """The outcome as stored in ``Declaration.forced_outcome`` (checked, upper case, no
+    prefix); raises ``OutcomeError``."""
+    parse_outcome(text)
+    body = text.strip().upper()
+    body = body.removeprefix(MARKER)
+    body = "+".join(part.strip() for part in body.split("+"))
+    if len(body) > MAX_LENGTH:
+        raise OutcomeError(f"outcome longer than {MAX_LENGTH} characters")
+    return body
+
+
+def marker_in_note(note: str | None) -> str | None:
+    """The ``DANCHUANG:...`` marker in a 清单's note, if there is one."""
+    if not note:
+        return None
+    match = _MARKER_IN_TEXT.search(note)
+    return match.group(1) if match else None
+
+
+def draw_outcome(
+    profile: RiskProfile,
+    rng: np.random.Generator,
+    *,
+    rules: Sequence[tuple[float, bool]] = (),
+    has_review: bool = True,
+) -> Forced:
+    """One path through the risk channel, drawn like the model's own routing (DOMAIN.md §3.4,
+    ``docs/simulation.md``): reject at audit; else review; inspection (direct, after review, or
+    by a risk rule with its probability); manual after the machine check; after inspection
+    detention or return. Every choice is made (no ``None``), so the model draws nothing."""
+    u = rng.random(5)
+    review = bool(has_review and u[1] < profile.review)
+    inspect = bool(u[2] < (profile.inspect_after_review if review else profile.inspect_direct))
+    manual = bool(u[3] < profile.manual_after_machine)
+    for probability, rule_manual in rules:
+        if rng.random() < probability:
+            inspect = True
+            manual = manual or rule_manual
+    detention: ReturnStatus | None = None
+    return_goods = False
+    if inspect and u[4] < profile.detain:
+        codes = list(profile.detention_codes)
+        weights = np.array(list(profile.detention_codes.values()), dtype=float)
+        detention = ReturnStatus(codes[int(rng.choice(len(codes), p=weights / weights.sum()))])
+    elif inspect and u[4] < profile.detain + profile.return_goods:
+        return_goods = True
+    return Forced(
+        review=review,
+        inspection=inspect,
+        manual_inspection=manual,
+        reject_code="" if u[0] < profile.reject else None,
+        detention=detention,
+        return_goods=return_goods,
+    )
+
+
+def complete(forced: Forced, drawn: Forced) -> Forced:
+    """A forced outcome with the choices it leaves open taken from the drawn one, so that the
+    model has nothing left to draw. A forced outcome is never rejected at random, and one that
+    says anything about inspection decides the whole inspection branch."""
+    if forced.reject_code is not None:
+        return forced
+    says_inspection = (
+        forced.inspection is not None or forced.detention is not None or forced.return_goods
+    )
+    after = forced if says_inspection else drawn
+    return Forced(
+        review=forced.review if forced.review is not None else drawn.review,
+        inspection=forced.inspection if says_inspection else drawn.inspection,
+        manual_inspection=(
+            forced.manual_inspection
+            if forced.manual_inspection is not None
+            else drawn.manual_inspection
+        ),
+        reject_code=None,
+        detention=after.detention,
+        return_goods=after.return_goods,
+    )

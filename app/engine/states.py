@@ -1,0 +1,48 @@
+"""The declaration states the clearance engine reads and writes (``Declaration.state``).
+
+The submission side moves a complete, reconciled set to ``CLEARANCE_READY``; from there the
+engine owns it: ``CLEARING`` while it is in the model, then one final state.
+"""
+
+from __future__ import annotations
+
+from declarations.codes import DETENTIONS, ReturnStatus
+
+CLEARANCE_READY = "clearance_ready"
+CLEARING = "clearing"
+CLEARED = "cleared"  # 899 结关
+REJECTED = "rejected"  # 100 海关退单, or a negative business code
+DETAINED = "detained"  # 501/502/503/599 扣留
+RETURNED = "returned"  # 700 退运
+
+FINAL_STATES = frozenset({CLEARED, REJECTED, DETAINED, RETURNED})
+
+# Receipt statuses the engine records for a 清单, in lifecycle order (DOMAIN.md §3.4). The
+# model's 2 (申报中) and 3 (发送海关成功) happen at lodgement, which the submission side
+# already answered when the 清单 arrived, so they are not repeated here.
+RECORDED = frozenset(
+    {
+        ReturnStatus.ACCEPTED,
+        ReturnStatus.MANUAL_REVIEW,
+        ReturnStatus.DECIDED,
+        ReturnStatus.INSPECTION,
+        ReturnStatus.RELEASED,
+        ReturnStatus.CLOSED,
+        ReturnStatus.REJECTED,
+        ReturnStatus.RETURNED,
+    }
+    | DETENTIONS
+)
+
+
+def final_state(status: int) -> str | None:
+    """The final state a receipt status puts a declaration in, or None if it goes on."""
+    if status == ReturnStatus.CLOSED:
+        return CLEARED
+    if status == ReturnStatus.REJECTED or status < 0:
+        return REJECTED
+    if status in DETENTIONS:
+        return DETAINED
+    if status == ReturnStatus.RETURNED:
+        return RETURNED
+    return None

@@ -1,0 +1,212 @@
+"""The engine's reads and writes: taking declarations, and recording their transitions.
+
+The database holds the engine's progress: a declaration is ``clearing`` from the moment the
+engine takes it until its final receipt, and ``return_status`` is its latest receipt. Recording
+is idempotent per (declaration, receipt code, status): a transition replayed after a restart
+finds its receipt already there and is skipped, so no receipt is stored (or pushed) twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Declaration, Document, Enterprise, Receipt
+from app.engine import states
+from app.engine.outcomes import OutcomeError, marker_in_note, normalise
+from app.receipts import record_receipt
+from app.services import sets
+from declarations.codes import ReturnStatus
+from declarations.parsing import parse_xml
+
+log = structlog.get_logger("danchuang.engine")
+
+INVENTORY_CODES = ("CEB621", "CEB603")  # the import and export 清单
+
+
+def receipt_code(direction: str) -> str:
+    """CEB622 answers the import 清单, CEB604 the export one."""
+    return "CEB604" if direction == "export" else "CEB622"
+
+
+@dataclass(frozen=True)
+class Pickup:
+    """What the engine needs to put one declaration into the model."""
+
+    declaration_id: int
+    regime: str | None
+    direction: str
+    credit_class: str  # the platform's (ebp) credit rating, app.db.models.CreditClass value
+    forced: str | None  # a normalised outcome (app.engine.outcomes), or None
+
+
+@dataclass(frozen=True)
+class Transition:
+    declaration_id: int
+    direction: str
+    status: int  # a ReturnStatus, or a negative business code for a forced rejection
+    sim_time: datetime
+    info: str = ""
+
+
+def take_ready(session: Session, limit: int, sim_now: datetime) -> list[Pickup]:
+    """Move up to ``limit`` clearance-ready declarations to ``clearing`` (oldest first)."""
+    rows = list(
+        session.scalars(
+            select(Declaration)
+            .where(Declaration.state == states.CLEARANCE_READY)
+            .order_by(Declaration.id)
+            .limit(limit)
+        )
+    )
+    for row in rows:
+        row.state = states.CLEARING
+        row.sim_declared_at = sim_now
+        row.sim_updated_at = sim_now
+    return _pickups(session, rows)
+
+
+def any_ready(session: Session) -> bool:
+    """Is a clearance-ready declaration waiting to be taken?"""
+    found = session.scalar(
+        select(Declaration.id).where(Declaration.state == states.CLEARANCE_READY).limit(1)
+    )
+    return found is not None
+
+
+def in_flight(session: Session) -> list[Pickup]:
+    """Declarations a previous engine took and did not finish (recovery after a crash)."""
+    rows = list(
+        session.scalars(
+            select(Declaration).where(Declaration.state == states.CLEARING).order_by(Declaration.id)
+        )
+    )
+    return _pickups(session, rows)
+
+
+def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    credit: dict[str, str] = {
+        code: credit_class
+        for code, credit_class in session.execute(
+            select(Enterprise.code, Enterprise.credit_class).where(
+                Enterprise.code.in_({row.ebp_code for row in rows})
+            )
+        )
+    }
+    notes: dict[int, str | None] = {}
+    for declaration_id, raw in session.execute(
+        select(Document.declaration_id, Document.raw_xml)
+        .where(
+            Document.declaration_id.in_(ids),
+            Document.message_code.in_(INVENTORY_CODES),
+            Document.__table__.c.current.is_(True),  # a 清单 replaced by a change is not current
+        )
+        .order_by(Document.id)
+    ):
+        if declaration_id is not None:
+            notes[declaration_id] = _note(raw)  # the latest 清单 (a change) wins
+    return [
+        Pickup(
+            declaration_id=row.id,
+            regime=row.regime,
+            direction=row.direction,
+            credit_class=credit.get(row.ebp_code, "general"),
+            forced=row.forced_outcome or _marker(row.id, notes.get(row.id)),
+        )
+        for row in rows
+    ]
+
+
+def _note(raw: bytes) -> str | None:
+    parsed = parse_xml(raw)
+    if parsed.root is None:
+        return None
+    for element in parsed.root.iter(etree.Element):
+        if etree.QName(element).localname == "note" and element.text:
+            return str(element.text)
+    return None
+
+
+def _marker(declaration_id: int, note: str | None) -> str | None:
+    marker = marker_in_note(note)
+    if marker is None:
+        return None
+    try:
+        return normalise(marker)
+    except OutcomeError as error:
+        # The 清单 was accepted; a bad marker only means "no forcing". Say so in the log.
+        log.warning("engine.bad_marker", declaration_id=declaration_id, problem=str(error))
+        return None
+
+
+def record(session: Session, transitions: list[Transition]) -> int:
+    """Store the receipts of ``transitions`` (in order) and move their declarations on;
+    returns how many receipts were new. Transitions of declarations that are not ``clearing``
+    any more (finished, or cancelled meanwhile) and already-recorded ones are skipped."""
+    if not transitions:
+        return 0
+    ids = {t.declaration_id for t in transitions}
+    declarations = {
+        row.id: row for row in session.scalars(select(Declaration).where(Declaration.id.in_(ids)))
+    }
+    done: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for declaration_id, code, status in session.execute(
+        select(Receipt.declaration_id, Receipt.message_code, Receipt.return_status).where(
+            Receipt.declaration_id.in_(ids)
+        )
+    ):
+        if declaration_id is not None:
+            done[declaration_id].add((code, status))
+
+    created = 0
+    latest: dict[int, Transition] = {}
+    for t in transitions:
+        row = declarations.get(t.declaration_id)
+        if row is None or row.state != states.CLEARING:
+            continue
+        code = receipt_code(t.direction)
+        if (code, t.status) in done[t.declaration_id]:
+            continue
+        record_receipt(
+            session,
+            message_code=code,
+            return_status=t.status,
+            return_info=t.info or _info(t.status),
+            declaration_id=t.declaration_id,
+            sim_time=t.sim_time,
+        )
+        done[t.declaration_id].add((code, t.status))
+        created += 1
+        latest[t.declaration_id] = t
+        if states.final_state(t.status) is not None:
+            declarations.pop(t.declaration_id)  # nothing follows a final receipt
+    # The declarations move on after their receipts: one UPDATE each, not one per receipt
+    # (every query in record_receipt would flush a pending change first).
+    for declaration_id, t in latest.items():
+        row = session.get_one(Declaration, declaration_id)
+        row.return_status = t.status
+        row.sim_updated_at = t.sim_time
+        final = states.final_state(t.status)
+        if final is not None:
+            row.state = final
+        if final in (states.REJECTED, states.RETURNED):
+            # The goods were not imported: the buyer's annual quota is given back.
+            sets.release_quota(session, declaration_id)
+    return created
+
+
+def _info(status: int) -> str:
+    try:
+        known = ReturnStatus(status)
+    except ValueError:
+        return f"海关退单[{status}] rejected by customs"
+    return f"{known.meaning_zh} {known.meaning_en}"

@@ -1,0 +1,84 @@
+"""Receipts for documents: which receipt message answers which document, and what it says.
+
+Every receipt goes through ``app.receipts.record_receipt`` (numbering, webhooks); this module
+only chooses its message code, its ``returnInfo`` text, and keeps the document's (and for a 清单
+the declaration's) latest status in step with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from app.db.models import Declaration, Receipt
+from app.db.models import Document as DocumentRow
+from app.receipts import record_receipt
+from declarations.codes import ReturnStatus
+from declarations.findings import Finding, Severity
+from declarations.messages import BY_CODE, Kind
+from declarations.receipts import receipt_type
+
+MAX_INFO = 1000  # returnInfo is C..1000 in the receipt XML
+
+
+def is_inventory(row: DocumentRow) -> bool:
+    message = BY_CODE.get(row.message_code)
+    return message is not None and message.kind is Kind.INVENTORY
+
+
+def record(session: Session, row: DocumentRow, status: int, info: str) -> Receipt:
+    """Record one receipt answering ``row``, leaving the document's own status as it is.
+
+    The receipt is filed under the document's declaration when it has one (numbered with the
+    set's other receipts) and always names the document. The status of the set's standing
+    (current) 清单 is its declaration's status (``Declaration.return_status``), as the
+    clearance engine keeps it afterwards.
+    """
+    receipt = record_receipt(
+        session,
+        message_code=receipt_type(row.message_code).code,
+        return_status=status,
+        return_info=info,
+        declaration_id=row.declaration_id,
+        document_id=row.id,
+    )
+    if row.declaration_id is not None and row.current and is_inventory(row):
+        declaration = session.get(Declaration, row.declaration_id)
+        if declaration is not None:
+            declaration.return_status = status
+    return receipt
+
+
+def answer(session: Session, row: DocumentRow, status: int, info: str) -> Receipt:
+    """Record a receipt that changes the document's status (a later refusal)."""
+    row.return_status = status
+    return record(session, row, status, info)
+
+
+def status_text(status: ReturnStatus, guid: str) -> str:
+    """``returnInfo`` of a plain status receipt, Chinese first, like E-Port's own."""
+    return f"{status.meaning_zh}[{guid}] / {status.meaning_en}"
+
+
+def findings_text(findings: Iterable[Finding]) -> str:
+    """``returnInfo`` naming each error: rule id, Chinese message, English message."""
+    parts = [
+        f"[{f.rule}] {f.message_zh} / {f.message_en}"
+        for f in findings
+        if f.severity is Severity.ERROR
+    ]
+    return "; ".join(parts)
+
+
+def refusal_status(findings: Iterable[Finding]) -> int:
+    """The spec's negative code of the first error that has one (e.g. -621005), else 100.
+
+    Platform-level codes (four digits such as 0002 "fails schema") are not receipt statuses:
+    they stay in ``returnInfo`` through the rule id, and the receipt says 100.
+    """
+    for finding in findings:
+        code = finding.spec_code or ""
+        if finding.severity is Severity.ERROR and code.startswith("-") and code[1:].isdigit():
+            return int(code)
+    return int(ReturnStatus.REJECTED)

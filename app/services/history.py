@@ -1,0 +1,230 @@
+"""Reading back: declarations and documents as their parties see them, receipts as CEB XML.
+
+Who sees what: an enterprise reads a declaration when it sent at least one document of it
+(any party of the set sees the whole history, as the single window's 三单 are compared for all
+of them); it reads a document's raw XML only when it sent that document. Anything else is
+answered 404, like a missing id: whether it exists is none of the caller's business.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Declaration, Receipt
+from app.db.models import Document as DocumentRow
+from app.errors import ServiceError, not_found
+from app.receipts import receipt_json
+from declarations import pipeline
+from declarations.identifiers import pre_no
+from declarations.messages import BY_CODE, Kind
+from declarations.receipts import ReceiptEntry, build_receipt, receipt_keys, receipt_type
+
+
+def document_json(row: DocumentRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "guid": row.guid,
+        "message_code": row.message_code,
+        "direction": row.direction or None,
+        "regime": row.regime,
+        "app_type": row.app_type,
+        "order_no": row.order_no,
+        "ebp_code": row.ebp_code,
+        "logistics_no": row.logistics_no,
+        "logistics_code": row.logistics_code,
+        "invt_no": row.invt_no,
+        "declaration_id": row.declaration_id,
+        "return_status": row.return_status,
+        "current": row.current,
+        "received_at": row.received_at.isoformat(),
+    }
+
+
+def declaration_json(declaration: Declaration) -> dict[str, Any]:
+    return {
+        "id": declaration.id,
+        "regime": declaration.regime,
+        "direction": declaration.direction,
+        "order_no": declaration.order_no,
+        "ebp_code": declaration.ebp_code,
+        "state": declaration.state,
+        "return_status": declaration.return_status,
+        "forced_outcome": declaration.forced_outcome,
+        "created_at": declaration.created_at.isoformat(),
+        "updated_at": declaration.updated_at.isoformat(),
+        "sim_declared_at": _iso(declaration.sim_declared_at),
+        "sim_updated_at": _iso(declaration.sim_updated_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _declaration_not_found(declaration_id: int) -> ServiceError:
+    return not_found(
+        "declaration.not_found",
+        f"you are not a party to any declaration {declaration_id}",
+        f"未找到您参与的申报单{declaration_id}",
+    )
+
+
+def party_declaration(session: Session, declaration_id: int, enterprise_id: int) -> Declaration:
+    """The declaration, if the enterprise sent a document of it; 404 otherwise."""
+    declaration = session.get(Declaration, declaration_id)
+    if declaration is None or not _is_party(session, declaration_id, enterprise_id):
+        raise _declaration_not_found(declaration_id)
+    return declaration
+
+
+def _is_party(session: Session, declaration_id: int, enterprise_id: int) -> bool:
+    return (
+        session.scalar(
+            select(DocumentRow.id)
+            .where(
+                DocumentRow.declaration_id == declaration_id,
+                DocumentRow.sender_id == enterprise_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def own_document(session: Session, document_id: int, enterprise_id: int) -> DocumentRow:
+    row = session.get(DocumentRow, document_id)
+    if row is None or row.sender_id != enterprise_id:
+        raise not_found(
+            "document.not_found",
+            f"you sent no document {document_id}",
+            f"未找到您发送的单证{document_id}",
+        )
+    return row
+
+
+def history(session: Session, declaration: Declaration) -> list[dict[str, Any]]:
+    """Everything received and sent for the declaration, in order: documents as they arrived,
+    receipts as they were recorded (wall time ``at``; ``sim_time`` on the virtual clock for the
+    engine's receipts)."""
+    documents = list(
+        session.scalars(
+            select(DocumentRow)
+            .where(DocumentRow.declaration_id == declaration.id)
+            .order_by(DocumentRow.id)
+        )
+    )
+    ids = [d.id for d in documents]
+    receipts = session.scalars(
+        select(Receipt)
+        .where(or_(Receipt.declaration_id == declaration.id, Receipt.document_id.in_(ids)))
+        .order_by(Receipt.id)
+    )
+    events: list[tuple[datetime, int, int, dict[str, Any]]] = []
+    for row in documents:
+        entry = {"event": "document", "at": row.received_at.isoformat(), **document_json(row)}
+        events.append((row.received_at, 0, row.id, entry))
+    for receipt in receipts:
+        entry = {"event": "receipt", "at": receipt.created_at.isoformat(), **receipt_json(receipt)}
+        events.append((receipt.created_at, 1, receipt.id, entry))
+    # A document comes before the receipts answering it, even within one clock tick.
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return [entry for *_, entry in events]
+
+
+def list_declarations(
+    session: Session,
+    enterprise_id: int,
+    *,
+    state: str | None,
+    regime: str | None,
+    after: int,
+    limit: int,
+) -> list[Declaration]:
+    mine = select(DocumentRow.declaration_id).where(
+        DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
+    )
+    query = select(Declaration).where(Declaration.id.in_(mine), Declaration.id > after)
+    if state:
+        query = query.where(Declaration.state == state)
+    if regime:
+        query = query.where(Declaration.regime == regime)
+    return list(session.scalars(query.order_by(Declaration.id).limit(limit)))
+
+
+# -- receipts as CEB XML --------------------------------------------------------------------
+
+
+def document_receipts(session: Session, row: DocumentRow) -> list[Receipt]:
+    """The receipts answering the document: its own, and for a 清单 that is its declaration's
+    current one, those the clearance engine recorded for the declaration."""
+    query = select(Receipt).where(Receipt.document_id == row.id)
+    if row.declaration_id is not None and BY_CODE.get(row.message_code) is not None:
+        code = BY_CODE[row.message_code]
+        if code.receipt is not None and row.current and code.kind is Kind.INVENTORY:
+            query = select(Receipt).where(
+                or_(
+                    Receipt.document_id == row.id,
+                    (Receipt.declaration_id == row.declaration_id)
+                    & Receipt.document_id.is_(None)
+                    & (Receipt.message_code == code.receipt)
+                    # not those of an earlier 清单 of the set (rejected, then declared anew)
+                    & (Receipt.created_at >= row.received_at),
+                )
+            )
+    return list(session.scalars(query.order_by(Receipt.id)))
+
+
+def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
+    """The receipts as one CEB receipt message (CEB312, CEB622, CEB604...), newest last."""
+    if not receipts:
+        raise ServiceError(
+            404,
+            "receipt.none",
+            f"document {row.id} has no receipt (it could not be identified as a CEB message)",
+            f"单证{row.id}没有回执（无法识别为CEB报文）",
+        )
+    ctx = pipeline.Context(f"document {row.id}", row.raw_xml, pipeline.Options())
+    for step in pipeline.IDENTIFY_STEPS:
+        step(ctx)
+    if ctx.document is None or not ctx.document.records():
+        raise RuntimeError(f"stored document {row.id} no longer parses")
+    head = ctx.document.records()[0].head
+    fields = {
+        name: head.text(name) for name in _KEY_NAMES if name not in ("guid", "preNo", "invtNo")
+    }
+    assigned = {"preNo": pre_no(row.received_at.date(), row.id % 10**9)}
+    if row.invt_no:
+        assigned["invtNo"] = row.invt_no
+    entries = [
+        ReceiptEntry(
+            receipt_keys(row.message_code, row.guid, fields, assigned),
+            r.return_status,
+            r.return_info,
+            r.created_at,
+        )
+        for r in receipts[-100:]  # a receipt message holds at most 100 nodes
+    ]
+    return build_receipt(receipt_type(row.message_code).code, entries)
+
+
+_KEY_NAMES = [
+    "guid",
+    "customsCode",
+    "ebpCode",
+    "ebcCode",
+    "agentCode",
+    "copNo",
+    "preNo",
+    "invtNo",
+    "orderNo",
+    "payCode",
+    "payTransactionId",
+    "payNo",
+    "logisticsCode",
+    "logisticsNo",
+    "statisticsFlag",
+]

@@ -1,0 +1,347 @@
+"""One CEB message from the party that sends it, answered as the single window would.
+
+    identify → may this enterprise send it? → same guid again? → schema and rules
+             → store it (always) → lifecycle (appType 1/2/3, ``declarations.lifecycle.judge``)
+             → receipts: 2 → 3 → 120, or 100 / the spec's negative code
+             → its set (``app.services.sets``): reconcile and hand over to the clearance engine
+
+Decisions where the brief is silent:
+
+- The raw bytes are stored whatever the outcome, also when the message cannot be identified
+  (then under a generated guid, with no receipt: no receipt type answers an unknown message).
+  Messages refused at the door (403: not the sender's to send) are not stored.
+- One record per message: the live service ties each message to one declaration. The CEB
+  format allows up to 100; a message with more is refused with 422 (validate it with
+  ``POST /api/v1/validate``).
+- A resent guid from the same sender with the same bytes is the same message: the stored
+  answer comes back (HTTP 200, ``repeat: true``) and no receipt is added. The same guid with
+  other bytes, or from another enterprise, is a conflict (409).
+- A rejected message (100 / negative code) is kept in the history but holds no place in its
+  set; the party sends a corrected one with a new guid (appType 1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import metrics
+from app.accounts import Principal
+from app.api.deps import ensure_may_send
+from app.db.engine import Database
+from app.db.models import Declaration, Receipt
+from app.db.models import Document as DocumentRow
+from app.errors import ServiceError, conflict
+from app.quota import LedgerQuota
+from app.receipts import RECEIPT_FEED_LOCK
+from app.services import sets
+from app.services.answers import findings_text, is_inventory, record, refusal_status, status_text
+from declarations import pipeline
+from declarations.codes import ReturnStatus
+from declarations.document import Document
+from declarations.findings import Report
+from declarations.identifiers import invt_no
+from declarations.identify import parse_regime
+from declarations.lifecycle import AppType, Held, judge
+from declarations.messages import Kind, Regime
+
+_ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the caller is told: the stored document, its receipts, the validation report."""
+
+    document: DocumentRow
+    receipts: list[Receipt]
+    report: Report | None
+    repeat: bool = False
+    http_status: int = 201
+    declaration: Declaration | None = field(default=None)
+
+
+def regime_argument(value: str | None) -> str | None:
+    """Check a ``?regime=`` argument early, with a clear 422."""
+    try:
+        regime = parse_regime(value)
+    except ValueError as exc:
+        raise ServiceError(
+            422, "request.unknown_regime", str(exc), f"未知的监管方式：{value}"
+        ) from exc
+    return regime.value if regime else None
+
+
+def submit_document(
+    database: Database,
+    enterprise: Principal,
+    data: bytes,
+    *,
+    regime: str | None = None,
+    source: str = "<request body>",
+) -> Outcome:
+    options = pipeline.Options(regime=parse_regime(regime), quota=LedgerQuota(database))
+    ctx = pipeline.Context(source, data, options)
+    for step in pipeline.IDENTIFY_STEPS:
+        step(ctx)
+    document = ctx.document
+    if document is None:
+        return _store_unidentified(database, enterprise, data, pipeline.accept([ctx]))
+    code = document.message.code
+    try:
+        ensure_may_send(enterprise, document)
+    except ServiceError:
+        metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
+        raise
+    if len(document.records()) != 1:
+        metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
+        raise ServiceError(
+            422,
+            "submission.one_record",
+            f"the live service takes one {document.message.record} record per message; "
+            f"this {code} holds {len(document.records())}",
+            f"实时申报每份报文只能包含一条{document.message.record}记录，本{code}报文包含"
+            f"{len(document.records())}条",
+        )
+    guid = document.guid or ""
+    options.quota = sets.quota_for(database, document)
+    # A resent guid is recognised inside the write transaction below (one lookup, no race);
+    # validating a rare repeat first costs less than a second lookup for every message.
+    for step in pipeline.CHECK_STEPS:
+        step(ctx)
+    report = pipeline.accept([ctx])
+    for attempt in range(_ATTEMPTS):
+        try:
+            with database.write() as session:
+                repeat = _repeat(session, enterprise, guid, data)
+                if repeat is not None:
+                    return repeat
+                regime_named = None if ctx.regime_tentative else document.regime
+                outcome = _take(session, enterprise, document, data, report, regime=regime_named)
+        except IntegrityError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            continue
+        _count(code, outcome)
+        return outcome
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _count(code: str, outcome: Outcome) -> None:
+    """Metrics of a new submission (a repeat is not counted again)."""
+    accepted = outcome.document.return_status in (ReturnStatus.SENT, ReturnStatus.ACCEPTED)
+    metrics.SUBMISSIONS.labels(message=code, outcome="accepted" if accepted else "rejected").inc()
+    for finding in outcome.report.findings if outcome.report else ():
+        metrics.FINDINGS.labels(rule=finding.rule, severity=finding.severity.value).inc()
+
+
+def _repeat(session: Session, enterprise: Principal, guid: str, data: bytes) -> Outcome | None:
+    """The stored answer when this guid was received before (idempotent resend)."""
+    if not guid:
+        return None
+    row = session.scalars(select(DocumentRow).where(DocumentRow.guid == guid)).first()
+    if row is None:
+        return None
+    if row.sender_id != enterprise.id or row.raw_xml != data:
+        raise conflict(
+            "submission.guid_reused",
+            f"guid {guid} was already used for another message (document {row.id}); "
+            "every message needs its own guid",
+            f"报文编号(guid) {guid} 已被另一份报文使用，每份报文须使用新的guid",
+        )
+    declaration = session.get(Declaration, row.declaration_id) if row.declaration_id else None
+    return Outcome(row, receipts_of(session, row), None, repeat=True, http_status=200,
+                   declaration=declaration)  # fmt: skip
+
+
+def receipts_of(session: Session, row: DocumentRow) -> list[Receipt]:
+    return list(
+        session.scalars(select(Receipt).where(Receipt.document_id == row.id).order_by(Receipt.id))
+    )
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    """Key columns have the schema's widths; an invalid document may exceed them."""
+    return value[:length] if value else None
+
+
+def _new_row(enterprise: Principal, document: Document, data: bytes) -> DocumentRow:
+    head = document.records()[0].head
+    keys = sets.Keys.of(head)
+    guid = document.guid if document.guid and len(document.guid) <= 36 else None
+    return DocumentRow(
+        guid=guid or str(uuid.uuid4()).upper(),
+        message_code=document.message.code,
+        direction=document.direction.value,
+        regime=document.regime.value if document.regime else None,
+        app_type=_clip(head.text("appType"), 1),
+        raw_xml=data,
+        order_no=_clip(keys.order_no, 60),
+        ebp_code=_clip(keys.ebp_code, 18),
+        logistics_no=_clip(keys.logistics_no, 80),
+        logistics_code=_clip(keys.logistics_code, 18),
+        pay_transaction_id=_clip(keys.pay_transaction_id, 60),
+        sender_id=enterprise.id,
+        current=False,
+    )
+
+
+def _take(
+    session: Session,
+    enterprise: Principal,
+    document: Document,
+    data: bytes,
+    report: Report,
+    *,
+    regime: Regime | None,
+) -> Outcome:
+    """Store the document and answer it, inside one write transaction.
+
+    Concurrent submissions touching one set must not both miss each other (a 清单 and the last
+    waybill committing side by side, each seeing the set incomplete): ``_serialise`` orders them
+    before any set is read.
+    """
+    _serialise(session)
+    row = _new_row(enterprise, document, data)
+    if not report.valid:  # refused: kept in the history, no place in its set
+        plan = Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
+    else:
+        plan = _lifecycle(session, row, document)
+    # The row is written once, with the status its last receipt gives it.
+    row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
+    session.add(row)
+    session.flush()
+    declaration: Declaration | None = None
+    if plan.joins_set:
+        if is_inventory(row):
+            _assign_invt_no(row, document)
+        declaration = sets.attach(session, row, regime)
+    elif plan.withdraws is not None:
+        row.declaration_id = plan.withdraws.declaration_id
+        declaration = _withdraw(session, row)
+    steps = [
+        (ReturnStatus.DECLARING, ""),
+        (ReturnStatus.SENT, ""),
+        *([plan.final] if plan.final else []),
+    ]
+    receipts = [
+        record(session, row, int(status), info or status_text(ReturnStatus(status), row.guid))
+        for status, info in steps
+    ]
+    if declaration is not None and plan.joins_set:
+        if declaration.state == sets.CLEARANCE_READY and plan.changes:
+            sets.release_quota(session, declaration.id)
+            declaration.state = sets.INCOMPLETE  # reconcile the changed set again
+        sets.advance(session, declaration)
+        if is_inventory(row):  # reconciling may have answered the 清单 once more
+            receipts = receipts_of(session, row)
+    session.flush()
+    return Outcome(row, receipts, report, declaration=declaration)
+
+
+def _serialise(session: Session) -> None:
+    """Submissions write one at a time: SQLite's write transaction already holds the database
+    lock; on PostgreSQL take the receipt feed's advisory lock, which ``record_receipt`` would
+    take at the first receipt anyway (so this adds no contention, only takes it earlier)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": RECEIPT_FEED_LOCK})
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a valid document is answered: after 2 and 3, ``final`` (none: a 清单 waits at 3 for
+    its set and the engine); whether it takes its place in a set, or withdraws ``withdraws``."""
+
+    final: tuple[int, str] | None
+    joins_set: bool = False
+    changes: bool = False
+    withdraws: DocumentRow | None = None
+
+
+def _lifecycle(session: Session, row: DocumentRow, document: Document) -> Plan:
+    kind = document.message.kind
+    keys = sets.Keys.of(document.records()[0].head)
+    held = sets.held_document(session, row.message_code, keys)
+    app_type = AppType(row.app_type) if row.app_type in ("1", "2", "3") else AppType.NEW
+    verdict = judge(kind, app_type, row.guid, _held(session, held) if held else None)
+    if verdict.refusal is not None:
+        refusal = verdict.refusal
+        return Plan(final=(int(refusal.code), f"{refusal.message_zh} / {refusal.message_en}"))
+    if held is not None:
+        held.current = False  # replaced (change), withdrawn (delete) or superseded (new)
+    accepted = (int(ReturnStatus.ACCEPTED), "")
+    if app_type is AppType.DELETE:
+        return Plan(final=accepted, withdraws=held)
+    row.current = True
+    final = None if kind is Kind.INVENTORY else accepted
+    return Plan(final=final, joins_set=True, changes=app_type is AppType.CHANGE)
+
+
+def _withdraw(session: Session, row: DocumentRow) -> Declaration | None:
+    """A delete (appType 3) withdraws the held document from its set; the delete message itself
+    is answered 2 → 3 → 120 and kept in the history."""
+    declaration = session.get(Declaration, row.declaration_id) if row.declaration_id else None
+    if declaration is not None and declaration.state in (sets.CLEARANCE_READY, *sets.OPEN_STATES):
+        sets.release_quota(session, declaration.id)
+        declaration.state = sets.INCOMPLETE
+        if is_inventory(row):
+            declaration.return_status = None  # no 清单 left: nothing is declared
+    return declaration
+
+
+def _held(session: Session, held: DocumentRow) -> Held:
+    """What customs holds, as ``declarations.lifecycle`` sees it. A 清单's status is its
+    declaration's (the engine moves it on); the others' is their own."""
+    status = held.return_status
+    declaration = session.get(Declaration, held.declaration_id) if held.declaration_id else None
+    if is_inventory(held) and declaration is not None and declaration.return_status is not None:
+        status = declaration.return_status
+    list_declared = False
+    if not is_inventory(held) and declaration is not None:
+        # The set's 清单 stands (declared, not refused): its status is the declaration's.
+        standing = (declaration.return_status or 0) > 0 and declaration.return_status != 100
+        list_declared = standing and any(
+            is_inventory(d) for d in sets.current_documents(session, declaration.id)
+        )
+    return Held(held.guid, _as_status(status), list_declared)
+
+
+def _as_status(status: int | None) -> ReturnStatus:
+    if status is None:
+        return ReturnStatus.DECLARING
+    try:
+        return ReturnStatus(status)
+    except ValueError:  # a negative business code: refused
+        return ReturnStatus.REJECTED
+
+
+def _assign_invt_no(row: DocumentRow, document: Document) -> None:
+    """The 清单 number customs gives (DOMAIN.md §2.13); assigned on arrival so that every
+    receipt of the 清单 can carry it (CEB604 requires it)."""
+    customs = document.records()[0].head.text("customsCode") or ""
+    if len(customs) == 4 and customs.isdigit():
+        row.invt_no = invt_no(customs, datetime.now(UTC).year, document.direction, row.id)
+
+
+def _store_unidentified(
+    database: Database, enterprise: Principal, data: bytes, report: Report
+) -> Outcome:
+    with database.write() as session:
+        row = DocumentRow(
+            guid=str(uuid.uuid4()).upper(),
+            message_code="UNKNOWN",
+            direction="",
+            raw_xml=data,
+            sender_id=enterprise.id,
+            current=False,
+        )
+        session.add(row)
+        session.flush()
+    metrics.SUBMISSIONS.labels(message="UNKNOWN", outcome="rejected").inc()
+    for finding in report.findings:
+        metrics.FINDINGS.labels(rule=finding.rule, severity=finding.severity.value).inc()
+    return Outcome(row, [], report, http_status=422)

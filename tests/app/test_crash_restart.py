@@ -1,0 +1,319 @@
+"""The real server, killed with SIGKILL while declarations are in flight, then restarted.
+
+`danchuang serve` runs as a subprocess on a loopback port (clock 150x: a declaration takes a few
+wall seconds), with a real webhook receiver beside it. The parties of several sample sets
+submit their documents over HTTP; the server is killed mid-clearance and started again; every
+accepted declaration must then reach a final state, each receipt stored once, and each pushed
+to the webhook — at least once, and exactly once after deduplication by Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from test_engine_support import sample_set
+
+from app.db.engine import Database
+from app.db.models import Declaration, Delivery, Receipt
+from app.engine import states
+from declarations.messages import BY_ROOT, Kind
+from declarations.samples import to_bytes
+
+ADMIN = "crash-test-admin-key-0123456789abcdef01234"
+DANCHUANG = Path(sys.executable).with_name("danchuang")
+
+# (regime, direction, note marker) — one set per branch, plus unforced ones.
+SETS = [
+    ("9610", "import", "DANCHUANG:INSPECT"),
+    ("9610", "import", "DANCHUANG:REVIEW"),
+    ("1210", "import", "DANCHUANG:DETAIN=501"),
+    ("9610", "import", "DANCHUANG:RETURN"),
+    ("9710", "export", None),
+    ("9810", "export", "DANCHUANG:RELEASE"),
+    ("1210", "import", None),
+    ("9610", "export", "DANCHUANG:REVIEW+INSPECT"),  # the longest path last: in flight at the kill
+]
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on loopback that records every webhook delivery."""
+
+    server: ThreadingHTTPServer
+    received: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/hook"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    records: list[tuple[str, str, dict[str, object]]] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with lock:
+                records.append(
+                    (self.path, self.headers.get("Idempotency-Key", ""), json.loads(body))
+                )
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Receiver(server, records)
+    server.shutdown()
+    server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """`danchuang serve` as a subprocess; ``kill`` is SIGKILL, no goodbye."""
+
+    def __init__(self, db_url: str, workdir: Path) -> None:
+        self.port = _free_port()
+        self.workdir = workdir
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DANCHUANG_")},
+            "DANCHUANG_DATABASE_URL": db_url,
+            "DANCHUANG_ADMIN_KEY": ADMIN,
+            "DANCHUANG_CLOCK_SPEED": "150",
+            "DANCHUANG_LOG_FORMAT": "json",
+            "DANCHUANG_ENGINE_LEASE_S": "2",
+            "DANCHUANG_ENGINE_TICK_S": "0.1",
+            "DANCHUANG_WEBHOOK_POLL_INTERVAL_S": "0.2",
+            "DANCHUANG_WEBHOOK_TIMEOUT_S": "2",
+            "DANCHUANG_WEBHOOK_LEASE_S": "3",
+            "DANCHUANG_WEBHOOK_BACKOFF_BASE_S": "0.5",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.starts += 1
+        log = (self.workdir / f"server-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(DANCHUANG), "serve", "--port", str(self.port)],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.logs()
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"the server did not start:\n{self.logs()}")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("server-*.log"))
+        )
+
+
+def _register(client: httpx.Client, code: str, role: str) -> str:
+    """Register an enterprise (if new) and return a fresh API key for it."""
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    answer = client.post(
+        "/api/v1/enterprises",
+        json={"code": code, "name": f"Crash test {code}", "roles": [role]},
+        headers=admin,
+    )
+    assert answer.status_code in (201, 409), answer.text
+    key = client.post(f"/api/v1/enterprises/{code}/keys", headers=admin)
+    assert key.status_code == 201, key.text
+    return str(key.json()["key"])
+
+
+_SENDER_ROLE = {Kind.ORDER: "ebc", Kind.PAYMENT: "pay", Kind.WAYBILL: "logistics",
+                Kind.INVENTORY: "agent"}  # fmt: skip
+
+
+def _submit_sets(client: httpx.Client, receiver: Receiver) -> list[int]:
+    """Every set's documents, each by its own party; a webhook per declarant. Returns the
+    declaration ids the server accepted for clearance."""
+    hooked: set[str] = set()
+    declarations: list[int] = []
+    for regime, direction, note in SETS:
+        sample = sample_set(regime, direction, note=note, seed=4242)
+        deal = sample.deal
+        codes = {
+            Kind.ORDER: deal.seller.code,
+            Kind.PAYMENT: deal.payer_company.code,
+            Kind.WAYBILL: deal.carrier.code,
+            Kind.INVENTORY: deal.agent.code,
+        }
+        answer: dict[str, object] = {}
+        for root in sample.documents.values():
+            kind = BY_ROOT[root.tag.split("}")[1]].kind
+            key = _register(client, codes[kind], _SENDER_ROLE[kind])
+            if kind is Kind.INVENTORY and codes[kind] not in hooked:
+                hook = client.post(
+                    "/api/v1/webhooks",
+                    json={"url": f"{receiver.url}/{codes[kind]}"},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                assert hook.status_code == 201, hook.text
+                hooked.add(codes[kind])
+            sent = client.post(
+                "/api/v1/documents",
+                content=to_bytes(root),
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/xml"},
+            )
+            assert sent.status_code == 201, sent.text
+            answer = sent.json()
+        declaration = answer["declaration"]
+        assert isinstance(declaration, dict), answer
+        declarations.append(int(declaration["id"]))
+    return declarations
+
+
+def _wait(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _count(database: Database, *where: object) -> int:
+    with database.read() as session:
+        return int(session.scalar(select(func.count()).where(*where)) or 0)  # type: ignore[arg-type]
+
+
+def _crash_and_recover(
+    server: Server, database: Database, receiver: Receiver
+) -> tuple[list[int], int]:
+    """Submit, kill mid-clearance, restart, wait until all is done; (declaration ids, how many
+    were in flight at the kill)."""
+    t0 = time.monotonic()
+    server.start()
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        ids = _submit_sets(client, receiver)
+    print(f"submitted at {time.monotonic() - t0:.1f}s")
+    engine_codes = Receipt.message_code.in_(["CEB622", "CEB604"]) & (Receipt.return_status > 3)
+    final = Declaration.id.in_(ids) & Declaration.state.in_(states.FINAL_STATES)
+
+    # Kill while the engine has started on them and not all are done.
+    clearing = Declaration.state == states.CLEARING
+    _wait(
+        lambda: _count(database, engine_codes) >= 3 and _count(database, clearing) >= 1,
+        30,
+        "the engine's first receipts",
+    )
+    server.kill()
+    at_kill = _count(database, final)
+    in_flight = _count(database, clearing)
+    print(f"killed at {time.monotonic() - t0:.1f}s: {at_kill} of {len(ids)} finished")
+    assert at_kill < len(ids), "all finished before the kill: slow the clock down"
+    assert in_flight, "nothing was in flight at the kill"
+
+    server.start()
+    _wait(lambda: _count(database, final) == len(ids), 90, f"all {len(ids)} to finish")
+    _wait(lambda: _count(database, Delivery.delivered_at.is_(None)) == 0, 60, "deliveries")
+    print(f"all finished and delivered at {time.monotonic() - t0:.1f}s")
+    return ids, in_flight
+
+
+@pytest.mark.slow
+def test_sigkill_mid_clearance_loses_and_repeats_nothing(
+    db_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    server = Server(db_url, tmp_path)
+    database = Database.from_url(db_url)
+    try:
+        ids, in_flight = _crash_and_recover(server, database, receiver)
+    finally:
+        server.stop()
+    with database.read() as session:
+        rows = list(
+            session.execute(
+                select(Receipt.id, Receipt.declaration_id, Receipt.return_status)
+                .where(Receipt.declaration_id.in_(ids))
+                .where(Receipt.message_code.in_(["CEB622", "CEB604"]))
+                .order_by(Receipt.declaration_id, Receipt.seq)
+            )
+        )
+        queued = set(session.scalars(select(Delivery.receipt_id)))
+    database.dispose()
+
+    # The restarted engine took the killed one's unfinished declarations back.
+    recovered = [
+        json.loads(line).get("recovered", 0)
+        for line in (tmp_path / "server-2.log").read_text().splitlines()
+        if '"engine.leading"' in line
+    ]
+    assert recovered == [in_flight], server.logs()
+
+    # No receipt recorded twice: each status once per declaration, on the forced branch.
+    paths: dict[int, list[int]] = {ident: [] for ident in ids}
+    for _id, declaration_id, status in rows:
+        paths[declaration_id].append(status)
+    for declaration_id, path in paths.items():
+        assert len(path) == len(set(path)), (declaration_id, path)
+        assert path[-1] in {899, 501, 502, 503, 599, 700} or path[-1] < 0 or path == [100]
+    assert paths[ids[0]][-3:] == [500, 800, 899]  # INSPECT
+    assert 300 in paths[ids[1]] and paths[ids[1]][-1] == 899  # REVIEW
+    assert paths[ids[2]][-2:] == [500, 501]  # DETAIN=501
+    assert paths[ids[3]][-2:] == [500, 700]  # RETURN
+    assert paths[ids[5]][-3:] == [399, 800, 899]  # RELEASE
+    assert paths[ids[7]][-5:] == [300, 399, 500, 800, 899]  # REVIEW+INSPECT
+
+    # Every receipt queued for a webhook arrived; none twice once deduplicated.
+    unique = Counter((path, key) for path, key, _body in receiver.received)
+    assert {int(key) for _path, key in unique} == queued
+    assert len(unique) == len(queued)
+    assert {r[0] for r in rows} <= queued  # the engine's receipts reached the declarants
