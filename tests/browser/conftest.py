@@ -33,7 +33,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip(f"no browser: {CHROMIUM} is absent (apt-get install chromium)")
@@ -89,7 +89,9 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -
     pytest.fail(f"danchuang serve did not become healthy in 60 s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop marked as running for as
+# long as it is open, which would break every async test collected after this folder.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"no browser: {CHROMIUM} is absent (apt-get install chromium)")
