@@ -1,6 +1,7 @@
 """How fast is the validation pipeline? One run, three measurements, ratios against peers.
 
-    .venv/bin/python benchmarks/validate.py [--seconds S] [--sets N] [--repeat K] [--profile]
+    .venv/bin/python benchmarks/validate.py [--seconds S] [--sets N] [--repeat K] [--stages]
+        [--profile]
 
 Every measurement validates the same import sets — order CEB311 + payment CEB411 + waybill
 CEB511, built from the first record of each official 202205 sample and made valid (lines that
@@ -47,6 +48,8 @@ from declarations.pipeline import (  # noqa: E402
     IDENTIFY_STEPS,
     Context,
     Options,
+    identify_step,
+    parse_step,
     rules_step,
     schema_step,
     validate_set,
@@ -209,9 +212,14 @@ def measure(
     return best
 
 
-def print_stages(sets: list[list[bytes]], seconds: float) -> None:
+def print_stages(
+    sets: list[list[bytes]],
+    seconds: float,
+    bare_parse: Callable[[list[bytes]], object],
+    bare_validate: Callable[[list[bytes]], object],
+) -> None:
     """Where a set's time goes: each stage measured as the pipeline up to it, minus the one
-    before (the same steps ``validate_set`` runs, called one by one)."""
+    before (the same steps ``validate_set`` runs, called one by one), next to bare lxml."""
     options = Options()
 
     def upto(steps: tuple[object, ...]) -> Callable[[list[bytes]], object]:
@@ -225,20 +233,26 @@ def print_stages(sets: list[list[bytes]], seconds: float) -> None:
         return run
 
     stages = [
-        ("parse + identify", upto(IDENTIFY_STEPS)),
+        ("parse (hardened)", upto((parse_step,))),
+        ("identify", upto(IDENTIFY_STEPS)),
         ("schema", upto((*IDENTIFY_STEPS, schema_step))),
         ("business rules", upto((*IDENTIFY_STEPS, schema_step, rules_step))),
-        ("reconciliation", validate_set),
+        ("reconciliation+report", validate_set),
     ]
+    assert (parse_step, identify_step) == IDENTIFY_STEPS
     assert (schema_step, rules_step) == CHECK_STEPS
-    print("\nstage breakdown (CPU microseconds per set):")
+    print("\nstage breakdown (CPU microseconds per set, best of 2):")
+    parse_only = 1e6 / measure("bare parse", bare_parse, sets, seconds / 2, 2).rate
+    both = 1e6 / measure("bare parse + XSD", bare_validate, sets, seconds / 2, 2).rate
+    print(f"  {'bare lxml parse':<24}{parse_only:>9.0f} us")
+    print(f"  {'bare lxml XSD':<24}{both - parse_only:>9.0f} us")
+    print(f"  {'bare total':<24}{both:>9.0f} us")
     before = 0.0
     for label, run in stages:
-        total = measure(label, run, sets, seconds / 2, 2)
-        per_set = 1e6 / total.rate
-        print(f"  {label:<20}{per_set - before:>9.0f} us")
+        per_set = 1e6 / measure(label, run, sets, seconds / 2, 2).rate
+        print(f"  {label:<24}{per_set - before:>9.0f} us")
         before = per_set
-    print(f"  {'total':<20}{before:>9.0f} us")
+    print(f"  {'pipeline total':<24}{before:>9.0f} us")
 
 
 def main() -> None:
@@ -252,7 +266,10 @@ def main() -> None:
         default=1.0,
         help="time per round for the slow pure-Python peer (default 1)",
     )
-    parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument("--stages", action="store_true", help="print the stage breakdown")
+    parser.add_argument(
+        "--profile", action="store_true", help="print the stage breakdown and a cProfile summary"
+    )
     args = parser.parse_args()
 
     official = REFERENCE / "xsd" / "ceb-import-202205.xsd"
@@ -272,6 +289,9 @@ def main() -> None:
 
     def bare_lxml(one: list[bytes]) -> object:
         return [official_schema.validate(etree.fromstring(d, bare_parser)) for d in one]
+
+    def bare_parse(one: list[bytes]) -> object:
+        return [etree.fromstring(d, bare_parser) for d in one]
 
     import xmlschema  # noqa: PLC0415 - a dev dependency, only needed here
 
@@ -302,8 +322,9 @@ def main() -> None:
         verdict = "meets" if value >= target else "MISSES"
         print(f"{label:<28}{value:>11,.2f}{unit}  target >= {target:,.1f}{unit}: {verdict}")
 
+    if args.stages or args.profile:
+        print_stages(sets, args.seconds, bare_parse, bare_lxml)
     if args.profile:
-        print_stages(sets, args.seconds)
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(5):

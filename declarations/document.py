@@ -27,12 +27,14 @@ def readable_xpath(element: etree._Element) -> str:
     steps: list[str] = []
     node: etree._Element | None = element
     while node is not None:
-        qname = etree.QName(node)
-        prefix = "ceb:" if qname.namespace == CEB_NS else ("ds:" if qname.namespace else "")
-        step = prefix + qname.localname
+        tag = node.tag if isinstance(node.tag, str) else "node()"  # a comment or PI
+        namespace, _, local = tag[1:].partition("}") if tag[:1] == "{" else ("", "", tag)
+        prefix = "ceb:" if namespace == CEB_NS else ("ds:" if namespace else "")
+        step = prefix + local
         parent = node.getparent()
         if parent is not None:
-            same = [c for c in parent if c.tag == node.tag]
+            # lxml's tag filter compares names in C: no tag string is built per sibling
+            same = list(parent.iterchildren(tag))
             if len(same) > 1:
                 step += f"[{same.index(node) + 1}]"
         steps.append(step)

@@ -50,6 +50,15 @@ class Context:
     document: Document | None = None
     regime_tentative: bool = False  # assumed, not named: see identify.Identified
     schema_valid: bool = False
+    # The document's records with their fields, read once (rules.read_units) and shared by the
+    # rules and the reconciliation of this call.
+    units: list[rules.Unit] | None = None
+
+    def read_units(self) -> list[rules.Unit]:
+        if self.units is None:
+            assert self.document is not None, "only an identified document has records"
+            self.units = rules.read_units(self.document)
+        return self.units
 
     def summary(self) -> DocumentSummary:
         doc = self.document
@@ -93,7 +102,9 @@ def schema_step(ctx: Context) -> None:
 def rules_step(ctx: Context) -> None:
     if ctx.document is None or not ctx.schema_valid:
         return
-    found = rules.check_document(ctx.document, quota=ctx.options.quota)
+    if ctx.document.message.code not in rules.CHECKS:
+        return  # payments, waybills, receipts: nothing to read until the reconciliation
+    found = rules.check_document(ctx.document, quota=ctx.options.quota, units=ctx.read_units())
     ctx.findings.extend(_with_source(found, ctx.source))
 
 
@@ -136,10 +147,14 @@ def _run(contexts: Sequence[Context], steps: Sequence[Step]) -> None:
 
 def reconcile_step(members: Sequence[Context], options: Options) -> list[Finding]:
     """Cross-document checks over the members of one set that passed the schema."""
-    passed = [c.document for c in members if c.schema_valid and c.document is not None]
+    passed = [
+        c.read_units()
+        for c in members
+        if c.schema_valid and c.document is not None and c.document.message.kind is not Kind.RETURN
+    ]
     if not passed:
         return []
-    return reconcile.check_set(passed, quota=options.quota)
+    return reconcile.check_units(passed)
 
 
 def accept(contexts: Sequence[Context], set_findings: Sequence[Finding] = ()) -> Report:

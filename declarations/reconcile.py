@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 from declarations.document import Document
 from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
-from declarations.messages import Direction, Kind, Regime, data_message
+from declarations.messages import MESSAGES, Direction, Kind, MessageType, Regime
 from declarations.quota import QuotaProvider
-from declarations.rules._common import Node, Unit, agree, money, units
+from declarations.rules._common import Node, Unit, agree, money, read_units
 
 MISSING = define_rule(
     "reconcile.missing-document",
@@ -156,11 +156,14 @@ class Deal:
 
 def group_deals(docs: Sequence[Document]) -> list[Deal]:
     """Group the records of the documents into deals by shared orderNo / logisticsNo."""
-    records: list[tuple[Kind, Unit]] = []
-    for doc in docs:
-        if doc.message.kind is Kind.RETURN:
-            continue
-        records.extend((doc.message.kind, unit) for unit in units(doc))
+    return group_units([read_units(doc) for doc in docs if doc.message.kind is not Kind.RETURN])
+
+
+def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
+    """``group_deals`` for records already read: the units of each document."""
+    records = [
+        unit for units in documents for unit in units if unit.doc.message.kind is not Kind.RETURN
+    ]
     parent = list(range(len(records)))
 
     def root(i: int) -> int:
@@ -169,21 +172,26 @@ def group_deals(docs: Sequence[Document]) -> list[Deal]:
             i = parent[i]
         return i
 
-    owner: dict[str, int] = {}
-    for index, (_, unit) in enumerate(records):
+    owner: dict[tuple[str, str], int] = {}
+    for index, unit in enumerate(records):
         head = unit.head
-        keys = [f"{name}:{head.text(name)}" for name in ("orderNo", "logisticsNo")
-                if head.reads(name) and head.text(name)]  # fmt: skip
-        for key in keys:
+        for name in _KEYS:
+            value = head.text(name) if head.reads(name) else None
+            if not value:
+                continue
+            key = (name, value)
             if key in owner:
                 parent[root(index)] = root(owner[key])
             else:
                 owner[key] = index
     deals: dict[int, Deal] = {}
-    for index, (kind, unit) in enumerate(records):
+    for index, unit in enumerate(records):
         deal = deals.setdefault(root(index), Deal())
-        deal.parts.setdefault(kind, []).append(unit)
+        deal.parts.setdefault(unit.doc.message.kind, []).append(unit)
     return list(deals.values())
+
+
+_KEYS = ("orderNo", "logisticsNo")
 
 
 def check_set(docs: Sequence[Document], *, quota: QuotaProvider | None = None) -> list[Finding]:
@@ -191,17 +199,24 @@ def check_set(docs: Sequence[Document], *, quota: QuotaProvider | None = None) -
 
     ``quota`` is accepted for symmetry with ``check_document``; the annual limit is a 清单 rule.
     """
+    return check_units([read_units(doc) for doc in docs if doc.message.kind is not Kind.RETURN])
+
+
+def check_units(documents: Sequence[Sequence[Unit]]) -> list[Finding]:
+    """``check_set`` for records already read (``read_units`` of each document): the pipeline
+    reads each document once for its rules and its reconciliation."""
     findings: list[Finding] = []
-    for deal in group_deals(docs):
+    for deal in group_units(documents):
         findings.extend(check_deal(deal))
     return findings
 
 
 def check_deal(deal: Deal) -> Iterator[Finding]:
-    yield from _completeness(deal)
+    direction = deal.direction
+    yield from _completeness(deal, direction)
     order, payment = deal.first(Kind.ORDER), deal.first(Kind.PAYMENT)
     waybill, inventory = deal.first(Kind.WAYBILL), deal.first(Kind.INVENTORY)
-    imported = deal.direction is Direction.IMPORT
+    imported = direction is Direction.IMPORT
     if order and payment:
         yield from _payment(order, payment, imported)
     if order and waybill and imported:
@@ -224,13 +239,23 @@ def check_deal(deal: Deal) -> Iterator[Finding]:
         )
 
 
+# messages.data_message, as a table: findings about a set name its documents often.
+_DATA_MESSAGES: dict[tuple[Direction, Kind], MessageType] = {
+    (m.direction, m.kind): m for m in MESSAGES if m.kind is not Kind.RETURN
+}
+
+
+def data_message(direction: Direction, kind: Kind) -> MessageType:
+    return _DATA_MESSAGES[(direction, kind)]
+
+
 def _describe(direction: Direction, kind: Kind) -> str:
     message = data_message(direction, kind)
     return f"{message.name_en} ({message.code} {message.name_zh})"
 
 
-def _completeness(deal: Deal) -> Iterator[Finding]:
-    direction, regime = deal.direction, deal.regime
+def _completeness(deal: Deal, direction: Direction) -> Iterator[Finding]:
+    regime = deal.regime
     anchor = deal.first(Kind.INVENTORY) or deal.first(Kind.ORDER) or next(deal.units())
     keys = next((anchor.head.text(n) for n in ("orderNo", "logisticsNo") if anchor.head.reads(n)),
                 None) or "?"  # fmt: skip

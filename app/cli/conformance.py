@@ -23,8 +23,8 @@ from rich.table import Table
 from app.cli import cli
 
 if TYPE_CHECKING:  # the validation core, pydantic and httpx load only when the command runs
+    from app.conformance.offline import Group
     from app.conformance.results import Run
-    from declarations.conformance import Group
 
 _SHOWN = 8  # findings printed per invalid loose set; the reports hold them all
 _STYLE = {"passed": "green", "failed": "bold red", "skipped": "dim"}
@@ -36,7 +36,7 @@ def _usage_error(message: str) -> typer.Exit:
 
 
 def _groups(regimes: list[str]) -> list[Group]:
-    from declarations.conformance import CatalogueError, load_catalogue
+    from app.conformance.offline import CatalogueError, load_catalogue
     from declarations.messages import Regime
 
     try:
@@ -56,8 +56,8 @@ def _groups(regimes: list[str]) -> list[Group]:
 
 
 def _print(run: Run, console: Console) -> None:
-    from declarations.conformance import Outcome
-    from declarations.conformance.check import describe
+    from app.conformance.offline import Outcome
+    from app.conformance.offline.check import describe
 
     for label, results in run.by_group():
         tried = [r for r in results if r.outcome is not Outcome.SKIPPED]
@@ -123,8 +123,8 @@ def conformance(  # noqa: PLR0917  # Typer maps each parameter to an option
     from app.conformance.html import write_html
     from app.conformance.junit import write_junit
     from app.conformance.live import LiveClient, LiveError, check_live
+    from app.conformance.offline import run_offline
     from app.conformance.results import Run
-    from declarations.conformance import run_offline
     from declarations.dictionary import write_json
 
     if dictionary is not None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
 
+from app.conformance.offline import CaseResult, Outcome
+from app.conformance.offline.check import describe
 from app.conformance.results import Run
-from declarations.conformance import CaseResult, Outcome
-from declarations.conformance.check import describe
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from app.conformance.offline import CaseResult, Outcome
+from app.conformance.offline.check import describe
 from app.conformance.results import Run
-from declarations.conformance import CaseResult, Outcome
-from declarations.conformance.check import describe
 
 
 def _testcase(result: CaseResult) -> etree._Element:

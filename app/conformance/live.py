@@ -27,10 +27,10 @@ from typing import Any, Self
 import httpx
 from lxml import etree
 
+from app.conformance.offline import CaseResult, Outcome
+from app.conformance.offline.catalogue import Action, Expected, Step
+from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes
 from app.conformance.results import Run
-from declarations.conformance import CaseResult, Outcome
-from declarations.conformance.catalogue import Action, Expected, Step
-from declarations.conformance.check import NamedFile, app_type_of, inventory_notes
 from declarations.messages import BY_ROOT, CEB_NS, Kind
 
 FINAL_STATES = {"cleared", "rejected", "detained", "returned"}

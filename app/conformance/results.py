@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from declarations.conformance import CaseResult, Outcome, UnmatchedSet
+from app.conformance.offline import CaseResult, Outcome, UnmatchedSet
 
 
 @dataclass(slots=True)

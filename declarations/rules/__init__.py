@@ -7,14 +7,16 @@ that ``declarations.findings.RULES`` is complete once ``declarations.rules`` is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from declarations.document import Document
 from declarations.findings import Finding
 from declarations.quota import QuotaProvider
-from declarations.rules._common import Context, Unit, units
+from declarations.rules._common import Context, Unit, read_units
 from declarations.rules.inventory import check_export_inventory, check_import_inventory
 from declarations.rules.order import check_export_order, check_import_order
+
+__all__ = ["CHECKS", "Check", "Context", "Unit", "check_document", "read_units"]
 
 Check = Callable[[Unit, Context], Iterable[Finding]]
 
@@ -29,13 +31,19 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def check_document(doc: Document, *, quota: QuotaProvider | None = None) -> list[Finding]:
-    """Every business-rule finding about one document (layer ``rule``)."""
+def check_document(
+    doc: Document,
+    *,
+    quota: QuotaProvider | None = None,
+    units: Sequence[Unit] | None = None,
+) -> list[Finding]:
+    """Every business-rule finding about one document (layer ``rule``). ``units`` are the
+    document's records as ``read_units`` gives them, when the caller has read them already."""
     check = CHECKS.get(doc.message.code)
     if check is None:
         return []
     context = Context(quota=quota)
     findings: list[Finding] = []
-    for unit in units(doc):
+    for unit in read_units(doc) if units is None else units:
         findings.extend(check(unit, context))
     return findings

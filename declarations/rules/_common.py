@@ -2,12 +2,12 @@
 
 Rules run on every document the pipeline accepts, so they read each business element once and
 only the fields they need (``Layout``, ``Node``); the reconciliation reuses what the rules read
-(``units``), and only a finding, the rare case, pays for the XPath and line lookup.
+(``read_units``, kept by the pipeline for the call), and only a finding, the rare case, pays for
+the XPath and line lookup.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -18,6 +18,7 @@ from declarations.document import Document, readable_xpath
 from declarations.findings import Finding, RuleInfo, Severity
 from declarations.messages import CEB_NS
 from declarations.quota import QuotaProvider
+from declarations.rules.sequences import Positions, has_comments, positions
 
 _CEB = "{" + CEB_NS + "}"
 _PREFIX_LEN = len(_CEB)
@@ -51,9 +52,11 @@ class Layout:
 
     lxml is slow at one thing rules would otherwise do for every field: building the
     ``{namespace}name`` string of a child's tag. Rules run on documents that passed the schema,
-    where each listed field is present once and in the XSD's sequence order, so when lxml finds
-    as many fields as listed they are taken by position; otherwise (a field missing) by tag.
-    A test checks the order against our schemas.
+    where each child stands in the XSD's sequence order. So ``Node`` reads a field by its
+    position among all the children when the element holds the whole sequence
+    (``sequences.Positions``); else it lets lxml pick the listed fields by tag (in C), and when
+    as many are found as listed takes them in this order; only with a field missing does it
+    read tags. A test checks the order against our schemas.
     """
 
     order: tuple[str, ...]
@@ -99,26 +102,38 @@ NO_FIELDS = Layout(())
 
 
 class Node:
-    """The fields of one business element (a head, a line, or a flat record) that rules read."""
+    """The fields of one business element (a head, a line, or a flat record) that rules read.
+
+    The listed fields are read once, into a plain dict of raw texts; ``text`` strips on use
+    (most fields are read once or never) and ``decimal`` converts on first use.
+    """
 
     __slots__ = ("_decimals", "_names", "_texts", "element")
 
-    def __init__(self, element: etree._Element, layout: Layout) -> None:
+    def __init__(
+        self, element: etree._Element, layout: Layout, positions: Positions | None = None
+    ) -> None:
         self.element = element
         self._names = layout.names
+        texts: dict[str, str | None]
+        if positions is not None and len(element) == positions.count:
+            # every child of the XSD's sequence is present: take the fields by position
+            self._texts = {
+                name: element[index].text
+                for name, index in zip(layout.order, positions.indexes, strict=True)
+            }
+            self._decimals: dict[str, Decimal | None] = {}
+            return
         # (no tags at all would mean "every child" to lxml)
         found = list(element.iterchildren(*layout.tags)) if layout.tags else []
-        if len(found) == len(layout.order):
-            named = zip(layout.order, found, strict=True)
-        else:  # some field is missing: the slow way, by tag
-            named = zip([child.tag[_PREFIX_LEN:] for child in found], found, strict=True)
-        texts: dict[str, str] = {}
-        for name, child in named:
-            value = child.text
-            if value is not None and (value := value.strip()):
-                texts.setdefault(name, value)
+        if len(found) == len(layout.order):  # every listed field, in XSD order
+            texts = {name: child.text for name, child in zip(layout.order, found, strict=True)}
+        else:  # some field is missing: the slow way, by tag; the first of a repeated one wins
+            texts = {}
+            for child in found:
+                texts.setdefault(child.tag[_PREFIX_LEN:], child.text)
         self._texts = texts
-        self._decimals: dict[str, Decimal | None] = {}
+        self._decimals = {}
 
     def reads(self, name: str) -> bool:
         """Whether this kind of element has (and rules read) the field."""
@@ -126,14 +141,12 @@ class Node:
 
     def text(self, name: str) -> str | None:
         """The field's stripped text; None when absent or empty."""
-        try:
-            return self._texts[name]
-        except KeyError:
+        value = self._texts.get(name)
+        if value is None:
             if name in self._names:
                 return None
-            raise KeyError(
-                f"rules do not read {name!r} here; list it in HEAD_FIELDS/LINE_FIELDS"
-            ) from None
+            raise KeyError(f"rules do not read {name!r} here; list it in HEAD_FIELDS/LINE_FIELDS")
+        return value.strip() or None
 
     def decimal(self, name: str) -> Decimal | None:
         """The field as a Decimal; None when absent or not a number (the schema says so)."""
@@ -153,20 +166,24 @@ class Node:
 
     def decimals(self, *names: str) -> tuple[Decimal, ...] | None:
         """Several fields as Decimals, or None when any of them is missing or malformed."""
-        values = tuple(self.decimal(name) for name in names)
-        if any(v is None for v in values):
-            return None
-        return values  # type: ignore[return-value]  # no None left, checked above
+        values = []
+        for name in names:
+            value = self.decimal(name)
+            if value is None:
+                return None
+            values.append(value)
+        return tuple(values)
 
     def where(self, name: str | None = None) -> tuple[str, int | None]:
-        """XPath and line of a field, or of this element when the field is absent."""
+        """XPath and line of a field, or of this element when the field is absent: only a
+        finding, the rare case, pays for the lookup."""
         node = self.element.find(_CEB + name) if name else None
         target = node if node is not None else self.element
         line = target.sourceline
         return readable_xpath(target), line if isinstance(line, int) else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Unit:
     """One business record of a document, viewed for rules: its head and its lines."""
 
@@ -196,36 +213,38 @@ class Unit:
         )
 
 
-# The pipeline checks each document, then the set of the same Document objects: the units read
-# for the rules are kept for the reconciliation. Entries hold their document, so an id is never
-# reused while cached; only the last few documents are kept, so that trees are freed promptly.
-_UNITS: OrderedDict[int, tuple[Document, list[Unit]]] = OrderedDict()
-_UNITS_MAX = 16
-
-
-def units(doc: Document) -> list[Unit]:
-    """Each business record of a document (up to 100 per message) as a ``Unit``."""
-    cached = _UNITS.get(id(doc))
-    if cached is not None and cached[0] is doc:
-        return cached[1]
+def read_units(doc: Document) -> list[Unit]:
+    """Each business record of a document (up to 100 per message) as a ``Unit``, its fields
+    read once. The pipeline keeps the result in its per-document context, so that the rules and
+    the reconciliation of one call share it; nothing is cached between calls."""
     message = doc.message
     head_layout = HEAD_FIELDS.get(message.code, NO_FIELDS)
     line_layout = LINE_FIELDS.get(message.code, NO_FIELDS)
+    head_name = message.head or message.record
+    head_at = line_at = None
+    if doc.regime is not None and not has_comments(doc.root):
+        head_at = positions(doc.regime, doc.direction, head_name, head_layout.order)
+        if message.lines:
+            line_at = positions(doc.regime, doc.direction, message.lines, line_layout.order)
+    head_tag = _CEB + message.head if message.head else None
+    lines_tag = _CEB + message.lines if message.lines else None
     # Walk the tree directly rather than through ``doc.records()``: rules need no Record objects
     # and building them costs as much as reading the fields.
-    found = []
-    for record in doc.root.iterchildren(_CEB + message.record):
-        head = record
-        if message.head is not None:
-            head = next(record.iterchildren(_CEB + message.head), record)
-        lines = record.iterchildren(_CEB + message.lines) if message.lines else ()
-        found.append(Unit(doc, Node(head, head_layout), tuple(Node(e, line_layout) for e in lines)))
-    _UNITS[id(doc)] = (doc, found)
-    while len(_UNITS) > _UNITS_MAX:
-        try:
-            _UNITS.popitem(last=False)
-        except KeyError:  # emptied meanwhile by another thread
-            break
+    record_tag, found = _CEB + message.record, []
+    for record in doc.root:  # (cheaper than lxml's tag filter, whose set-up costs more here)
+        if record.tag != record_tag:
+            continue
+        if head_tag is None:  # a flat record: its fields are its children
+            found.append(Unit(doc, Node(record, head_layout, head_at), ()))
+            continue
+        head, lines = record, []
+        for child in record:  # a head and its lines: one pass over the record's children
+            tag = child.tag
+            if tag == lines_tag:
+                lines.append(Node(child, line_layout, line_at))
+            elif tag == head_tag and head is record:
+                head = child
+        found.append(Unit(doc, Node(head, head_layout, head_at), tuple(lines)))
     return found
 
 

@@ -12,7 +12,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from app.cli import cli
-from declarations.conformance import CaseKind, Group, load_catalogue
+from app.conformance.offline import CaseKind, Group, load_catalogue
 from declarations.messages import BY_CODE, CEB_NS
 from declarations.samples import to_bytes
 

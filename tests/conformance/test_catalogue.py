@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.conformance.offline import CaseKind, CatalogueError, Group, check_case, load_catalogue
+from app.conformance.offline.catalogue import Branch, catalogue_root, load_group
+from app.conformance.offline.check import Outcome, matches
 from app.engine.outcomes import parse_outcome
 from declarations.codes import ReturnStatus
-from declarations.conformance import CaseKind, CatalogueError, Group, check_case, load_catalogue
-from declarations.conformance.catalogue import Branch, catalogue_root, load_group
-from declarations.conformance.check import Outcome, matches
 from declarations.dictionary import build
 from declarations.findings import RULES, Layer
 from declarations.messages import BY_CODE, Direction, Kind, Regime

@@ -13,7 +13,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from app.cli import cli
-from declarations.conformance import Group
+from app.conformance.offline import Group
 from declarations.messages import CEB_NS
 
 C = "{" + CEB_NS + "}"

@@ -14,13 +14,13 @@ from lxml import etree
 
 from app import accounts
 from app.conformance.live import LiveClient, check_live, unmet_expectations
+from app.conformance.offline import Group, Outcome, run_offline
+from app.conformance.offline.catalogue import Expected
 from app.conformance.results import Run
 from app.db.engine import Database
 from app.db.models import Role
 from app.main import create_app
 from app.settings import Settings
-from declarations.conformance import Group, Outcome, run_offline
-from declarations.conformance.catalogue import Expected
 from declarations.messages import BY_ROOT, CEB_NS
 from declarations.samples import to_bytes
 
