@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli import cli
+from app.report.format import format_value, headline
 
 if TYPE_CHECKING:  # the model pulls in numpy, SciPy and SimPy: load it only when simulating
     from simulation.runner import RunResult
@@ -35,49 +36,6 @@ if TYPE_CHECKING:  # the model pulls in numpy, SciPy and SimPy: load it only whe
 def _usage_error(message: str) -> typer.Exit:
     typer.echo(f"danchuang simulate: {message}", err=True)
     return typer.Exit(2)
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "–"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.2f} h"
-
-
-def _format(name: str, value: float) -> str:
-    if not math.isfinite(value):
-        return "–"
-    counted = (".queue.", ".served")
-    if name.startswith(("cycle_time", "end_to_end", "stage.", "trs.")) and not any(
-        part in name for part in counted
-    ):
-        return _duration(value)
-    if ".wait." in name or ".transit." in name:
-        return _duration(value)
-    if "utilisation" in name or "share" in name or name == "released_within_target":
-        return f"{100 * value:.1f} %"
-    return f"{value:,.2f}"
-
-
-def _shown(name: str) -> bool:
-    """The KPIs worth a row in the terminal; the JSON has them all."""
-    if name in {
-        "throughput_per_hour",
-        "released_within_target",
-        "share.review",
-        "share.inspection",
-    }:
-        return True
-    if name.startswith(("cycle_time.regime.", "cycle_time.all.", "trs.")):
-        return name.endswith((".mean", ".p95"))
-    if name.startswith("stage."):
-        return name.endswith((".sojourn.p95", ".queue.mean", ".queue.max"))
-    if name.startswith(("resource.", "locks.")):
-        return name.endswith((".utilisation", ".wait.mean", ".in_use.max"))
-    return False
 
 
 def _table(result: RunResult) -> Table:
@@ -90,14 +48,14 @@ def _table(result: RunResult) -> Table:
     table.add_column("95 % CI", justify="right")
     estimate: Estimate
     for name, estimate in result.kpis.items():
-        if not _shown(name) or estimate.n == 0:
+        if not headline(name) or estimate.n == 0:
             continue
         ci = (
-            f"{_format(name, estimate.low)} … {_format(name, estimate.high)}"
+            f"{format_value(name, estimate.low)} … {format_value(name, estimate.high)}"
             if math.isfinite(estimate.half_width)
             else "–"
         )
-        table.add_row(name, _format(name, estimate.mean), ci)
+        table.add_row(name, format_value(name, estimate.mean), ci)
     return table
 
 

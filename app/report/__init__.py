@@ -8,6 +8,16 @@
 
 from __future__ import annotations
 
-from app.report.scenario_report import PLOT_IDS, render_report, write_report
+from typing import Any
 
 __all__ = ["PLOT_IDS", "render_report", "write_report"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: the report pulls in matplotlib, which the CLI's other commands (and
+    # ``app.report.format``, shared with the terminal tables) should not pay for.
+    if name in __all__:
+        from app.report import scenario_report  # noqa: PLC0415
+
+        return getattr(scenario_report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
