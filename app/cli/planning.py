@@ -20,6 +20,7 @@ import os
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -27,21 +28,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli import cli
-from app.report.compare import CompareError, RunFile, compare, load_runs, render_comparison
 from app.report.format import format_value, headline
-from app.report.sweep_report import choose_kpis, kpi_names, render_sweep, write_tables
-from simulation.paths import find_scenario
-from simulation.scenario import Scenario, ScenarioError, load_scenario
-from simulation.sweep import (
-    PointResult,
-    SweepError,
-    build_grid,
-    dask_executor,
-    local_executor,
-    parameter_paths,
-    parse_vary,
-    run_sweep,
-)
+
+if TYPE_CHECKING:  # the model, SciPy and matplotlib load only when a command runs
+    from app.report.compare import RunFile
+    from simulation.scenario import Scenario
+    from simulation.sweep import PointResult
 
 
 def _usage_error(command: str, message: str) -> typer.Exit:
@@ -60,6 +52,8 @@ def _write(command: str, path: Path, text: str) -> None:
 
 
 def _compare_table(runs: list[RunFile], show_all: bool, alpha: float) -> Table:
+    from app.report.compare import compare
+
     table = Table(title="KPIs: mean [95 % CI]; * = significantly different from the baseline")
     table.add_column("KPI", overflow="fold", min_width=30)
     for i, run in enumerate(runs):
@@ -97,6 +91,8 @@ def compare_command(
     ),
 ) -> None:
     """Compare simulation results side by side; mark significant differences."""
+    from app.report.compare import CompareError, compare, load_runs, render_comparison
+
     if len(files) < 2:
         raise _usage_error("compare", "give at least two result files (the first is the baseline)")
     try:
@@ -112,6 +108,8 @@ def compare_command(
 
 
 def _executor(spec: str, workers: int) -> AbstractContextManager[Executor | None]:
+    from simulation.sweep import SweepError, dask_executor, local_executor
+
     if spec == "local":
         return local_executor(workers)
     if spec.startswith("dask://") and len(spec) > len("dask://"):
@@ -141,6 +139,9 @@ def _sweep_table(results: list[PointResult], parameters: list[str], kpis: list[s
 
 
 def _load(scenario: str) -> Scenario:
+    from simulation.paths import find_scenario
+    from simulation.scenario import ScenarioError, load_scenario
+
     try:
         return load_scenario(find_scenario(scenario))
     except (FileNotFoundError, ScenarioError) as exc:
@@ -181,6 +182,10 @@ def sweep(  # noqa: PLR0917  # Typer maps each parameter to an option
     ),
 ) -> None:
     """Run a scenario over a grid of parameter values; write tables and plots."""
+    from app.report.sweep_report import choose_kpis, kpi_names, render_sweep, write_tables
+    from simulation.scenario import ScenarioError
+    from simulation.sweep import SweepError, build_grid, parameter_paths, parse_vary, run_sweep
+
     spec = _load(scenario)
     if list_params:
         for path in parameter_paths(spec):
