@@ -13,6 +13,12 @@ cli = typer.Typer(
 )
 
 
+def usage_error(command: str, message: str) -> typer.Exit:
+    """Say what is wrong on stderr, named by its command, and exit 2 (the usage-error code)."""
+    typer.echo(f"danchuang {command}: {message}", err=True)
+    return typer.Exit(2)
+
+
 @cli.callback()
 def _root() -> None:
     """danchuang (单窗): a sandbox of China's cross-border e-commerce single window."""

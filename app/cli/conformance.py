@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.cli import cli
+from app.cli import cli, usage_error
 
 if TYPE_CHECKING:  # the validation core, pydantic and httpx load only when the command runs
     from app.conformance.offline import Group
@@ -30,11 +30,6 @@ _SHOWN = 8  # findings printed per invalid loose set; the reports hold them all
 _STYLE = {"passed": "green", "failed": "bold red", "skipped": "dim"}
 
 
-def _usage_error(message: str) -> typer.Exit:
-    typer.echo(f"danchuang conformance: {message}", err=True)
-    return typer.Exit(2)
-
-
 def _groups(regimes: list[str]) -> list[Group]:
     from app.conformance.offline import CatalogueError, load_catalogue
     from declarations.messages import Regime
@@ -42,7 +37,7 @@ def _groups(regimes: list[str]) -> list[Group]:
     try:
         groups = load_catalogue()
     except (CatalogueError, FileNotFoundError) as error:
-        raise _usage_error(str(error)) from None
+        raise usage_error("conformance", str(error)) from None
     if not regimes:
         return groups
     chosen: set[Regime] = set()
@@ -51,7 +46,7 @@ def _groups(regimes: list[str]) -> list[Group]:
             chosen.add(Regime(code.strip()))
         except ValueError:
             known = ", ".join(r.value for r in Regime)
-            raise _usage_error(f"unknown regime {code!r} (known: {known})") from None
+            raise usage_error("conformance", f"unknown regime {code!r} (known: {known})") from None
     return [g for g in groups if g.regime in chosen]
 
 
@@ -133,11 +128,13 @@ def conformance(  # noqa: PLR0917  # Typer maps each parameter to an option
         if folder is None:
             return
     if folder is None:
-        raise _usage_error("give the folder of documents to check (or --dictionary FILE)")
+        raise usage_error(
+            "conformance", "give the folder of documents to check (or --dictionary FILE)"
+        )
     if not folder.is_dir():
-        raise _usage_error(f"{folder} is not a folder")
+        raise usage_error("conformance", f"{folder} is not a folder")
     if server is not None and not key:
-        raise _usage_error("--server needs at least one --key")
+        raise usage_error("conformance", "--server needs at least one --key")
     groups = _groups(regime)
     results, assignment = run_offline(folder, groups)
     run = Run(results, assignment.unmatched, assignment.unknown_folders)
@@ -146,7 +143,7 @@ def conformance(  # noqa: PLR0917  # Typer maps each parameter to an option
             try:
                 client.ping()
             except LiveError as error:
-                raise _usage_error(f"cannot use --server {server}: {error}") from None
+                raise usage_error("conformance", f"cannot use --server {server}: {error}") from None
             check_live(client, run, assignment.by_case)
     _print(run, Console(soft_wrap=False))
     try:
@@ -155,5 +152,7 @@ def conformance(  # noqa: PLR0917  # Typer maps each parameter to an option
         if html is not None:
             write_html(run, html)
     except OSError as error:
-        raise _usage_error(f"cannot write the report: {error.strerror or error}") from None
+        raise usage_error(
+            "conformance", f"cannot write the report: {error.strerror or error}"
+        ) from None
     raise typer.Exit(0 if run.conformant else 1)

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli import cli
+from app.cli import cli, usage_error
 from app.report.format import format_value, headline
 
 if TYPE_CHECKING:  # the model, SciPy and matplotlib load only when a command runs
@@ -36,16 +36,11 @@ if TYPE_CHECKING:  # the model, SciPy and matplotlib load only when a command ru
     from simulation.sweep import PointResult
 
 
-def _usage_error(command: str, message: str) -> typer.Exit:
-    typer.echo(f"danchuang {command}: {message}", err=True)
-    return typer.Exit(2)
-
-
 def _write(command: str, path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise _usage_error(command, f"cannot write {path}: {exc.strerror}") from None
+        raise usage_error(command, f"cannot write {path}: {exc.strerror}") from None
 
 
 # --- compare -------------------------------------------------------------------------------
@@ -94,11 +89,11 @@ def compare_command(
     from app.report.compare import CompareError, compare, load_runs, render_comparison
 
     if len(files) < 2:
-        raise _usage_error("compare", "give at least two result files (the first is the baseline)")
+        raise usage_error("compare", "give at least two result files (the first is the baseline)")
     try:
         runs = load_runs(files)
     except CompareError as exc:
-        raise _usage_error("compare", str(exc)) from None
+        raise usage_error("compare", str(exc)) from None
     Console(width=max(120, 40 + 38 * len(runs))).print(_compare_table(runs, show_all, alpha))
     if html is not None:
         _write("compare", html, render_comparison(runs, compare(runs, alpha), alpha))
@@ -145,7 +140,7 @@ def _load(scenario: str) -> Scenario:
     try:
         return load_scenario(find_scenario(scenario))
     except (FileNotFoundError, ScenarioError) as exc:
-        raise _usage_error("sweep", str(exc)) from None
+        raise usage_error("sweep", str(exc)) from None
 
 
 def _progress() -> Progress:
@@ -192,7 +187,7 @@ def sweep(  # noqa: PLR0917  # Typer maps each parameter to an option
             typer.echo(path)
         return
     if not vary:
-        raise _usage_error("sweep", "give at least one --vary NAME=V1,V2,... (see --list-params)")
+        raise usage_error("sweep", "give at least one --vary NAME=V1,V2,... (see --list-params)")
     try:
         variations = [parse_vary(v) for v in vary]
         points = build_grid(spec, variations)
@@ -212,11 +207,11 @@ def sweep(  # noqa: PLR0917  # Typer maps each parameter to an option
                 progress=lambda done, _total: progress.update(task, completed=done),
             )
     except (SweepError, ScenarioError) as exc:  # ScenarioError: a trace file a worker can't read
-        raise _usage_error("sweep", str(exc)) from None
+        raise usage_error("sweep", str(exc)) from None
     try:
         written = write_tables(results, parameters, seed, replications, out)
     except OSError as exc:
-        raise _usage_error("sweep", f"cannot write into {out}: {exc.strerror}") from None
+        raise usage_error("sweep", f"cannot write into {out}: {exc.strerror}") from None
     chosen = choose_kpis(kpi_names(results), kpi)
     html = out / "sweep.html"
     _write("sweep", html, render_sweep(results, parameters, chosen))

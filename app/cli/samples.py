@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from app.cli import cli
+from app.cli import cli, usage_error
 from declarations.messages import Direction, Regime
 from declarations.samples import generate_sets
 
@@ -22,11 +22,6 @@ from declarations.samples import generate_sets
 class DirectionOption(StrEnum):
     IMPORT = "import"
     EXPORT = "export"
-
-
-def _usage_error(message: str) -> typer.Exit:
-    typer.echo(f"danchuang samples: {message}", err=True)
-    return typer.Exit(2)
 
 
 @cli.command()
@@ -44,17 +39,19 @@ def samples(
         chosen = Regime(regime.strip())
     except ValueError:
         known = ", ".join(r.value for r in Regime)
-        raise _usage_error(f"unknown regime {regime!r} (known: {known})") from None
+        raise usage_error("samples", f"unknown regime {regime!r} (known: {known})") from None
     if direction is None:
         way = Direction.IMPORT if Direction.IMPORT in chosen.directions else Direction.EXPORT
     else:
         way = Direction(direction.value)
     if way not in chosen.directions:
-        raise _usage_error(f"regime {chosen.value} has no {way.value} direction (export only)")
+        raise usage_error(
+            "samples", f"regime {chosen.value} has no {way.value} direction (export only)"
+        )
     if out.exists() and not out.is_dir():
-        raise _usage_error(f"--out {out} exists and is not a folder")
+        raise usage_error("samples", f"--out {out} exists and is not a folder")
     try:
         folders = [s.write(out) for s in generate_sets(chosen, way, seed=seed, count=count)]
     except OSError as error:
-        raise _usage_error(f"cannot write to {out}: {error.strerror or error}") from None
+        raise usage_error("samples", f"cannot write to {out}: {error.strerror or error}") from None
     typer.echo(f"wrote {len(folders)} {chosen.value} {way.value} set(s) to {out}")

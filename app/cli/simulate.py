@@ -25,17 +25,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli import cli
+from app.cli import cli, usage_error
 from app.report.format import format_value, headline
 
 if TYPE_CHECKING:  # the model pulls in numpy, SciPy and SimPy: load it only when simulating
     from simulation.runner import RunResult
     from simulation.stats import Estimate
-
-
-def _usage_error(message: str) -> typer.Exit:
-    typer.echo(f"danchuang simulate: {message}", err=True)
-    return typer.Exit(2)
 
 
 def _table(result: RunResult) -> Table:
@@ -85,17 +80,17 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
         typer.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
         return
     if scenario is None:
-        raise _usage_error("missing SCENARIO (a file or a shipped scenario's name)")
+        raise usage_error("simulate", "missing SCENARIO (a file or a shipped scenario's name)")
     if horizon is not None and horizon <= 0:
-        raise _usage_error("--horizon must be positive")
+        raise usage_error("simulate", "--horizon must be positive")
     try:
         spec = load_scenario(find_scenario(scenario))
     except FileNotFoundError as exc:
-        raise _usage_error(str(exc)) from None
+        raise usage_error("simulate", str(exc)) from None
     except ScenarioError as exc:
-        raise _usage_error(str(exc)) from None
+        raise usage_error("simulate", str(exc)) from None
     if horizon is not None and horizon <= spec.warmup_hours:
-        raise _usage_error(f"--horizon must exceed the warm-up ({spec.warmup_hours} h)")
+        raise usage_error("simulate", f"--horizon must exceed the warm-up ({spec.warmup_hours} h)")
     workers = workers or min(replications, os.cpu_count() or 1)
     console = Console(stderr=True)
     progress = Progress(
@@ -119,7 +114,7 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
                 horizon_hours=horizon,
             )
     except ScenarioError as exc:  # e.g. a trace file that changed since it was checked
-        raise _usage_error(str(exc)) from None
+        raise usage_error("simulate", str(exc)) from None
     finally:
         if executor is not None:
             executor.shutdown()
@@ -130,11 +125,11 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
         try:
             json_file.write_text(result.to_json(), encoding="utf-8")
         except OSError as exc:
-            raise _usage_error(f"cannot write {json_file}: {exc.strerror}") from None
+            raise usage_error("simulate", f"cannot write {json_file}: {exc.strerror}") from None
     if report is not None:
         from app.report import write_report
 
         try:
             write_report(result, spec, report, horizon_hours=horizon)
         except OSError as exc:
-            raise _usage_error(f"cannot write {report}: {exc.strerror}") from None
+            raise usage_error("simulate", f"cannot write {report}: {exc.strerror}") from None

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 import typer
 from lxml import etree
 
-from app.cli import cli
+from app.cli import cli, usage_error
 from declarations.findings import Finding, Report
 from declarations.identify import parse_regime
 from declarations.parsing import DEFAULT_LIMITS
@@ -31,11 +31,6 @@ class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     JUNIT = "junit"
-
-
-def _usage_error(message: str) -> typer.Exit:
-    typer.echo(f"danchuang validate: {message}", err=True)
-    return typer.Exit(2)
 
 
 def _read(path: Path) -> bytes:
@@ -118,19 +113,19 @@ def validate(
     try:
         chosen = parse_regime(regime)
     except ValueError as error:
-        raise _usage_error(str(error)) from None
+        raise usage_error("validate", str(error)) from None
     documents: list[tuple[str, bytes]] = []
     for path in files:
         if not path.is_file():
-            raise _usage_error(f"{path}: no such file")
+            raise usage_error("validate", f"{path}: no such file")
         try:
             documents.append((str(path), _read(path)))
         except OSError as error:
-            raise _usage_error(f"{path}: cannot be read ({error.strerror})") from None
+            raise usage_error("validate", f"{path}: cannot be read ({error.strerror})") from None
     try:
         reports = validate_batch(documents, chosen)
     except (SchemaNotFoundError, FileNotFoundError, etree.XMLSchemaParseError) as error:
         # An installation problem, not the user's files: said plainly, without a traceback.
-        raise _usage_error(f"cannot load danchuang's schemas: {error}") from None
+        raise usage_error("validate", f"cannot load danchuang's schemas: {error}") from None
     typer.echo(_RENDER[output]([name for name, _ in documents], reports))
     raise typer.Exit(0 if all(r.valid for r in reports) else 1)
