@@ -8,14 +8,12 @@ its own schema there, dropped afterwards, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from postgres_support import throwaway_schema
 from service_support import Party, PartyFactory
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app import accounts
 from app.db import migrate
@@ -24,7 +22,6 @@ from app.db.models import CreditClass, Role
 from app.main import create_app
 from app.settings import Settings
 
-POSTGRES_URL = os.environ.get("DANCHUANG_TEST_POSTGRES_URL", "")
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -38,19 +35,8 @@ def db_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'danchuang.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("no PostgreSQL: set DANCHUANG_TEST_POSTGRES_URL (CI's .ci/run does)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_schema() as url:
+        yield url
 
 
 @pytest.fixture

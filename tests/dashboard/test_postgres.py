@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from postgres_support import throwaway_schema
 
 from app.dashboard import engine_status, jobs, queries
 from app.dashboard.config import DashboardSettings
@@ -16,28 +13,18 @@ from app.db import migrate
 from app.db.engine import Database
 from app.db.models import Declaration
 
-POSTGRES_URL = os.environ.get("DANCHUANG_TEST_POSTGRES_URL", "")
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def database() -> Iterator[Database]:
-    if not POSTGRES_URL:
-        pytest.skip("no PostgreSQL: set DANCHUANG_TEST_POSTGRES_URL (CI's .ci/run does)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    db = Database.from_url(url.render_as_string(hide_password=False))
-    migrate.upgrade(db.engine)
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_schema() as url:
+        db = Database.from_url(url)
+        migrate.upgrade(db.engine)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def test_counts_and_engine_status_read_on_postgresql(database: Database) -> None:
