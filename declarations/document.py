@@ -22,15 +22,24 @@ def ceb(name: str) -> str:
     return _CEB + name
 
 
+def xpath_step(tag: str) -> str:
+    """One step of a readable XPath: ``ceb:`` for the CEB namespace, ``ds:`` for any other."""
+    if tag.startswith(_CEB):
+        return "ceb:" + tag[len(_CEB) :]
+    if tag[:1] == "{":
+        return "ds:" + tag[tag.index("}") + 1 :]
+    return tag
+
+
 def readable_xpath(element: etree._Element) -> str:
     """``/ceb:CEB311Message/ceb:Order[2]/ceb:OrderHead/ceb:orderNo``, indexed where ambiguous."""
     steps: list[str] = []
     node: etree._Element | None = element
     while node is not None:
-        tag = node.tag if isinstance(node.tag, str) else "node()"  # a comment or PI
-        namespace, _, local = tag[1:].partition("}") if tag[:1] == "{" else ("", "", tag)
-        prefix = "ceb:" if namespace == CEB_NS else ("ds:" if namespace else "")
-        step = prefix + local
+        tag = node.tag
+        if not isinstance(tag, str):
+            tag = "node()"  # a comment or PI
+        step = xpath_step(tag)
         parent = node.getparent()
         if parent is not None:
             # lxml's tag filter compares names in C: no tag string is built per sibling
@@ -97,6 +106,9 @@ class Document:
     direction: Direction
     regime: Regime | None = None
     raw_size: int = 0
+    # True when the tree is known to hold no comments or processing instructions (``parse_xml``
+    # drops them), so that nothing but fields stands among a record's children.
+    comment_free: bool = False
     _records: list[Record] | None = field(default=None, repr=False)
 
     @property

@@ -15,7 +15,7 @@ message mixing regimes is still rejected there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -53,9 +53,9 @@ _REGIME_BY_CODE = {r.value: r for r in Regime}
 SUPPORTED = ", ".join(sorted(BY_ROOT))
 
 
-@dataclass(frozen=True, slots=True)
-class Identified:
-    """The outcome of the identify step: a document, or the finding that says why not."""
+class Identified(NamedTuple):
+    """The outcome of the identify step: a document, or the finding that says why not.
+    (A named tuple, like ``parsing.Parsed``: cheap to build for every document.)"""
 
     document: Document | None
     findings: tuple[Finding, ...] = ()
@@ -89,8 +89,19 @@ def _first_text(root: etree._Element, message: MessageType, field: str) -> str |
     return node.text.strip() or None
 
 
+# Every message but the export order and the 清单: the quick answer for most documents.
+_DOCUMENTS_NAMING_NO_REGIME = frozenset(
+    m.code
+    for m in BY_ROOT.values()
+    if m.kind is not Kind.INVENTORY
+    and not (m.kind is Kind.ORDER and m.direction is Direction.EXPORT)
+)
+
+
 def regime_from_document(root: etree._Element, message: MessageType) -> Regime | None:
     """The regime a document declares itself under (see the module docstring), if any."""
+    if message.code in _DOCUMENTS_NAMING_NO_REGIME:
+        return None
     if message.kind is Kind.ORDER and message.direction is Direction.EXPORT:
         order_type = _first_text(root, message, "orderType")
         if order_type in ORDER_TYPE_REGIMES:
@@ -110,6 +121,11 @@ def _b2c_export_order(root: etree._Element, message: MessageType) -> bool:
     return message.code == "CEB303" and _first_text(root, message, "orderType") == "E"
 
 
+def _line(root: etree._Element) -> int | None:
+    line = root.sourceline
+    return line if isinstance(line, int) else None
+
+
 def identify(
     root: etree._Element,
     *,
@@ -118,11 +134,13 @@ def identify(
     raw_size: int = 0,
 ) -> Identified:
     """Name the message, its direction and its regime; or say why it cannot be handled."""
-    tag = root.tag if isinstance(root.tag, str) else ""  # comments and PIs have no tag name
+    tag = root.tag
+    if not isinstance(tag, str):
+        tag = ""  # comments and PIs have no tag name
     namespace, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
     message = BY_ROOT.get(local)
-    line = root.sourceline if isinstance(root.sourceline, int) else None
     if message is None:
+        line = _line(root)
         shown = local[:60] or "(none)"
         return Identified(
             None,
@@ -139,6 +157,7 @@ def identify(
             ),
         )
     if namespace != CEB_NS:
+        line = _line(root)
         return Identified(
             None,
             (
@@ -153,6 +172,7 @@ def identify(
             ),
         )
     if regime is not None and message.direction not in regime.directions:
+        line = _line(root)
         return Identified(
             None,
             (
@@ -172,4 +192,4 @@ def identify(
     chosen = regime or regime_from_document(root, message)
     document = Document(source, root, message, message.direction, chosen or Regime.DIRECT, raw_size)
     tentative = regime is None and (chosen is None or _b2c_export_order(root, message))
-    return Identified(document, tentative=tentative)
+    return Identified(document, (), tentative)

@@ -12,7 +12,9 @@ Limits (DOMAIN-independent, tunable through ``ParseLimits``):
 - markup count: every element needs at least one ``<``, so counting ``<`` bounds the number of
   nodes libxml2 could build (and therefore memory) before parsing;
 - depth: libxml2 itself stops at 256 levels; ours (64) is checked on the built tree in C,
-  first by a probe only eight levels deep that nearly every message answers at once.
+  first by a probe only eight levels deep that nearly every message answers at once. The
+  pipeline asks for this check (and the XInclude one) only where the schema cannot vouch for
+  the tree (``defer_tree_checks``, ``tree_refusal``).
 
 A document that starts the usual way (the UTF-8 declaration, then the root element) skips
 the prolog checks: it can hold neither a DOCTYPE nor another encoding.
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -108,9 +110,11 @@ class ParseLimits:
 DEFAULT_LIMITS = ParseLimits()
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """The outcome of the parse step: a root element, or the findings that say why not."""
+class Parsed(NamedTuple):
+    """The outcome of the parse step: a root element, or the findings that say why not.
+
+    (A named tuple rather than a frozen dataclass: made for every document, and a frozen
+    dataclass costs several times as much to build.)"""
 
     root: etree._Element | None
     findings: tuple[Finding, ...] = ()
@@ -134,6 +138,15 @@ def _new_parser() -> etree.XMLParser:
         no_network=True,
         huge_tree=False,  # keep libxml2's own limits (depth 256, 10 MB text nodes)
         collect_ids=False,  # no xml:id hash table: we never look nodes up by id
+        # Indentation between elements is not data: dropping it leaves fewer nodes for the
+        # schema and every later walk. Line numbers stay, and so does the text of a leaf
+        # that holds only spaces (libxml2 keeps it, so the schema still sees it).
+        remove_blank_text=True,
+        # Comments and processing instructions carry no data in a CEB message. Dropped, they
+        # cannot split a field's text (libxml2 joins the pieces) nor stand among a record's
+        # fields, where lxml would count them as children.
+        remove_comments=True,
+        remove_pis=True,
     )
     parser.resolvers.add(_RefuseEverything())
     return parser
@@ -196,24 +209,14 @@ def _doctype_offset(data: bytes, start: int) -> int | None:
     return None
 
 
-# How nearly every CEB message begins. After one of these and a little whitespace comes the root
-# element, so there is no DOCTYPE and no other encoding: the prolog checks have nothing to do.
-_USUAL_DECLARATIONS = (
-    b'<?xml version="1.0" encoding="UTF-8"?>',
-    b'<?xml version="1.0" encoding="utf-8"?>',
-    b"<?xml version='1.0' encoding='UTF-8'?>",
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+# How nearly every CEB message begins: an optional BOM, the XML declaration naming UTF-8, a
+# little whitespace, then the root element ("<" and a name, where a comment, PI or DOCTYPE would
+# have "!" or "?"). Such a document holds neither a DOCTYPE nor another encoding, so the prolog
+# checks have nothing to do. One regular expression decides it in C.
+_USUAL_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?<\?xml version=([\"'])1\.0\1 encoding=([\"'])(?:UTF-8|utf-8)\2"
+    rb"(?: standalone=([\"'])yes\3)?\?>[ \t\r\n]*<[^!?/]"
 )
-
-
-def _usual_prolog(data: bytes, start: int) -> bool:
-    """Whether the document starts with a usual declaration followed by the root element."""
-    for declaration in _USUAL_DECLARATIONS:
-        if data.startswith(declaration, start):
-            after = data[start + len(declaration) : start + len(declaration) + 8].lstrip()
-            # "<" and a name character: the root element (a comment, PI or DOCTYPE has "!"/"?")
-            return after[:1] == b"<" and after[1:2] not in (b"!", b"?", b"/", b"")
-    return False
 
 
 def _check_bytes(data: bytes, markup: int, source: str, limits: ParseLimits) -> Finding | None:
@@ -224,9 +227,9 @@ def _check_bytes(data: bytes, markup: int, source: str, limits: ParseLimits) -> 
             f"报文超过大小上限 {limits.max_bytes:,} 字节",
             source=source,
         )
-    start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
-    if markup <= 2 * limits.max_elements and _usual_prolog(data, start):
+    if markup <= 2 * limits.max_elements and _USUAL_START.match(data):
         return None
+    start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
     first = data[start : start + 1]
     if not first or (first.isspace() and data[start:].isspace()):
         return EMPTY.finding("the document is empty", "报文内容为空", source=source)
@@ -355,9 +358,15 @@ def _depth_probes(depth: int) -> tuple[etree.XPath, etree.XPath, etree.XPath]:
     return found
 
 
-def _check_tree(
-    root: etree._Element, data: bytes, markup: int, source: str, limits: ParseLimits
+def tree_refusal(
+    root: etree._Element,
+    data: bytes,
+    *,
+    source: str = "<input>",
+    limits: ParseLimits = DEFAULT_LIMITS,
 ) -> Finding | None:
+    """The checks on the built tree: nesting depth, then XInclude. ``parse_xml`` runs them,
+    unless told to leave them to a caller that can often do without (see the pipeline)."""
     deeper_than_shallow, too_deep, deepest = _depth_probes(limits.max_depth)
     if deeper_than_shallow(root) and too_deep(root):
         nodes = deepest(root)
@@ -369,16 +378,6 @@ def _check_tree(
             line=line if isinstance(line, int) else None,
             source=source,
         )
-    # The "<" count already bounds most documents; count exactly only when it might not.
-    if markup > limits.max_elements:
-        count = root.xpath("count(//*)")  # rare: only for documents of several hundred KB
-        assert isinstance(count, float)
-        if count > limits.max_elements:
-            return TOO_MANY_ELEMENTS.finding(
-                f"the document has more than {limits.max_elements:,} elements",
-                f"报文元素数超过上限 {limits.max_elements:,}",
-                source=source,
-            )
     if _XINCLUDE_BYTES in data:
         for node in root.iter(f"{{{XINCLUDE_NS}}}*"):
             line = node.sourceline
@@ -391,10 +390,33 @@ def _check_tree(
     return None
 
 
+def _too_many_elements(
+    root: etree._Element, markup: int, source: str, limits: ParseLimits
+) -> Finding | None:
+    # The "<" count already bounds most documents; count exactly only when it might not.
+    if markup > limits.max_elements:
+        count = root.xpath("count(//*)")  # rare: only for documents of several hundred KB
+        assert isinstance(count, float)
+        if count > limits.max_elements:
+            return TOO_MANY_ELEMENTS.finding(
+                f"the document has more than {limits.max_elements:,} elements",
+                f"报文元素数超过上限 {limits.max_elements:,}",
+                source=source,
+            )
+    return None
+
+
 def parse_xml(
-    data: bytes, *, source: str = "<input>", limits: ParseLimits = DEFAULT_LIMITS
+    data: bytes,
+    *,
+    source: str = "<input>",
+    limits: ParseLimits = DEFAULT_LIMITS,
+    defer_tree_checks: bool = False,
 ) -> Parsed:
-    """Parse untrusted bytes into a tree, or say (in findings) why not."""
+    """Parse untrusted bytes into a tree, or say (in findings) why not.
+
+    With ``defer_tree_checks`` the depth and XInclude checks (``tree_refusal``) are left to the
+    caller: the pipeline runs them only where the schema cannot vouch for the tree."""
     # Every element takes at least 4 bytes ("<a/>"), so only a large document can hold more
     # elements than allowed; for those, the "<" count bounds them (see _check_bytes).
     markup = data.count(b"<") if len(data) > 4 * limits.max_elements else 0
@@ -405,7 +427,9 @@ def parse_xml(
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
         return Parsed(None, (_syntax_finding(error, source),))
-    refused = _check_tree(root, data, markup, source, limits)
+    refused = _too_many_elements(root, markup, source, limits)
+    if refused is None and not defer_tree_checks:
+        refused = tree_refusal(root, data, source=source, limits=limits)
     if refused is not None:
         return Parsed(None, (refused,))
     return Parsed(root)

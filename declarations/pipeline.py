@@ -22,8 +22,8 @@ from declarations import reconcile, rules
 from declarations.document import Document
 from declarations.findings import DocumentSummary, Finding, Report, Severity
 from declarations.identify import identify, parse_regime
-from declarations.messages import Kind, Regime
-from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml
+from declarations.messages import CEB_NS, DSIG_NS, Kind, Regime
+from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, tree_refusal
 from declarations.quota import QuotaProvider
 from declarations.schemas import SchemaRegistry, default_registry
 
@@ -74,9 +74,39 @@ class Context:
 
 
 def parse_step(ctx: Context) -> None:
-    parsed = parse_xml(ctx.data, source=ctx.source, limits=ctx.options.limits)
+    # The checks on the built tree (depth, XInclude) wait: see _refused_tree.
+    parsed = parse_xml(
+        ctx.data, source=ctx.source, limits=ctx.options.limits, defer_tree_checks=True
+    )
     ctx.root = parsed.root
     ctx.findings.extend(parsed.findings)
+
+
+# The only elements of a schema-valid message under which the schema lets any XML through
+# (xs:any): the signature and the extension, which stand last among the root's children.
+# tests/declarations/test_tree_checks.py holds our XSDs to this.
+_OPEN_CONTENT = frozenset({"{" + DSIG_NS + "}Signature", "{" + CEB_NS + "}ExtendMessage"})
+
+
+def _schema_vouches(root: etree._Element) -> bool:
+    """Whether a tree that passed the schema is known to be shallow and free of XInclude: the
+    schema admits neither, except under the signature or the extension."""
+    return len(root) > 0 and root[-1].tag not in _OPEN_CONTENT
+
+
+def _refused_tree(ctx: Context) -> bool:
+    """The parse step's checks on the built tree (``parsing.tree_refusal``), run only where the
+    schema cannot vouch for the tree: a document that was not identified, failed the schema,
+    or holds a signature or an extension. A refusal replaces what the later steps said, as if
+    the parse step had made it; the document goes no further."""
+    assert ctx.root is not None
+    refusal = tree_refusal(ctx.root, ctx.data, source=ctx.source, limits=ctx.options.limits)
+    if refusal is None:
+        return False
+    ctx.findings = [refusal]
+    ctx.root = ctx.document = None
+    ctx.regime_tentative = ctx.schema_valid = False
+    return True
 
 
 def identify_step(ctx: Context) -> None:
@@ -85,7 +115,11 @@ def identify_step(ctx: Context) -> None:
     identified = identify(
         ctx.root, source=ctx.source, regime=ctx.options.regime, raw_size=len(ctx.data)
     )
+    if identified.document is None and _refused_tree(ctx):
+        return
     ctx.document = identified.document
+    if ctx.document is not None:
+        ctx.document.comment_free = True  # parse_step's tree: parse_xml drops comments and PIs
     ctx.regime_tentative = identified.tentative
     ctx.findings.extend(identified.findings)
 
@@ -95,6 +129,12 @@ def schema_step(ctx: Context) -> None:
         return
     registry = ctx.options.schemas or default_registry()
     found = registry.check(ctx.document)
+    assert ctx.root is not None  # identified documents have their tree
+    if not found and _schema_vouches(ctx.root):  # the usual case
+        ctx.schema_valid = True
+        return
+    if _refused_tree(ctx):
+        return
     ctx.findings.extend(found)
     ctx.schema_valid = not any(f.severity is Severity.ERROR for f in found)
 

@@ -114,11 +114,17 @@ _EXPORT_TYPES = {"B": Regime.B2B_DIRECT, "W": Regime.OVERSEAS_WAREHOUSE}
 _TRADE_MODES = {"I": ("9610", "1210"), "E": ("9610", "1210"), "B": ("9710",), "W": ("9810",)}
 
 
+# The kinds of a set in their order; without the payment on the export 清单 route.
+_SET_KINDS = (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY)
+_WITHOUT_PAYMENT = (Kind.ORDER, Kind.WAYBILL, Kind.INVENTORY)
+_B2C = (Regime.DIRECT, Regime.BONDED)
+
+
 def required_kinds(direction: Direction, regime: Regime | None) -> tuple[Kind, ...]:
     """The documents of a complete set (DOMAIN §4.1); 9710/9810 on the 清单 route: no payment."""
-    if direction is Direction.EXPORT and regime not in (Regime.DIRECT, Regime.BONDED):
-        return (Kind.ORDER, Kind.WAYBILL, Kind.INVENTORY)
-    return (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY)
+    if direction is Direction.EXPORT and regime not in _B2C:
+        return _WITHOUT_PAYMENT
+    return _SET_KINDS
 
 
 @dataclass(slots=True)
@@ -137,7 +143,7 @@ class Deal:
 
     @property
     def direction(self) -> Direction:
-        unit = self.first(Kind.INVENTORY) or next(self.units())
+        unit = self.first(Kind.INVENTORY) or next(iter(self.parts.values()))[0]
         return unit.doc.direction
 
     @property
@@ -146,9 +152,10 @@ class Deal:
         trade_mode = inventory.head.text("tradeMode") if inventory else None
         if trade_mode is not None and trade_mode in Regime._value2member_map_:
             return Regime(trade_mode)
-        for unit in self.units():
-            if unit.doc.regime is not None:
-                return unit.doc.regime
+        for found in self.parts.values():
+            for unit in found:
+                if unit.doc.regime is not None:
+                    return unit.doc.regime
         order = self.first(Kind.ORDER)
         order_type = order.head.text("orderType") if order else None
         return _EXPORT_TYPES.get(order_type or "")
@@ -180,13 +187,15 @@ def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
             if not value:
                 continue
             key = (name, value)
-            if key in owner:
-                parent[root(index)] = root(owner[key])
-            else:
-                owner[key] = index
+            first = owner.setdefault(key, index)
+            if first != index:
+                parent[root(index)] = root(first)
     deals: dict[int, Deal] = {}
     for index, unit in enumerate(records):
-        deal = deals.setdefault(root(index), Deal())
+        top = root(index)
+        deal = deals.get(top)
+        if deal is None:
+            deal = deals[top] = Deal()
         deal.parts.setdefault(unit.doc.message.kind, []).append(unit)
     return list(deals.values())
 
@@ -214,8 +223,7 @@ def check_units(documents: Sequence[Sequence[Unit]]) -> list[Finding]:
 def check_deal(deal: Deal) -> Iterator[Finding]:
     direction = deal.direction
     yield from _completeness(deal, direction)
-    order, payment = deal.first(Kind.ORDER), deal.first(Kind.PAYMENT)
-    waybill, inventory = deal.first(Kind.WAYBILL), deal.first(Kind.INVENTORY)
+    order, payment, waybill, inventory = map(deal.first, _SET_KINDS)
     imported = direction is Direction.IMPORT
     if order and payment:
         yield from _payment(order, payment, imported)
@@ -249,31 +257,47 @@ def data_message(direction: Direction, kind: Kind) -> MessageType:
     return _DATA_MESSAGES[(direction, kind)]
 
 
+# "order (CEB311 电子订单)": how findings about a set name each data message.
+_DESCRIPTIONS: dict[tuple[Direction, Kind], str] = {
+    key: f"{m.name_en} ({m.code} {m.name_zh})" for key, m in _DATA_MESSAGES.items()
+}
+
+
 def _describe(direction: Direction, kind: Kind) -> str:
-    message = data_message(direction, kind)
-    return f"{message.name_en} ({message.code} {message.name_zh})"
+    return _DESCRIPTIONS[(direction, kind)]
+
+
+def _deal_key(anchor: Unit) -> str:
+    """The number findings about a deal name it by: the anchor's orderNo, else logisticsNo."""
+    head = anchor.head
+    for name in _KEYS:
+        if head.reads(name):
+            return head.text(name) or "?"
+    return "?"
 
 
 def _completeness(deal: Deal, direction: Direction) -> Iterator[Finding]:
-    regime = deal.regime
+    parts = deal.parts
     anchor = deal.first(Kind.INVENTORY) or deal.first(Kind.ORDER) or next(deal.units())
-    keys = next((anchor.head.text(n) for n in ("orderNo", "logisticsNo") if anchor.head.reads(n)),
-                None) or "?"  # fmt: skip
-    for kind, found in deal.parts.items():
-        for extra in found[1:]:
-            yield extra.finding(
-                DUPLICATE,
-                extra.head,
-                None,
-                f"a second {_describe(direction, kind)} for order {keys} in this set",
-                f"本批单证中订单 {keys} 的{data_message(direction, kind).name_zh}重复",
-            )
-    missing = [k for k in required_kinds(direction, regime) if k not in deal.parts]
+    for kind, found in parts.items():
+        if len(found) > 1:
+            keys = _deal_key(anchor)
+            for extra in found[1:]:
+                yield extra.finding(
+                    DUPLICATE,
+                    extra.head,
+                    None,
+                    f"a second {_describe(direction, kind)} for order {keys} in this set",
+                    f"本批单证中订单 {keys} 的{data_message(direction, kind).name_zh}重复",
+                )
+    regime = deal.regime
+    missing = [k for k in required_kinds(direction, regime) if k not in parts]
     if not missing:
         return
-    severity = Severity.ERROR if Kind.INVENTORY in deal.parts else Severity.WARNING
-    names_en = ", ".join(_describe(direction, k) for k in missing)
-    names_zh = "、".join(data_message(direction, k).name_zh for k in missing)
+    keys = _deal_key(anchor)
+    severity = Severity.ERROR if Kind.INVENTORY in parts else Severity.WARNING
+    names_en = ", ".join([_DESCRIPTIONS[(direction, k)] for k in missing])
+    names_zh = "、".join([_DATA_MESSAGES[(direction, k)].name_zh for k in missing])
     label = regime.value if regime else direction.value
     yield anchor.finding(
         MISSING,
@@ -304,25 +328,32 @@ def _same(
     checked: Unit,
     pairs: Sequence[tuple[str, str]],
     what: tuple[str, str],
-) -> Iterator[Finding]:
+) -> list[Finding]:
     """Each (reference field, checked field) pair holds the same text; report on ``checked``.
 
     ``what`` names the reference document's role in English and Chinese, for the messages.
+    (A list, not a generator: called several times for every set, nearly always finding
+    nothing, and a list costs less to hand back empty.)
     """
     what_en, what_zh = what
+    found = []
+    reference_head, checked_head = reference.head, checked.head
     for ref_field, field_name in pairs:
-        expected, actual = reference.head.text(ref_field), checked.head.text(field_name)
+        expected, actual = reference_head.text(ref_field), checked_head.text(field_name)
         if expected is None or actual is None or expected == actual:
             continue
-        yield checked.finding(
-            rule,
-            checked.head,
-            field_name,
-            f"{field_name} {actual!r} differs from the {what_en}'s {ref_field} {expected!r} "
-            f"({reference.doc.source})",
-            f"{field_name} {actual!r} 与{what_zh}的 {ref_field} {expected!r} 不一致"
-            f"（{reference.doc.source}）",
+        found.append(
+            checked.finding(
+                rule,
+                checked_head,
+                field_name,
+                f"{field_name} {actual!r} differs from the {what_en}'s {ref_field} {expected!r} "
+                f"({reference.doc.source})",
+                f"{field_name} {actual!r} 与{what_zh}的 {ref_field} {expected!r} 不一致"
+                f"（{reference.doc.source}）",
+            )
         )
+    return found
 
 
 def _payment(order: Unit, payment: Unit, imported: bool) -> Iterator[Finding]:

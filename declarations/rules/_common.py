@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cache, cached_property
 
 from lxml import etree
 
-from declarations.document import Document, readable_xpath
+from declarations.document import Document, readable_xpath, xpath_step
 from declarations.findings import Finding, RuleInfo, Severity
-from declarations.messages import CEB_NS
+from declarations.messages import BY_CODE, CEB_NS, Direction, Regime
 from declarations.quota import QuotaProvider
 from declarations.rules.sequences import Positions, has_comments, positions
 
@@ -99,6 +99,8 @@ LINE_FIELDS: dict[str, Layout] = {
     "CEB603": Layout.of("gnum itemNo currency qty price totalPrice"),
 }
 NO_FIELDS = Layout(())
+# Marks a field not converted yet (a None in the cache is a field with no number).
+_UNREAD = Decimal("NaN")
 
 
 class Node:
@@ -118,10 +120,7 @@ class Node:
         texts: dict[str, str | None]
         if positions is not None and len(element) == positions.count:
             # every child of the XSD's sequence is present: take the fields by position
-            self._texts = {
-                name: element[index].text
-                for name, index in zip(layout.order, positions.indexes, strict=True)
-            }
+            self._texts = {name: element[index].text for name, index in positions.fields}
             self._decimals: dict[str, Decimal | None] = {}
             return
         # (no tags at all would mean "every child" to lxml)
@@ -150,10 +149,11 @@ class Node:
 
     def decimal(self, name: str) -> Decimal | None:
         """The field as a Decimal; None when absent or not a number (the schema says so)."""
-        if name in self._decimals:
-            return self._decimals[name]
+        number = self._decimals.get(name, _UNREAD)
+        if number is not _UNREAD:
+            return number
         value = self.text(name)
-        number: Decimal | None = None
+        number = None
         if value is not None:
             try:
                 number = Decimal(value)
@@ -190,6 +190,9 @@ class Unit:
     doc: Document
     head: Node
     lines: tuple[Node, ...]
+    # Set by read_units when this is the document's only record and it has at most one head:
+    # then the head's XPath follows from the tags alone (see ``_sole_head_xpath``).
+    sole: bool = False
 
     def finding(
         self,
@@ -201,7 +204,12 @@ class Unit:
         *,
         severity: Severity | None = None,
     ) -> Finding:
-        xpath, line = node.where(field)
+        if node is self.head and field is None and self.sole:
+            # a finding about the whole record, the usual one being a set's missing document
+            xpath, sourceline = self._sole_head_xpath(), node.element.sourceline
+            line = sourceline if isinstance(sourceline, int) else None
+        else:
+            xpath, line = node.where(field)
         return rule.finding(
             message_en,
             message_zh,
@@ -212,39 +220,85 @@ class Unit:
             severity=severity,
         )
 
+    def _sole_head_xpath(self) -> str:
+        """What ``readable_xpath`` says of the head, without its walk over siblings: nothing
+        is indexed when the record and its head are the only ones of their names."""
+        root, element = self.doc.root, self.head.element
+        if root.getparent() is not None or not isinstance(root.tag, str):
+            return readable_xpath(element)  # not a whole document: ancestors to name too
+        message = self.doc.message
+        path = f"/{xpath_step(root.tag)}/{xpath_step(_CEB + message.record)}"
+        if element.getparent() is root:  # a flat record, or a head that is missing
+            return path
+        return f"{path}/{xpath_step(_CEB + message.head)}" if message.head else path
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """How to read the records of one message type in one regime: worked out once."""
+
+    record_tag: str
+    head_tag: str | None  # None: a flat record, whose fields are its children
+    lines_tag: str | None
+    head: Layout
+    lines: Layout
+    head_at: Positions | None
+    line_at: Positions | None
+
+
+@cache
+def _reader(code: str, regime: Regime | None, direction: Direction) -> _Reader:
+    message = BY_CODE[code]
+    head, lines = HEAD_FIELDS.get(code, NO_FIELDS), LINE_FIELDS.get(code, NO_FIELDS)
+    head_at = line_at = None
+    if regime is not None:
+        head_at = positions(regime, direction, message.head or message.record, head.order)
+        if message.lines:
+            line_at = positions(regime, direction, message.lines, lines.order)
+    return _Reader(
+        _CEB + message.record,
+        _CEB + message.head if message.head else None,
+        _CEB + message.lines if message.lines else None,
+        head,
+        lines,
+        head_at,
+        line_at,
+    )
+
 
 def read_units(doc: Document) -> list[Unit]:
     """Each business record of a document (up to 100 per message) as a ``Unit``, its fields
     read once. The pipeline keeps the result in its per-document context, so that the rules and
     the reconciliation of one call share it; nothing is cached between calls."""
-    message = doc.message
-    head_layout = HEAD_FIELDS.get(message.code, NO_FIELDS)
-    line_layout = LINE_FIELDS.get(message.code, NO_FIELDS)
-    head_name = message.head or message.record
-    head_at = line_at = None
-    if doc.regime is not None and not has_comments(doc.root):
-        head_at = positions(doc.regime, doc.direction, head_name, head_layout.order)
-        if message.lines:
-            line_at = positions(doc.regime, doc.direction, message.lines, line_layout.order)
-    head_tag = _CEB + message.head if message.head else None
-    lines_tag = _CEB + message.lines if message.lines else None
+    reader = _reader(doc.message.code, doc.regime, doc.direction)
+    head_at, line_at = reader.head_at, reader.line_at
+    # Positions are only safe without comments among the fields (the pipeline's parser drops
+    # them; a tree from elsewhere is looked at).
+    if not doc.comment_free and has_comments(doc.root):
+        head_at = line_at = None
+    head_tag, lines_tag = reader.head_tag, reader.lines_tag
     # Walk the tree directly rather than through ``doc.records()``: rules need no Record objects
     # and building them costs as much as reading the fields.
-    record_tag, found = _CEB + message.record, []
+    record_tag, found = reader.record_tag, []
     for record in doc.root:  # (cheaper than lxml's tag filter, whose set-up costs more here)
         if record.tag != record_tag:
             continue
         if head_tag is None:  # a flat record: its fields are its children
-            found.append(Unit(doc, Node(record, head_layout, head_at), ()))
+            found.append(Unit(doc, Node(record, reader.head, head_at), (), True))
             continue
-        head, lines = record, []
+        head, lines, heads = record, [], 0
         for child in record:  # a head and its lines: one pass over the record's children
             tag = child.tag
             if tag == lines_tag:
-                lines.append(Node(child, line_layout, line_at))
-            elif tag == head_tag and head is record:
-                head = child
-        found.append(Unit(doc, Node(head, head_layout, head_at), tuple(lines)))
+                lines.append(Node(child, reader.lines, line_at))
+            elif tag == head_tag:
+                heads += 1
+                if head is record:
+                    head = child
+        found.append(Unit(doc, Node(head, reader.head, head_at), tuple(lines), heads <= 1))
+    if len(found) != 1:
+        for unit in found:
+            unit.sole = False
     return found
 
 

@@ -31,6 +31,7 @@ class Positions:
 
     count: int
     indexes: tuple[int, ...]  # one per field of the layout, in the layout's order
+    fields: tuple[tuple[str, int], ...]  # the same as (field, index) pairs, to read in one loop
 
 
 def _plain_sequence(complex_type: etree._Element) -> tuple[str, ...] | None:
@@ -84,7 +85,8 @@ def positions(
     sequence = sequences(regime, direction).get(element)
     if sequence is None or not fields or any(f not in sequence for f in fields):
         return None
-    return Positions(len(sequence), tuple(sequence.index(f) for f in fields))
+    indexes = tuple(sequence.index(f) for f in fields)
+    return Positions(len(sequence), indexes, tuple(zip(fields, indexes, strict=True)))
 
 
 def has_comments(root: etree._Element) -> bool:
