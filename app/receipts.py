@@ -1,28 +1,101 @@
 """Recording receipts (回执) — the one place a receipt is born, and its webhooks queued.
 
-The clearance engine (a later step) calls ``record_receipt`` for every state change; this
-function numbers the receipt within its declaration, and puts one outbox row per matching
-active webhook of every enterprise that sent a document of the set, in the same transaction:
-a receipt is never stored without its deliveries, nor delivered without being stored.
+Every receipt (the submission side's 2 → 3 → 120 and the clearance engine's state changes) is
+recorded through ``record_receipts`` (or ``record_receipt`` for one): it numbers the receipt
+within its declaration (or its document, when the document has no set), and puts one outbox row
+per matching active webhook of every enterprise that sent a document of the set, in the same
+transaction: a receipt is never stored without its deliveries, nor delivered without being
+stored.
+
+The hot path is a handful of statements per transaction, not per receipt: the receipts of one
+call are one ``INSERT ... RETURNING``, their deliveries one more; a subject's last ``seq`` and
+its subscribers are read once per transaction (``_Book``), and not at all for a subject the
+caller knows is new (``first_receipts``). Within one transaction the subscribers are read at
+the subject's first receipt: the set's membership is settled before its receipts are recorded.
 
 Feed cursor: clients poll ``receipts.id > cursor``. On PostgreSQL ids come from a sequence and
 could commit out of order (a later id visible before an earlier one, which a poller would then
-skip forever), so receipt writers take a transaction-level advisory lock: receipts commit in id
-order. SQLite has a single writer, so the order is given.
+skip forever), so receipt writers take a transaction-level advisory lock (``take_feed_lock``)
+before their first receipt and keep it to commit: receipts commit in id order. SQLite has a
+single writer, so the order is given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import metrics
 from app.db.models import Delivery, Document, Receipt, Webhook
 
 RECEIPT_FEED_LOCK = 0x6463_7263  # "dcrc": an arbitrary, fixed advisory-lock id
+_BOOK = "danchuang.receipt_book"  # where a transaction's _Book lives in ``Session.info``
+
+# A receipt's subject: ("declaration", id) or ("document", id) when the document has no set.
+Subject = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class NewReceipt:
+    """One receipt to record: what it says, and what it answers."""
+
+    message_code: str
+    return_status: int
+    return_info: str = ""
+    declaration_id: int | None = None
+    document_id: int | None = None
+    sim_time: datetime | None = None
+
+    @property
+    def subject(self) -> Subject:
+        if self.declaration_id is not None:
+            return ("declaration", self.declaration_id)
+        if self.document_id is not None:
+            return ("document", self.document_id)
+        raise ValueError("a receipt answers a declaration or a document")
+
+
+@dataclass
+class _Book:
+    """What one transaction has learnt about receipt subjects: their last ``seq`` and their
+    subscribers (webhook id, events). Bound to the transaction: a new one starts afresh."""
+
+    transaction: object
+    locked: bool = False
+    last_seq: dict[Subject, int] = field(default_factory=dict)
+    subscribers: dict[Subject, list[tuple[int, list[str]]]] = field(default_factory=dict)
+
+
+def _book(session: Session) -> _Book:
+    transaction = session.get_transaction()
+    book: _Book | None = session.info.get(_BOOK)
+    if book is None or book.transaction is not transaction:
+        book = session.info[_BOOK] = _Book(transaction)
+    return book
+
+
+def take_feed_lock(session: Session) -> None:
+    """On PostgreSQL, take the receipt feed's advisory lock (once per transaction)."""
+    book = _book(session)
+    if book.locked:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": RECEIPT_FEED_LOCK})
+    book.locked = True
+
+
+def first_receipts(
+    session: Session, *, declaration_id: int | None = None, document_id: int | None = None
+) -> None:
+    """Tell the book that this subject has no receipts yet (a document or declaration created
+    in this transaction), so its numbering starts at 1 without asking the database."""
+    subject = NewReceipt("", 0, declaration_id=declaration_id, document_id=document_id).subject
+    _book(session).last_seq.setdefault(subject, 0)
 
 
 def record_receipt(
@@ -35,51 +108,128 @@ def record_receipt(
     document_id: int | None = None,
     sim_time: datetime | None = None,
 ) -> Receipt:
-    if declaration_id is None and document_id is None:
-        raise ValueError("a receipt answers a declaration or a document")
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": RECEIPT_FEED_LOCK})
-
-    if declaration_id is not None:
-        same_subject = Receipt.declaration_id == declaration_id
-    else:
-        same_subject = (Receipt.document_id == document_id) & Receipt.declaration_id.is_(None)
-    seq = (session.scalar(select(func.max(Receipt.seq)).where(same_subject)) or 0) + 1
-
-    receipt = Receipt(
-        declaration_id=declaration_id,
-        document_id=document_id,
-        message_code=message_code,
-        return_status=return_status,
-        return_info=return_info,
-        seq=seq,
-        sim_time=sim_time,
+    """Record one receipt (see ``record_receipts``)."""
+    new = NewReceipt(
+        message_code, return_status, return_info, declaration_id, document_id, sim_time
     )
-    session.add(receipt)
-    session.flush()
-    for webhook in _subscribers(session, receipt):
-        session.add(Delivery(receipt_id=receipt.id, webhook_id=webhook.id))
-    session.flush()
-    # Counted when recorded; a transaction rolled back later over-counts by one, which is
-    # acceptable for a rate metric and keeps the counter next to the one place receipts are born.
-    metrics.RECEIPTS.labels(message=message_code, status=str(return_status)).inc()
-    return receipt
+    return record_receipts(session, [new])[0]
 
 
-def _subscribers(session: Session, receipt: Receipt) -> list[Webhook]:
-    """Active webhooks of the enterprises concerned whose event filter takes this receipt."""
-    if receipt.declaration_id is not None:
-        senders = select(Document.sender_id).where(
-            Document.declaration_id == receipt.declaration_id
+def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Receipt]:
+    """Store ``receipts`` in this order (ids and per-subject ``seq`` grow with it) and queue
+    their webhook deliveries; returns the stored rows."""
+    if not receipts:
+        return []
+    subjects = [r.subject for r in receipts]  # raises for a receipt without a subject
+    take_feed_lock(session)
+    book = _book(session)
+    _learn(session, book, subjects)
+    values: list[dict[str, Any]] = []
+    for new, subject in zip(receipts, subjects, strict=True):
+        seq = book.last_seq[subject] + 1
+        book.last_seq[subject] = seq
+        values.append(
+            {
+                "declaration_id": new.declaration_id,
+                "document_id": new.document_id,
+                "message_code": new.message_code,
+                "return_status": new.return_status,
+                "return_info": new.return_info,
+                "seq": seq,
+                "sim_time": new.sim_time,
+            }
         )
-    else:
-        senders = select(Document.sender_id).where(Document.id == receipt.document_id)
-    hooks = session.scalars(
-        select(Webhook)
-        .where(Webhook.active.is_(True), Webhook.enterprise_id.in_(senders))
-        .order_by(Webhook.id)
+    # One statement for all of them: Core INSERT ... RETURNING (no unit of work, no identity
+    # map), then ORM objects built from what was written, for the callers. RETURNING promises
+    # no order, so the rows are matched back by their (subject, seq), which is unique.
+    table = cast(Table, Receipt.__table__)
+    returned = session.execute(
+        insert(table).returning(
+            table.c.id, table.c.created_at, table.c.declaration_id, table.c.document_id, table.c.seq
+        ),
+        values,
     )
-    return [h for h in hooks if not h.events or receipt.message_code in h.events]
+    written = {
+        (_subject(declaration_id, document_id), seq): (ident, created_at)
+        for ident, created_at, declaration_id, document_id, seq in returned
+    }
+    stored = []
+    for subject, value in zip(subjects, values, strict=True):
+        ident, created_at = written[(subject, value["seq"])]
+        stored.append(Receipt(id=ident, created_at=created_at, **value))
+    deliveries = [
+        {"receipt_id": receipt.id, "webhook_id": webhook_id}
+        for receipt, subject in zip(stored, subjects, strict=True)
+        for webhook_id, events in book.subscribers[subject]
+        if not events or receipt.message_code in events
+    ]
+    if deliveries:
+        session.execute(insert(Delivery), deliveries)
+    # Counted when recorded; a transaction rolled back later over-counts, which is acceptable
+    # for a rate metric and keeps the counter next to the one place receipts are born.
+    for receipt in stored:
+        metrics.RECEIPTS.labels(
+            message=receipt.message_code, status=str(receipt.return_status)
+        ).inc()
+    return stored
+
+
+def _last_seq_query(key: Any, *where: Any) -> Any:
+    ids = key.in_(bindparam("ids", expanding=True))
+    return select(key, func.max(Receipt.seq)).where(ids, *where).group_by(key)
+
+
+def _subscribers_query(owner: Any) -> Any:
+    """Active webhooks of every sender of a document of the set (or of the document)."""
+    return (
+        select(owner, Webhook.id, Webhook.events)
+        .join(Document, Document.sender_id == Webhook.enterprise_id)
+        .where(Webhook.active.is_(True), owner.in_(bindparam("ids", expanding=True)))
+        .order_by(owner, Webhook.id)
+    )
+
+
+# Built once: every write transaction that answers a document runs two of them.
+_LAST_SEQ = {
+    "declaration": _last_seq_query(Receipt.declaration_id),
+    "document": _last_seq_query(Receipt.document_id, Receipt.declaration_id.is_(None)),
+}
+_SUBSCRIBERS = {
+    "declaration": _subscribers_query(Document.declaration_id),
+    "document": _subscribers_query(Document.id),
+}
+
+
+def _subject(declaration_id: int | None, document_id: int | None) -> Subject:
+    if declaration_id is not None:
+        return ("declaration", declaration_id)
+    return ("document", document_id or 0)
+
+
+def _learn(session: Session, book: _Book, subjects: Sequence[Subject]) -> None:
+    """Read the last ``seq`` and the subscribers of every subject the book does not know yet:
+    two queries per kind of subject, however many subjects (the engine records a hundred
+    declarations' receipts at once)."""
+    for kind in ("declaration", "document"):
+        ids: list[int] = sorted(
+            {i for k, i in subjects if k == kind and (k, i) not in book.subscribers}
+        )
+        if not ids:
+            continue
+        unnumbered = [i for i in ids if (kind, i) not in book.last_seq]
+        if unnumbered:
+            rows = session.execute(_LAST_SEQ[kind], {"ids": unnumbered})
+            last = {ident: seq for ident, seq in rows}
+            for ident in unnumbered:
+                book.last_seq[(kind, ident)] = last.get(ident) or 0
+        for ident in ids:
+            book.subscribers[(kind, ident)] = []
+        # A sender of two documents of the set joins twice: keep each webhook once (no
+        # DISTINCT: PostgreSQL cannot compare json values).
+        for ident, hook_id, events in session.execute(_SUBSCRIBERS[kind], {"ids": ids}):
+            hooks = book.subscribers[(kind, ident)]
+            if not hooks or hooks[-1][0] != hook_id:  # ordered: a repeat follows its first
+                hooks.append((hook_id, list(events or [])))
 
 
 def receipt_json(receipt: Receipt) -> dict[str, Any]:

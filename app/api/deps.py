@@ -6,6 +6,10 @@ Routes declare what they need with the ``Annotated`` aliases below (``SettingsDe
 themselves; tests replace a dependency with ``app.dependency_overrides`` if they must.
 The objects behind them (settings, database, worker) are built once by the lifespan in
 ``app.main`` and kept on ``app.state``.
+
+Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in its
+threadpool, and each such hop (queue a job, wake a thread, hand the result back to the event
+loop) costs more than the work itself. Only those that read the database stay ``def``.
 """
 
 from __future__ import annotations
@@ -25,12 +29,12 @@ from app.settings import Settings
 from declarations.document import Document
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
@@ -39,7 +43,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-def get_quota(database: DatabaseDep) -> LedgerQuota:
+async def get_quota(database: DatabaseDep) -> LedgerQuota:
     """The buyers' annual quota for ``declarations.validate(..., quota=...)``."""
     return LedgerQuota(database)
 
@@ -83,7 +87,7 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API k
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 
 
-def presented_key(
+async def presented_key(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> str:
@@ -116,7 +120,7 @@ def current_enterprise(key: KeyDep, database: DatabaseDep) -> Principal:
 CurrentEnterprise = Annotated[Principal, Depends(current_enterprise)]
 
 
-def require_admin(key: KeyDep, settings: SettingsDep) -> None:
+async def require_admin(key: KeyDep, settings: SettingsDep) -> None:
     """Only the operator's admin key (``DANCHUANG_ADMIN_KEY``) passes."""
     admin = settings.admin_key.get_secret_value() if settings.admin_key else ""
     if not admin:

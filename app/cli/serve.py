@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from app.cli import cli
+from app.cli import cli, usage_error
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from app.db.engine import Database
     from app.engine.config import EngineSettings
 
@@ -41,6 +46,13 @@ def _engine_settings() -> EngineSettings:
         raise typer.Exit(2) from None
 
 
+# The threadpool that runs the routes and their database work (FastAPI's default: 40). Every
+# thread holds a pooled connection while it works (``app.db.engine.POOL_SIZE``); more threads
+# than cores x a few only add switching between threads that wait for the GIL.
+DEFAULT_THREADS = 8
+_THREADS_ENV = "DANCHUANG_SERVE_THREADS"  # handed to worker processes (--workers)
+
+
 @cli.command()
 def serve(
     host: str = typer.Option(None, help="Address to listen on [default: settings, 127.0.0.1]"),
@@ -50,10 +62,48 @@ def serve(
         "--no-engine",
         help="Run the API only: no clearance engine, no webhook delivery (a `worker` does them).",
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="API processes (PostgreSQL only). Each may start the background work; the engine "
+        "lease lets one engine run.",
+    ),
+    threads: int = typer.Option(
+        DEFAULT_THREADS, min=1, help="Threads per process for the routes' database work."
+    ),
 ) -> None:
     """Run the API, dashboard, clearance engine and webhook delivery in one process."""
     import uvicorn
 
+    from app.settings import get_settings
+
+    settings = get_settings()
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,  # keep the logging set up by create_app (structlog for all)
+        "access_log": False,
+    }
+    if workers == 1:
+        uvicorn.run(_service_app(no_engine=no_engine, threads=threads), **options)
+        return
+    if settings.is_sqlite:
+        # One SQLite file has one writer: processes would only queue on its lock.
+        raise usage_error("serve", "--workers needs PostgreSQL (DANCHUANG_DATABASE_URL)")
+    _engine_settings()  # a bad engine configuration stops us here, not in every worker
+    # Worker processes build their app from the environment (uvicorn imports ``service_app``).
+    os.environ[_THREADS_ENV] = str(threads)
+    if no_engine:
+        os.environ["DANCHUANG_RUN_BACKGROUND_IN_API"] = "false"
+    uvicorn.run("app.cli.serve:service_app", factory=True, workers=workers, **options)
+
+
+def service_app() -> FastAPI:
+    """The app of one ``serve --workers N`` process (a uvicorn factory)."""
+    return _service_app(no_engine=False, threads=int(os.environ.get(_THREADS_ENV, DEFAULT_THREADS)))
+
+
+def _service_app(*, no_engine: bool, threads: int) -> FastAPI:
     from app.main import create_app
     from app.settings import get_settings
 
@@ -63,14 +113,23 @@ def serve(
     app = create_app(settings)
     if settings.run_background_in_api:
         app.state.engine_settings = _engine_settings()
-    # log_config=None: keep the logging set up by create_app (structlog for every logger).
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-    )
+    _size_threadpool(app, threads)
+    return app
+
+
+def _size_threadpool(app: FastAPI, threads: int) -> None:
+    """Set the threadpool's size when the app starts (the pool belongs to the event loop)."""
+    import anyio.to_thread
+
+    lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def sized(app: FastAPI) -> AsyncIterator[Any]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        async with lifespan(app) as state:
+            yield state
+
+    app.router.lifespan_context = sized
 
 
 @cli.command()

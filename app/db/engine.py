@@ -8,12 +8,21 @@ here; the webhook worker is a plain thread with ``httpx.Client``.
 SQLite allows a single writer. A transaction that starts as a reader and then writes cannot wait
 for the lock (SQLite fails it at once with "database is locked" to avoid a deadlock), so every
 transaction that will write takes the lock up front with ``BEGIN IMMEDIATE`` — that is what
-``Database.write()`` does; ``busy_timeout`` then makes concurrent writers queue instead of fail.
-Readers use ``Database.read()`` and, thanks to WAL, never block or get blocked by the writer.
+``Database.write()`` does. Readers use ``Database.read()`` and, thanks to WAL, never block or get
+blocked by the writer.
+
+Writers of one process queue in ``Database.write()`` on a first-come-first-served lock
+(``WriterQueue``) before ``BEGIN IMMEDIATE``: a waiting thread sleeps until the writer before it
+hands over. Without it they would all wait in SQLite's busy handler, which polls with growing
+sleeps (up to 100 ms), so under load a writer could lose the race again and again (seconds of
+tail latency) while the lock sat free between polls. ``busy_timeout`` still applies between
+processes (a ``danchuang worker`` beside ``serve``, a CLI command).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +36,18 @@ from sqlalchemy.orm import Session, sessionmaker
 BEGIN_IMMEDIATE = "danchuang_sqlite_begin_immediate"
 
 
+# Connections kept open. Every request checks one out at least once, from the threadpool's
+# threads (40 by default): with SQLAlchemy's default of 5 (+10 overflow) a busy service opened
+# and closed a connection for most requests (on PostgreSQL a new server process each time).
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:
     parsed = make_url(url)
+    pooling = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, **pooling)
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -41,6 +58,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
         # The connection is handed between the threadpool's threads; pysqlite's own check
         # is for code sharing one connection concurrently, which the pool never does.
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        **(pooling if database and database != ":memory:" else {}),
     )
 
     @event.listens_for(engine, "connect")
@@ -62,19 +80,68 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
     return engine
 
 
+class WriterQueueTimeoutError(TimeoutError):
+    """A writer waited longer than the busy timeout for the writers ahead of it."""
+
+
+class WriterQueue:
+    """A lock handed to waiting threads in the order they came (a plain ``threading.Lock``
+    promises no order). Not reentrant: a thread that asks twice is told so."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+
+    def acquire(self, timeout: float) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                raise RuntimeError("a write transaction inside another one on the same thread")
+            if self._owner is None:
+                self._owner = me
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        if turn.acquire(timeout=timeout if timeout > 0 else -1):
+            self._owner = me  # handed over by ``release``
+            return
+        with self._mutex:
+            if turn in self._waiting:  # still waiting: give up the place
+                self._waiting.remove(turn)
+                raise WriterQueueTimeoutError(
+                    f"waited over {timeout:.0f} s for the database's writer"
+                )
+        turn.acquire()  # handed over just as the wait ran out: it is ours after all
+        self._owner = me
+
+    def release(self) -> None:
+        with self._mutex:
+            self._owner = None
+            if self._waiting:
+                self._waiting.popleft().release()  # the next in line holds it from now on
+                self._owner = -1  # held, by a thread that has not woken up yet
+
+
 class Database:
     """One engine and the two kinds of session the service uses."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, busy_timeout_ms: int = 15_000) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         writer = engine.execution_options(**{BEGIN_IMMEDIATE: True}) if self.is_sqlite else engine
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
+        # SQLite: one writer at a time anyway, so this process's writers queue here, in order.
+        self._writers = WriterQueue() if self.is_sqlite else None
+        self._busy_timeout_s = busy_timeout_ms / 1000
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout_ms: int = 15_000) -> Database:
-        return cls(make_engine(url, busy_timeout_ms=busy_timeout_ms))
+        return cls(
+            make_engine(url, busy_timeout_ms=busy_timeout_ms), busy_timeout_ms=busy_timeout_ms
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -85,9 +152,18 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite); commits, or rolls back on error."""
-        with self._write() as session, session.begin():
-            yield session
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite, after this process's writers
+        before it); commits, or rolls back on error."""
+        if self._writers is None:
+            with self._write() as session, session.begin():
+                yield session
+            return
+        self._writers.acquire(self._busy_timeout_s)
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        finally:
+            self._writers.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

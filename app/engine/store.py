@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, Document, Enterprise, Receipt
 from app.engine import states
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
-from app.receipts import record_receipt
+from app.receipts import NewReceipt, record_receipts
 from app.services import sets
 from declarations.codes import ReturnStatus
 from declarations.parsing import parse_xml
@@ -168,6 +168,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
             done[declaration_id].add((code, status))
 
     created = 0
+    new: list[NewReceipt] = []
     latest: dict[int, Transition] = {}
     for t in transitions:
         row = declarations.get(t.declaration_id)
@@ -176,21 +177,23 @@ def record(session: Session, transitions: list[Transition]) -> int:
         code = receipt_code(t.direction)
         if (code, t.status) in done[t.declaration_id]:
             continue
-        record_receipt(
-            session,
-            message_code=code,
-            return_status=t.status,
-            return_info=t.info or _info(t.status),
-            declaration_id=t.declaration_id,
-            sim_time=t.sim_time,
+        new.append(
+            NewReceipt(
+                code,
+                t.status,
+                t.info or _info(t.status),
+                declaration_id=t.declaration_id,
+                sim_time=t.sim_time,
+            )
         )
         done[t.declaration_id].add((code, t.status))
         created += 1
         latest[t.declaration_id] = t
         if states.final_state(t.status) is not None:
             declarations.pop(t.declaration_id)  # nothing follows a final receipt
-    # The declarations move on after their receipts: one UPDATE each, not one per receipt
-    # (every query in record_receipt would flush a pending change first).
+    # All the receipts in one statement (their numbering reads each declaration's last seq).
+    record_receipts(session, new)
+    # The declarations move on after their receipts: one UPDATE each, not one per receipt.
     for declaration_id, t in latest.items():
         row = session.get_one(Declaration, declaration_id)
         row.return_status = t.status

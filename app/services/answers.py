@@ -1,19 +1,19 @@
 """Receipts for documents: which receipt message answers which document, and what it says.
 
-Every receipt goes through ``app.receipts.record_receipt`` (numbering, webhooks); this module
+Every receipt goes through ``app.receipts.record_receipts`` (numbering, webhooks); this module
 only chooses its message code, its ``returnInfo`` text, and keeps the document's (and for a 清单
 the declaration's) latest status in step with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, Receipt
 from app.db.models import Document as DocumentRow
-from app.receipts import record_receipt
+from app.receipts import NewReceipt, record_receipts
 from declarations.codes import ReturnStatus
 from declarations.findings import Finding, Severity
 from declarations.messages import BY_CODE, Kind
@@ -35,19 +35,26 @@ def record(session: Session, row: DocumentRow, status: int, info: str) -> Receip
     (current) 清单 is its declaration's status (``Declaration.return_status``), as the
     clearance engine keeps it afterwards.
     """
-    receipt = record_receipt(
+    return record_many(session, row, [(status, info)])[0]
+
+
+def record_many(
+    session: Session, row: DocumentRow, answers: Sequence[tuple[int, str]]
+) -> list[Receipt]:
+    """``record`` for several receipts (status, returnInfo) in a row, in one statement."""
+    code = receipt_type(row.message_code).code
+    receipts = record_receipts(
         session,
-        message_code=receipt_type(row.message_code).code,
-        return_status=status,
-        return_info=info,
-        declaration_id=row.declaration_id,
-        document_id=row.id,
+        [
+            NewReceipt(code, status, info, declaration_id=row.declaration_id, document_id=row.id)
+            for status, info in answers
+        ],
     )
-    if row.declaration_id is not None and row.current and is_inventory(row):
+    if answers and row.declaration_id is not None and row.current and is_inventory(row):
         declaration = session.get(Declaration, row.declaration_id)
         if declaration is not None:
-            declaration.return_status = status
-    return receipt
+            declaration.return_status = answers[-1][0]
+    return receipts
 
 
 def answer(session: Session, row: DocumentRow, status: int, info: str) -> Receipt:

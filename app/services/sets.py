@@ -19,18 +19,20 @@ becomes ``clearance_ready`` for the engine, otherwise the 清单 is refused with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from app.db.engine import Database
-from app.db.models import Declaration, QuotaEntry
+from app.db.models import Declaration, QuotaEntry, Receipt
 from app.db.models import Document as DocumentRow
 from app.quota import LedgerQuota
+from app.receipts import first_receipts
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 from declarations import pipeline, reconcile
 from declarations.codes import ReturnStatus
@@ -74,46 +76,97 @@ def kind_of(row: DocumentRow) -> Kind:
     return BY_CODE[row.message_code].kind
 
 
+# Hot-path statements, built once (building a select() costs about as much as running it).
+_CURRENT = select(DocumentRow).where(
+    DocumentRow.message_code == bindparam("code"), DocumentRow.current.is_(True)
+)
+_HELD_WAYBILL = (
+    _CURRENT.where(
+        DocumentRow.logistics_code == bindparam("logistics_code"),
+        DocumentRow.logistics_no == bindparam("logistics_no"),
+    )
+    .order_by(DocumentRow.id.desc())
+    .limit(1)
+)
+_HELD_BY_ORDER = (
+    _CURRENT.where(
+        DocumentRow.ebp_code == bindparam("ebp_code"),
+        DocumentRow.order_no == bindparam("order_no"),
+    )
+    .order_by(DocumentRow.id.desc())
+    .limit(1)
+)
+_SET_DOCUMENTS = (
+    select(DocumentRow)
+    .where(DocumentRow.declaration_id == bindparam("declaration_id"), DocumentRow.current.is_(True))
+    .order_by(DocumentRow.id)
+)
+_DECLARATION = select(Declaration).where(
+    Declaration.direction == bindparam("direction"),
+    Declaration.ebp_code == bindparam("ebp_code"),
+    Declaration.order_no == bindparam("order_no"),
+)
+_DECLARATIONS_OF_ORDER = (
+    select(Declaration)
+    .where(
+        Declaration.direction == bindparam("direction"),
+        Declaration.order_no == bindparam("order_no"),
+    )
+    .limit(2)
+)
+_DECLARATION_OF_WAYBILL = (
+    select(Declaration)
+    .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
+    .where(
+        DocumentRow.message_code.in_(_INVENTORIES),
+        DocumentRow.current.is_(True),
+        DocumentRow.logistics_no == bindparam("logistics_no"),
+        DocumentRow.logistics_code == bindparam("logistics_code"),
+    )
+    .limit(1)
+)
+_ORPHANS = select(DocumentRow).where(
+    DocumentRow.declaration_id.is_(None),
+    DocumentRow.current.is_(True),
+    DocumentRow.direction == bindparam("direction"),
+)
+_ORPHANS_OF_ORDER = _ORPHANS.where(
+    DocumentRow.order_no == bindparam("order_no"), DocumentRow.ebp_code.is_(None)
+)
+_ORPHANS_OF_WAYBILL = _ORPHANS.where(
+    DocumentRow.logistics_no == bindparam("logistics_no"),
+    DocumentRow.logistics_code == bindparam("logistics_code"),
+    DocumentRow.order_no.is_(None),
+)
+
+
 def held_document(session: Session, message_code: str, keys: Keys) -> DocumentRow | None:
     """The current document customs holds under the same business key, if any."""
-    query = select(DocumentRow).where(
-        DocumentRow.message_code == message_code, DocumentRow.current.is_(True)
-    )
     if BY_CODE[message_code].kind is Kind.WAYBILL:
-        query = query.where(
-            DocumentRow.logistics_code == keys.logistics_code,
-            DocumentRow.logistics_no == keys.logistics_no,
-        )
+        query = _HELD_WAYBILL
+        values = {"logistics_code": keys.logistics_code, "logistics_no": keys.logistics_no}
     else:
-        query = query.where(
-            DocumentRow.ebp_code == keys.ebp_code, DocumentRow.order_no == keys.order_no
-        )
-    return session.scalars(query.order_by(DocumentRow.id.desc()).limit(1)).first()
+        query = _HELD_BY_ORDER
+        values = {"ebp_code": keys.ebp_code, "order_no": keys.order_no}
+    return session.scalars(query, {"code": message_code, **values}).first()
 
 
 def current_documents(session: Session, declaration_id: int) -> list[DocumentRow]:
-    return list(
-        session.scalars(
-            select(DocumentRow)
-            .where(DocumentRow.declaration_id == declaration_id, DocumentRow.current.is_(True))
-            .order_by(DocumentRow.id)
-        )
-    )
+    return list(session.scalars(_SET_DOCUMENTS, {"declaration_id": declaration_id}))
 
 
 def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declaration | None:
     """Put ``row`` in its declaration (creating it when the row names ebpCode + orderNo), adopt
-    the orphans that belong with it, and return the declaration (None: the row waits)."""
+    the orphans that belong with it, and return the declaration (None: the row waits).
+
+    ``row`` may still be unsaved: its ``declaration_id`` is then written with its INSERT."""
     direction = row.direction
     declaration: Declaration | None = None
     created = False
     if row.ebp_code and row.order_no:
         declaration = session.scalars(
-            select(Declaration).where(
-                Declaration.direction == direction,
-                Declaration.ebp_code == row.ebp_code,
-                Declaration.order_no == row.order_no,
-            )
+            _DECLARATION,
+            {"direction": direction, "ebp_code": row.ebp_code, "order_no": row.order_no},
         ).first()
         if declaration is None:
             declaration = Declaration(
@@ -125,25 +178,17 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
             )
             session.add(declaration)
             session.flush()
+            first_receipts(session, declaration_id=declaration.id)  # numbered from 1
             created = True
     elif row.order_no:  # the import waybill
         found = session.scalars(
-            select(Declaration)
-            .where(Declaration.direction == direction, Declaration.order_no == row.order_no)
-            .limit(2)
+            _DECLARATIONS_OF_ORDER, {"direction": direction, "order_no": row.order_no}
         ).all()
         declaration = found[0] if len(found) == 1 else None
     elif row.logistics_no:  # the export waybill, through its 清单
         declaration = session.scalars(
-            select(Declaration)
-            .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
-            .where(
-                DocumentRow.message_code.in_(_INVENTORIES),
-                DocumentRow.current.is_(True),
-                DocumentRow.logistics_no == row.logistics_no,
-                DocumentRow.logistics_code == row.logistics_code,
-            )
-            .limit(1)
+            _DECLARATION_OF_WAYBILL,
+            {"logistics_no": row.logistics_no, "logistics_code": row.logistics_code},
         ).first()
     if declaration is None:
         return None
@@ -155,30 +200,24 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
     # naming their waybill (export waybills): only then is there anything to adopt.
     if created or is_inventory(row):
         _adopt_orphans(session, declaration, row)
-    session.flush()
     return declaration
 
 
 def _adopt_orphans(session: Session, declaration: Declaration, row: DocumentRow) -> None:
-    orphans = select(DocumentRow).where(
-        DocumentRow.declaration_id.is_(None),
-        DocumentRow.current.is_(True),
-        DocumentRow.direction == declaration.direction,
-    )
+    direction = declaration.direction
     waiting = list(
         session.scalars(
-            orphans.where(
-                DocumentRow.order_no == declaration.order_no, DocumentRow.ebp_code.is_(None)
-            )
+            _ORPHANS_OF_ORDER, {"direction": direction, "order_no": declaration.order_no}
         )
     )
     if is_inventory(row) and row.logistics_no:
         waiting += session.scalars(
-            orphans.where(
-                DocumentRow.logistics_no == row.logistics_no,
-                DocumentRow.logistics_code == row.logistics_code,
-                DocumentRow.order_no.is_(None),
-            )
+            _ORPHANS_OF_WAYBILL,
+            {
+                "direction": direction,
+                "logistics_no": row.logistics_no,
+                "logistics_code": row.logistics_code,
+            },
         )
     for orphan in waiting:
         orphan.declaration_id = declaration.id
@@ -199,11 +238,22 @@ def describe_missing(declaration: Declaration, kinds: Sequence[Kind]) -> tuple[s
     return en, zh
 
 
-def advance(session: Session, declaration: Declaration) -> None:
+def advance(
+    session: Session,
+    declaration: Declaration,
+    *,
+    arriving: Mapping[int, pipeline.Context] | None = None,
+) -> Receipt | None:
     """Move the set on if it can: a complete set with its 清单 is reconciled, its buyer's quota
-    counted, and it becomes clearance-ready; a failure refuses the 清单."""
+    counted, and it becomes clearance-ready; a failure refuses the 清单 (that receipt is
+    returned). ``arriving``: documents of the set already identified (by id), not parsed again."""
     if declaration.state not in OPEN_STATES:
-        return
+        return None
+    if declaration.return_status is None:
+        # No standing 清单: answering one sets its declaration's ``return_status`` (and a
+        # withdrawn one clears it), so there is nothing to reconcile; skip reading the set.
+        declaration.state = INCOMPLETE
+        return None
     documents = current_documents(session, declaration.id)
     if refused(declaration.return_status):
         # Customs refused the set's 清单 (here, or the engine at audit). It stays in the
@@ -215,21 +265,21 @@ def advance(session: Session, declaration: Declaration) -> None:
     inventory = next((d for d in documents if is_inventory(d)), None)
     if inventory is None or missing_kinds(declaration, documents):
         declaration.state = INCOMPLETE
-        return
-    parsed = parse_stored(documents)
+        return None
+    parsed = parse_stored(documents, arriving or {})
     findings = reconcile.check_set(list(parsed.values()))
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
-        refuse_inventory(
+        return refuse_inventory(
             session, declaration, inventory, refusal_status(errors), findings_text(errors)
         )
-        return
     over = count_quota(session, declaration, parsed[inventory.id])
     if over is not None:
-        refuse_inventory(session, declaration, inventory, int(limits.ANNUAL.spec_code or 100), over)
-        return
+        status = int(limits.ANNUAL.spec_code or 100)
+        return refuse_inventory(session, declaration, inventory, status, over)
     declaration.state = CLEARANCE_READY
     declaration.return_status = int(ReturnStatus.SENT)
+    return None
 
 
 def refused(status: int | None) -> bool:
@@ -239,23 +289,34 @@ def refused(status: int | None) -> bool:
 
 def refuse_inventory(
     session: Session, declaration: Declaration, inventory: DocumentRow, status: int, info: str
-) -> None:
-    answer(session, inventory, status, info)
+) -> Receipt:
+    receipt = answer(session, inventory, status, info)
     inventory.current = False  # the declarant sends a new 清单 (appType 1) once fixed
     declaration.state = REJECTED
     release_quota(session, declaration.id)
+    return receipt
 
 
-def parse_stored(rows: Sequence[DocumentRow]) -> dict[int, Document]:
+def parse_stored(
+    rows: Sequence[DocumentRow], arriving: Mapping[int, pipeline.Context] | None = None
+) -> dict[int, Document]:
     """The stored documents parsed again (they passed every check on arrival), with the set's
-    regime shared as the validation pipeline does for a set."""
+    regime shared as the validation pipeline does for a set. A document in ``arriving`` (by
+    id: the one being submitted, identified from the same bytes with the same options a moment
+    ago) is not parsed again; a copy of it is relabelled as a stored one."""
+    arriving = arriving or {}
     contexts = {
         row.id: pipeline.Context(
             f"document {row.id} ({row.message_code})", row.raw_xml, pipeline.Options()
         )
         for row in rows
     }
-    for ctx in contexts.values():
+    for row_id, ctx in contexts.items():
+        known = arriving.get(row_id)
+        if known is not None and known.document is not None:
+            ctx.document = dataclasses.replace(known.document, source=ctx.source)
+            ctx.regime_tentative = known.regime_tentative
+            continue
         for step in pipeline.IDENTIFY_STEPS:
             step(ctx)
     pipeline.share_regime(list(contexts.values()))

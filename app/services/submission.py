@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,9 +38,15 @@ from app.db.models import Declaration, Receipt
 from app.db.models import Document as DocumentRow
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
-from app.receipts import RECEIPT_FEED_LOCK
+from app.receipts import first_receipts, take_feed_lock
 from app.services import sets
-from app.services.answers import findings_text, is_inventory, record, refusal_status, status_text
+from app.services.answers import (
+    findings_text,
+    is_inventory,
+    record_many,
+    refusal_status,
+    status_text,
+)
 from declarations import pipeline
 from declarations.codes import ReturnStatus
 from declarations.document import Document
@@ -109,19 +115,31 @@ def submit_document(
         )
     guid = document.guid or ""
     options.quota = sets.quota_for(database, document)
-    # A resent guid is recognised inside the write transaction below (one lookup, no race);
-    # validating a rare repeat first costs less than a second lookup for every message.
+    # A resent guid is recognised by the write itself: the guid is unique, so storing it again
+    # fails, and the next attempt looks the guid up (no race). Validating a rare repeat first
+    # costs less than a lookup for every message.
     for step in pipeline.CHECK_STEPS:
         step(ctx)
     report = pipeline.accept([ctx])
     for attempt in range(_ATTEMPTS):
         try:
             with database.write() as session:
-                repeat = _repeat(session, enterprise, guid, data)
+                repeat = _repeat(session, enterprise, guid, data) if attempt else None
                 if repeat is not None:
                     return repeat
                 regime_named = None if ctx.regime_tentative else document.regime
-                outcome = _take(session, enterprise, document, data, report, regime=regime_named)
+                # Identified without a ?regime= argument, the document is what reconciliation
+                # would parse from the stored bytes: it can stand in for them.
+                same_as_stored = ctx if options.regime is None else None
+                outcome = _take(
+                    session,
+                    enterprise,
+                    document,
+                    data,
+                    report,
+                    regime=regime_named,
+                    parsed=same_as_stored,
+                )
         except IntegrityError:
             if attempt == _ATTEMPTS - 1:
                 raise
@@ -139,11 +157,15 @@ def _count(code: str, outcome: Outcome) -> None:
         metrics.FINDINGS.labels(rule=finding.rule, severity=finding.severity.value).inc()
 
 
+# Hot-path statements are built once: building a select() costs more than running it here.
+_BY_GUID = select(DocumentRow).where(DocumentRow.guid == bindparam("guid"))
+
+
 def _repeat(session: Session, enterprise: Principal, guid: str, data: bytes) -> Outcome | None:
     """The stored answer when this guid was received before (idempotent resend)."""
     if not guid:
         return None
-    row = session.scalars(select(DocumentRow).where(DocumentRow.guid == guid)).first()
+    row = session.scalars(_BY_GUID, {"guid": guid}).first()
     if row is None:
         return None
     if row.sender_id != enterprise.id or row.raw_xml != data:
@@ -198,6 +220,7 @@ def _take(
     report: Report,
     *,
     regime: Regime | None,
+    parsed: pipeline.Context | None = None,
 ) -> Outcome:
     """Store the document and answer it, inside one write transaction.
 
@@ -211,44 +234,48 @@ def _take(
         plan = Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
     else:
         plan = _lifecycle(session, row, document)
-    # The row is written once, with the status its last receipt gives it.
+    # The row is written once, with the status its last receipt gives it and (found before the
+    # INSERT) its declaration.
     row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
-    session.add(row)
-    session.flush()
     declaration: Declaration | None = None
     if plan.joins_set:
-        if is_inventory(row):
-            _assign_invt_no(row, document)
         declaration = sets.attach(session, row, regime)
     elif plan.withdraws is not None:
         row.declaration_id = plan.withdraws.declaration_id
+    session.add(row)
+    session.flush()
+    first_receipts(session, document_id=row.id)  # a new document: numbered from 1, no query
+    if plan.joins_set and is_inventory(row):
+        _assign_invt_no(row, document)
+    elif plan.withdraws is not None:
         declaration = _withdraw(session, row)
     steps = [
-        (ReturnStatus.DECLARING, ""),
-        (ReturnStatus.SENT, ""),
+        (int(ReturnStatus.DECLARING), ""),
+        (int(ReturnStatus.SENT), ""),
         *([plan.final] if plan.final else []),
     ]
-    receipts = [
-        record(session, row, int(status), info or status_text(ReturnStatus(status), row.guid))
-        for status, info in steps
-    ]
+    receipts = record_many(
+        session,
+        row,
+        [(status, info or status_text(ReturnStatus(status), row.guid)) for status, info in steps],
+    )
     if declaration is not None and plan.joins_set:
         if declaration.state == sets.CLEARANCE_READY and plan.changes:
             sets.release_quota(session, declaration.id)
             declaration.state = sets.INCOMPLETE  # reconcile the changed set again
-        sets.advance(session, declaration)
-        if is_inventory(row):  # reconciling may have answered the 清单 once more
-            receipts = receipts_of(session, row)
+        arriving = {row.id: parsed} if parsed is not None else None
+        refused = sets.advance(session, declaration, arriving=arriving)
+        if refused is not None and refused.document_id == row.id:
+            receipts.append(refused)  # reconciling answered this 清单 once more
     session.flush()
     return Outcome(row, receipts, report, declaration=declaration)
 
 
 def _serialise(session: Session) -> None:
     """Submissions write one at a time: SQLite's write transaction already holds the database
-    lock; on PostgreSQL take the receipt feed's advisory lock, which ``record_receipt`` would
+    lock; on PostgreSQL take the receipt feed's advisory lock, which ``record_receipts`` would
     take at the first receipt anyway (so this adds no contention, only takes it earlier)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": RECEIPT_FEED_LOCK})
+    take_feed_lock(session)
 
 
 @dataclass(frozen=True, slots=True)
