@@ -53,9 +53,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -284,12 +284,27 @@ def _headers(key: str, **more: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **more}
 
 
+@dataclass
+class _Tally:
+    """Latencies and failures of one load run, filled in by its workers."""
+
+    latencies: list[float] = field(default_factory=list)
+    failures: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+    async def timed(self, request: Awaitable[httpx.Response], expected: int) -> None:
+        started = time.perf_counter()
+        answer = await request
+        self.latencies.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != expected:
+            count, first = self.failures.get(answer.status_code, (0, answer.text[:300]))
+            self.failures[answer.status_code] = (count + 1, first)
+
+
 async def drive(
     server: Server, keys: dict[str, str], submissions: list[Submission], concurrency: int
 ) -> LoadResult:
     """Send every set, at most ``concurrency`` sets in flight; stops when all are sent."""
-    latencies: list[float] = []
-    failures: dict[int, tuple[int, str]] = {}
+    tally = _Tally()
     queue: asyncio.Queue[Submission] = asyncio.Queue()
     for submission in submissions:
         queue.put_nowait(submission)
@@ -301,12 +316,8 @@ async def drive(
                 submission = queue.get_nowait()
                 for code, xml in submission.documents:
                     headers = _headers(keys[code], **{"Content-Type": "application/xml"})
-                    started = time.perf_counter()
-                    answer = await client.post("/api/v1/documents", content=xml, headers=headers)
-                    latencies.append((time.perf_counter() - started) * 1000)
-                    if answer.status_code != 201:
-                        count, first = failures.get(answer.status_code, (0, answer.text[:300]))
-                        failures[answer.status_code] = (count + 1, first)
+                    post = client.post("/api/v1/documents", content=xml, headers=headers)
+                    await tally.timed(post, 201)
 
         cpu_before, own_before = cpu_seconds(server.pid), _own_cpu_seconds()
         started = time.perf_counter()
@@ -315,7 +326,8 @@ async def drive(
         cpu_after, own = cpu_seconds(server.pid), _own_cpu_seconds() - own_before
     requests = sum(len(s.documents) for s in submissions)
     cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    return LoadResult(len(submissions), requests, elapsed, latencies, failures, cpu, own)
+    sets = len(submissions)
+    return LoadResult(sets, requests, elapsed, tally.latencies, tally.failures, cpu, own)
 
 
 async def drive_floor(
@@ -324,8 +336,7 @@ async def drive_floor(
     """The HTTP floor: the same load generator and concurrency, each request the cheapest
     authenticated one a party makes (``GET /api/v1/enterprises/me``: key check, one read).
     What the framework, the key check and the load generator cost without the service's work."""
-    latencies: list[float] = []
-    failures: dict[int, tuple[int, str]] = {}
+    tally = _Tally()
     left = [requests]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=server.base, timeout=60, limits=limits) as client:
@@ -334,12 +345,7 @@ async def drive_floor(
             headers = _headers(keys[n % len(keys)])
             while left[0] > 0:
                 left[0] -= 1
-                started = time.perf_counter()
-                answer = await client.get("/api/v1/enterprises/me", headers=headers)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if answer.status_code != 200:
-                    count, first = failures.get(answer.status_code, (0, answer.text[:300]))
-                    failures[answer.status_code] = (count + 1, first)
+                await tally.timed(client.get("/api/v1/enterprises/me", headers=headers), 200)
 
         cpu_before, own_before = cpu_seconds(server.pid), _own_cpu_seconds()
         started = time.perf_counter()
@@ -347,7 +353,7 @@ async def drive_floor(
         elapsed = time.perf_counter() - started
         cpu_after, own = cpu_seconds(server.pid), _own_cpu_seconds() - own_before
     cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    return LoadResult(0, requests, elapsed, latencies, failures, cpu, own)
+    return LoadResult(0, requests, elapsed, tally.latencies, tally.failures, cpu, own)
 
 
 def validation_rate(sets: list[SampleSet]) -> float:
