@@ -88,8 +88,11 @@ def define_rule(
     return info
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
+    """One thing the pipeline says about a document or a set. (A named tuple, immutable like
+    the frozen dataclass it was: nearly every set gets one, and a frozen dataclass costs about
+    six times as much to build, one ``object.__setattr__`` per field.)"""
+
     rule: str
     layer: Layer
     severity: Severity

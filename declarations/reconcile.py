@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from declarations.document import Document
 from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
@@ -110,19 +111,27 @@ INVENTORY_AMOUNTS = define_rule(
     "清单商品数量、单价与订单一致",
 )
 
+# Enum members read for every set, bound once: on Python 3.11 ``Kind.ORDER`` is a lookup through
+# the enum's metaclass, several times a module global's cost.
+_ORDER, _PAYMENT, _WAYBILL, _INVENTORY = Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY
+_RETURN = Kind.RETURN
+_IMPORT, _EXPORT = Direction.IMPORT, Direction.EXPORT
+_ERROR, _WARNING = Severity.ERROR, Severity.WARNING
+_REGIMES = Regime._value2member_map_
+
 _EXPORT_TYPES = {"B": Regime.B2B_DIRECT, "W": Regime.OVERSEAS_WAREHOUSE}
 _TRADE_MODES = {"I": ("9610", "1210"), "E": ("9610", "1210"), "B": ("9710",), "W": ("9810",)}
 
 
 # The kinds of a set in their order; without the payment on the export 清单 route.
-_SET_KINDS = (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY)
-_WITHOUT_PAYMENT = (Kind.ORDER, Kind.WAYBILL, Kind.INVENTORY)
+_SET_KINDS = (_ORDER, _PAYMENT, _WAYBILL, _INVENTORY)
+_WITHOUT_PAYMENT = (_ORDER, _WAYBILL, _INVENTORY)
 _B2C = (Regime.DIRECT, Regime.BONDED)
 
 
 def required_kinds(direction: Direction, regime: Regime | None) -> tuple[Kind, ...]:
     """The documents of a complete set (DOMAIN §4.1); 9710/9810 on the 清单 route: no payment."""
-    if direction is Direction.EXPORT and regime not in _B2C:
+    if direction is _EXPORT and regime not in _B2C:
         return _WITHOUT_PAYMENT
     return _SET_KINDS
 
@@ -143,33 +152,33 @@ class Deal:
 
     @property
     def direction(self) -> Direction:
-        unit = self.first(Kind.INVENTORY) or next(iter(self.parts.values()))[0]
+        unit = self.first(_INVENTORY) or next(iter(self.parts.values()))[0]
         return unit.doc.direction
 
     @property
     def regime(self) -> Regime | None:
-        inventory = self.first(Kind.INVENTORY)
+        inventory = self.first(_INVENTORY)
         trade_mode = inventory.head.text("tradeMode") if inventory else None
-        if trade_mode is not None and trade_mode in Regime._value2member_map_:
+        if trade_mode is not None and trade_mode in _REGIMES:
             return Regime(trade_mode)
         for found in self.parts.values():
             for unit in found:
                 if unit.doc.regime is not None:
                     return unit.doc.regime
-        order = self.first(Kind.ORDER)
+        order = self.first(_ORDER)
         order_type = order.head.text("orderType") if order else None
         return _EXPORT_TYPES.get(order_type or "")
 
 
 def group_deals(docs: Sequence[Document]) -> list[Deal]:
     """Group the records of the documents into deals by shared orderNo / logisticsNo."""
-    return group_units([read_units(doc) for doc in docs if doc.message.kind is not Kind.RETURN])
+    return group_units([read_units(doc) for doc in docs if doc.message.kind is not _RETURN])
 
 
 def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
     """``group_deals`` for records already read: the units of each document."""
     records = [
-        unit for units in documents for unit in units if unit.doc.message.kind is not Kind.RETURN
+        unit for units in documents for unit in units if unit.doc.message.kind is not _RETURN
     ]
     parent = list(range(len(records)))
 
@@ -183,21 +192,26 @@ def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
     for index, unit in enumerate(records):
         head = unit.head
         for name in _KEYS:
-            value = head.text(name) if head.reads(name) else None
+            value = head.text_if_read(name)
             if not value:
                 continue
             key = (name, value)
             first = owner.setdefault(key, index)
             if first != index:
                 parent[root(index)] = root(first)
-    deals: dict[int, Deal] = {}
+    deals: dict[int, dict[Kind, list[Unit]]] = {}
     for index, unit in enumerate(records):
         top = root(index)
-        deal = deals.get(top)
-        if deal is None:
-            deal = deals[top] = Deal()
-        deal.parts.setdefault(unit.doc.message.kind, []).append(unit)
-    return list(deals.values())
+        parts = deals.get(top)
+        if parts is None:
+            parts = deals[top] = {}
+        kind = unit.doc.message.kind
+        found = parts.get(kind)
+        if found is None:
+            parts[kind] = [unit]
+        else:
+            found.append(unit)
+    return [Deal(parts) for parts in deals.values()]
 
 
 _KEYS = ("orderNo", "logisticsNo")
@@ -208,7 +222,7 @@ def check_set(docs: Sequence[Document], *, quota: QuotaProvider | None = None) -
 
     ``quota`` is accepted for symmetry with ``check_document``; the annual limit is a 清单 rule.
     """
-    return check_units([read_units(doc) for doc in docs if doc.message.kind is not Kind.RETURN])
+    return check_units([read_units(doc) for doc in docs if doc.message.kind is not _RETURN])
 
 
 def check_units(documents: Sequence[Sequence[Unit]]) -> list[Finding]:
@@ -220,31 +234,41 @@ def check_units(documents: Sequence[Sequence[Unit]]) -> list[Finding]:
     return findings
 
 
-def check_deal(deal: Deal) -> Iterator[Finding]:
+def check_deal(deal: Deal) -> list[Finding]:
+    """Every finding about one deal. (A list built in place rather than a generator: most
+    checks find nothing, and each generator resumed costs a frame.)"""
     direction = deal.direction
-    yield from _completeness(deal, direction)
-    order, payment, waybill, inventory = map(deal.first, _SET_KINDS)
-    imported = direction is Direction.IMPORT
+    found = list(_completeness(deal, direction))
+    parts = deal.parts
+    order, payment, waybill, inventory = (
+        parts.get(_ORDER),
+        parts.get(_PAYMENT),
+        parts.get(_WAYBILL),
+        parts.get(_INVENTORY),
+    )
+    # (the first of each kind; a second one is a duplicate, reported above)
+    imported = direction is _IMPORT
     if order and payment:
-        yield from _payment(order, payment, imported)
+        found.extend(_payment(order[0], payment[0], imported))
     if order and waybill and imported:
-        yield from _same(CONSIGNEE, order, waybill, _CONSIGNEE_FIELDS, ("consignee", "收货人"))
-        yield from _same(INVENTORY_WAYBILL_LINK, order, waybill, _ORDER_NO, ("order", "订单"))
+        found += _same(CONSIGNEE, order[0], waybill[0], _CONSIGNEE_FIELDS, ("consignee", "收货人"))
+        found += _same(INVENTORY_WAYBILL_LINK, order[0], waybill[0], _ORDER_NO, ("order", "订单"))
     if inventory and order:
-        links: tuple[tuple[str, str], ...] = (
-            ("orderNo", "orderNo"),
-            ("ebpCode", "ebpCode"),
-            ("ebcCode", "ebcCode"),
+        first_order, first_inventory = order[0], inventory[0]
+        found += _same(
+            INVENTORY_ORDER_LINK, first_order, first_inventory, _ORDER_LINKS, ("order", "订单")
         )
-        yield from _same(INVENTORY_ORDER_LINK, order, inventory, links, ("order", "订单"))
         if imported:
-            yield from _same(INVENTORY_BUYER, order, inventory, _BUYER_FIELDS, ("buyer", "订购人"))
-        yield from _lines(order, inventory, imported)
-        yield from _trade_mode(order, inventory)
+            found += _same(
+                INVENTORY_BUYER, first_order, first_inventory, _BUYER_FIELDS, ("buyer", "订购人")
+            )
+        found.extend(_lines(first_order, first_inventory, imported))
+        found.extend(_trade_mode(first_order, first_inventory))
     if inventory and waybill:
-        yield from _same(
-            INVENTORY_WAYBILL_LINK, waybill, inventory, _LOGISTICS_LINKS, ("waybill", "运单")
+        found += _same(
+            INVENTORY_WAYBILL_LINK, waybill[0], inventory[0], _LOGISTICS_LINKS, ("waybill", "运单")
         )
+    return found
 
 
 # messages.data_message, as a table: findings about a set name its documents often.
@@ -276,9 +300,18 @@ def _deal_key(anchor: Unit) -> str:
     return "?"
 
 
+@cache  # a pure function over a handful of possible arguments, asked for by nearly every set
+def _missing_names(direction: Direction, missing: tuple[Kind, ...]) -> tuple[str, str]:
+    """How a finding names the documents a set lacks, in English and Chinese."""
+    return (
+        ", ".join([_DESCRIPTIONS[(direction, k)] for k in missing]),
+        "、".join([_DATA_MESSAGES[(direction, k)].name_zh for k in missing]),
+    )
+
+
 def _completeness(deal: Deal, direction: Direction) -> Iterator[Finding]:
     parts = deal.parts
-    anchor = deal.first(Kind.INVENTORY) or deal.first(Kind.ORDER) or next(deal.units())
+    anchor = deal.first(_INVENTORY) or deal.first(_ORDER) or next(deal.units())
     for kind, found in parts.items():
         if len(found) > 1:
             keys = _deal_key(anchor)
@@ -291,14 +324,13 @@ def _completeness(deal: Deal, direction: Direction) -> Iterator[Finding]:
                     f"本批单证中订单 {keys} 的{data_message(direction, kind).name_zh}重复",
                 )
     regime = deal.regime
-    missing = [k for k in required_kinds(direction, regime) if k not in parts]
+    missing = tuple([k for k in required_kinds(direction, regime) if k not in parts])
     if not missing:
         return
     keys = _deal_key(anchor)
-    severity = Severity.ERROR if Kind.INVENTORY in parts else Severity.WARNING
-    names_en = ", ".join([_DESCRIPTIONS[(direction, k)] for k in missing])
-    names_zh = "、".join([_DATA_MESSAGES[(direction, k)].name_zh for k in missing])
-    label = regime.value if regime else direction.value
+    severity = _ERROR if _INVENTORY in parts else _WARNING
+    names_en, names_zh = _missing_names(direction, missing)
+    label = regime._value_ if regime else direction._value_  # (the descriptor-free .value)
     yield anchor.finding(
         MISSING,
         anchor.head,

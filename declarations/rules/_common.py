@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from lxml import etree
 
@@ -147,16 +147,27 @@ class Node:
             raise KeyError(f"rules do not read {name!r} here; list it in HEAD_FIELDS/LINE_FIELDS")
         return value.strip() or None
 
+    def text_if_read(self, name: str) -> str | None:
+        """The field's stripped text; None when absent, empty, or not read for this kind of
+        element (e.g. the orderNo of an export waybill, which has none)."""
+        value = self._texts.get(name)
+        return (value.strip() or None) if value is not None else None
+
     def decimal(self, name: str) -> Decimal | None:
         """The field as a Decimal; None when absent or not a number (the schema says so)."""
         number = self._decimals.get(name, _UNREAD)
         if number is not _UNREAD:
             return number
-        value = self.text(name)
-        number = None
-        if value is not None:
+        raw = self._texts.get(name)
+        if raw is None:
+            if name not in self._names:
+                self.text(name)  # raises: rules do not read this field here
+            number = None
+        else:
+            # Decimal itself ignores surrounding whitespace and refuses a blank text, so the
+            # raw text converts exactly as its stripped form would.
             try:
-                number = Decimal(value)
+                number = Decimal(raw)
             except InvalidOperation:
                 number = None
             if number is not None and not number.is_finite():
@@ -224,13 +235,21 @@ class Unit:
         """What ``readable_xpath`` says of the head, without its walk over siblings: nothing
         is indexed when the record and its head are the only ones of their names."""
         root, element = self.doc.root, self.head.element
-        if root.getparent() is not None or not isinstance(root.tag, str):
+        root_tag = root.tag
+        if root.getparent() is not None or not isinstance(root_tag, str):
             return readable_xpath(element)  # not a whole document: ancestors to name too
         message = self.doc.message
-        path = f"/{xpath_step(root.tag)}/{xpath_step(_CEB + message.record)}"
-        if element.getparent() is root:  # a flat record, or a head that is missing
-            return path
-        return f"{path}/{xpath_step(_CEB + message.head)}" if message.head else path
+        # (a flat record, or a head that is missing: the record itself)
+        head = message.head if element.getparent() is not root else None
+        return _record_xpath(root_tag, message.record, head)
+
+
+@lru_cache(maxsize=256)  # bounded: identified documents have one of a few dozen root tags
+def _record_xpath(root_tag: str, record: str, head: str | None) -> str:
+    """``/ceb:CEB311Message/ceb:Order/ceb:OrderHead``: the same few strings for every set,
+    so worked out once (a pure function of its arguments)."""
+    path = f"/{xpath_step(root_tag)}/{xpath_step(_CEB + record)}"
+    return f"{path}/{xpath_step(_CEB + head)}" if head else path
 
 
 @dataclass(frozen=True, slots=True)
