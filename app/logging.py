@@ -32,6 +32,8 @@ def configure_logging(settings: Settings) -> None:
     )
     structlog.configure(
         processors=[
+            # Drop an event below the level before any work is spent on it (one per request).
+            structlog.stdlib.filter_by_level,
             *_SHARED,
             structlog.stdlib.PositionalArgumentsFormatter(),
             structlog.processors.StackInfoRenderer(),

@@ -6,6 +6,7 @@ tests call; the scripts live in ``app/db/migrations``.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -51,6 +52,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
+@cache  # the migration scripts ship with the code: reading them once per process is enough
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
