@@ -3,7 +3,8 @@ module name is the same in every test folder)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -19,3 +20,26 @@ class Party:
 
 
 PartyFactory = Callable[..., Party]
+
+
+def run_together(
+    work: Sequence[Callable[[], object]], timeout_s: float = 60
+) -> list[BaseException]:
+    """Run each callable on its own thread, all released at once by a barrier; wait for them
+    and return what they raised (the caller asserts it is nothing)."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(work))
+
+    def run(job: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:  # collected for the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout_s)
+    return errors

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from service_support import run_together
 from sqlalchemy import inspect
 
 from app.db import migrate
@@ -69,21 +70,7 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: obje
 def test_processes_starting_together_migrate_once(db_url: str) -> None:
     """`serve` and `worker` both upgrade on start; the migration lock makes that safe."""
     databases = [Database.from_url(db_url) for _ in range(3)]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(databases))
-
-    def start(db: Database) -> None:
-        try:
-            barrier.wait()
-            migrate.upgrade(db.engine)
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start, args=(db,)) for db in databases]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = run_together([functools.partial(migrate.upgrade, db.engine) for db in databases])
     try:
         assert errors == []
         assert all(migrate.is_at_head(db.engine) for db in databases)

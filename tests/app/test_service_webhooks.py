@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from service_support import Party, PartyFactory
+from service_support import Party, PartyFactory, run_together
 from sqlalchemy import select
 
 from app.db.engine import Database
@@ -355,19 +355,13 @@ def test_concurrent_workers_never_claim_the_same_delivery(
         _receipt(database, party)
     claimed: list[int] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(4)
 
     def claim() -> None:
-        barrier.wait()
         for _ in range(5):
             with database.write() as session:
                 jobs = outbox.claim_due(session, now=T0, lease_s=60, limit=3)
             with lock:
                 claimed.extend(job.delivery_id for job in jobs)
 
-    threads = [threading.Thread(target=claim) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    assert run_together([claim] * 4) == []
     assert len(claimed) == 40 and len(set(claimed)) == 40

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_support import PartyFactory
+from service_support import PartyFactory, run_together
 from sqlalchemy import event, select, text
 from typer.testing import CliRunner
 
@@ -98,22 +98,13 @@ def test_sqlite_writers_of_one_process_all_get_through(tmp_path: Path) -> None:
     with database.write() as session:
         session.execute(text("CREATE TABLE counter (n INTEGER)"))
         session.execute(text("INSERT INTO counter VALUES (0)"))
-    errors: list[BaseException] = []
 
     def writer() -> None:
-        try:
-            for _ in range(25):
-                with database.write() as session:
-                    session.execute(text("UPDATE counter SET n = n + 1"))
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
+        for _ in range(25):
+            with database.write() as session:
+                session.execute(text("UPDATE counter SET n = n + 1"))
 
-    threads = [threading.Thread(target=writer) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    assert run_together([writer] * 16) == []
     with database.read() as session:
         assert session.scalar(text("SELECT n FROM counter")) == 400
     database.dispose()
