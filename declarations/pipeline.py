@@ -152,7 +152,8 @@ def rules_step(ctx: Context) -> None:
     if ctx.document.message.code not in rules.CHECKS:
         return  # payments, waybills, receipts: nothing to read until the reconciliation
     found = rules.check_document(ctx.document, quota=ctx.options.quota, units=ctx.read_units())
-    ctx.findings.extend(_with_source(found, ctx.source))
+    if found:  # (most documents have no finding: no list to copy)
+        ctx.findings.extend(_with_source(found, ctx.source))
 
 
 Step = Callable[[Context], None]

@@ -180,28 +180,19 @@ def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
     records = [
         unit for units in documents for unit in units if unit.doc.message.kind is not _RETURN
     ]
+    # Union-find over the records: ``parent`` leads from each record towards its deal's root.
     parent = list(range(len(records)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[tuple[str, str], int] = {}
+    owner: dict[tuple[str, str], int] = {}  # (key name, value) -> the first record holding it
     for index, unit in enumerate(records):
-        head = unit.head
-        for name in _KEYS:
-            value = head.text_if_read(name)
-            if not value:
-                continue
-            key = (name, value)
+        for key in unit.head.present(_KEYS):
             first = owner.setdefault(key, index)
             if first != index:
-                parent[root(index)] = root(first)
+                parent[_root(parent, index)] = _root(parent, first)
     deals: dict[int, dict[Kind, list[Unit]]] = {}
     for index, unit in enumerate(records):
-        top = root(index)
+        top = index
+        while parent[top] != top:
+            top = parent[top]
         parts = deals.get(top)
         if parts is None:
             parts = deals[top] = {}
@@ -212,6 +203,13 @@ def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
         else:
             found.append(unit)
     return [Deal(parts) for parts in deals.values()]
+
+
+def _root(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]  # (path halving: later finds take fewer steps)
+        i = parent[i]
+    return i
 
 
 _KEYS = ("orderNo", "logisticsNo")
@@ -238,8 +236,8 @@ def check_deal(deal: Deal) -> list[Finding]:
     """Every finding about one deal. (A list built in place rather than a generator: most
     checks find nothing, and each generator resumed costs a frame.)"""
     direction = deal.direction
-    found = list(_completeness(deal, direction))
     parts = deal.parts
+    found = _completeness(deal, direction)
     order, payment, waybill, inventory = (
         parts.get(_ORDER),
         parts.get(_PAYMENT),
@@ -249,7 +247,7 @@ def check_deal(deal: Deal) -> list[Finding]:
     # (the first of each kind; a second one is a duplicate, reported above)
     imported = direction is _IMPORT
     if order and payment:
-        found.extend(_payment(order[0], payment[0], imported))
+        found += _payment(order[0], payment[0], imported)
     if order and waybill and imported:
         found += _same(CONSIGNEE, order[0], waybill[0], _CONSIGNEE_FIELDS, ("consignee", "收货人"))
         found += _same(INVENTORY_WAYBILL_LINK, order[0], waybill[0], _ORDER_NO, ("order", "订单"))
@@ -309,36 +307,42 @@ def _missing_names(direction: Direction, missing: tuple[Kind, ...]) -> tuple[str
     )
 
 
-def _completeness(deal: Deal, direction: Direction) -> Iterator[Finding]:
+def _completeness(deal: Deal, direction: Direction) -> list[Finding]:
     parts = deal.parts
     anchor = deal.first(_INVENTORY) or deal.first(_ORDER) or next(deal.units())
+    findings = []
     for kind, found in parts.items():
         if len(found) > 1:
             keys = _deal_key(anchor)
             for extra in found[1:]:
-                yield extra.finding(
-                    DUPLICATE,
-                    extra.head,
-                    None,
-                    f"a second {_describe(direction, kind)} for order {keys} in this set",
-                    f"本批单证中订单 {keys} 的{data_message(direction, kind).name_zh}重复",
+                findings.append(
+                    extra.finding(
+                        DUPLICATE,
+                        extra.head,
+                        None,
+                        f"a second {_describe(direction, kind)} for order {keys} in this set",
+                        f"本批单证中订单 {keys} 的{data_message(direction, kind).name_zh}重复",
+                    )
                 )
     regime = deal.regime
     missing = tuple([k for k in required_kinds(direction, regime) if k not in parts])
     if not missing:
-        return
+        return findings
     keys = _deal_key(anchor)
     severity = _ERROR if _INVENTORY in parts else _WARNING
     names_en, names_zh = _missing_names(direction, missing)
     label = regime._value_ if regime else direction._value_  # (the descriptor-free .value)
-    yield anchor.finding(
-        MISSING,
-        anchor.head,
-        None,
-        f"{label} set for {keys} lacks: {names_en}",
-        f"{label} 订单 {keys} 缺少单证：{names_zh}",
-        severity=severity,
+    findings.append(
+        anchor.finding(
+            MISSING,
+            anchor.head,
+            None,
+            f"{label} set for {keys} lacks: {names_en}",
+            f"{label} 订单 {keys} 缺少单证：{names_zh}",
+            severity=severity,
+        )
     )
+    return findings
 
 
 _CONSIGNEE_FIELDS = (
@@ -370,7 +374,10 @@ def _same(
     what_en, what_zh = what
     found = []
     reference_head, checked_head = reference.head, checked.head
+    reference_raw, checked_raw = reference_head.raw, checked_head.raw
     for ref_field, field_name in pairs:
+        if reference_raw[ref_field] == checked_raw[field_name]:
+            continue  # the same text as written (or both absent): the same stripped text
         expected, actual = reference_head.text(ref_field), checked_head.text(field_name)
         if expected is None or actual is None or expected == actual:
             continue
@@ -388,9 +395,9 @@ def _same(
     return found
 
 
-def _payment(order: Unit, payment: Unit, imported: bool) -> Iterator[Finding]:
+def _payment(order: Unit, payment: Unit, imported: bool) -> list[Finding]:
     if imported:
-        yield from _same(BUYER_PAYER, order, payment, _PAYER_FIELDS, ("buyer", "订购人"))
+        found = _same(BUYER_PAYER, order, payment, _PAYER_FIELDS, ("buyer", "订购人"))
         expected, paid_field = order.head.decimal("acturalPaid"), "amountPaid"
         basis_en, basis_zh = "the order's acturalPaid", "订单实际支付金额"
     else:
@@ -398,18 +405,22 @@ def _payment(order: Unit, payment: Unit, imported: bool) -> Iterator[Finding]:
         expected = goods + freight if goods is not None and freight is not None else None
         paid_field = "charge"
         basis_en, basis_zh = "the order's goodsValue + freight", "订单货值加运费"
-        yield from _same(PAYMENT_AMOUNT, order, payment, _CURRENCY, ("order", "订单"))
-    yield from _same(PAYMENT_LINK, order, payment, (("ebpCode", "ebpCode"),), ("order", "订单"))
+        found = _same(PAYMENT_AMOUNT, order, payment, _CURRENCY, ("order", "订单"))
+    found += _same(PAYMENT_LINK, order, payment, (("ebpCode", "ebpCode"),), ("order", "订单"))
     paid = payment.head.decimal(paid_field)
     if expected is not None and paid is not None and not agree(paid, expected):
-        yield payment.finding(
-            PAYMENT_AMOUNT,
-            payment.head,
-            paid_field,
-            f"{paid_field} {money(paid)} differs from {basis_en} {money(expected)} "
-            f"({order.doc.source})",
-            f"支付金额 {money(paid)} 与{basis_zh} {money(expected)} 不一致（{order.doc.source}）",
+        found.append(
+            payment.finding(
+                PAYMENT_AMOUNT,
+                payment.head,
+                paid_field,
+                f"{paid_field} {money(paid)} differs from {basis_en} {money(expected)} "
+                f"({order.doc.source})",
+                f"支付金额 {money(paid)} 与{basis_zh} {money(expected)} "
+                f"不一致（{order.doc.source}）",
+            )
         )
+    return found
 
 
 def _trade_mode(order: Unit, inventory: Unit) -> Iterator[Finding]:

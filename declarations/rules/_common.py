@@ -99,91 +99,91 @@ LINE_FIELDS: dict[str, Layout] = {
     "CEB603": Layout.of("gnum itemNo currency qty price totalPrice"),
 }
 NO_FIELDS = Layout(())
-# Marks a field not converted yet (a None in the cache is a field with no number).
-_UNREAD = Decimal("NaN")
+
+
+def _not_listed(name: str) -> KeyError:
+    return KeyError(f"rules do not read {name!r} here; list it in HEAD_FIELDS/LINE_FIELDS")
 
 
 class Node:
     """The fields of one business element (a head, a line, or a flat record) that rules read.
 
-    The listed fields are read once, into a plain dict of raw texts; ``text`` strips on use
-    (most fields are read once or never) and ``decimal`` converts on first use.
+    The listed fields are read once, into ``raw``: one plain dict of the fields' texts as the
+    document has them, holding every listed name (None for a field that is absent or empty).
+    ``text`` strips on use and ``decimal`` converts on use. Nothing else is kept per element:
+    most fields are read once or never, and a second dict of converted numbers cost more to
+    build than the rare second conversion it saved. Code comparing many fields may compare
+    ``raw`` texts first (equal raw texts strip to equal texts) and look closer only when they
+    differ; ``raw[name]`` of a field not listed raises KeyError, as ``text`` does.
     """
 
-    __slots__ = ("_decimals", "_names", "_texts", "element")
+    __slots__ = ("element", "raw")
 
     def __init__(
         self, element: etree._Element, layout: Layout, positions: Positions | None = None
     ) -> None:
         self.element = element
-        self._names = layout.names
-        texts: dict[str, str | None]
         if positions is not None and len(element) == positions.count:
             # every child of the XSD's sequence is present: take the fields by position
-            self._texts = {name: element[index].text for name, index in positions.fields}
-            self._decimals: dict[str, Decimal | None] = {}
+            self.raw = {name: element[index].text for name, index in positions.fields}
             return
         # (no tags at all would mean "every child" to lxml)
         found = list(element.iterchildren(*layout.tags)) if layout.tags else []
+        texts: dict[str, str | None]
         if len(found) == len(layout.order):  # every listed field, in XSD order
             texts = {name: child.text for name, child in zip(layout.order, found, strict=True)}
         else:  # some field is missing: the slow way, by tag; the first of a repeated one wins
-            texts = {}
-            for child in found:
-                texts.setdefault(child.tag[_PREFIX_LEN:], child.text)
-        self._texts = texts
-        self._decimals = {}
+            texts = dict.fromkeys(layout.order)
+            for child in reversed(found):  # (backwards, so that the first one is kept)
+                texts[child.tag[_PREFIX_LEN:]] = child.text
+        self.raw = texts
 
     def reads(self, name: str) -> bool:
         """Whether this kind of element has (and rules read) the field."""
-        return name in self._names
+        return name in self.raw
 
     def text(self, name: str) -> str | None:
         """The field's stripped text; None when absent or empty."""
-        value = self._texts.get(name)
-        if value is None:
-            if name in self._names:
-                return None
-            raise KeyError(f"rules do not read {name!r} here; list it in HEAD_FIELDS/LINE_FIELDS")
-        return value.strip() or None
+        try:
+            value = self.raw[name]
+        except KeyError:
+            raise _not_listed(name) from None
+        return (value.strip() or None) if value is not None else None
 
     def text_if_read(self, name: str) -> str | None:
         """The field's stripped text; None when absent, empty, or not read for this kind of
         element (e.g. the orderNo of an export waybill, which has none)."""
-        value = self._texts.get(name)
+        value = self.raw.get(name)
         return (value.strip() or None) if value is not None else None
+
+    def present(self, names: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(name, stripped text) of each of ``names`` that this element has, non-empty, and
+        rules read (``text_if_read`` of several fields in one call)."""
+        found = []
+        texts = self.raw
+        for name in names:
+            value = texts.get(name)
+            if value is not None:
+                value = value.strip()
+                if value:
+                    found.append((name, value))
+        return found
 
     def decimal(self, name: str) -> Decimal | None:
         """The field as a Decimal; None when absent or not a number (the schema says so)."""
-        number = self._decimals.get(name, _UNREAD)
-        if number is not _UNREAD:
-            return number
-        raw = self._texts.get(name)
+        try:
+            raw = self.raw[name]
+        except KeyError:
+            raise _not_listed(name) from None
         if raw is None:
-            if name not in self._names:
-                self.text(name)  # raises: rules do not read this field here
-            number = None
-        else:
-            # Decimal itself ignores surrounding whitespace and refuses a blank text, so the
-            # raw text converts exactly as its stripped form would.
-            try:
-                number = Decimal(raw)
-            except InvalidOperation:
-                number = None
-            if number is not None and not number.is_finite():
-                number = None
-        self._decimals[name] = number
-        return number
-
-    def decimals(self, *names: str) -> tuple[Decimal, ...] | None:
-        """Several fields as Decimals, or None when any of them is missing or malformed."""
-        values = []
-        for name in names:
-            value = self.decimal(name)
-            if value is None:
-                return None
-            values.append(value)
-        return tuple(values)
+            return None
+        # Decimal itself ignores surrounding whitespace and refuses a blank text, so the raw
+        # text converts exactly as its stripped form would.
+        try:
+            number = Decimal(raw)
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
 
     def where(self, name: str | None = None) -> tuple[str, int | None]:
         """XPath and line of a field, or of this element when the field is absent: only a

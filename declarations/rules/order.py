@@ -16,7 +16,6 @@ from declarations.rules.lines import (
     check_gnum_sequence,
     check_line_totals,
     check_lines_in_head_currency,
-    sum_decimal,
 )
 
 ACTURAL_PAID = define_rule(
@@ -48,9 +47,19 @@ CURRENCY = define_rule(
 
 def check_import_order(unit: Unit, context: Context) -> Iterator[Finding]:
     head = unit.head
-    amounts = head.decimals("goodsValue", "freight", "taxTotal", "discount", "acturalPaid")
-    if amounts is not None:
-        goods, freight, tax, discount, paid = amounts
+    goods, freight = head.decimal("goodsValue"), head.decimal("freight")
+    tax, discount, paid = (
+        head.decimal("taxTotal"),
+        head.decimal("discount"),
+        head.decimal("acturalPaid"),
+    )
+    if (
+        goods is not None
+        and freight is not None
+        and tax is not None
+        and discount is not None
+        and paid is not None
+    ):
         expected = goods + freight + tax - discount
         if not agree(paid, expected):
             yield unit.finding(
@@ -66,9 +75,8 @@ def check_import_order(unit: Unit, context: Context) -> Iterator[Finding]:
             )
     yield from check_line_totals(unit, LINE_TOTAL)
     yield from check_gnum_sequence(unit, GNUM_SEQUENCE)
-    goods_value = head.decimal("goodsValue")
-    if goods_value is not None:
-        value = sum_decimal(goods_value, head.decimal("freight"))
+    if goods is not None:
+        value = goods + freight if freight is not None else goods
         yield from limits.check_single_transaction(
             unit, limits.ORDER_SINGLE_TRANSACTION, value, "goodsValue"
         )
