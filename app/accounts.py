@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -11,6 +12,21 @@ from sqlalchemy.orm import Session
 from app.db.models import ApiKey, CreditClass, Enterprise, Role, utcnow
 from app.errors import conflict, not_found
 from app.security import generate_key, key_matches, key_prefix
+
+
+class _EnterpriseColumns(Protocol):
+    """An ``Enterprise`` row, or a result row holding the same columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def roles(self) -> Iterable[str]: ...
+    @property
+    def credit_class(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +40,7 @@ class Principal:
     credit_class: str
 
     @classmethod
-    def of(cls, enterprise: Enterprise) -> Principal:
+    def of(cls, enterprise: _EnterpriseColumns) -> Principal:
         return cls(
             id=enterprise.id,
             code=enterprise.code,
@@ -111,10 +127,4 @@ def authenticate(session: Session, key: str) -> Principal | None:
     row = session.execute(_ACTIVE_KEY, {"prefix": prefix}).first()
     if row is None or not key_matches(key, row.key_hash):
         return None
-    return Principal(
-        id=row.id,
-        code=row.code,
-        name=row.name,
-        roles=tuple(row.roles),
-        credit_class=row.credit_class,
-    )
+    return Principal.of(row)

@@ -53,11 +53,16 @@ class NewReceipt:
 
     @property
     def subject(self) -> Subject:
-        if self.declaration_id is not None:
-            return ("declaration", self.declaration_id)
-        if self.document_id is not None:
-            return ("document", self.document_id)
-        raise ValueError("a receipt answers a declaration or a document")
+        return subject_of(self.declaration_id, self.document_id)
+
+
+def subject_of(declaration_id: int | None, document_id: int | None) -> Subject:
+    """Whose receipts these are: the declaration's when there is one, else the document's."""
+    if declaration_id is not None:
+        return ("declaration", declaration_id)
+    if document_id is not None:
+        return ("document", document_id)
+    raise ValueError("a receipt answers a declaration or a document")
 
 
 @dataclass
@@ -94,8 +99,7 @@ def first_receipts(
 ) -> None:
     """Tell the book that this subject has no receipts yet (a document or declaration created
     in this transaction), so its numbering starts at 1 without asking the database."""
-    subject = NewReceipt("", 0, declaration_id=declaration_id, document_id=document_id).subject
-    _book(session).last_seq.setdefault(subject, 0)
+    _book(session).last_seq.setdefault(subject_of(declaration_id, document_id), 0)
 
 
 def record_receipt(
@@ -150,7 +154,7 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
         values,
     )
     written = {
-        (_subject(declaration_id, document_id), seq): (ident, created_at)
+        (subject_of(declaration_id, document_id), seq): (ident, created_at)
         for ident, created_at, declaration_id, document_id, seq in returned
     }
     stored = []
@@ -198,12 +202,6 @@ _SUBSCRIBERS = {
     "declaration": _subscribers_query(Document.declaration_id),
     "document": _subscribers_query(Document.id),
 }
-
-
-def _subject(declaration_id: int | None, document_id: int | None) -> Subject:
-    if declaration_id is not None:
-        return ("declaration", declaration_id)
-    return ("document", document_id or 0)
 
 
 def _learn(session: Session, book: _Book, subjects: Sequence[Subject]) -> None:

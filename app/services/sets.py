@@ -266,7 +266,7 @@ def advance(
     if inventory is None or missing_kinds(declaration, documents):
         declaration.state = INCOMPLETE
         return None
-    parsed = parse_stored(documents, arriving or {})
+    parsed = parse_stored(documents, arriving)
     findings = reconcile.check_set(list(parsed.values()))
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
