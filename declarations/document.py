@@ -31,12 +31,26 @@ def xpath_step(tag: str) -> str:
     return tag
 
 
+# TAG_NOTE: lxml gives the ``tag`` of a comment or processing instruction as a function, while
+# lxml-stubs say ``str``. Code that may meet one reads the tag into a variable declared
+# ``object`` and checks it: mypy then does not take the stub's word, and neither does the code
+# mypyc compiles (which would otherwise refuse the function with a TypeError).
+
+
+def source_line(node: etree._Element) -> int | None:
+    """The line an element starts on, where libxml2 knows it. (lxml-stubs leave ``sourceline``
+    untyped; read as ``object``, it is checked rather than trusted, by mypy and by mypyc's
+    compiled code alike.)"""
+    line: object = node.sourceline
+    return line if isinstance(line, int) else None
+
+
 def readable_xpath(element: etree._Element) -> str:
     """``/ceb:CEB311Message/ceb:Order[2]/ceb:OrderHead/ceb:orderNo``, indexed where ambiguous."""
     steps: list[str] = []
     node: etree._Element | None = element
     while node is not None:
-        tag = node.tag
+        tag: object = node.tag  # (see TAG_NOTE)
         if not isinstance(tag, str):
             tag = "node()"  # a comment or PI
         step = xpath_step(tag)
@@ -83,8 +97,7 @@ class Fields:
         """XPath and line of a field (or of this element when the field is absent)."""
         node = self.child(name) if name else None
         target = node if node is not None else self.element
-        line = target.sourceline
-        return readable_xpath(target), line if isinstance(line, int) else None
+        return readable_xpath(target), source_line(target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,9 @@ class Report:
         return not any(f.severity is Severity.ERROR for f in self.findings)
 
     def errors(self) -> Iterator[Finding]:
-        return (f for f in self.findings if f.severity is Severity.ERROR)
+        for finding in self.findings:
+            if finding.severity is Severity.ERROR:
+                yield finding
 
     def by_layer(self, layer: Layer) -> list[Finding]:
         return [f for f in self.findings if f.layer is layer]

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from declarations.document import Document, ceb
+from declarations.document import Document, ceb, source_line
 from declarations.findings import Finding, Layer, define_rule
 from declarations.messages import BY_ROOT, CEB_NS, Direction, Kind, MessageType, Regime
 
@@ -121,11 +121,6 @@ def _b2c_export_order(root: etree._Element, message: MessageType) -> bool:
     return message.code == "CEB303" and _first_text(root, message, "orderType") == "E"
 
 
-def _line(root: etree._Element) -> int | None:
-    line = root.sourceline
-    return line if isinstance(line, int) else None
-
-
 def identify(
     root: etree._Element,
     *,
@@ -134,13 +129,13 @@ def identify(
     raw_size: int = 0,
 ) -> Identified:
     """Name the message, its direction and its regime; or say why it cannot be handled."""
-    tag = root.tag
+    tag: object = root.tag  # (see document.TAG_NOTE)
     if not isinstance(tag, str):
         tag = ""  # comments and PIs have no tag name
     namespace, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
     message = BY_ROOT.get(local)
     if message is None:
-        line = _line(root)
+        line = source_line(root)
         shown = local[:60] or "(none)"
         return Identified(
             None,
@@ -157,7 +152,7 @@ def identify(
             ),
         )
     if namespace != CEB_NS:
-        line = _line(root)
+        line = source_line(root)
         return Identified(
             None,
             (
@@ -172,7 +167,7 @@ def identify(
             ),
         )
     if regime is not None and message.direction not in regime.directions:
-        line = _line(root)
+        line = source_line(root)
         return Identified(
             None,
             (

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
+from declarations.document import source_line
 from declarations.findings import Finding, Layer, define_rule
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -371,20 +372,18 @@ def tree_refusal(
     if deeper_than_shallow(root) and too_deep(root):
         nodes = deepest(root)
         node = nodes[0] if isinstance(nodes, list) and nodes else None
-        line = node.sourceline if isinstance(node, etree._Element) else None
         return TOO_DEEP.finding(
             f"elements are nested more than {limits.max_depth} levels deep",
             f"元素嵌套超过{limits.max_depth}层",
-            line=line if isinstance(line, int) else None,
+            line=source_line(node) if isinstance(node, etree._Element) else None,
             source=source,
         )
     if _XINCLUDE_BYTES in data:
         for node in root.iter(f"{{{XINCLUDE_NS}}}*"):
-            line = node.sourceline
             return XINCLUDE.finding(
                 "the document uses XInclude; included content is never loaded",
                 "报文使用了XInclude；不会加载被包含的内容",
-                line=line if isinstance(line, int) else None,
+                line=source_line(node),
                 source=source,
             )
     return None

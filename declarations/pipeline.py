@@ -98,7 +98,10 @@ _OPEN_CONTENT = frozenset({"{" + DSIG_NS + "}Signature", "{" + CEB_NS + "}Extend
 def _schema_vouches(root: etree._Element) -> bool:
     """Whether a tree that passed the schema is known to be shallow and free of XInclude: the
     schema admits neither, except under the signature or the extension."""
-    return len(root) > 0 and root[-1].tag not in _OPEN_CONTENT
+    if len(root) == 0:
+        return False
+    last: object = root[-1].tag  # (see document.TAG_NOTE)
+    return last not in _OPEN_CONTENT
 
 
 def _refused_tree(ctx: Context) -> bool:

@@ -14,7 +14,7 @@ from functools import cache, cached_property, lru_cache
 
 from lxml import etree
 
-from declarations.document import Document, readable_xpath, xpath_step
+from declarations.document import Document, readable_xpath, source_line, xpath_step
 from declarations.findings import Finding, RuleInfo, Severity
 from declarations.messages import BY_CODE, CEB_NS, Direction, Regime
 from declarations.quota import QuotaProvider
@@ -190,8 +190,7 @@ class Node:
         finding, the rare case, pays for the lookup."""
         node = self.element.find(_CEB + name) if name else None
         target = node if node is not None else self.element
-        line = target.sourceline
-        return readable_xpath(target), line if isinstance(line, int) else None
+        return readable_xpath(target), source_line(target)
 
 
 @dataclass(slots=True)
@@ -217,8 +216,7 @@ class Unit:
     ) -> Finding:
         if node is self.head and field is None and self.sole:
             # a finding about the whole record, the usual one being a set's missing document
-            xpath, sourceline = self._sole_head_xpath(), node.element.sourceline
-            line = sourceline if isinstance(sourceline, int) else None
+            xpath, line = self._sole_head_xpath(), source_line(node.element)
         else:
             xpath, line = node.where(field)
         return rule.finding(
@@ -235,7 +233,7 @@ class Unit:
         """What ``readable_xpath`` says of the head, without its walk over siblings: nothing
         is indexed when the record and its head are the only ones of their names."""
         root, element = self.doc.root, self.head.element
-        root_tag = root.tag
+        root_tag: object = root.tag  # (see document.TAG_NOTE)
         if root.getparent() is not None or not isinstance(root_tag, str):
             return readable_xpath(element)  # not a whole document: ancestors to name too
         message = self.doc.message
@@ -300,14 +298,15 @@ def read_units(doc: Document) -> list[Unit]:
     # and building them costs as much as reading the fields.
     record_tag, found = reader.record_tag, []
     for record in doc.root:  # (cheaper than lxml's tag filter, whose set-up costs more here)
-        if record.tag != record_tag:
+        kind: object = record.tag  # (see document.TAG_NOTE)
+        if kind != record_tag:
             continue
         if head_tag is None:  # a flat record: its fields are its children
             found.append(Unit(doc, Node(record, reader.head, head_at), (), True))
             continue
         head, lines, heads = record, [], 0
         for child in record:  # a head and its lines: one pass over the record's children
-            tag = child.tag
+            tag: object = child.tag
             if tag == lines_tag:
                 lines.append(Node(child, reader.lines, line_at))
             elif tag == head_tag:

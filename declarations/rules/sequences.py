@@ -40,12 +40,13 @@ def _plain_sequence(complex_type: etree._Element) -> tuple[str, ...] | None:
         return None
     names: list[str] = []
     for child in sequence:
-        if not isinstance(child.tag, str):
+        tag: object = child.tag  # (see document.TAG_NOTE)
+        if not isinstance(tag, str):
             continue  # a comment in the schema
-        if child.tag == _XS + "annotation":
+        if tag == _XS + "annotation":
             continue
         name = child.get("name")
-        if child.tag != _XS + "element" or not name or child.get("maxOccurs", "1") != "1":
+        if tag != _XS + "element" or not name or child.get("maxOccurs", "1") != "1":
             return None
         names.append(name)
     return tuple(names)
