@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     webhook_secret_min_length: int = Field(default=24, ge=16)
     # Production refuses plain-http receivers; the sandbox accepts them (integrators' laptops).
     webhook_require_https: bool = False
+    # Receivers on loopback, private, link-local or other non-public addresses (see
+    # app/webhooks/targets.py). Unset: allowed, except in production.
+    webhook_private_targets: bool | None = None
 
     # -- the demo enterprises of `danchuang seed-demo`: their keys are kept here, outside the
     # database (which holds only hashes), so that re-running the command can print them again.
@@ -98,6 +101,13 @@ class Settings(BaseSettings):
             if len(key) < 32:
                 raise ValueError("in production DANCHUANG_ADMIN_KEY must be set (32+ characters)")
         return self
+
+    @property
+    def webhooks_reach_private(self) -> bool:
+        """Whether webhooks may point at non-public addresses (``webhook_private_targets``)."""
+        if self.webhook_private_targets is not None:
+            return self.webhook_private_targets
+        return self.environment != "production"
 
     @property
     def is_sqlite(self) -> bool:

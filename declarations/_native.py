@@ -84,6 +84,13 @@ def build_state() -> State:
         if sources.get(module) != digest(source_of(module)):
             name = source_of(module).relative_to(PACKAGE.parent)
             return State(False, f"{name} changed since the build: running the sources")
+    # The compiled modules share one library, which lies beside the package: it must be
+    # importable from where this process looks (the checkout's folder, on sys.path).
+    library = build.get("library", "")
+    if not library or importlib.util.find_spec(library) is None:
+        return State(
+            False, f"{library or 'the shared library'} is not importable: running the sources"
+        )
     return State(True, f"{len(COMPILED)} modules compiled with mypyc {build.get('mypy', '?')}")
 
 

@@ -119,6 +119,7 @@ def build() -> int:
             {
                 "cache_tag": sys.implementation.cache_tag,
                 "mypy": mypy_version,
+                "library": f"{GROUP}__mypyc",
                 "files": [str(p.relative_to(REPO)) for p in built_files()],
                 "sources": sources,
             },

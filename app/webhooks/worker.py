@@ -25,6 +25,7 @@ from app.webhooks.signing import (
     SIGNATURE_HEADER,
     signature_header,
 )
+from app.webhooks.targets import private_address
 
 log = structlog.get_logger("danchuang.webhooks")
 
@@ -46,8 +47,11 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        private_targets: bool = True,
     ) -> None:
         self.database = database
+        # False: refuse receivers whose host resolves to a non-public address (targets.py)
+        self.private_targets = private_targets
         self.policy = policy
         self.lease_s = lease_s
         self.batch_size = batch_size
@@ -76,6 +80,7 @@ class DeliveryWorker:
             batch_size=settings.webhook_batch_size,
             poll_interval_s=settings.webhook_poll_interval_s,
             timeout_s=settings.webhook_timeout_s,
+            private_targets=settings.webhooks_reach_private,
         )
 
     def run_once(self, now: datetime | None = None) -> int:
@@ -96,12 +101,18 @@ class DeliveryWorker:
             ATTEMPT_HEADER: str(job.attempt),
         }
         error: str | None = None
-        try:
-            response = self._client.post(job.url, content=job.body, headers=headers)
-            if not response.is_success:
-                error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        # Checked again at each delivery: the host's addresses may have changed since the
+        # webhook was registered.
+        address = None if self.private_targets else private_address(job.url)
+        if address is not None:
+            error = f"refused: the host resolves to {address}, which is not a public address"
+        else:
+            try:
+                response = self._client.post(job.url, content=job.body, headers=headers)
+                if not response.is_success:
+                    error = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
         finished_at = now or self.clock()
         with self.database.write() as session:
             if error is None:

@@ -21,7 +21,9 @@ from sqlalchemy import select
 
 from app.db.engine import Database
 from app.db.models import Declaration, Delivery, Document, Role, Webhook
+from app.main import create_app
 from app.receipts import record_receipt
+from app.settings import Settings
 from app.webhooks import outbox
 from app.webhooks.signing import signature_header, verify
 from app.webhooks.worker import DeliveryWorker
@@ -365,3 +367,56 @@ def test_concurrent_workers_never_claim_the_same_delivery(
 
     assert run_together([claim] * 4) == []
     assert len(claimed) == 40 and len(set(claimed)) == 40
+
+
+def test_with_private_targets_refused_nothing_is_sent_to_a_private_address(
+    database: Database, make_party: PartyFactory, receiver: Receiver
+) -> None:
+    """Checked at each delivery, not only at registration: a name may resolve elsewhere later,
+    and a webhook may predate the setting."""
+    party = make_party("3301960101", Role.EBP)
+    _subscribe(database, party, receiver.url)
+    _receipt(database, party)
+    policy = outbox.BackoffPolicy(base_s=10, cap_s=300, max_attempts=5)
+    worker = DeliveryWorker(database, policy=policy, timeout_s=5, private_targets=False)
+    try:
+        assert worker.run_once(now=T0) == 1
+    finally:
+        worker.stop()
+    assert receiver.requests == []
+    delivery = _delivery(database)
+    assert delivery.last_error == (
+        "refused: the host resolves to 127.0.0.1, which is not a public address"
+    )
+    assert delivery.delivered_at is None and delivery.next_attempt_at > T0
+
+
+@pytest.mark.usefixtures("database")
+async def test_with_private_targets_refused_such_a_webhook_is_not_registered(
+    settings: Settings, make_party: PartyFactory
+) -> None:
+    party = make_party("3301960101", Role.EBP)
+    app = create_app(settings.model_copy(update={"webhook_private_targets": False}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            for url, address in [
+                ("http://127.0.0.1:8080/hook", "127.0.0.1"),
+                ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+                ("http://10.0.0.7/hook", "10.0.0.7"),
+                ("http://[::1]:8080/hook", "::1"),
+                ("http://[::ffff:192.168.1.1]/hook", "192.168.1.1"),
+            ]:
+                response = await client.post(
+                    "/api/v1/webhooks", json={"url": url}, headers=party.headers
+                )
+                assert response.status_code == 422, url
+                error = response.json()["error"]
+                assert error["code"] == "webhook.private_target"
+                assert f"resolves to {address}," in error["message_en"]
+            public = await client.post(
+                "/api/v1/webhooks",
+                json={"url": "https://93.184.215.14/hook"},
+                headers=party.headers,
+            )
+            assert public.status_code == 201, public.text

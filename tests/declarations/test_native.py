@@ -3,6 +3,7 @@ its sources, and can be switched off; a process never runs code older than its s
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -96,3 +97,14 @@ def test_a_build_missing_a_module_is_not_used(copy_of_build: Path) -> None:
     pipeline, _, why = probe(copy_of_build)
     assert pipeline.endswith("declarations/pipeline.py")
     assert why == f"declarations/reconcile{SUFFIX} is missing from the build: running the sources"
+
+
+@needs_build
+def test_a_build_whose_library_cannot_be_imported_is_not_used(copy_of_build: Path) -> None:
+    manifest = copy_of_build / "declarations/_native.json"
+    build = json.loads(manifest.read_text(encoding="utf-8"))
+    build["library"] = "no_such_library__mypyc"  # as if it lay where this process cannot look
+    manifest.write_text(json.dumps(build), encoding="utf-8")
+    pipeline, _, why = probe(copy_of_build)
+    assert pipeline.endswith("declarations/pipeline.py")
+    assert why == "no_such_library__mypyc is not importable: running the sources"

@@ -11,6 +11,7 @@ from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep
 from app.api.schemas import WebhookCreated, WebhookIn, WebhookOut
 from app.db.models import Webhook
 from app.errors import ServiceError, not_found
+from app.webhooks.targets import private_address
 from declarations.messages import BY_CODE
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -32,10 +33,19 @@ def _invalid(code: str, en: str, zh: str) -> ServiceError:
 def create_webhook(
     body: WebhookIn, enterprise: CurrentEnterprise, database: DatabaseDep, settings: SettingsDep
 ) -> WebhookCreated:
-    """Subscribe a URL. The signing secret is returned here once; see the docs on signatures."""
+    """Subscribe a URL. The signing secret is returned here once; docs/api.md ("Webhooks")
+    says how deliveries are signed and retried."""
     if settings.webhook_require_https and body.url.scheme != "https":
         raise _invalid(
             "webhook.https_required", "webhook URLs must use https", "回调地址必须使用https"
+        )
+    address = None if settings.webhooks_reach_private else private_address(str(body.url))
+    if address is not None:
+        raise _invalid(
+            "webhook.private_target",
+            f"the webhook's host resolves to {address}, which is not a public address; "
+            "this service only calls public ones",
+            f"回调地址的主机解析为非公网地址 {address}；本服务只回调公网地址",
         )
     unknown = sorted(set(body.events) - set(RECEIPT_CODES))
     if unknown:
