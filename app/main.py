@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import dashboard
@@ -88,7 +89,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
-    app = FastAPI(
+    # /docs serves Swagger UI from the package, not from a CDN: it works on networks without
+    # internet access, as customs networks often are. (No /redoc: ReDoc still fetches its logo
+    # from redocly's CDN.)
+    app = FastAPIOffline(
+        redoc_url=None,
         title="danchuang (单窗)",
         summary="A sandbox of China's cross-border e-commerce single window.",
         version="0.1.0",
