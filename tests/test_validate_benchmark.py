@@ -4,29 +4,21 @@ machines are shared, see docs/performance.md.)"""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from script_support import load_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "validate.py"
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("validate_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_paired_ratios_are_medians_of_the_pairs() -> None:
-    paired = _load().Paired("run", times=[2.0, 4.0, 1.0, 3.0, 2.0], bare_times=[1.0] * 5)
+    paired = load_script(SCRIPT, "validate_benchmark").Paired(
+        "run", times=[2.0, 4.0, 1.0, 3.0, 2.0], bare_times=[1.0] * 5
+    )
     assert paired.ratios == [0.5, 0.25, 1.0, 1 / 3, 0.5]
     assert paired.vs_bare == 0.5
     assert paired.rate == 1.0  # sets/s of the fastest round

@@ -3,13 +3,12 @@ see docs/live-clearance.md)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from script_support import load_script
 
 from declarations.messages import Direction, Regime
 
@@ -18,12 +17,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ingest.py"
 
 @pytest.fixture(scope="module")
 def ingest() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ingest_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "ingest_benchmark")
 
 
 def test_every_party_is_registered_with_every_role_it_plays(ingest: ModuleType) -> None:
