@@ -190,9 +190,7 @@ def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
                 parent[_root(parent, index)] = _root(parent, first)
     deals: dict[int, dict[Kind, list[Unit]]] = {}
     for index, unit in enumerate(records):
-        top = index
-        while parent[top] != top:
-            top = parent[top]
+        top = _root(parent, index)
         parts = deals.get(top)
         if parts is None:
             parts = deals[top] = {}

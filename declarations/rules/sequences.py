@@ -30,8 +30,7 @@ class Positions:
     """Where a layout's fields stand when an element holds all ``count`` children."""
 
     count: int
-    indexes: tuple[int, ...]  # one per field of the layout, in the layout's order
-    fields: tuple[tuple[str, int], ...]  # the same as (field, index) pairs, to read in one loop
+    fields: tuple[tuple[str, int], ...]  # (field, its index), in the layout's order
 
 
 def _plain_sequence(complex_type: etree._Element) -> tuple[str, ...] | None:
@@ -86,8 +85,7 @@ def positions(
     sequence = sequences(regime, direction).get(element)
     if sequence is None or not fields or any(f not in sequence for f in fields):
         return None
-    indexes = tuple(sequence.index(f) for f in fields)
-    return Positions(len(sequence), indexes, tuple(zip(fields, indexes, strict=True)))
+    return Positions(len(sequence), tuple((f, sequence.index(f)) for f in fields))
 
 
 def has_comments(root: etree._Element) -> bool:
