@@ -45,6 +45,27 @@ def source_line(node: etree._Element) -> int | None:
     return line if isinstance(line, int) else None
 
 
+def decimal_value(text: str | None) -> Decimal | None:
+    """A field's text as a Decimal; None when absent, not a number or not finite (the schema
+    layer reports those). Decimal ignores surrounding whitespace and refuses a blank text, so a
+    raw text converts exactly as its stripped form would."""
+    if text is None:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def field_location(element: etree._Element, name: str | None) -> tuple[str, int | None]:
+    """XPath and line of the field ``name`` of ``element``, or of ``element`` itself when the
+    field is absent or not named."""
+    node = element.find(_CEB + name) if name else None
+    target = node if node is not None else element
+    return readable_xpath(target), source_line(target)
+
+
 def readable_xpath(element: etree._Element) -> str:
     """``/ceb:CEB311Message/ceb:Order[2]/ceb:OrderHead/ceb:orderNo``, indexed where ambiguous."""
     steps: list[str] = []
@@ -84,20 +105,11 @@ class Fields:
 
     def decimal(self, name: str) -> Decimal | None:
         """The field as a Decimal; None when absent or not a number (the schema layer says so)."""
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            return None
-        return number if number.is_finite() else None
+        return decimal_value(self.text(name))
 
     def where(self, name: str | None = None) -> tuple[str, int | None]:
         """XPath and line of a field (or of this element when the field is absent)."""
-        node = self.child(name) if name else None
-        target = node if node is not None else self.element
-        return readable_xpath(target), source_line(target)
+        return field_location(self.element, name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,19 @@ the XPath and line lookup.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache, cached_property, lru_cache
 
 from lxml import etree
 
-from declarations.document import Document, readable_xpath, source_line, xpath_step
+from declarations.document import (
+    Document,
+    decimal_value,
+    field_location,
+    readable_xpath,
+    source_line,
+    xpath_step,
+)
 from declarations.findings import Finding, RuleInfo, Severity
 from declarations.messages import BY_CODE, CEB_NS, Direction, Regime
 from declarations.quota import QuotaProvider
@@ -175,22 +182,12 @@ class Node:
             raw = self.raw[name]
         except KeyError:
             raise _not_listed(name) from None
-        if raw is None:
-            return None
-        # Decimal itself ignores surrounding whitespace and refuses a blank text, so the raw
-        # text converts exactly as its stripped form would.
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            return None
-        return number if number.is_finite() else None
+        return decimal_value(raw)  # (the raw text converts as its stripped form would)
 
     def where(self, name: str | None = None) -> tuple[str, int | None]:
         """XPath and line of a field, or of this element when the field is absent: only a
         finding, the rare case, pays for the lookup."""
-        node = self.element.find(_CEB + name) if name else None
-        target = node if node is not None else self.element
-        return readable_xpath(target), source_line(target)
+        return field_location(self.element, name)
 
 
 @dataclass(slots=True)
