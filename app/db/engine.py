@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,15 @@ class WriterQueue:
                 self._waiting.popleft().release()  # the next in line holds it from now on
                 self._owner = -1  # held, by a thread that has not woken up yet
 
+    @contextmanager
+    def turn(self, timeout: float) -> Iterator[None]:
+        """Hold the lock for the ``with`` block."""
+        self.acquire(timeout)
+        try:
+            yield
+        finally:
+            self.release()
+
 
 class Database:
     """One engine and the two kinds of session the service uses."""
@@ -154,16 +163,9 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite, after this process's writers
         before it); commits, or rolls back on error."""
-        if self._writers is None:
-            with self._write() as session, session.begin():
-                yield session
-            return
-        self._writers.acquire(self._busy_timeout_s)
-        try:
-            with self._write() as session, session.begin():
-                yield session
-        finally:
-            self._writers.release()
+        turn = self._writers.turn(self._busy_timeout_s) if self._writers else nullcontext()
+        with turn, self._write() as session, session.begin():
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
