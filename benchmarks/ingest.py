@@ -300,6 +300,20 @@ class _Tally:
             self.failures[answer.status_code] = (count + 1, first)
 
 
+async def _measured(
+    server: Server, tally: _Tally, requests: int, sets: int, workers: list[Awaitable[None]]
+) -> LoadResult:
+    """Run the workers to the end; the wall time and the CPU seconds of the server (its process
+    tree) and of this load generator meanwhile."""
+    cpu_before, own_before = cpu_seconds(server.pid), _own_cpu_seconds()
+    started = time.perf_counter()
+    await asyncio.gather(*workers)
+    elapsed = time.perf_counter() - started
+    cpu_after, own = cpu_seconds(server.pid), _own_cpu_seconds() - own_before
+    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    return LoadResult(sets, requests, elapsed, tally.latencies, tally.failures, cpu, own)
+
+
 async def drive(
     server: Server, keys: dict[str, str], submissions: list[Submission], concurrency: int
 ) -> LoadResult:
@@ -319,15 +333,9 @@ async def drive(
                     post = client.post("/api/v1/documents", content=xml, headers=headers)
                     await tally.timed(post, 201)
 
-        cpu_before, own_before = cpu_seconds(server.pid), _own_cpu_seconds()
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-        cpu_after, own = cpu_seconds(server.pid), _own_cpu_seconds() - own_before
-    requests = sum(len(s.documents) for s in submissions)
-    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    sets = len(submissions)
-    return LoadResult(sets, requests, elapsed, tally.latencies, tally.failures, cpu, own)
+        requests = sum(len(s.documents) for s in submissions)
+        workers = [worker() for _ in range(concurrency)]
+        return await _measured(server, tally, requests, len(submissions), workers)
 
 
 async def drive_floor(
@@ -347,13 +355,8 @@ async def drive_floor(
                 left[0] -= 1
                 await tally.timed(client.get("/api/v1/enterprises/me", headers=headers), 200)
 
-        cpu_before, own_before = cpu_seconds(server.pid), _own_cpu_seconds()
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(n) for n in range(concurrency)))
-        elapsed = time.perf_counter() - started
-        cpu_after, own = cpu_seconds(server.pid), _own_cpu_seconds() - own_before
-    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    return LoadResult(0, requests, elapsed, tally.latencies, tally.failures, cpu, own)
+        workers = [worker(n) for n in range(concurrency)]
+        return await _measured(server, tally, requests, 0, workers)
 
 
 def validation_rate(sets: list[SampleSet]) -> float:
