@@ -16,16 +16,17 @@ package's ``__init__`` before anything else, and is itself never compiled.
 from __future__ import annotations
 
 import hashlib
-import importlib.abc
-import importlib.machinery
 import importlib.util
 import json
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 # The modules validate() runs through for every document, in import order of no importance.
 COMPILED: tuple[str, ...] = (
@@ -94,12 +95,14 @@ def build_state() -> State:
     return State(True, f"{len(COMPILED)} modules compiled with mypyc {build.get('mypy', '?')}")
 
 
-class _Sources(importlib.abc.MetaPathFinder):
-    """Finds the modules of ``COMPILED`` as sources, passing over their extension modules."""
+class _Sources:
+    """Finds the modules of ``COMPILED`` as sources, passing over their extension modules. (A
+    meta path finder needs only ``find_spec``; ``importlib.abc``'s base class would import
+    ``importlib.resources`` and with it some 50 ms of modules, on every start.)"""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname not in COMPILED:
             return None
         source = source_of(fullname)
