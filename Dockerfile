@@ -7,7 +7,6 @@
 ARG PYTHON_VERSION=3.11
 
 # ---- build: a wheel of the project (the schemas and scenarios ride inside it) ----
-# The wheel carries the sources only, not the mypyc build of a checkout (docs/performance.md).
 FROM python:${PYTHON_VERSION}-slim AS build
 WORKDIR /src
 RUN python -m pip install --no-cache-dir --upgrade pip build

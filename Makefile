@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck unit bench native clean
+.PHONY: run test lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,22 +15,14 @@ $(BIN)/python:
 
 # Reinstall only when the project's metadata changes.
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[native]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $@ $(VENV)/.run-installed
 
-# The pipeline's hot modules compiled with mypyc (declarations/_native.py), rebuilt when a
-# source of declarations/ changes. Without a C compiler the sources run, only slower.
-NATIVE := declarations/_native.json
-$(NATIVE): $(wildcard declarations/*.py declarations/rules/*.py) tools/build_native.py | $(VENV)/.run-installed
-	$(BIN)/python tools/build_native.py
-
-native: $(NATIVE)
-
-run: $(VENV)/.run-installed $(NATIVE)
+run: $(VENV)/.run-installed
 	$(BIN)/danchuang serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.dev-installed
@@ -41,18 +33,14 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected nothing; that is not a failure of the code under test.
-# With a compiled build, the core's tests run once more on the sources it was built from.
-unit: $(VENV)/.dev-installed $(NATIVE)
+unit: $(VENV)/.dev-installed
 	$(BIN)/pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	if [ -f $(NATIVE) ] && [ -z "$(PYTEST_ARGS)" ]; then \
-		DANCHUANG_NATIVE=0 $(BIN)/pytest -q tests/declarations; fi
 
 test: lint typecheck unit
 
-bench: $(VENV)/.dev-installed $(NATIVE)
+bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/validate.py
 	$(BIN)/python benchmarks/simulate.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build $(NATIVE)
-	find . -path ./.venv -prune -o -name '*.so' -print -delete
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build

@@ -16,9 +16,8 @@ order's), with orderNo, payTransactionId, logisticsNo and guids varied per set:
 
 then the ratios p/a (target >= 0.6) and p/b (target >= 25), and p against 3,000 sets/s on one
 core. Beside (p) runs (s), the pipeline's schema layer alone (parse → identify → schema, no
-rules, reconciliation or report), and the header says whether the pipeline's hot modules run
-compiled (``make native``, see ``declarations/_native.py``) or as sources: (s) and the ratio of
-(a) to (b) show how far the target against (b) can be reached at all.
+rules, reconciliation or report): (s) and the ratio of (a) to (b) show how far the target
+against (b) can be reached at all.
 
 Everything runs on one thread and is timed in CPU time of this process
 (``time.process_time``), so rates are those of one core. Each run is timed against bare lxml
@@ -49,7 +48,6 @@ from lxml import etree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from declarations._native import STATE as NATIVE  # noqa: E402
 from declarations.messages import CEB_NS  # noqa: E402
 from declarations.pipeline import (  # noqa: E402
     CHECK_STEPS,
@@ -397,7 +395,6 @@ def main() -> None:
     assert all(bare_lxml(sets[0])), "the official XSD rejects the benchmark's sets"
     assert all(pure_python(sets[0])), "xmlschema rejects the benchmark's sets"
 
-    print(f"declarations: {NATIVE.why}")
     pipeline, schema_layer = measure_paired(
         [
             ("pipeline validate_set", validate_set),

@@ -1,7 +1,5 @@
 """The domain of documents: hardened parsing, identification, schemas, rules, reconciliation."""
 
-# First of all: whether the compiled build of the hot modules is used (see _native).
-from declarations import _native  # noqa: F401
 from declarations.findings import Finding, Layer, Report, RuleInfo, Severity
 from declarations.messages import Direction, Kind, MessageType, Regime
 from declarations.pipeline import validate, validate_batch, validate_set

@@ -33,14 +33,12 @@ def xpath_step(tag: str) -> str:
 
 # TAG_NOTE: lxml gives the ``tag`` of a comment or processing instruction as a function, while
 # lxml-stubs say ``str``. Code that may meet one reads the tag into a variable declared
-# ``object`` and checks it: mypy then does not take the stub's word, and neither does the code
-# mypyc compiles (which would otherwise refuse the function with a TypeError).
+# ``object`` and checks it, so that mypy does not take the stub's word.
 
 
 def source_line(node: etree._Element) -> int | None:
     """The line an element starts on, where libxml2 knows it. (lxml-stubs leave ``sourceline``
-    untyped; read as ``object``, it is checked rather than trusted, by mypy and by mypyc's
-    compiled code alike.)"""
+    untyped; read as ``object``, it is checked rather than trusted.)"""
     line: object = node.sourceline
     return line if isinstance(line, int) else None
 
