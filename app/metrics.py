@@ -3,7 +3,7 @@
 Later code (the submission flow, the clearance engine) only imports and increments these. They
 live in their own registry, not the global default, so that an embedding application or a test
 that builds several apps sees exactly danchuang's series. The service runs one process (SQLite
-allows one writer; see ECOSYSTEM-NOTES B.5/B.8), so prometheus-client's multiprocess mode is
+allows one writer), so prometheus-client's multiprocess mode is
 not needed.
 """
 

@@ -2,7 +2,7 @@
 
 FastAPI's settings guide: one pydantic-settings class, built by a cached ``get_settings()`` so
 that tests can build their own ``Settings(...)`` and hand it to ``create_app`` instead of
-patching globals (ECOSYSTEM-NOTES B.3).
+patching globals.
 """
 
 from __future__ import annotations

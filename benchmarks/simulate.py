@@ -6,7 +6,7 @@
 (a) the full model on the Ezhou Huahu scenario: declarations/s and SimPy events/s;
 (b) a bare SimPy three-stage parcel pipeline, one process per parcel (declare, 8 slots, 3 s;
     5 % to 2 X-ray lanes, 15 s; release, 4 slots, 1.2 s; 100 parcels/minute) — the
-    SIMULATION-NOTES §1.4 reference: parcels/s and events/s;
+    reference: parcels/s and events/s;
 (c) Ciw on M/M/4 at rho = 0.9 (customers/s), and the model on the same M/M/4 scenario;
 then the ratios model/bare-SimPy (per declaration) and model/Ciw against the targets
 (>= 0.7x and >= 1.5x); with ``--million``, one replication of one million Ezhou declarations
@@ -49,7 +49,7 @@ TARGET_VS_BARE_SIMPY = 0.7
 TARGET_VS_CIW = 1.5
 TARGET_MILLION_SECONDS = 60.0
 
-# M/M/c of SIMULATION-NOTES §1.4: c = 4, mu = 1, rho = 0.9.
+# M/M/c at heavy load: c = 4, mu = 1, rho = 0.9 (Erlang C: P(wait) = 0.7878, Wq = 1.969).
 MMC_SERVERS, MMC_MU = 4, 1.0
 MMC_LAMBDA = 0.9 * MMC_SERVERS * MMC_MU
 
@@ -98,7 +98,7 @@ def simpy_events(env: simpy.Environment) -> int:
 
 
 def bare_simpy_pipeline(parcels: int, seed: int = 1) -> Measurement:
-    """SIMULATION-NOTES' reference pipeline, one generator process per parcel, nothing else.
+    """The reference pipeline, one generator process per parcel, nothing else.
 
     Times in seconds: 100 parcels per minute arrive (Poisson); declaration with 8 slots
     (exponential, mean 3 s); 5 % go to 2 X-ray lanes (exponential, mean 15 s); release with
@@ -305,10 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"(a) full model: {args.scenario}, horizon {ezhou.horizon_hours:.1f} h")
     show(best["model"], "declaration")
-    print("(b) bare SimPy three-stage pipeline (SIMULATION-NOTES §1.4)")
+    print("(b) bare SimPy three-stage pipeline")
     show(best["bare"], "parcel")
     print(
-        f"    load indicator: SIMULATION-NOTES measured 50,000-61,000 parcels/s for (b) on an idle"
+        f"    load indicator: we measured 50,000-61,000 parcels/s for (b) on an idle"
         f" machine of this kind; this run: {best['bare'].items_per_second:,.0f}"
     )
     print(f"(c) M/M/{MMC_SERVERS} at rho = 0.9, {args.customers:,} customers")

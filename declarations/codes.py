@@ -1,4 +1,4 @@
-"""Receipt status codes (returnStatus) of the 202205 CEB spec, DOMAIN.md §3.2.
+"""Receipt status codes (returnStatus) of the CEB spec 202205: §3.10.4 p. 86, §2.12.4 p. 33.
 
 Negative business codes (e.g. -621005) are carried by rules as ``RuleInfo.spec_code``.
 """

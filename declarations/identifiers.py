@@ -1,4 +1,4 @@
-"""Numbers customs and E-Port assign to a declaration list (DOMAIN.md §2.13).
+"""Numbers customs and E-Port assign to a declaration list (CEB spec 202205 §2.11.4 p. 28).
 
 - preNo (电子口岸编号): "B" + yyyyMMdd + 9-digit serial, 18 characters.
 - invtNo (清单编号): 4-digit customs code + 4-digit year + 1-digit I/E mark + serial; 18

@@ -1,7 +1,8 @@
 """The identify step: which message a tree is, its direction, and the regime it is declared under.
 
 The message type comes from the root element (``BY_ROOT``), and with it the direction. The regime
-(监管方式) is either given by the caller or read from the document (DOMAIN.md §1.3, §4.1):
+(监管方式) is either given by the caller or read from the document (orderType, tradeMode:
+CEB spec 202205 §2.1.4 p. 3, §2.11.4 p. 29, §3.9.4 p. 83):
 
 - export order CEB303: ``orderType`` E → 9610 (or 1210, if its set says so), B → 9710,
   W → 9810;

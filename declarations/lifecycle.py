@@ -1,7 +1,7 @@
 """What a resent, changed or deleted document may do, given what customs already holds.
 
-The spec names the refusals (DOMAIN.md §3.3) but not the full state table; the table here is
-danchuang's model of it (DOMAIN.md §3.4, §4.7):
+The spec names the refusals (CEB spec 202205 §7 pp. 112-116) but not the full state table; the
+table here is danchuang's own model of it:
 
 - appType 1 (new) with the guid customs already holds is the same message again: idempotent.
   A *different* guid with the same business key is a duplicate (-301010, -401007, -504015,
@@ -55,7 +55,7 @@ class Verdict:
         return self.refusal is None
 
 
-# kind -> (duplicate, not found, state forbids), DOMAIN.md §3.3
+# kind -> (duplicate, not found, state forbids), CEB spec 202205 §7 pp. 112-116
 _CODES: dict[Kind, tuple[str, str, str]] = {
     Kind.ORDER: ("-301010", "-301009", "-301011"),
     Kind.PAYMENT: ("-401007", "-401006", "-401008"),

@@ -3,7 +3,7 @@
 One entry per root element. ``record`` is the repeated business node directly under the root
 (up to 100 per message); ``head`` and ``lines`` name its children where the node is split into a
 head and lines (orders, inventories), and are ``None`` where the node is flat (payments,
-waybills, export receipts of payment). See DOMAIN.md §1 and §2.
+waybills, export receipts of payment). See CEB spec 202205 §2 (export) and §3 (import).
 """
 
 from __future__ import annotations

@@ -276,7 +276,7 @@ def validate_set(
 
 
 def set_keys(document: Document) -> set[tuple[str, str, str]]:
-    """The business keys that tie a document to others of its set (DOMAIN.md §4.2): the
+    """The business keys that tie a document to others of its set (CEB spec 202205 §3.9.4): the
     orderNo, and the logisticsNo that links an export waybill to its 清单."""
     if document.message.kind is Kind.RETURN:
         return set()

@@ -1,8 +1,9 @@
 """Receipt messages (回执) as customs would send them: CEB312/412/512/622 and CEB304/404/506/604.
 
 A receipt node carries the business keys of the document it answers, ``returnStatus``,
-``returnTime`` (yyyyMMddHHmmssSSS) and ``returnInfo`` (DOMAIN.md §3.1). The field order of each
-node below is the order of the 202205 structure; optional keys are left out when unknown.
+``returnTime`` (yyyyMMddHHmmssSSS) and ``returnInfo`` (e.g. CEB spec 202205 §3.10.4 p. 86). The
+field order of each node below is the order of the 202205 structure; optional keys are left
+out when unknown.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cross-document reconciliation of a set (三单对碰, DOMAIN.md §4.1, §4.2), layer ``reconcile``.
+"""Cross-document reconciliation of a set (三单对碰), layer ``reconcile``.
 
 The pipeline calls ``check_set`` once per set, with the documents that passed the schema layer.
 A call may hold any subset of a set, several sets, unrelated documents, and messages with up to
@@ -7,7 +7,9 @@ keys: ``orderNo`` (order, payment, import waybill, 清单) and ``logisticsNo`` (
 the export waybill has no orderNo and reaches its order only through the 清单). Each deal is
 then reconciled on its own.
 
-Decisions where DOMAIN.md leaves room (its "UNVERIFIED" items):
+What the spec states is checked as written (CEB spec 202205 §3.1.4 pp. 63-64: the order's consignee
+and acturalPaid match the waybill and the payment; §3.9.4 p. 84: 清单 lines match the order's by
+gnum). Where it leaves room, these are danchuang's own modelling choices:
 
 - A deal that holds a 清单 must hold every other document its regime requires (customs checks
   the 清单 against the receipts of the others, cf. -621002): a missing one is an error. A deal
@@ -15,7 +17,8 @@ Decisions where DOMAIN.md leaves room (its "UNVERIFIED" items):
 - Import amounts: acturalPaid = amountPaid. Export: the receipt's charge = goodsValue + freight,
   in the order's currency (the collected amount covers goods and shipping).
 - 清单 lines match order lines one-to-one by gnum, with equal qty and price (to the fen); names:
-  import gname = the order's itemName (DOMAIN §4.2 (3)), export itemNo = the order's itemNo
+  import gname = the order's itemName (CEB spec 202205 §3.9.4 p. 84), export itemNo = the
+  order's itemNo
   (the export order names goods only by its SKU and platform name).
 - The import 清单's buyer (name, ID number) is the order's buyer.
 """
@@ -130,7 +133,7 @@ _B2C = (Regime.DIRECT, Regime.BONDED)
 
 
 def required_kinds(direction: Direction, regime: Regime | None) -> tuple[Kind, ...]:
-    """The documents of a complete set (DOMAIN §4.1); 9710/9810 on the 清单 route: no payment."""
+    """The documents of a complete set (docs/api.md); 9710/9810 on the 清单 route: no payment."""
     if direction is _EXPORT and regime not in _B2C:
         return _WITHOUT_PAYMENT
     return _SET_KINDS

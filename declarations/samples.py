@@ -310,7 +310,7 @@ def _transfer(root: etree._Element, sender: Company) -> None:
     ])  # fmt: skip
 
 
-# A structurally valid enveloped XML-DSig signature (DOMAIN §2.12) — NOT a real signature: no
+# A structurally valid enveloped XML-DSig signature (CEB spec 202205 §6) — NOT a real signature: no
 # cryptography happens here. Digest, signature value and certificate are random base64 bytes,
 # only so that a schema making the Signature mandatory (CEB621) is satisfied.
 _SIGNATURE = """<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>

@@ -1,7 +1,7 @@
 """The schema registry and the schema step.
 
-Each regime and direction has its own XSD, ``xsd/<regime>/<direction>.xsd`` (DESIGN.md,
-"Schemas"). A compiled ``lxml.etree.XMLSchema`` keeps the error log of its last call, so one
+Each regime and direction has its own XSD, ``xsd/<regime>/<direction>.xsd`` (see
+``xsd/README.md``). A compiled ``lxml.etree.XMLSchema`` keeps the error log of its last call, so one
 instance must not serve two threads at once: the registry compiles each schema once *per
 thread* (threading.local) and reuses it for every later document on that thread.
 

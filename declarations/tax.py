@@ -1,4 +1,7 @@
-"""Cross-border e-commerce retail import tax (跨境电商综合税, DOMAIN.md §4.3), as pure functions.
+"""Cross-border e-commerce retail import tax (跨境电商综合税), as pure functions.
+
+Sources: 财关税〔2016〕18号 (duty 0, VAT and consumption tax at 70 %) and 财关税〔2018〕49号
+(limits of 5,000 and 26,000 CNY; one item above the single limit pays in full).
 
 Within the limits (a transaction of at most 5,000 CNY): customs duty 0, and import VAT and
 consumption tax at 70 % of the statutory amount. A single item over 5,000 CNY (and under 26,000)

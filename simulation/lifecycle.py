@@ -1,5 +1,5 @@
 """The states a declaration list passes through in the model, as receipt codes and WCO Time
-Release Study (TRS) milestones (DOMAIN.md §3.4; the TRS guide v3, 2018).
+Release Study (TRS) milestones (CEB spec 202205 §3.10.4 p. 86; the WCO TRS guide v3, 2018).
 
 ``on_transition(declaration_id, status, milestone, sim_time, info)`` is called once per
 milestone below, in this order (brackets: only on some paths; sim_time in seconds)::

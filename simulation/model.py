@@ -6,7 +6,7 @@
     env.run(until=...)
 
 No I/O and no clock of its own: the SimPy environment and the numpy generator come from the
-caller. Design for speed (SIMULATION-NOTES.md §2): a declaration is plain data moving through
+caller. Design for speed: a declaration is plain data moving through
 callbacks — one ``Timeout`` per service or delay, no generator process per declaration;
 random numbers come in numpy blocks; statistics go into typed arrays summarised after the
 run; the transition callback is called only when one was given, and a quiet run skips the

@@ -274,7 +274,7 @@ def run_replication(
     planned = model.start(read_traces(scenario))
     times, series, last_sample = _sampler(model, scenario.sample_every_minutes * 60.0, end)
     # Nothing in the model makes reference cycles at a rate worth collecting; the cyclic GC
-    # would only rescan the growing heap (SIMULATION-NOTES.md §2, trick 6).
+    # would only rescan the growing heap.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -1,4 +1,4 @@
-"""Cross-district transit under electronic locks (电子关锁, 卡车航班), DOMAIN.md §5.
+"""Cross-district transit under electronic locks (电子关锁, 卡车航班); see docs/simulation.md.
 
 Released declarations bound for another district are loaded into the corridor's open truck.
 The truck leaves when full, when the first load has waited ``max_wait``, or at a scheduled

@@ -1,4 +1,4 @@
-"""The core packages never import the transport or the database (DESIGN.md, "Layers")."""
+"""The core packages never import the transport or the database (docs/architecture.md, "Layers")."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ A job is a ``scenario_jobs`` row (``queued`` → ``running`` → ``done`` / ``fa
 reload or another browser sees the same progress. ``JobRunner`` is one thread owned by the app
 (started and stopped by the dashboard's lifespan): it claims the oldest queued job and hands the
 replications to a ``ProcessPoolExecutor`` — SimPy is CPU-bound pure Python, so it never runs on
-the event loop nor in the API's threads (ECOSYSTEM-NOTES B.6). The thread only waits on futures
+the event loop nor in the API's threads. The thread only waits on futures
 and writes progress; the report is rendered in the pool as well (matplotlib is not cheap).
 
 Only shipped scenarios may be run from the web (never a path typed into a form), changed with

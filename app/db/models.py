@@ -211,7 +211,7 @@ class Receipt(Base):
 
 
 class QuotaEntry(Base):
-    """One purchase counted against a buyer's annual limit (26,000 CNY; DOMAIN.md §4.3)."""
+    """One purchase counted against a buyer's annual limit (26,000 CNY; 财关税〔2018〕49号)."""
 
     __tablename__ = "quota_ledger"
     __table_args__ = (Index("ix_quota_ledger_buyer_year", "buyer_id_number", "year"),)

@@ -1,8 +1,9 @@
 """Outcomes: forced by an integrator's test, or drawn from the scenario's risk channel.
 
 Integrators test their handling of every branch the way HMRC's and NCTS's test services let
-them (ECOSYSTEM-NOTES): a marker in the 清单's ``note`` field, or an API call before clearance,
-names the outcome. The grammar is the same for both (case-insensitive, ``+`` joins words)::
+them (hmrc/customs-declarations-stub; HMRC's CTC Traders Test Support API): a marker in the
+清单's ``note`` field, or an API call before clearance, names the outcome. The grammar is the
+same for both (case-insensitive, ``+`` joins words)::
 
     DANCHUANG:RELEASE            straight through: 120 → 399 → 800 → 899
     DANCHUANG:REVIEW             manual review first: 120 → 300 → 399 → ...
@@ -117,7 +118,7 @@ def draw_outcome(
     rules: Sequence[tuple[float, bool]] = (),
     has_review: bool = True,
 ) -> Forced:
-    """One path through the risk channel, drawn like the model's own routing (DOMAIN.md §3.4,
+    """One path through the risk channel, drawn like the model's own routing (see
     ``docs/simulation.md``): reject at audit; else review; inspection (direct, after review, or
     by a risk rule with its probability); manual after the machine check; after inspection
     detention or return. Every choice is made (no ``None``), so the model draws nothing."""

@@ -17,7 +17,8 @@ RETURNED = "returned"  # 700 退运
 
 FINAL_STATES = frozenset({CLEARED, REJECTED, DETAINED, RETURNED})
 
-# Receipt statuses the engine records for a 清单, in lifecycle order (DOMAIN.md §3.4). The
+# Receipt statuses the engine records for a 清单 (CEB spec 202205 §3.10.4 p. 86, §2.12.4 p. 33),
+# in lifecycle order (danchuang's model of it, docs/simulation.md). The
 # model's 2 (申报中) and 3 (发送海关成功) happen at lodgement, which the submission side
 # already answered when the 清单 arrived, so they are not repeated here.
 RECORDED = frozenset(

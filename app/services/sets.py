@@ -1,6 +1,7 @@
 """Sets: tying stored documents to their declaration, and moving a complete set on.
 
-A declaration is the set of one order (DOMAIN.md §4.2), keyed by direction + ebpCode + orderNo.
+A declaration is the set of one order (the 清单 names its order and platform: CEB spec 202205
+§3.9.4 p. 82), keyed by direction + ebpCode + orderNo.
 Documents find it by the keys they carry:
 
 - the order, the payment (import CEB411, export CEB403) and the 清单 name orderNo and ebpCode;
@@ -328,7 +329,7 @@ def parse_stored(
     return parsed
 
 
-# -- the buyers' annual quota (26,000 CNY a year, DOMAIN.md §4.3) ------------------------------
+# -- the buyers' annual quota (26,000 CNY a year, 财关税〔2018〕49号) -----------------------
 
 
 @dataclass(frozen=True, slots=True)

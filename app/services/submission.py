@@ -347,8 +347,8 @@ def _as_status(status: int | None) -> ReturnStatus:
 
 
 def _assign_invt_no(row: DocumentRow, document: Document) -> None:
-    """The 清单 number customs gives (DOMAIN.md §2.13); assigned on arrival so that every
-    receipt of the 清单 can carry it (CEB604 requires it)."""
+    """The 清单 number customs gives (invtNo, CEB spec 202205 §2.11.4 p. 28); assigned on
+    arrival so that every receipt of the 清单 can carry it (CEB604 requires it)."""
     customs = document.records()[0].head.text("customsCode") or ""
     if len(customs) == 4 and customs.isdigit():
         row.invt_no = invt_no(customs, datetime.now(UTC).year, document.direction, row.id)

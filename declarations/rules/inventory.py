@@ -1,4 +1,4 @@
-"""Rules on declaration lists (清单): import CEB621 and export CEB603 (DOMAIN.md §2.5, §2.10).
+"""Rules on declaration lists (清单): import CEB621 and export CEB603 (CEB spec 202205 §3.9, §2.11).
 
 The import currency 142 and buyerIdType 1 are enforced by our XSDs (schema layer).
 """

@@ -1,10 +1,11 @@
-"""Value limits of retail import and of the B2B 清单 route (DOMAIN.md §4.1, §4.3).
+"""Value limits of retail import (财关税〔2018〕49号) and of the B2B 清单 route (5,000 CNY,
+https://www.sellerclass.com/p/1240.html).
 
 Decisions (the spec's codes are 清单 codes; the rest is ours):
 
 - The transaction value is the dutiable value: goods plus freight plus insurance. On a 清单 that
   is Σ totalPrice + freight + insuredFee; on an order (no insurance field) goodsValue + freight.
-  Non-cash discounts do not lower it (goodsValue includes them, DOMAIN §2.2).
+  Non-cash discounts do not lower it (goodsValue includes them, CEB spec 202205 §3.1.4 p. 63).
 - The single-transaction limit (5,000 CNY) applies to the import 清单 (-621005) and, as a
   separate rule without a spec code, to the import order: an order over the limit would only
   fail later, at the 清单.

@@ -1,4 +1,4 @@
-"""Rules on orders: import CEB311 and export CEB303 (DOMAIN.md §2.2, §2.7, §1.3).
+"""Rules on orders: import CEB311 and export CEB303 (CEB spec 202205 §3.1, §2.1).
 
 Facts our XSDs already enforce are left to the schema layer, which runs first: the import
 currency 142, buyerIdType 1 and the orderType of each regime (I; E for 9610/1210 export; B for

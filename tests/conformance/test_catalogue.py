@@ -24,7 +24,7 @@ IMPORT_ONLY = {
     Branch.DETAIN_503,
     Branch.DETAIN_599,
     Branch.RETURN,
-}  # CEB622 lists the detention and return codes; CEB604 does not (DOMAIN.md §3.2)
+}  # CEB622 lists the detention and return codes; CEB604 does not (CEB spec 202205 pp. 86, 33)
 
 
 def test_there_is_one_group_per_regime_and_direction(catalogue: list[Group]) -> None:

@@ -1,4 +1,4 @@
-"""CBEC import tax (DOMAIN.md §4.3) against cases computed by hand."""
+"""CBEC import tax (财关税〔2016〕18号, 〔2018〕49号) against cases computed by hand."""
 
 from __future__ import annotations
 

@@ -49,9 +49,9 @@ class Difference:
 
 
 def _identity(regime: str) -> tuple[Difference, ...]:
-    why = "buyer and payer identified by identity card, DOMAIN.md §4.2 item 5"
+    why = "buyer and payer identified by identity card, CEB spec §3.1.4, §3.3.4, §3.9.4"
     return (
-        Difference("CEB311", "OrderHead", "orderType", "import orders are type I, §2.2", "I", "E"),
+        Difference("CEB311", "OrderHead", "orderType", "import orders are type I, §3.1", "I", "E"),
         Difference("CEB311", "OrderHead", "buyerIdType", why, "1", "2"),
         Difference("CEB411", "PaymentHead", "payerIdType", why, "1", "2"),
         Difference("CEB621", "InventoryHead", "buyerIdType", why, "1", "2"),
@@ -59,7 +59,7 @@ def _identity(regime: str) -> tuple[Difference, ...]:
             "CEB621",
             "InventoryHead",
             "tradeMode",
-            f"the {regime} 清单, §2.5",
+            f"the {regime} 清单, §3.9.4",
             *_modes(regime),
         ),
     )
@@ -77,18 +77,18 @@ def _export(regime: str, order_type: str) -> tuple[Difference, ...]:
             "CEB303",
             "OrderHead",
             "orderType",
-            f"{regime} orders are type {order_type}, §1.3",
+            f"{regime} orders are type {order_type}, §2.1.4",
             order_type,
             counter,
         ),
         Difference(
-            "CEB603", "InventoryHead", "tradeMode", f"the 清单 of {regime}, §1.3", *_modes(regime)
+            "CEB603", "InventoryHead", "tradeMode", f"the 清单 of {regime}, §2.11", *_modes(regime)
         ),
     )
 
 
-_BONDED = "1210 bonded import, DOMAIN.md §2.5 and §4.1"
-_ZONE = "1210 export from a special zone, DOMAIN.md §2.10 and §4.1"
+_BONDED = "1210 bonded import, CEB spec §3.9.4"
+_ZONE = "1210 export from a special zone, CEB spec §2.11.4"
 DIFFERENCES: dict[tuple[str, str], tuple[Difference, ...]] = {
     ("9610", "import"): _identity("9610"),
     ("1210", "import"): (

@@ -54,7 +54,7 @@ def test_site_states_its_sources_and_assumptions(path: Path) -> None:
     for source in scenario.sources:
         assert source.claim.strip()
         cited = source.source
-        assert "http" in cited or "DOMAIN.md" in cited or "SIMULATION-NOTES" in cited, cited
+        assert "http" in cited or "CEB spec 202205 §" in cited, cited
     assert scenario.assumptions, "every site lists the numbers that are assumptions"
 
 

@@ -44,7 +44,7 @@ def birth_death_mmc(lam: float, mu: float, c: int, states: int = 4000) -> np.nda
 
 
 def test_mm4_at_rho_0_9_matches_simulation_notes() -> None:
-    # SIMULATION-NOTES §1.4: c = 4, mu = 1, lam = 3.6 -> P(wait) = 0.7878, Wq = 1.969.
+    # Erlang C: c = 4, mu = 1, lam = 3.6 -> P(wait) = 0.7878, Wq = 1.969.
     m = mmc(3.6, 1.0, 4)
     assert m.prob_wait == pytest.approx(0.7878, abs=5e-5)
     assert m.wq == pytest.approx(1.969, abs=5e-4)

@@ -1,6 +1,7 @@
 """Field tables shared by every regime: the envelope parts and the receipts (回执).
 
-Transcribed from DOMAIN.md §2.1 (envelope) and the receipt columns of §2/§3.1, checked against
+Transcribed from the CEB spec 202205 (envelope: root, BaseTransfer, e.g. §3.1.2-3.1.4 pp. 61-65;
+receipts: the §2.x.4 and §3.x.4 receipt tables), checked against
 the official 202205 structure. Import receipts demand non-empty keys (``C1..n``); the export
 ones mostly do not (``C..n``) — a difference of the official structure that we keep.
 """

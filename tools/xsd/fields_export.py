@@ -1,4 +1,4 @@
-"""Field tables of the export data messages (9610, 1210, 9710, 9810): DOMAIN.md §2.7–2.10.
+"""Field tables of the export data messages (9610, 1210, 9710, 9810): CEB spec 202205 §2.
 
 Order, type and length of every field follow the official 202205 export structure. Unlike the
 import side, export text may mostly be empty (``C..n``), a few codes collapse spaces first

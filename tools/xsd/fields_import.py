@@ -1,4 +1,4 @@
-"""Field tables of the import data messages (9610 direct purchase, 1210 bonded): DOMAIN.md §2.2–2.5.
+"""Field tables of the import data messages (9610 direct purchase, 1210 bonded): CEB spec §3.
 
 Order, type and length of every field follow the official 202205 import structure; required
 text is non-empty there (``C1..n``). Regime differences are not written here but as rules in
@@ -13,7 +13,7 @@ MONEY = "N19,5"  # amounts, quantities and weights
 
 
 def _submission(app_status: str) -> tuple[Field, ...]:
-    """The four fields every data head starts with (DOMAIN.md §2.1)."""
+    """The four fields every data head starts with (e.g. CEB spec 202205 §3.1.4 p. 62)."""
     return (
         req("guid", "Guid"),
         req("appType", "C1"),

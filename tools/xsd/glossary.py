@@ -1,7 +1,8 @@
 """Short Chinese / English meanings of the CEB field names, written for integrators.
 
 One entry per field name; a name means the same thing wherever it appears (``country`` is the
-exception the entry itself explains). Source: the field tables of DOMAIN.md §2.
+exception the entry itself explains). Source: the field
+tables of the CEB spec 202205 (§2.x.4, §3.x.4).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Every regime of a direction shares the field tables of that direction; what makes 1210 import
 differ from 9610 import is the short list of rules below, each with the reason taken from
-DOMAIN.md (§1.3, §2.2–2.5, §2.10, §4.1). A rule only ever *narrows* the official structure, so a
+the CEB spec 202205 (§2.1.4, §2.11.4, §3.1.4, §3.3.4, §3.9.4). A rule only ever *narrows* the
+official structure, so a
 document our schema accepts is always accepted by the official one.
 """
 
@@ -70,12 +71,12 @@ EXPORT_RECEIPTS = (
 )
 
 # Import: the buyer must be identified by identity card and the order is an import order,
-# whatever the regime (DOMAIN.md §2.2, §2.3, §2.5, §4.2 item 5).
+# whatever the regime (CEB spec 202205 §3.1.4 pp. 62-63, §3.3.4 p. 69, §3.9.4 p. 82).
 _IMPORT_IDENTITY = (
-    Rule("OrderHead", "orderType", "import orders are type I (DOMAIN.md §2.2)", only="I"),
-    Rule("OrderHead", "buyerIdType", "buyer identified by identity card (§4.2.5)", only="1"),
-    Rule("PaymentHead", "payerIdType", "payer identified by identity card (§4.2.5)", only="1"),
-    Rule("InventoryHead", "buyerIdType", "buyer identified by identity card (§4.2.5)", only="1"),
+    Rule("OrderHead", "orderType", "import orders are type I (CEB spec §3.1.4)", only="I"),
+    Rule("OrderHead", "buyerIdType", "buyer identified by identity card (§3.1.4)", only="1"),
+    Rule("PaymentHead", "payerIdType", "payer identified by identity card (§3.3.4)", only="1"),
+    Rule("InventoryHead", "buyerIdType", "buyer identified by identity card (§3.9.4)", only="1"),
 )
 
 

@@ -2,10 +2,12 @@
 
 The catalogue lives in ``scenarios/conformance/<regime>-<direction>.yaml`` (one file per group,
 e.g. ``9610-import.yaml`` holding ``CT-9610I-001``…), in the manner of the ICS2 conformance test
-packs and the Dutch customs test sets (ECOSYSTEM-NOTES A.1, A.10 item 9). Each case says what
-the integrator must send, what the documents must exhibit (checked offline), and which receipts
-the live service must answer with (checked with ``--server``). The pydantic models below are the
-catalogue's schema; ``load_catalogue`` refuses a file that does not fit it, naming the file.
+packs (https://www.clecat.org/en/news/newsletters/get-ready-for-ics2) and the Dutch customs
+test sets (http://www.douane.nl/zakelijk/softwareontwikkeling/en/softwareontwikkeling-04.html).
+Each case says what the integrator must send, what the documents must exhibit (checked
+offline), and which receipts the live service must answer with (checked with ``--server``). The
+pydantic models below are the catalogue's schema; ``load_catalogue`` refuses a file that does
+not fit it, naming the file.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ class CaseKind(StrEnum):
 
 
 class Branch(StrEnum):
-    """The receipt branches a live declaration can take (DOMAIN.md §3.4, app.engine.outcomes),
-    and the lifecycle answers to a resent, changed or deleted document (declarations.lifecycle).
+    """The receipt branches a live declaration can take (app.engine.outcomes; the codes are
+    CEB622's, CEB spec 202205 §3.10.4 p. 86), and the lifecycle answers to a resent, changed or
+    deleted document (declarations.lifecycle).
     """
 
     RELEASE = "release"  # 120 → 399 → 800 → 899
