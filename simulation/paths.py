@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from functools import cache
 from pathlib import Path
@@ -23,8 +24,16 @@ def scenarios_root() -> Path:
     raise FileNotFoundError(f"danchuang's scenarios folder was not found (looked in {searched})")
 
 
+def shipped_scenarios() -> list[str]:
+    """The names of the scenarios shipped with danchuang, sorted (``ezhou-huahu``, ...)."""
+    return sorted(p.stem for p in scenarios_root().glob("*.yaml"))
+
+
 def find_scenario(name: str) -> Path:
-    """A scenario by path, or by name among the shipped ones (``ezhou-huahu`` or ``.yaml``)."""
+    """A scenario by path, or by name among the shipped ones (``ezhou-huahu`` or ``.yaml``).
+
+    ``FileNotFoundError`` otherwise, suggesting the nearest shipped name (a typo, or the start
+    of one: ``ezhou`` → ``ezhou-huahu``) and listing them all."""
     path = Path(name)
     if path.is_file():
         return path
@@ -32,4 +41,12 @@ def find_scenario(name: str) -> Path:
     for candidate in (root / name, root / f"{name}.yaml", root / f"{name}.yml"):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"no scenario file {name!r} (nor a shipped scenario of that name)")
+    shipped = shipped_scenarios()
+    stem = path.name.removesuffix(".yaml").removesuffix(".yml")
+    nearest = [s for s in shipped if s.startswith(stem)] if stem else []
+    nearest = nearest or difflib.get_close_matches(stem, shipped, n=1, cutoff=0.5)
+    hint = f" Did you mean {nearest[0]!r}?" if nearest else ""
+    raise FileNotFoundError(
+        f"no scenario file {name!r}, nor a shipped scenario of that name.{hint} "
+        f"Shipped scenarios: {', '.join(shipped)}."
+    )

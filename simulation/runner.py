@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 import simpy
 
+from simulation.kpi_units import kpi_range
+from simulation.kpis import ArrivalWindow, replication_kpis
 from simulation.lifecycle import OnTransition
-from simulation.model import CREDITS, HOUR, ClearanceModel, read_traces
+from simulation.model import HOUR, ClearanceModel, read_traces
 from simulation.scenario import Scenario
-from simulation.stats import Estimate, band, describe, t_interval
+from simulation.stats import Estimate, band, t_interval
 
 FORMAT_VERSION = 1
 
@@ -154,100 +156,6 @@ def _sampler(
     return times, series, last
 
 
-def _kpis(model: ClearanceModel, measured_s: float) -> dict[str, float]:
-    kpis: dict[str, float] = {}
-    hours = measured_s / HOUR
-    released = model.released_total - model.released_total_at_warmup
-    kpis["throughput_per_hour"] = released / hours if hours > 0 else math.nan
-    kpis["released_within_target"] = (
-        model.released_in_target / model.target_eligible if model.target_eligible else math.nan
-    )
-    kpis["arrived_after_warmup"] = float(sum(f.arrived for f in model.flows))
-    _cycle_kpis(model, kpis)
-    _stage_kpis(model, kpis)
-    _path_kpis(model, kpis)
-    _transit_kpis(model, kpis)
-    return kpis
-
-
-def _cycle_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
-    all_cycles: list[float] = []
-    all_e2e: list[float] = []
-    by_label: dict[str, list[float]] = {}
-    for flow in model.flows:
-        kpis.update(describe(flow.cycle, f"cycle_time.flow.{flow.name}"))
-        by_label.setdefault(flow.label, []).extend(flow.cycle)
-        all_cycles.extend(flow.cycle)
-        all_e2e.extend(flow.end_to_end)
-    for label, cycles in by_label.items():
-        kpis.update(describe(cycles, f"cycle_time.regime.{label}"))
-    kpis.update(describe(all_cycles, "cycle_time.all"))
-    # Time Release Study split of the cycle time (released declarations).
-    kpis.update(describe([t for f in model.flows for t in f.to_decision], "trs.to_decision"))
-    kpis.update(
-        describe([t for f in model.flows for t in f.decision_to_release], "trs.decision_to_release")
-    )
-    kpis.update(describe(all_e2e, "end_to_end.all"))
-
-
-def _stage_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
-    now = model.env.now
-    for name, stage in model.stages.items():
-        prefix = f"stage.{name.value}"
-        kpis[f"{prefix}.served"] = float(len(stage.sojourn))
-        kpis.update(describe(stage.sojourn, f"{prefix}.sojourn"))
-        kpis[f"{prefix}.wait.mean"] = float(np.mean(stage.waits)) if stage.waits else math.nan
-        for credit, waits in zip(CREDITS, stage.by_credit_wait, strict=True):
-            if waits:
-                kpis[f"{prefix}.wait.{credit.value}.mean"] = float(np.mean(waits))
-        if not stage.pool.unlimited:
-            kpis[f"{prefix}.queue.mean"] = stage.queue.mean(now)
-            kpis[f"{prefix}.queue.max"] = stage.queue.maximum
-    for pool_name, pool in model.pools.items():
-        if pool.unlimited:
-            continue
-        capacity_area = pool.capacity_level.integral(now)
-        busy_area = pool.busy_level.integral(now)
-        kpis[f"resource.{pool_name}.utilisation"] = (
-            busy_area / capacity_area if capacity_area > 0 else math.nan
-        )
-        kpis[f"resource.{pool_name}.busy.mean"] = pool.busy_level.mean(now)
-        kpis[f"resource.{pool_name}.preemptions"] = float(pool.preemptions)
-
-
-def _path_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
-    """Shares of decided declarations sent to review and to inspection, per credit class."""
-    decided = [0, 0, 0]
-    for credit_index, credit in enumerate(CREDITS):
-        counts = [sum(f.paths[credit_index][k] for f in model.flows) for k in range(3)]
-        for k in range(3):
-            decided[k] += counts[k]
-        if counts[0]:
-            kpis[f"share.{credit.value}.review"] = counts[1] / counts[0]
-            kpis[f"share.{credit.value}.inspection"] = counts[2] / counts[0]
-    if decided[0]:
-        kpis["share.review"] = decided[1] / decided[0]
-        kpis["share.inspection"] = decided[2] / decided[0]
-
-
-def _transit_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
-    now = model.env.now
-    for lock_name, locks in model.lock_pools.items():
-        prefix = f"locks.{lock_name}"
-        kpis[f"{prefix}.utilisation"] = locks.in_use.mean(now) / locks.size
-        kpis[f"{prefix}.in_use.max"] = locks.in_use.maximum
-        waits = np.asarray(locks.waits)
-        kpis.update(describe(waits, f"{prefix}.wait"))
-        kpis[f"{prefix}.waited_share"] = float((waits > 0).mean()) if waits.size else math.nan
-    for corridor_name, corridor in model.corridors.items():
-        prefix = f"corridor.{corridor_name}"
-        kpis[f"{prefix}.trucks"] = float(len(corridor.loads))
-        kpis[f"{prefix}.load.mean"] = float(np.mean(corridor.loads)) if corridor.loads else math.nan
-        kpis.update(describe(corridor.transit_times, f"{prefix}.transit"))
-        for kind, count in corridor.alarms.items():
-            kpis[f"{prefix}.alarms.{kind}"] = float(count)
-
-
 def run_replication(
     scenario: Scenario,
     seed: int | np.random.SeedSequence,
@@ -272,6 +180,7 @@ def run_replication(
     end = (scenario.horizon_hours + scenario.drain_hours) * HOUR
     model.target_cutoff = end - scenario.target_hours * HOUR
     planned = model.start(read_traces(scenario))
+    window = ArrivalWindow(model, scenario.horizon_hours * HOUR)
     times, series, last_sample = _sampler(model, scenario.sample_every_minutes * 60.0, end)
     # Nothing in the model makes reference cycles at a rate worth collecting; the cyclic GC
     # would only rescan the growing heap.
@@ -294,7 +203,7 @@ def run_replication(
     events = next(env._eid)  # SimPy's event-id counter
     return ReplicationResult(
         index=index,
-        kpis=_kpis(model, end - model.warmup),
+        kpis=replication_kpis(model, window),
         series=series,
         series_times_h=times,
         arrived=model.arrived,
@@ -318,7 +227,10 @@ def _replicate(
 def summarise(scenario_name: str, seed: int, results: list[ReplicationResult]) -> RunResult:
     results = sorted(results, key=lambda r: r.index)
     names = sorted({k for r in results for k in r.kpis})
-    kpis = {k: t_interval([r.kpis.get(k, math.nan) for r in results]) for k in names}
+    kpis = {
+        k: t_interval([r.kpis.get(k, math.nan) for r in results], bounds=kpi_range(k))
+        for k in names
+    }
     series: dict[str, dict[str, list[float]]] = {}
     times = results[0].series_times_h if results else []
     for key in results[0].series if results else []:
@@ -335,7 +247,8 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     horizon_hours: float | None = None,
 ) -> RunResult:
-    """Independent replications with their own seeds, summarised with 95 % t-intervals."""
+    """Independent replications with their own seeds, summarised with 95 % t-intervals
+    (within each KPI's range, ``simulation.stats``)."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
     seeds = np.random.SeedSequence(seed).spawn(replications)

@@ -2,7 +2,7 @@
 
 Public API::
 
-    load_scenario(path) -> Scenario        # ScenarioError (file, line, field) on bad input
+    load_scenario(path) -> Scenario        # ScenarioError: every problem's file, line and field
     parse_scenario(text, source) -> Scenario
     scenario_json_schema() -> dict          # committed as scenarios/scenario.schema.json
 
@@ -31,6 +31,8 @@ between stages with Markov probabilities per flow and credit class.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
@@ -43,6 +45,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from declarations.codes import DETENTIONS
 from simulation.durations import Distribution, Strict, Unit
@@ -409,13 +412,37 @@ class Scenario(Strict):
 # --- loading with file + line errors -------------------------------------------------------
 
 
-class ScenarioError(ValueError):
-    """A scenario (or trace) that cannot be used; ``str()`` names the file, line and field."""
+@dataclass(frozen=True)
+class ScenarioProblem:
+    """One thing wrong in a scenario (or trace) file, where it is."""
 
-    def __init__(self, file: str, line: int | None, field: str, message: str) -> None:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}: {field}{self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario (or trace) that cannot be used; ``str()`` names the file, line and field of
+    each problem, one line each. ``file``, ``line``, ``field`` and ``message`` are the first's."""
+
+    def __init__(
+        self,
+        file: str,
+        line: int | None,
+        field: str,
+        message: str,
+        *,
+        more: Sequence[ScenarioProblem] = (),
+    ) -> None:
         self.file, self.line, self.field, self.message = file, line, field, message
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+        self.problems = (ScenarioProblem(file, line, field, message), *more)
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -457,6 +484,12 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def field_path(error: ErrorDetails) -> str:
+    """A pydantic error's location as a dotted path (``lock_pools.huahu.size``); pydantic's
+    ``[key]`` (the key itself is wrong, not its value) is left out."""
+    return ".".join(str(p) for p in error["loc"] if p != "[key]") or "(scenario)"
+
+
 def parse_scenario(text: str, source: str = "<scenario>", base_dir: str | None = None) -> Scenario:
     """Validate scenario YAML ``text``; errors name ``source``, the line and the field."""
     try:
@@ -471,14 +504,12 @@ def parse_scenario(text: str, source: str = "<scenario>", base_dir: str | None =
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        field = ".".join(str(p) for p in loc) or "(scenario)"
-        message = first["msg"]
-        more = exc.error_count() - 1
-        if more:
-            message += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise ScenarioError(source, _line_of(root, loc), field, message) from None
+        problems = [
+            ScenarioProblem(source, _line_of(root, tuple(e["loc"])), field_path(e), e["msg"])
+            for e in exc.errors()
+        ]
+        first, *more = sorted(dict.fromkeys(problems), key=lambda p: p.line or 0)
+        raise ScenarioError(first.file, first.line, first.field, first.message, more=more) from None
     scenario._base_dir = base_dir
     return scenario
 

@@ -42,7 +42,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulation.runner import ReplicationResult, RunResult, run_replication, summarise
-from simulation.scenario import Scenario
+from simulation.scenario import Scenario, field_path
 
 Scalar = bool | int | float | str | None
 
@@ -178,10 +178,9 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Scalar]) -> Scen
     try:
         variant = Scenario.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(scenario)"
         setting = ", ".join(f"{k}={v}" for k, v in overrides.items())
-        raise SweepError(f"{setting} makes an invalid scenario: {where}: {first['msg']}") from None
+        problems = "; ".join(dict.fromkeys(f"{field_path(e)}: {e['msg']}" for e in exc.errors()))
+        raise SweepError(f"{setting} makes an invalid scenario: {problems}") from None
     # Trace files are found relative to the original file's folder.
     variant._base_dir = scenario._base_dir
     return variant

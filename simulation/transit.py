@@ -54,7 +54,7 @@ class LockPoolRuntime:
     def _take(self, waited: float, granted: Callable[[float], None]) -> None:
         self.free -= 1
         self.in_use.change(self.env.now, 1)
-        if self.env.now >= self.since:
+        if self.env.now - waited >= self.since:  # trucks that asked after the warm-up
             self.waits.append(waited)
         granted(waited)
 
@@ -101,7 +101,8 @@ class CorridorRuntime:
         self.seal_queue = Level()
         self.bay: list[Declaration] = []
         self._load_generation = 0  # which open load a max-wait timer belongs to
-        self.trucks = 0
+        # Statistics count the trucks dispatched after the warm-up, like every other one.
+        self.measured_from = model.warmup
         self.alarms: dict[str, int] = {a.kind: 0 for a in spec.alarms}
         self.transit_times: list[float] = []  # seal start -> unsealed, seconds
         self.loads: list[int] = []  # declarations per truck
@@ -138,10 +139,10 @@ class CorridorRuntime:
         cargo = self.bay
         self.bay = []
         self._load_generation += 1
-        self.trucks += 1
-        if self.env.now >= self.locks.since:
+        measured = self.env.now >= self.measured_from
+        if measured:
             self.loads.append(len(cargo))
-        self.locks.acquire(lambda _waited: self._seal(cargo))
+        self.locks.acquire(lambda _waited: self._seal(cargo, measured))
 
     # --- one truck -------------------------------------------------------------------------
 
@@ -149,9 +150,9 @@ class CorridorRuntime:
         event = simpy.Timeout(self.env, delay)
         event.callbacks.append(lambda _e: then())
 
-    def _seal(self, cargo: list[Declaration]) -> None:
+    def _seal(self, cargo: list[Declaration], measured: bool) -> None:
         started = self.env.now
-        depart = lambda *_args: self._depart(cargo, started)  # noqa: E731
+        depart = lambda *_args: self._depart(cargo, started, measured)  # noqa: E731
         if self.spec.seal_mode is SealMode.OFFICER:
             assert self.spec.seal_resource is not None
             pool = self.model.pools[self.spec.seal_resource]
@@ -160,21 +161,25 @@ class CorridorRuntime:
         else:
             self._after(self.seal(), depart)
 
-    def _depart(self, cargo: list[Declaration], started: float) -> None:
+    def _depart(self, cargo: list[Declaration], started: float, measured: bool) -> None:
         info = {"corridor": self.name, "destination": self.spec.destination}
         for decl in cargo:
             self.model.emit(decl, ReturnStatus.RELEASED, Milestone.TRANSIT_START, info)
         delay = self.travel()
         alarmed: list[str] = [a.kind for a in self.spec.alarms if self.uniform() < a.probability]
-        for kind in alarmed:
-            self.alarms[kind] += 1
+        if measured:
+            for kind in alarmed:
+                self.alarms[kind] += 1
         if alarmed and self.alarm_inspection is not None:
             delay += self.alarm_inspection()
-        self._after(delay + self.unseal(), lambda: self._arrive(cargo, started, alarmed))
+        arrive = lambda: self._arrive(cargo, started, alarmed, measured)  # noqa: E731
+        self._after(delay + self.unseal(), arrive)
 
-    def _arrive(self, cargo: list[Declaration], started: float, alarmed: list[str]) -> None:
+    def _arrive(
+        self, cargo: list[Declaration], started: float, alarmed: list[str], measured: bool
+    ) -> None:
         now = self.env.now
-        if started >= self.locks.since:
+        if measured:
             self.transit_times.append(now - started)
         info: dict[str, Any] = {"corridor": self.name, "alarms": alarmed}
         for decl in cargo:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-cli = typer.Typer(
+from app.cli.help import Typer
+
+cli = Typer(
     name="danchuang",
     help="danchuang (单窗): a sandbox of China's cross-border e-commerce single window.",
     no_args_is_help=True,
@@ -14,8 +16,10 @@ cli = typer.Typer(
 
 
 def usage_error(command: str, message: str) -> typer.Exit:
-    """Say what is wrong on stderr, named by its command, and exit 2 (the usage-error code)."""
-    typer.echo(f"danchuang {command}: {message}", err=True)
+    """Say what is wrong on stderr, each line named by its command, and exit 2 (the usage-error
+    code). A message of several lines (a scenario's errors) stays one problem per line."""
+    for line in message.splitlines() or [""]:
+        typer.echo(f"danchuang {command}: {line}", err=True)
     return typer.Exit(2)
 
 

@@ -7,7 +7,10 @@ loose sets matched to cases by what they show. Offline, each case's documents go
 validation core; with ``--server`` they are also sent to a running danchuang and the receipts
 that come back are checked against the case's expected sequence.
 
-Exit codes: 0 every mandatory case that was tried passed, 1 one failed, 2 usage error.
+The last line is the verdict (``app.conformance.results.Verdict``) and sets the exit code:
+0 CONFORMANT (every mandatory case of the regimes checked was run and passed), 1 NOT
+CONFORMANT (a mandatory case failed, or a loose set is invalid), 3 INCOMPLETE (nothing failed,
+but mandatory cases were not run), 2 usage error.
 ``--dictionary FILE`` writes the error-code dictionary (JSON) and needs no DIR.
 """
 
@@ -53,6 +56,7 @@ def _groups(regimes: list[str]) -> list[Group]:
 def _print(run: Run, console: Console) -> None:
     from app.conformance.offline import Outcome
     from app.conformance.offline.check import describe
+    from app.conformance.results import Verdict
 
     for label, results in run.by_group():
         tried = [r for r in results if r.outcome is not Outcome.SKIPPED]
@@ -82,9 +86,11 @@ def _print(run: Run, console: Console) -> None:
                 console.print(f"    … {len(unmatched.findings) - _SHOWN} more finding(s)")
     for name in run.unknown_folders:
         console.print(f"[yellow]unknown case folder[/] {name}: not a case of the regimes checked")
-    verdict = "[green]CONFORMANT[/]" if run.conformant else "[bold red]NOT CONFORMANT[/]"
+    verdict = run.verdict
+    style = {Verdict.CONFORMANT: "green", Verdict.INCOMPLETE: "yellow"}.get(verdict, "bold red")
     console.print(
-        f"{verdict}: {run.count(Outcome.PASSED)} passed, {run.count(Outcome.FAILED)} failed "
+        f"[{style}]{verdict.value}[/]: {run.count(Outcome.PASSED)} passed, "
+        f"{run.count(Outcome.FAILED)} failed "
         f"({run.count(Outcome.FAILED, mandatory=True)} mandatory), "
         f"{run.mandatory_not_done} mandatory case(s) not done, "
         f"{run.failed_unmatched} invalid loose set(s)"
@@ -155,4 +161,4 @@ def conformance(  # noqa: PLR0917  # Typer maps each parameter to an option
         raise usage_error(
             "conformance", f"cannot write the report: {error.strerror or error}"
         ) from None
-    raise typer.Exit(0 if run.conformant else 1)
+    raise typer.Exit(run.verdict.exit_code)

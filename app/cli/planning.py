@@ -6,7 +6,8 @@ side by side, the first as the baseline, and marks KPIs that differ significantl
 
 ``sweep SCENARIO --vary NAME=V1,V2,... [--vary ...] [--replications N] [--seed S]
 [--executor local|dask://HOST:PORT] [--workers W] [--out DIR] [--kpi PATTERN] [--list-params]``
-runs the full grid (``simulation.sweep``) and writes ``sweep.csv``, ``sweep.json``,
+runs the full grid (``simulation.sweep``), prints a table of the headline KPIs that differ
+between the points (or the ``--kpi`` ones) and writes ``sweep.csv``, ``sweep.json``,
 ``sweep.html`` and one result file per point into DIR (``app.report.sweep_report``).
 
 Exit codes: 0 done, 2 usage error (a bad file, ``--vary`` or executor), each with a message on
@@ -28,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli import cli, usage_error
+from app.cli.simulate import scenario_help
 from app.report.format import format_value, headline
 
 if TYPE_CHECKING:  # the model, SciPy and matplotlib load only when a command runs
@@ -112,6 +114,9 @@ def _executor(spec: str, workers: int) -> AbstractContextManager[Executor | None
     raise SweepError(f"--executor {spec!r}: expected 'local' or 'dask://HOST:PORT'")
 
 
+_COLUMNS = 5  # KPI columns of the terminal table; sweep.csv and sweep.json have them all
+
+
 def _sweep_table(results: list[PointResult], parameters: list[str], kpis: list[str]) -> Table:
     table = Table(title="Sweep: mean ± 95 % CI half-width per grid point")
     table.add_column("point", justify="right")
@@ -156,7 +161,7 @@ def _progress() -> Progress:
 
 @cli.command()
 def sweep(  # noqa: PLR0917  # Typer maps each parameter to an option
-    scenario: str = typer.Argument(..., help="Scenario file, or a shipped scenario's name."),
+    scenario: str = typer.Argument(..., help=scenario_help()),
     vary: list[str] = typer.Option(
         [], "--vary", help="NAME=V1,V2,...: a dotted path into the scenario and its values."
     ),
@@ -177,7 +182,13 @@ def sweep(  # noqa: PLR0917  # Typer maps each parameter to an option
     ),
 ) -> None:
     """Run a scenario over a grid of parameter values; write tables and plots."""
-    from app.report.sweep_report import choose_kpis, kpi_names, render_sweep, write_tables
+    from app.report.sweep_report import (
+        DIFFERENCE,
+        choose_kpis,
+        differing_kpis,
+        render_sweep,
+        write_tables,
+    )
     from simulation.scenario import ScenarioError
     from simulation.sweep import SweepError, build_grid, parameter_paths, parse_vary, run_sweep
 
@@ -212,11 +223,14 @@ def sweep(  # noqa: PLR0917  # Typer maps each parameter to an option
         written = write_tables(results, parameters, seed, replications, out)
     except OSError as exc:
         raise usage_error("sweep", f"cannot write into {out}: {exc.strerror}") from None
-    chosen = choose_kpis(kpi_names(results), kpi)
+    chosen = choose_kpis(results, kpi)
     html = out / "sweep.html"
     _write("sweep", html, render_sweep(results, parameters, chosen))
-    shown = [k for k in chosen if k in {"throughput_per_hour", "released_within_target"}]
-    shown += [k for k in chosen if k not in shown][: max(0, 4 - len(shown))]
+    # By default the table shows the headline KPIs that differ between the points, most first.
+    shown = chosen[:_COLUMNS] if kpi else differing_kpis(results, chosen)[:_COLUMNS]
+    if not shown:
+        typer.echo(f"no headline KPI differs between the points by {DIFFERENCE:.0%} (see --kpi)")
+        shown = ["throughput_per_hour", "released_within_target"]
     Console(width=160).print(_sweep_table(results, parameters, shown))
     if not all(r.conservation_ok for p in results for r in p.result.replications):
         typer.echo("warning: a replication failed its conservation check", err=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from app.cli import cli, usage_error
+from app.cli.help import Typer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 # commands that use it: the `danchuang` entry point loads every command module, and other
 # commands (`danchuang validate` runs in integrators' CI loops) should start quickly.
 
-db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+db_cli = Typer(help="Database maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 
 
@@ -55,8 +56,12 @@ _THREADS_ENV = "DANCHUANG_SERVE_THREADS"  # handed to worker processes (--worker
 
 @cli.command()
 def serve(
-    host: str = typer.Option(None, help="Address to listen on [default: settings, 127.0.0.1]"),
-    port: int = typer.Option(None, help="Port to listen on [default: settings, 8000]"),
+    host: str = typer.Option(
+        None, help="Address to listen on.", show_default="DANCHUANG_HOST, else 127.0.0.1"
+    ),
+    port: int = typer.Option(
+        None, help="Port to listen on.", show_default="DANCHUANG_PORT, else 8000"
+    ),
     no_engine: bool = typer.Option(
         False,
         "--no-engine",

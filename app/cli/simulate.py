@@ -4,11 +4,12 @@
 A thin layer over ``simulation.runner.run``: replications run on local processes (a
 ``ProcessPoolExecutor``; ``--workers 1`` runs them in this process), a rich progress bar counts
 them, and a table shows the main KPIs with 95 % confidence intervals. ``--json`` writes the
-full result (format in docs/simulation.md). SCENARIO is a file or the name of a shipped
-scenario. ``--schema`` prints the scenario JSON Schema instead of running.
+full result (format in docs/simulation.md); it and ``--report`` say what they wrote. SCENARIO
+is a file or the name of a shipped scenario (``--help`` lists them; a typo gets the nearest).
+``--schema`` prints the scenario JSON Schema instead of running.
 
-Exit codes: 0 done, 2 usage error (missing or invalid scenario, bad option), each with a
-one-line message on stderr naming the file, line and field.
+Exit codes: 0 done, 2 usage error (missing or invalid scenario, bad option), with a message on
+stderr: one line per problem of the scenario, each naming the file, line and field.
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ from app.report.format import format_value, headline
 if TYPE_CHECKING:  # the model pulls in numpy, SciPy and SimPy: load it only when simulating
     from simulation.runner import RunResult
     from simulation.stats import Estimate
+
+
+def scenario_help() -> str:
+    """The SCENARIO argument's help, naming the shipped scenarios."""
+    from simulation.paths import shipped_scenarios
+
+    try:
+        names = ", ".join(shipped_scenarios())
+    except FileNotFoundError:  # no scenarios folder: files only
+        return "Scenario file."
+    return f"Scenario file, or a shipped scenario's name: {names}."
 
 
 def _table(result: RunResult) -> Table:
@@ -56,9 +68,7 @@ def _table(result: RunResult) -> Table:
 
 @cli.command()
 def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
-    scenario: str | None = typer.Argument(
-        None, help="Scenario file, or a shipped scenario's name."
-    ),
+    scenario: str | None = typer.Argument(None, help=scenario_help()),
     replications: int = typer.Option(5, "--replications", "-n", min=1, help="Replications."),
     seed: int = typer.Option(1, "--seed", help="Seed of the whole run."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the results as JSON."),
@@ -126,6 +136,7 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
             json_file.write_text(result.to_json(), encoding="utf-8")
         except OSError as exc:
             raise usage_error("simulate", f"cannot write {json_file}: {exc.strerror}") from None
+        typer.echo(f"wrote {json_file}")
     if report is not None:
         from app.report import write_report
 
@@ -133,3 +144,4 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
             write_report(result, spec, report, horizon_hours=horizon)
         except OSError as exc:
             raise usage_error("simulate", f"cannot write {report}: {exc.strerror}") from None
+        typer.echo(f"wrote {report}")

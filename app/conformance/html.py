@@ -21,7 +21,7 @@ th{background:#f3f3f3}.passed{color:#176f2c}.failed{color:#b00020;font-weight:bo
 .skipped{color:#777}pre{white-space:pre-wrap;margin:0;font-size:.85em}
 </style></head><body>
 <h1>danchuang conformance report</h1>
-<p><strong>{{ "CONFORMANT" if run.conformant else "NOT CONFORMANT" }}</strong>:
+<p><strong>{{ run.verdict.value }}</strong>:
 {{ passed }} passed, {{ failed }} failed ({{ failed_mandatory }} mandatory),
 {{ skipped }} skipped ({{ not_done }} mandatory cases not done),
 {{ run.failed_unmatched }} invalid loose set(s).</p>

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from app.conformance.offline import CaseResult, Outcome, UnmatchedSet
+
+
+class Verdict(StrEnum):
+    """The headline of a run (docs/conformance.md, "Verdict and exit codes")."""
+
+    CONFORMANT = "CONFORMANT"  # every mandatory case was run and passed; no invalid loose set
+    INCOMPLETE = "INCOMPLETE"  # nothing failed, but mandatory cases were not run
+    NOT_CONFORMANT = "NOT CONFORMANT"  # a mandatory case failed, or a loose set is invalid
+
+    @property
+    def exit_code(self) -> int:
+        """0 conformant, 1 not conformant, 3 incomplete (2 is the usage-error code)."""
+        return {"CONFORMANT": 0, "NOT CONFORMANT": 1, "INCOMPLETE": 3}[self.value]
 
 
 @dataclass(slots=True)
@@ -27,10 +41,14 @@ class Run:
         )
 
     @property
-    def conformant(self) -> bool:
-        """Every mandatory case that was tried passed (skipped ones are "not done", not failed),
-        and no loose set is invalid."""
-        return not any(r.counts_against for r in self.results) and not self.failed_unmatched
+    def verdict(self) -> Verdict:
+        """NOT CONFORMANT when a mandatory case that was tried failed or a loose set is invalid;
+        else INCOMPLETE while mandatory cases were not run (no documents); else CONFORMANT."""
+        if any(r.counts_against for r in self.results) or self.failed_unmatched:
+            return Verdict.NOT_CONFORMANT
+        if self.mandatory_not_done:
+            return Verdict.INCOMPLETE
+        return Verdict.CONFORMANT
 
     @property
     def failed_unmatched(self) -> int:

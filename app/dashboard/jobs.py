@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from app.dashboard.config import DashboardSettings
 from app.db.engine import Database
 from app.db.models import ScenarioJob
-from simulation.paths import find_scenario, scenarios_root
+from simulation.paths import find_scenario, shipped_scenarios
 from simulation.runner import RunResult, run
 from simulation.scenario import Scenario, ScenarioError, load_scenario
 from simulation.sweep import Scalar, SweepError, apply_overrides
@@ -66,11 +66,6 @@ class JobRequest:
     def of(cls, job: ScenarioJob) -> JobRequest:
         p = job.parameters
         return cls(job.scenario, p["replications"], p["seed"], p["horizon_hours"], p["overrides"])
-
-
-def shipped_scenarios() -> list[str]:
-    """The names of the scenarios shipped with danchuang (the runner's choices)."""
-    return sorted(p.stem for p in scenarios_root().glob("*.yaml"))
 
 
 def load_shipped(name: str) -> Scenario:

@@ -16,6 +16,7 @@ from app.dashboard.access import dashboard_settings, require_access
 from app.dashboard.pages import DatabaseDep, not_found_page
 from app.dashboard.templating import templates
 from app.settings import Settings
+from simulation.paths import shipped_scenarios
 from simulation.sweep import parameter_paths, parse_vary
 
 router = APIRouter(dependencies=[Depends(require_access)])
@@ -28,7 +29,7 @@ _OFFERED = (".capacity", ".size")
 @cache  # the shipped scenarios do not change while the service runs
 def _parameter_choices() -> dict[str, list[str]]:
     choices: dict[str, list[str]] = {}
-    for name in jobs.shipped_scenarios():
+    for name in shipped_scenarios():
         try:
             paths = parameter_paths(jobs.load_shipped(name))
         except jobs.JobError:

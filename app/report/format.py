@@ -1,28 +1,15 @@
 """How KPI values read: durations in s/min/h, shares in %, counts with separators.
 
-The unit of a KPI follows from its name (the runner's naming scheme, docs/simulation.md):
-cycle times, sojourns, waits and transit times are seconds; utilisations and shares are
-fractions; everything else is a count or a rate.
+The unit of a KPI follows from its name, as ``simulation.kpi_units.kpi_unit`` defines it: cycle
+times, sojourns, waits and transit times are seconds; utilisations and shares are fractions;
+everything else is a count or a rate.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
 
-Unit = Literal["duration", "share", "number"]
-
-
-def kpi_unit(name: str) -> Unit:
-    if "utilisation" in name or "share" in name or name == "released_within_target":
-        return "share"
-    counted = (".queue.", ".served", ".busy.", ".in_use.", ".load.", ".trucks", ".alarms.")
-    if any(part in name for part in counted) or name.endswith(".preemptions"):
-        return "number"
-    timed = ("cycle_time.", "end_to_end.", "trs.", ".sojourn.", ".wait.", ".transit.")
-    if name.startswith(timed[:3]) or any(part in name for part in timed[3:]):
-        return "duration"
-    return "number"
+from simulation.kpi_units import kpi_unit
 
 
 def duration(seconds: float) -> str:
@@ -64,6 +51,7 @@ def headline(name: str) -> bool:
     """The KPIs a planner looks at first (terminal tables, sweep plots); files have them all."""
     if name in {
         "throughput_per_hour",
+        "drain.released",
         "released_within_target",
         "share.review",
         "share.inspection",

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from app.report.format import kpi_unit
+from simulation.kpi_units import kpi_unit
 
 # Text stays text (small, searchable); a fixed hash salt makes the SVG ids reproducible.
 _SVG_STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "danchuang"}
@@ -39,6 +39,16 @@ def to_svg(figure: Figure) -> str:
 
 def _array(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _errors(estimates: Sequence[Mapping[str, Any]], scale: float) -> np.ndarray:
+    """Error bars from each estimate's interval (``low``…``high``, never below what the KPI
+    can take), as matplotlib's two rows of distances below and above the mean."""
+    means = _array([e["mean"] for e in estimates])
+    below = means - _array([e.get("low") for e in estimates])
+    above = _array([e.get("high") for e in estimates]) - means
+    errors: np.ndarray = np.nan_to_num(np.vstack([below, above])) / scale
+    return errors
 
 
 def _band(ax: Axes, times: np.ndarray, band: Mapping[str, Any], label: str, **style: Any) -> None:
@@ -118,12 +128,11 @@ def cycle_times(run: Mapping[str, Any], percentiles: Sequence[int]) -> str | Non
     for i, regime in enumerate(regimes):
         estimates = [kpis[f"cycle_time.regime.{regime}.{n}"] for n in names]
         means = _array([e["mean"] for e in estimates]) / scale
-        halves = _array([e["half_width"] for e in estimates]) / scale
         ax.bar(x + (i - (len(regimes) - 1) / 2) * width, means, width, label=regime)
         ax.errorbar(
             x + (i - (len(regimes) - 1) / 2) * width,
             means,
-            yerr=np.nan_to_num(halves),
+            yerr=_errors(estimates, scale),
             fmt="none",
             ecolor="black",
             elinewidth=0.8,
@@ -150,13 +159,12 @@ def utilisation(run: Mapping[str, Any]) -> str | None:
         return None
     estimates = [run["kpis"][k] for k in names]
     means = _array([e["mean"] for e in estimates]) * 100
-    halves = np.nan_to_num(_array([e["half_width"] for e in estimates])) * 100
     figure = Figure(figsize=(9.0, 0.5 + 0.4 * len(names)), layout="constrained")
     ax = figure.subplots()
     labels = [k.removesuffix(".utilisation") for k in names]
-    ax.barh(labels, means, xerr=halves, capsize=3, color="tab:blue", alpha=0.8)
+    ax.barh(labels, means, xerr=_errors(estimates, 0.01), capsize=3, color="tab:blue", alpha=0.8)
     ax.axvline(100, color="tab:red", linestyle="--", linewidth=1)
-    ax.set_xlabel("utilisation after warm-up (%)")
+    ax.set_xlabel("utilisation from warm-up end to the end of arrivals (%)")
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return to_svg(figure)
@@ -228,7 +236,7 @@ def sweep_kpi(
 ) -> str:
     """One KPI against the first varied parameter; one line per combination of the others.
 
-    ``lines`` maps a legend label to the KPI's estimates (``mean``, ``half_width``) at each
+    ``lines`` maps a legend label to the KPI's estimates (``mean``, ``low``, ``high``) at each
     ``x_values`` entry. Numbers go on a numeric axis, anything else on a categorical one.
     """
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in x_values)
@@ -245,8 +253,9 @@ def sweep_kpi(
     ax = figure.subplots()
     for label, estimates in lines.items():
         means = _array([e["mean"] for e in estimates]) / scale
-        halves = np.nan_to_num(_array([e["half_width"] for e in estimates])) / scale
-        ax.errorbar(x, means, yerr=halves, marker="o", capsize=3, label=label or None)
+        ax.errorbar(
+            x, means, yerr=_errors(estimates, scale), marker="o", capsize=3, label=label or None
+        )
     if not numeric:
         ax.set_xticks(x, [str(v) for v in x_values])
     ax.set_xlabel(x_label)

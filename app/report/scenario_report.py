@@ -7,7 +7,7 @@ the number in ``--json`` — the KPI table's ``data-value`` attributes hold them
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from app.report import plots
 from app.report.arrivals import expected_arrivals
@@ -23,6 +22,7 @@ from app.report.format import exact, format_value
 from simulation.runner import RunResult
 from simulation.scenario import Scenario
 from simulation.stats import PERCENTILES
+from simulation.sweep import _children  # list items addressed as sweeps address them
 
 
 @cache
@@ -121,11 +121,36 @@ def _kpi_groups(kpis: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[d
     return list(groups.items())
 
 
-def _parameters(scenario: Scenario) -> str:
+def _parameter_rows(node: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(dotted path, value) rows: a list of numbers (an hourly profile) or a mapping of plain
+    values (a distribution, a credit mix) is one row. Paths are the ones ``sweep --vary``
+    takes, list items by their ``name`` (which is then not repeated)."""
+    if not isinstance(node, dict | list):
+        yield path, _scalar(node)
+    elif not node:
+        yield path, "(defaults)" if isinstance(node, dict) else "none"
+    elif isinstance(node, list) and not any(isinstance(v, dict | list) for v in node):
+        yield path, ", ".join(_scalar(v) for v in node)
+    elif isinstance(node, dict) and not any(isinstance(v, dict | list) for v in node.values()):
+        yield path, ", ".join(f"{k}: {_scalar(v)}" for k, v in node.items())
+    else:
+        for key, value in _children(node):
+            if not (isinstance(node, list) and isinstance(value, dict)):
+                yield from _parameter_rows(value, f"{path}.{key}" if path else key)
+                continue
+            rest = {k: v for k, v in value.items() if k != "name" or v != key}
+            yield from _parameter_rows(rest, f"{path}.{key}")
+
+
+def _scalar(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _parameters(scenario: Scenario) -> list[tuple[str, str]]:
     data = scenario.model_dump(
         mode="json", exclude={"sources", "assumptions", "description"}, exclude_defaults=True
     )
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return [row for key, value in data.items() for row in _parameter_rows(value, key)]
 
 
 def render_report(

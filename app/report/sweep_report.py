@@ -91,11 +91,38 @@ def write_tables(
     return [csv_path, json_path]
 
 
-def choose_kpis(names: Sequence[str], patterns: Sequence[str]) -> list[str]:
-    """KPIs matching any shell-style pattern (``stage.*.wait.mean``); headline ones if none."""
-    if not patterns:
-        return [n for n in names if headline(n)]
-    return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+DIFFERENCE = 0.01  # means this far apart (relative to the larger) differ between points
+
+
+def differing_kpis(results: Sequence[PointResult], names: Sequence[str]) -> list[str]:
+    """Those of ``names`` whose mean differs between the points by more than ``DIFFERENCE``
+    (of the larger magnitude), the largest relative difference first.
+
+    Every point runs on the same seeds, so a KPI the varied parameters do not touch has the
+    same mean at every point; whether a difference is significant is ``compare``'s question."""
+    spread: dict[str, float] = {}
+    for name in names:
+        means = [
+            e.mean
+            for r in results
+            if (e := r.result.kpis.get(name)) is not None and e.n and math.isfinite(e.mean)
+        ]
+        scale = max((abs(m) for m in means), default=0.0)
+        if len(means) > 1 and scale > 0:
+            spread[name] = (max(means) - min(means)) / scale
+    ranked = sorted(spread, key=lambda name: -spread[name])
+    return [name for name in ranked if spread[name] > DIFFERENCE]
+
+
+def choose_kpis(results: Sequence[PointResult], patterns: Sequence[str]) -> list[str]:
+    """KPIs matching any shell-style pattern (``stage.*.wait.mean``), in name order; without
+    patterns the headline KPIs, those that differ between the points first (most first)."""
+    names = kpi_names(results)
+    if patterns:
+        return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    chosen = [n for n in names if headline(n)]
+    differing = differing_kpis(results, chosen)
+    return differing + [n for n in chosen if n not in differing]
 
 
 def _label(values: dict[str, Scalar]) -> str:

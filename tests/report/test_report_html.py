@@ -75,8 +75,12 @@ def test_sources_assumptions_and_parameters(html: str, ezhou: Scenario) -> None:
     assert claims == [s.claim for s in ezhou.sources]
     items = [li.text_content() for li in page.xpath('//ul[@id="assumptions"]/li')]
     assert items == ezhou.assumptions
-    parameters = page.xpath('//pre[@id="parameters"]')[0].text_content()
-    assert "xray_lanes:" in parameters and "lock_pools:" in parameters
+    settings = dict(
+        (row[0].text_content(), row[1].text_content())
+        for row in page.xpath('//table[@id="parameters"]//tr')
+    )
+    assert settings["resources.xray_lanes"] == "capacity: 8"
+    assert "lock_pools.huahu" in settings
     run_info = " ".join(page.xpath('//*[@id="run-info"]')[0].text_content().split())
     assert run_info.startswith("3 replications, seed 11; horizon 4.0 h (warm-up 2.0 h")
 

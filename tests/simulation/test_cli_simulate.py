@@ -48,6 +48,28 @@ def test_missing_scenario_exits_2() -> None:
     assert "no scenario file 'no-such-site'" in result.stderr
 
 
+def test_a_near_miss_suggests_the_shipped_scenario_and_lists_them() -> None:
+    for typed, meant in (("ezhou", "ezhou-huahu"), ("alashnkou", "alashankou")):
+        result = runner.invoke(cli, ["simulate", typed])
+        assert result.exit_code == 2
+        assert f"no scenario file {typed!r}" in result.stderr
+        assert f"Did you mean {meant!r}?" in result.stderr
+        assert "huzhou-export-park" in result.stderr and "yueyang-chenglingji" in result.stderr
+
+
+def test_simulate_says_what_it_wrote(tmp_path: Path) -> None:
+    out, report = tmp_path / "result.json", tmp_path / "report.html"
+    result = runner.invoke(
+        cli,
+        ["simulate", str(SITE), "--replications", "2", "--horizon", "8", "--workers", "1",
+         "--json", str(out), "--report", str(report)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.stdout.splitlines()
+    assert f"wrote {report}" in result.stdout.splitlines()
+    assert out.is_file() and report.is_file()
+
+
 def test_schema_option_prints_json_schema() -> None:
     result = runner.invoke(cli, ["simulate", "--schema"])
     assert result.exit_code == 0

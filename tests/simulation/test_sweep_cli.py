@@ -115,3 +115,36 @@ def test_unknown_path_error_lists_valid_paths(site_file: Path) -> None:
 def test_missing_scenario_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["sweep", str(tmp_path / "nope.yaml"), "--vary", "x=1"])
     assert result.exit_code == 2 and "nope.yaml" in result.stderr
+
+
+def _table_rows(stdout: str) -> list[list[str]]:
+    """The body rows of the terminal table, cell by cell."""
+    return [
+        [cell.strip() for cell in line.strip("│ ").split("│")]
+        for line in stdout.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def test_the_table_shows_the_kpis_that_differ_between_the_points(
+    site_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        ["sweep", str(site_file), "--vary", "lock_pools.yard.size=1,6", "-n", "2",
+         "--seed", "3", "--workers", "1", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    points = json.loads((out / "sweep.json").read_text(encoding="utf-8"))["points"]
+    first, second = (p["kpis"] for p in points)
+    # Same seeds at both points: the lock pool changes the lock waits, not the audit.
+    assert first["locks.yard.wait.mean"]["mean"] > second["locks.yard.wait.mean"]["mean"]
+    assert first["share.review"]["mean"] == second["share.review"]["mean"]
+    header = next(line for line in result.stdout.splitlines() if line.startswith("┃"))
+    assert "locks.yard.wait.mean" in header
+    assert "share.review" not in header and "throughput_per_hour" not in header
+    rows = _table_rows(result.stdout)
+    assert [row[:2] for row in rows] == [["0", "1"], ["1", "6"]]
+    kpi_cells = list(zip(*(row[2:] for row in rows), strict=True))
+    assert kpi_cells and all(a != b for a, b in kpi_cells)  # every column tells the points apart

@@ -1,0 +1,159 @@
+"""The KPIs of one replication: ``replication_kpis`` computes them from a finished model.
+
+This module is the one place a KPI is computed; ``simulation.kpi_units`` says, from a KPI's
+name, how it reads and which values it can take. Names and meanings: docs/simulation.md,
+"`--json` output".
+
+Measured windows. Observations (cycle times, waits, trucks, alarms) count what started after
+the warm-up. Rates and time averages (throughput, utilisation, mean queue, locks in use) cover
+the arrival window, from the end of the warm-up to the horizon, where arrivals stop; the drain
+after it is reported apart, under ``drain.``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from simulation.runtime import CREDITS
+from simulation.stats import describe
+
+if TYPE_CHECKING:
+    from simulation.model import ClearanceModel
+
+HOUR = 3600.0
+
+
+class ArrivalWindow:
+    """Marks the horizon (the end of arrivals) so that rates and time averages are taken over
+    the arrival window and the drain separately. Create it before the run starts."""
+
+    def __init__(self, model: ClearanceModel, horizon: float) -> None:
+        self.model = model
+        self.horizon = horizon
+        self.released = -1  # releases by the horizon; -1 until marked
+        # At the horizon itself (no drain) the run stops before events due then: the KPIs mark
+        # it at the end instead.
+        simpy.Timeout(model.env, horizon).callbacks.append(lambda _e: self.mark())
+
+    def mark(self) -> None:
+        model = self.model
+        now = model.env.now
+        self.released = model.released_total
+        for pool in model.pools.values():
+            pool.busy_level.mark(now)
+            pool.capacity_level.mark(now)
+        for stage in model.stages.values():
+            stage.queue.mark(now)
+        for locks in model.lock_pools.values():
+            locks.in_use.mark(now)
+
+
+def replication_kpis(model: ClearanceModel, window: ArrivalWindow) -> dict[str, float]:
+    """Every KPI of a finished replication, by name."""
+    if window.released < 0:
+        window.mark()
+    kpis: dict[str, float] = {}
+    hours = (window.horizon - model.warmup) / HOUR
+    kpis["throughput_per_hour"] = (window.released - model.released_total_at_warmup) / hours
+    drain_hours = (model.env.now - window.horizon) / HOUR
+    if drain_hours > 0:
+        kpis["drain.released"] = float(model.released_total - window.released)
+        kpis["drain.throughput_per_hour"] = kpis["drain.released"] / drain_hours
+    kpis["released_within_target"] = (
+        model.released_in_target / model.target_eligible if model.target_eligible else math.nan
+    )
+    kpis["arrived_after_warmup"] = float(sum(f.arrived for f in model.flows))
+    _cycle_kpis(model, kpis)
+    _stage_kpis(model, kpis, drain_hours > 0)
+    _path_kpis(model, kpis)
+    _transit_kpis(model, kpis, drain_hours > 0)
+    return kpis
+
+
+def _cycle_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
+    all_cycles: list[float] = []
+    all_e2e: list[float] = []
+    by_label: dict[str, list[float]] = {}
+    for flow in model.flows:
+        kpis.update(describe(flow.cycle, f"cycle_time.flow.{flow.name}"))
+        by_label.setdefault(flow.label, []).extend(flow.cycle)
+        all_cycles.extend(flow.cycle)
+        all_e2e.extend(flow.end_to_end)
+    for label, cycles in by_label.items():
+        kpis.update(describe(cycles, f"cycle_time.regime.{label}"))
+    kpis.update(describe(all_cycles, "cycle_time.all"))
+    # Time Release Study split of the cycle time (released declarations).
+    kpis.update(describe([t for f in model.flows for t in f.to_decision], "trs.to_decision"))
+    kpis.update(
+        describe([t for f in model.flows for t in f.decision_to_release], "trs.decision_to_release")
+    )
+    kpis.update(describe(all_e2e, "end_to_end.all"))
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else math.nan
+
+
+def _stage_kpis(model: ClearanceModel, kpis: dict[str, float], drained: bool) -> None:
+    now = model.env.now
+    for name, stage in model.stages.items():
+        prefix = f"stage.{name.value}"
+        kpis[f"{prefix}.served"] = float(len(stage.sojourn))
+        kpis.update(describe(stage.sojourn, f"{prefix}.sojourn"))
+        kpis[f"{prefix}.wait.mean"] = float(np.mean(stage.waits)) if stage.waits else math.nan
+        for credit, waits in zip(CREDITS, stage.by_credit_wait, strict=True):
+            if waits:
+                kpis[f"{prefix}.wait.{credit.value}.mean"] = float(np.mean(waits))
+        if not stage.pool.unlimited:
+            kpis[f"{prefix}.queue.mean"] = stage.queue.mean_to_mark()
+            kpis[f"{prefix}.queue.max"] = stage.queue.maximum
+    for pool_name, pool in model.pools.items():
+        if pool.unlimited:
+            continue
+        busy, capacity = pool.busy_level, pool.capacity_level
+        kpis[f"resource.{pool_name}.utilisation"] = _ratio(busy.marked, capacity.marked)
+        kpis[f"resource.{pool_name}.busy.mean"] = busy.mean_to_mark()
+        kpis[f"resource.{pool_name}.preemptions"] = float(pool.preemptions)
+        if drained:
+            kpis[f"drain.resource.{pool_name}.utilisation"] = _ratio(
+                busy.integral(now) - busy.marked, capacity.integral(now) - capacity.marked
+            )
+
+
+def _path_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
+    """Shares of decided declarations sent to review and to inspection, per credit class."""
+    decided = [0, 0, 0]
+    for credit_index, credit in enumerate(CREDITS):
+        counts = [sum(f.paths[credit_index][k] for f in model.flows) for k in range(3)]
+        for k in range(3):
+            decided[k] += counts[k]
+        if counts[0]:
+            kpis[f"share.{credit.value}.review"] = counts[1] / counts[0]
+            kpis[f"share.{credit.value}.inspection"] = counts[2] / counts[0]
+    if decided[0]:
+        kpis["share.review"] = decided[1] / decided[0]
+        kpis["share.inspection"] = decided[2] / decided[0]
+
+
+def _transit_kpis(model: ClearanceModel, kpis: dict[str, float], drained: bool) -> None:
+    now = model.env.now
+    for lock_name, locks in model.lock_pools.items():
+        prefix = f"locks.{lock_name}"
+        kpis[f"{prefix}.utilisation"] = locks.in_use.mean_to_mark() / locks.size
+        if drained:
+            kpis[f"drain.{prefix}.utilisation"] = locks.in_use.mean_from_mark(now) / locks.size
+        kpis[f"{prefix}.in_use.max"] = locks.in_use.maximum
+        waits = np.asarray(locks.waits)
+        kpis.update(describe(waits, f"{prefix}.wait"))
+        kpis[f"{prefix}.waited_share"] = float((waits > 0).mean()) if waits.size else math.nan
+    for corridor_name, corridor in model.corridors.items():
+        prefix = f"corridor.{corridor_name}"
+        kpis[f"{prefix}.trucks"] = float(len(corridor.loads))
+        kpis[f"{prefix}.load.mean"] = float(np.mean(corridor.loads)) if corridor.loads else math.nan
+        kpis.update(describe(corridor.transit_times, f"{prefix}.transit"))
+        for kind, count in corridor.alarms.items():
+            kpis[f"{prefix}.alarms.{kind}"] = float(count)
