@@ -4,6 +4,9 @@ Their codes follow the shape of customs registration codes (10 characters: 4-dig
 area, 96 = cross-border e-commerce, a serial) but are invented. Keys are hashed in the database;
 the clear keys go to a local JSON file (``settings.demo_keys_file``, mode 0600) so that
 re-running the command prints the same keys instead of minting new ones each time.
+
+``danchuang samples REGIME --for-demo`` writes sets whose every party field and ``copCode``
+carry these codes (``demo_parties``), so that each demo key is accepted for its own document.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import select
 from app import accounts
 from app.db.engine import Database
 from app.db.models import CreditClass, Enterprise, Role
+from declarations.samples import Company
 
 DEMO_LABEL = "demo"
 
@@ -55,6 +59,30 @@ DEMO_ENTERPRISES: tuple[DemoEnterprise, ...] = (
     DemoEnterprise("4403960205", "演示出口报关行 Demo Export Customs Broker", (Role.AGENT,),
                    CreditClass.LOW, "export"),
 )  # fmt: skip
+
+
+# The role each demo enterprise plays in a sample set (``declarations.samples.PARTY_ROLES``).
+_SAMPLE_ROLE = {
+    Role.EBP: "platform",
+    Role.EBC: "seller",
+    Role.PAY: "payment",
+    Role.LOGISTICS: "carrier",
+    Role.AGENT: "agent",
+}
+
+
+def demo_parties(direction: str) -> dict[str, Company]:
+    """The demo enterprises of a direction as the parties of a sample set. The bonded
+    warehouse enterprise of 1210 (``areaCode`` / ``iacCode``), which sends nothing and has no
+    demo enterprise of its own, is the customs broker: in bonded trade the declarant is often
+    the warehouse's operator."""
+    parties: dict[str, Company] = {}
+    for demo in DEMO_ENTERPRISES:
+        if demo.direction == direction:
+            role = _SAMPLE_ROLE[demo.roles[0]]
+            parties[role] = Company(demo.code, demo.name, f"DXPENT{demo.code}")
+    parties["zone"] = parties["agent"]
+    return parties
 
 
 @dataclass(frozen=True, slots=True)

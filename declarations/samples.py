@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -246,8 +246,22 @@ def _money(rng: random.Random, low: Decimal, high: Decimal) -> Decimal:
     return Decimal(cents) / 100
 
 
-def make_deal(regime: Regime, direction: Direction, rng: random.Random, serial: int) -> Deal:
-    """Draw one deal; its value stays within 5,000 CNY (with freight for import)."""
+# The roles a deal's enterprises play, as ``parties`` of ``generate_sets`` name them.
+PARTY_ROLES = tuple(_ROLES)
+
+
+def make_deal(
+    regime: Regime,
+    direction: Direction,
+    rng: random.Random,
+    serial: int,
+    parties: Mapping[str, Company] | None = None,
+) -> Deal:
+    """Draw one deal; its value stays within 5,000 CNY (with freight for import).
+
+    ``parties`` (role -> enterprise, roles of ``PARTY_ROLES``) replaces the drawn enterprises of
+    those roles; everything else is drawn as without it, so the same seed gives the same deal.
+    """
     when = START + timedelta(minutes=rng.randint(0, 330 * 24 * 60))
     imported = direction is Direction.IMPORT
     catalogue = IMPORT_GOODS if imported else EXPORT_GOODS
@@ -266,16 +280,19 @@ def make_deal(regime: Regime, direction: Direction, rng: random.Random, serial: 
     freight = _money(rng, low, high)
     discount = rng.choice((Decimal(0), Decimal(0), Decimal(5))) if imported else Decimal(0)
     prefix = "I" if imported else "E"
+    guids = (_guid(rng), _guid(rng), _guid(rng), _guid(rng))
+    order_no = f"{prefix}{when:%Y%m%d}{rng.randint(0, 10**10 - 1):010d}"
+    logistics_no = f"{rng.choice(('SF', 'YT', 'JD', 'EMS'))}{rng.randint(0, 10**13 - 1):013d}"
+    pay_no = f"PAY{when:%Y%m%d%H%M%S}{rng.randint(0, 10**8 - 1):08d}"
+    drawn = {role: company(rng, role) for role in PARTY_ROLES}  # drawn even when given
+    firms = {role: (parties or {}).get(role, firm) for role, firm in drawn.items()}
     # fmt: off
     return Deal(
-        regime=regime, direction=direction, serial=serial, when=when,
-        guids=(_guid(rng), _guid(rng), _guid(rng), _guid(rng)),
-        order_no=f"{prefix}{when:%Y%m%d}{rng.randint(0, 10**10 - 1):010d}",
-        logistics_no=f"{rng.choice(('SF', 'YT', 'JD', 'EMS'))}{rng.randint(0, 10**13 - 1):013d}",
-        pay_no=f"PAY{when:%Y%m%d%H%M%S}{rng.randint(0, 10**8 - 1):08d}",
-        platform=company(rng, "platform"), seller=company(rng, "seller"),
-        carrier=company(rng, "carrier"), payer_company=company(rng, "payment"),
-        agent=company(rng, "agent"), zone=company(rng, "zone"), buyer=person(rng),
+        regime=regime, direction=direction, serial=serial, when=when, guids=guids,
+        order_no=order_no, logistics_no=logistics_no, pay_no=pay_no,
+        platform=firms["platform"], seller=firms["seller"], carrier=firms["carrier"],
+        payer_company=firms["payment"], agent=firms["agent"], zone=firms["zone"],
+        buyer=person(rng),
         lines=tuple(lines), freight=freight, discount=discount,
         customs_code=rng.choice(("2244", "2249", "5141", "5316", "2918", "4606")),
         country=rng.choice(("116", "133", "304", "305", "502", "601", "609")),
@@ -583,10 +600,22 @@ def build_set(deal: Deal) -> SampleSet:
 
 
 def generate_sets(
-    regime: Regime, direction: Direction = Direction.IMPORT, *, seed: int = 0, count: int = 1
+    regime: Regime,
+    direction: Direction = Direction.IMPORT,
+    *,
+    seed: int = 0,
+    count: int = 1,
+    parties: Mapping[str, Company] | None = None,
 ) -> list[SampleSet]:
-    """``count`` sets for a regime and direction, the same for the same seed."""
+    """``count`` sets for a regime and direction, the same for the same seed; ``parties`` fixes
+    the enterprises of some roles (see ``make_deal``)."""
     if direction not in regime.directions:
         raise ValueError(f"regime {regime.value} has no {direction.value} direction")
+    unknown = set(parties or {}) - set(PARTY_ROLES)
+    if unknown:
+        raise ValueError(f"unknown party role(s): {', '.join(sorted(unknown))}")
     rng = random.Random(f"{seed}:{regime.value}:{direction.value}")
-    return [build_set(make_deal(regime, direction, rng, serial)) for serial in range(1, count + 1)]
+    return [
+        build_set(make_deal(regime, direction, rng, serial, parties))
+        for serial in range(1, count + 1)
+    ]

@@ -1,7 +1,10 @@
-"""``danchuang samples REGIME --out DIR [--direction import|export] [--seed N] [--count N]``.
+"""``danchuang samples REGIME --out DIR [--direction import|export] [--seed N] [--count N]
+[--for-demo]``.
 
 Writes complete, mutually consistent valid sets (one folder per set) from
-``declarations.samples``; the same seed always writes the same files.
+``declarations.samples``; the same seed always writes the same files. With ``--for-demo`` the
+enterprises are those of ``danchuang seed-demo`` (``app.demo``) instead of invented ones, so
+each demo key is accepted for its own document (docs/quickstart.md).
 
 Exit codes: 0 written, 2 usage error (unknown regime, a direction the regime does not have, an
 output path that is not a writable folder), each with a one-line message on stderr.
@@ -25,7 +28,7 @@ class DirectionOption(StrEnum):
 
 
 @cli.command()
-def samples(
+def samples(  # noqa: PLR0917  # Typer maps each parameter to an option
     regime: str = typer.Argument(..., help="Supervision code: 9610, 1210, 9710 or 9810."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the sets into."),
     direction: DirectionOption | None = typer.Option(
@@ -33,6 +36,12 @@ def samples(
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed, the same files."),
     count: int = typer.Option(1, "--count", "-n", min=1, max=10_000, help="Number of sets."),
+    for_demo: bool = typer.Option(
+        False,
+        "--for-demo",
+        help="Use the enterprises of `danchuang seed-demo` (their codes in every party field "
+        "and copCode), so that each demo key may send its own document.",
+    ),
 ) -> None:
     """Write valid sample sets (order, payment, waybill, 清单) for a regime."""
     try:
@@ -50,8 +59,15 @@ def samples(
         )
     if out.exists() and not out.is_dir():
         raise usage_error("samples", f"--out {out} exists and is not a folder")
+    parties = None
+    if for_demo:
+        from app.demo import demo_parties  # the database layer, only when asked for
+
+        parties = demo_parties(way.value)
+    sets = generate_sets(chosen, way, seed=seed, count=count, parties=parties)
     try:
-        folders = [s.write(out) for s in generate_sets(chosen, way, seed=seed, count=count)]
+        folders = [s.write(out) for s in sets]
     except OSError as error:
         raise usage_error("samples", f"cannot write to {out}: {error.strerror or error}") from None
-    typer.echo(f"wrote {len(folders)} {chosen.value} {way.value} set(s) to {out}")
+    who = " for the demo enterprises of seed-demo" if for_demo else ""
+    typer.echo(f"wrote {len(folders)} {chosen.value} {way.value} set(s){who} to {out}")

@@ -90,6 +90,7 @@ def declaration_page(request: Request, declaration_id: int, database: DatabaseDe
             "declaration": found,
             "documents": documents,
             "senders": queries.senders(session, documents),
+            "latest": queries.latest_receipts(session, declaration_id, documents),
             "events": events,
             "receipt_xml": receipt_xml,
         }

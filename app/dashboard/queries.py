@@ -104,22 +104,53 @@ def message_history(session: Session, found: Declaration) -> list[dict[str, obje
     return history.history(session, found)
 
 
-def answered_document(session: Session, receipt: Receipt) -> DocumentRow | None:
-    """The document a receipt answers: its own document, or — for the engine's receipts, filed
-    under the declaration only — the declaration's current 清单 (the newest one otherwise)."""
-    if receipt.document_id is not None:
-        return session.get(DocumentRow, receipt.document_id)
-    if receipt.declaration_id is None:
-        return None
+def engine_inventory(documents: list[DocumentRow]) -> DocumentRow | None:
+    """The 清单 the engine's receipts (filed under the declaration only) answer: the
+    declaration's current 清单, else the newest one."""
     inventories = [
         d
-        for d in documents_of(session, receipt.declaration_id)
+        for d in documents
         if (m := BY_CODE.get(d.message_code)) is not None and m.kind is Kind.INVENTORY
     ]
     # ``current`` is the submission side's column, added to the model after the class.
     current = [d for d in inventories if getattr(d, "current", True)]
     chosen = current or inventories
     return chosen[-1] if chosen else None
+
+
+def answered_document(session: Session, receipt: Receipt) -> DocumentRow | None:
+    """The document a receipt answers: its own document, or — for the engine's receipts — the
+    declaration's ``engine_inventory``."""
+    if receipt.document_id is not None:
+        return session.get(DocumentRow, receipt.document_id)
+    if receipt.declaration_id is None:
+        return None
+    return engine_inventory(documents_of(session, receipt.declaration_id))
+
+
+def latest_receipts(
+    session: Session, declaration_id: int, documents: list[DocumentRow]
+) -> dict[int, Receipt]:
+    """Each document's latest receipt (document id -> receipt), counting the engine's receipts
+    as the answers to the ``engine_inventory`` they are about — so that the current 清单 of a
+    cleared declaration reads 899, as the declaration does."""
+    ids = [d.id for d in documents]
+    receipts = session.scalars(
+        select(Receipt)
+        .where(
+            Receipt.document_id.in_(ids)
+            | ((Receipt.declaration_id == declaration_id) & Receipt.document_id.is_(None))
+        )
+        .order_by(Receipt.id)
+    )
+    inventory = engine_inventory(documents)
+    engine_answers = inventory.id if inventory is not None else None
+    latest: dict[int, Receipt] = {}
+    for receipt in receipts:  # ids only grow: the last one seen is the latest
+        answered = receipt.document_id if receipt.document_id is not None else engine_answers
+        if answered is not None:
+            latest[answered] = receipt
+    return latest
 
 
 def receipt_xml(session: Session, receipt_id: int) -> bytes | None:
