@@ -13,21 +13,31 @@ its subscribers are read once per transaction (``_Book``), and not at all for a 
 caller knows is new (``first_receipts``). Within one transaction the subscribers are read at
 the subject's first receipt: the set's membership is settled before its receipts are recorded.
 
+One story for the feed and the webhooks: a party sees a set's receipts from the moment it sends
+a document of the set, those recorded before it joined included. When a document joins a set
+(``sets.attach``), ``file_adopted`` moves the receipts of the documents that waited for the set
+(orphans) under its declaration, numbered after the set's own (``seq`` is unique within a
+declaration), and ``share_receipts`` queues for the webhooks of every party that now sees
+receipts it did not (a newcomer to the set: all of them; the parties already there: the
+adopted ones). What reaches a party's ``feed``, its webhooks push, from their registration on.
+
 Feed cursor: clients poll ``receipts.id > cursor``. On PostgreSQL ids come from a sequence and
 could commit out of order (a later id visible before an earlier one, which a poller would then
 skip forever), so receipt writers take a transaction-level advisory lock (``take_feed_lock``)
 before their first receipt and keep it to commit: receipts commit in id order. SQLite has a
-single writer, so the order is given.
+single writer, so the order is given. Receipts that reach a party late (a set's receipts from
+before it joined, an adopted orphan's) keep their smaller ids: a poller past them does not see
+them again, its webhooks do (docs/api.md, "The receipts").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app import metrics
@@ -176,6 +186,89 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
             message=receipt.message_code, status=str(receipt.return_status)
         ).inc()
     return stored
+
+
+def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[int]) -> list[int]:
+    """File the receipts of documents that waited for their set (orphans, numbered per
+    document until now) under the declaration that adopts them: numbered after the set's own,
+    in the order they were recorded. Returns their ids. Call before the set's next receipt of
+    the transaction."""
+    if not document_ids:
+        return []
+    take_feed_lock(session)
+    book = _book(session)
+    subject: Subject = ("declaration", declaration_id)
+    if subject not in book.last_seq:
+        rows = session.execute(_LAST_SEQ["declaration"], {"ids": [declaration_id]})
+        book.last_seq[subject] = next((seq for _, seq in rows), None) or 0
+    waiting = list(
+        session.scalars(
+            select(Receipt.id)
+            .where(Receipt.document_id.in_(document_ids), Receipt.declaration_id.is_(None))
+            .order_by(Receipt.id)
+        )
+    )
+    if waiting:
+        first = book.last_seq[subject] + 1
+        book.last_seq[subject] += len(waiting)
+        session.execute(
+            update(Receipt),
+            [
+                {"id": ident, "declaration_id": declaration_id, "seq": seq}
+                for seq, ident in enumerate(waiting, start=first)
+            ],
+        )
+    return waiting
+
+
+def share_receipts(
+    session: Session,
+    declaration_id: int,
+    *,
+    newcomers: Collection[int],
+    members: Collection[int] = (),
+    refiled: Collection[int] = (),
+) -> int:
+    """Queue what reaches parties' feeds after it was recorded: a party joining the set
+    (``newcomers``) now sees every receipt of it; the parties already in it (``members``) now
+    see the receipts of the orphans it adopted (``refiled``). Each of their active webhooks is
+    given those its events select and it was not given yet; a webhook registered later is not
+    given what reached its party's feed before. Returns the deliveries queued."""
+    refiled = set(refiled)
+    owners = set(newcomers) | (set(members) if refiled else set())
+    if not owners:
+        return 0
+    hooks = session.execute(
+        select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
+            Webhook.active.is_(True), Webhook.enterprise_id.in_(owners)
+        )
+    ).all()
+    if not hooks:
+        return 0
+    of_set = Receipt.declaration_id == declaration_id
+    if not any(hook.enterprise_id in newcomers for hook in hooks):
+        of_set = Receipt.id.in_(refiled)
+    receipts = session.execute(select(Receipt.id, Receipt.message_code).where(of_set)).all()
+    given = {
+        (receipt_id, webhook_id)
+        for receipt_id, webhook_id in session.execute(
+            select(Delivery.receipt_id, Delivery.webhook_id).where(
+                Delivery.webhook_id.in_([hook.id for hook in hooks]),
+                Delivery.receipt_id.in_([receipt.id for receipt in receipts]),
+            )
+        )
+    }
+    missing = [
+        {"receipt_id": receipt.id, "webhook_id": hook.id}
+        for hook in hooks
+        for receipt in receipts
+        if (hook.enterprise_id in newcomers or receipt.id in refiled)
+        and (receipt.id, hook.id) not in given
+        and (not hook.events or receipt.message_code in hook.events)
+    ]
+    if missing:
+        session.execute(insert(Delivery), missing)
+    return len(missing)
 
 
 def _last_seq_query(key: Any, *where: Any) -> Any:

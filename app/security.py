@@ -8,7 +8,11 @@ only the SHA-256 of the whole key. A plain (unsalted, fast) hash is enough becau
 The sender rule mirrors the real single window: the enterprise that transmits a message must be
 the ``copCode`` of its BaseTransfer *and* one of the parties the message names in its sender
 fields (``declarations.messages.MessageType.sender_fields``), in the role that field stands for
-— a carrier may send a waybill naming it as ``logisticsCode``, not an order.
+— a carrier may send a waybill naming it as ``logisticsCode``, not an order. That is decided
+from the message alone; whether it may touch the set the message names (change or withdraw a
+document another enterprise sent, or join a set that names someone else in its role) is decided
+against the stored set by ``app.services.authority`` (``access.not_the_sender``,
+``access.not_in_set``).
 """
 
 from __future__ import annotations

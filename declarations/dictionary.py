@@ -60,6 +60,10 @@ _INLINE: dict[str, tuple[str, str]] = {
         "CEB303 (export) declared as 9710",
         "CEB311 (import) declared as 9710",
     ),
+    "schema.regime-conflict": (
+        "CEB621 with tradeMode 9610 declared as 9610",
+        "CEB621 with tradeMode 9610 declared as 1210",
+    ),
     "schema.missing-element": (
         "<ceb:OrderHead>…<ceb:orderNo>A1</ceb:orderNo>…",
         "<ceb:OrderHead>… (no orderNo) …",

@@ -10,6 +10,11 @@ CEB spec 202205 §2.1.4 p. 3, §2.11.4 p. 29, §3.9.4 p. 83):
 - import 清单 without a usable tradeMode but with ``emsNo`` or ``areaCode`` → 1210 (bonded);
 - anything else: 9610, the regime every direction has (``Identified.tentative``).
 
+A regime given by the caller serves documents that name none (payments, waybills, import
+orders). It never overrides what the message says itself: a ``tradeMode`` or an ``orderType``
+that contradicts it is a finding naming both (``schema.regime-conflict``). orderType E is B2C
+export, which 9610 and 1210 share, so it agrees with either.
+
 Only the first record is read: the schema of the chosen regime then checks every record, so a
 message mixing regimes is still rejected there.
 """
@@ -46,6 +51,14 @@ REGIME_DIRECTION = define_rule(
     Layer.SCHEMA,
     "The regime does not apply to the message's direction",
     "监管方式不适用于该报文的进出口方向",
+    spec_code=_SCHEMA_ERROR,
+)
+
+REGIME_CONFLICT = define_rule(
+    "schema.regime-conflict",
+    Layer.SCHEMA,
+    "The regime asked for contradicts the regime the message names",
+    "指定的监管方式与报文自身申报的监管方式不一致",
     spec_code=_SCHEMA_ERROR,
 )
 
@@ -118,6 +131,46 @@ def regime_from_document(root: etree._Element, message: MessageType) -> Regime |
     return None
 
 
+def stated_regimes(root: etree._Element, message: MessageType) -> tuple[str, set[Regime]] | None:
+    """What the message says itself about its regime, and the regimes that agree with it:
+    ``("tradeMode 9610", {9610})``, ``("orderType E", {9610, 1210})``; None when it says
+    nothing (an inferred regime, e.g. bonded from emsNo, is not a statement)."""
+    if message.code in _DOCUMENTS_NAMING_NO_REGIME:
+        return None
+    if message.kind is Kind.INVENTORY:
+        trade_mode = _first_text(root, message, "tradeMode") or ""
+        if trade_mode in _REGIME_BY_CODE:
+            return f"tradeMode {trade_mode}", {_REGIME_BY_CODE[trade_mode]}
+    elif message.kind is Kind.ORDER and message.direction is Direction.EXPORT:
+        order_type = _first_text(root, message, "orderType") or ""
+        if order_type in ORDER_TYPE_REGIMES:
+            agreeing = {ORDER_TYPE_REGIMES[order_type]}
+            if order_type == "E":
+                agreeing.add(Regime.BONDED)
+            return f"orderType {order_type}", agreeing
+    return None
+
+
+def _regime_conflict(
+    root: etree._Element, message: MessageType, regime: Regime, source: str
+) -> Finding | None:
+    stated = stated_regimes(root, message)
+    if stated is None or regime in stated[1]:
+        return None
+    field, agreeing = stated
+    named = " or ".join(sorted(r.value for r in agreeing))
+    return REGIME_CONFLICT.finding(
+        f"the message names regime {named} ({field}), but regime {regime.value} was asked "
+        f"for; leave the regime argument out or make it {named}",
+        f"报文申报的监管方式为 {named}（{field}），与指定的监管方式 {regime.value} 不一致；"
+        f"请不指定监管方式，或指定为 {named}",
+        xpath="/ceb:" + etree.QName(root).localname,
+        line=source_line(root),
+        field=field.split()[0],
+        source=source,
+    )
+
+
 def _b2c_export_order(root: etree._Element, message: MessageType) -> bool:
     return message.code == "CEB303" and _first_text(root, message, "orderType") == "E"
 
@@ -185,6 +238,10 @@ def identify(
                 ),
             ),
         )
+    if regime is not None:
+        conflict = _regime_conflict(root, message, regime, source)
+        if conflict is not None:
+            return Identified(None, (conflict,))
     chosen = regime or regime_from_document(root, message)
     document = Document(source, root, message, message.direction, chosen or Regime.DIRECT, raw_size)
     tentative = regime is None and (chosen is None or _b2c_export_order(root, message))

@@ -23,18 +23,23 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app.db.engine import Database
-from app.db.models import Declaration, QuotaEntry, Receipt
+from app.db.models import Declaration, Receipt
 from app.db.models import Document as DocumentRow
-from app.quota import LedgerQuota
-from app.receipts import first_receipts
+from app.receipts import file_adopted, first_receipts, share_receipts
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
+
+# The quota is counted per set; its functions live in set_quota and are used as sets.<name>.
+from app.services.set_quota import (  # noqa: F401
+    Purchase,
+    count_quota,
+    purchase_of,
+    quota_for,
+    release_quota,
+)
 from declarations import pipeline, reconcile
 from declarations.codes import ReturnStatus
 from declarations.document import Document, Fields
@@ -48,7 +53,6 @@ CLEARANCE_READY = "clearance_ready"  # complete and reconciled: the clearance en
 REJECTED = "rejected"  # refused (reconciliation, quota, incomplete past the window)
 OPEN_STATES = (INCOMPLETE, REJECTED)  # a new or changed document may (re)open the set
 
-ANNUAL_LIMIT = Decimal(26_000)
 _INVENTORIES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.INVENTORY)
 
 
@@ -101,6 +105,11 @@ _SET_DOCUMENTS = (
     select(DocumentRow)
     .where(DocumentRow.declaration_id == bindparam("declaration_id"), DocumentRow.current.is_(True))
     .order_by(DocumentRow.id)
+)
+_PARTIES = (
+    select(DocumentRow.sender_id)
+    .where(DocumentRow.declaration_id == bindparam("declaration_id"))
+    .distinct()
 )
 _DECLARATION = select(Declaration).where(
     Declaration.direction == bindparam("direction"),
@@ -193,18 +202,40 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
         ).first()
     if declaration is None:
         return None
+    parties = set() if created else parties_of(session, declaration.id)
     row.declaration_id = declaration.id
     # A 清单's tradeMode names the regime for sure; other documents may only suggest one.
     if regime is not None and (declaration.regime is None or is_inventory(row)):
         declaration.regime = regime.value
     # Orphans wait for a new declaration of their orderNo (import waybills) or for the 清单
-    # naming their waybill (export waybills): only then is there anything to adopt.
-    if created or is_inventory(row):
-        _adopt_orphans(session, declaration, row)
+    # naming their waybill (export waybills): only then is there anything to adopt. Their
+    # receipts join the set's, and every party sees the set's receipts (app.receipts).
+    adopted = _adopt_orphans(session, declaration, row) if created or is_inventory(row) else []
+    refiled = file_adopted(session, declaration.id, [orphan.id for orphan in adopted])
+    if refiled or not created:  # a new set without orphans has no receipts to share yet
+        newcomers = {row.sender_id, *(orphan.sender_id for orphan in adopted)} - parties
+        share_receipts(
+            session, declaration.id, newcomers=newcomers, members=parties, refiled=refiled
+        )
     return declaration
 
 
-def _adopt_orphans(session: Session, declaration: Declaration, row: DocumentRow) -> None:
+def parties_of(session: Session, declaration_id: int) -> set[int]:
+    """The enterprises that sent a document of the set: those whose feed shows its receipts."""
+    return set(session.scalars(_PARTIES, {"declaration_id": declaration_id}))
+
+
+def welcome(session: Session, declaration_id: int, sender_id: int) -> None:
+    """``sender_id`` sends a document of the set outside ``attach`` (a delete): if it is new to
+    the set, its webhooks are given the set's receipts, as its feed now shows them."""
+    if sender_id not in parties_of(session, declaration_id):
+        share_receipts(session, declaration_id, newcomers={sender_id})
+
+
+def _adopt_orphans(
+    session: Session, declaration: Declaration, row: DocumentRow
+) -> list[DocumentRow]:
+    """Put the orphans that belong with ``row`` in its declaration; returns them."""
     direction = declaration.direction
     waiting = list(
         session.scalars(
@@ -222,6 +253,7 @@ def _adopt_orphans(session: Session, declaration: Declaration, row: DocumentRow)
         )
     for orphan in waiting:
         orphan.declaration_id = declaration.id
+    return waiting
 
 
 def missing_kinds(declaration: Declaration, documents: Sequence[DocumentRow]) -> list[Kind]:
@@ -327,120 +359,3 @@ def parse_stored(
             raise RuntimeError(f"stored document {row_id} no longer parses")
         parsed[row_id] = ctx.document
     return parsed
-
-
-# -- the buyers' annual quota (26,000 CNY a year, 财关税〔2018〕49号) -----------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Purchase:
-    buyer_id_number: str
-    year: int
-    amount: Decimal
-
-
-def purchase_of(inventory: Document) -> Purchase | None:
-    """What an import 清单 counts against its buyer: Σ totalPrice + freight + insuredFee (the
-    value ``declarations.rules.limits`` checks), in the year of declTime (else appTime)."""
-    if inventory.direction is not Direction.IMPORT:
-        return None
-    record = inventory.records()[0]
-    head = record.head
-    buyer = head.text("buyerIdNumber")
-    when = head.text("declTime") or head.text("appTime") or ""
-    if buyer is None or len(when) < 4 or not when[:4].isdigit():
-        return None
-    amount = sum((line.decimal("totalPrice") or Decimal(0) for line in record.lines), Decimal(0))
-    amount += (head.decimal("freight") or Decimal(0)) + (head.decimal("insuredFee") or Decimal(0))
-    return Purchase(buyer, int(when[:4]), amount)
-
-
-class LedgerQuotaExcept(LedgerQuota):
-    """The ledger without one declaration's own entry: what a changed 清单 is checked against
-    (its earlier version is replaced, not added to)."""
-
-    def __init__(self, database: Database, declaration_id: int) -> None:
-        super().__init__(database)
-        self._declaration_id = declaration_id
-
-    def used(self, buyer_id_number: str, year: int) -> Decimal:
-        with self._database.read() as session:
-            total = session.scalar(
-                select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0)).where(
-                    QuotaEntry.buyer_id_number == buyer_id_number,
-                    QuotaEntry.year == year,
-                    QuotaEntry.declaration_id.is_distinct_from(self._declaration_id),
-                )
-            )
-        return Decimal(int(total or 0)) / 100
-
-
-def quota_for(database: Database, document: Document) -> LedgerQuota:
-    """The quota an arriving document is validated against: the whole ledger, except for a
-    changed import 清单 (appType 2), whose own declaration's entry does not count."""
-    quota = LedgerQuota(database)
-    if document.message.kind is not Kind.INVENTORY or document.direction is not Direction.IMPORT:
-        return quota
-    head = document.records()[0].head if document.records() else None
-    if head is None or head.text("appType") != "2":
-        return quota
-    with database.read() as session:
-        declaration_id = session.scalar(
-            select(Declaration.id).where(
-                Declaration.direction == document.direction.value,
-                Declaration.ebp_code == head.text("ebpCode"),
-                Declaration.order_no == head.text("orderNo"),
-            )
-        )
-    return quota if declaration_id is None else LedgerQuotaExcept(database, declaration_id)
-
-
-def count_quota(session: Session, declaration: Declaration, inventory: Document) -> str | None:
-    """Count the 清单's purchase in the ledger, or say (returnInfo) why it crosses the limit.
-
-    Validation already checked the quota when the 清单 arrived; this re-check runs inside the
-    write transaction, so two 清单 of one buyer arriving together cannot both slip under it.
-    The declaration's own earlier entry (a changed 清单) is replaced, not added to.
-    """
-    purchase = purchase_of(inventory)
-    if purchase is None:
-        return None
-    if session.get_bind().dialect.name == "postgresql":
-        # SQLite's write transaction already excludes every other writer.
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:buyer))"),
-            {"buyer": purchase.buyer_id_number},
-        )
-    release_quota(session, declaration.id)
-    used_fen = session.scalar(
-        select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0)).where(
-            QuotaEntry.buyer_id_number == purchase.buyer_id_number,
-            QuotaEntry.year == purchase.year,
-        )
-    )
-    used = Decimal(int(used_fen or 0)) / 100
-    if used + purchase.amount > ANNUAL_LIMIT:
-        total = used + purchase.amount
-        return (  # Chinese first, like every returnInfo
-            f"[{limits.ANNUAL.id}] 订购人 {purchase.buyer_id_number} {purchase.year}年已用额度 "
-            f"{used:.2f} 元，加本次 {purchase.amount:.2f} 元"
-            f"共 {total:.2f} 元，超过年度限值26000元 / "
-            f"buyer {purchase.buyer_id_number} has used {used:.2f} CNY of the 26,000 CNY annual "
-            f"limit in {purchase.year}; this purchase of {purchase.amount:.2f} CNY would bring it "
-            f"to {total:.2f}"
-        )
-    LedgerQuota.add(
-        session,
-        purchase.buyer_id_number,
-        purchase.amount,
-        date(purchase.year, 1, 1),
-        declaration_id=declaration.id,
-    )
-    return None
-
-
-def release_quota(session: Session, declaration_id: int) -> int:
-    """Give back what the declaration counted against its buyer's annual quota (its 清单 was
-    refused, deleted or changed, or customs rejected or returned it); returns rows removed."""
-    result = session.execute(delete(QuotaEntry).where(QuotaEntry.declaration_id == declaration_id))
-    return int(getattr(result, "rowcount", 0) or 0)

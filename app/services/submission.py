@@ -9,7 +9,8 @@ Decisions where the brief is silent:
 
 - The raw bytes are stored whatever the outcome, also when the message cannot be identified
   (then under a generated guid, with no receipt: no receipt type answers an unknown message).
-  Messages refused at the door (403: not the sender's to send) are not stored.
+  Messages refused at the door (403: not the sender's to send; 422: a ``?regime=`` that the
+  message's own tradeMode or orderType contradicts) are not stored.
 - One record per message: the live service ties each message to one declaration. The CEB
   format allows up to 100; a message with more is refused with 422 (validate it with
   ``POST /api/v1/validate``).
@@ -39,7 +40,7 @@ from app.db.models import Document as DocumentRow
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
 from app.receipts import first_receipts, take_feed_lock
-from app.services import sets
+from app.services import authority, sets
 from app.services.answers import (
     findings_text,
     is_inventory,
@@ -52,7 +53,7 @@ from declarations.codes import ReturnStatus
 from declarations.document import Document
 from declarations.findings import Report
 from declarations.identifiers import invt_no
-from declarations.identify import parse_regime
+from declarations.identify import REGIME_CONFLICT, parse_regime
 from declarations.lifecycle import AppType, Held, judge
 from declarations.messages import Kind, Regime
 
@@ -82,6 +83,16 @@ def regime_argument(value: str | None) -> str | None:
     return regime.value if regime else None
 
 
+def _refuse_regime_conflict(ctx: pipeline.Context) -> None:
+    """A ``?regime=`` the message's own tradeMode or orderType contradicts is the request's
+    error, not the message's: 422 naming both values, nothing stored."""
+    for finding in ctx.findings:
+        if finding.rule == REGIME_CONFLICT.id:
+            raise ServiceError(
+                422, "request.regime_conflict", finding.message_en, finding.message_zh
+            )
+
+
 def submit_document(
     database: Database,
     enterprise: Principal,
@@ -94,6 +105,7 @@ def submit_document(
     ctx = pipeline.Context(source, data, options)
     for step in pipeline.IDENTIFY_STEPS:
         step(ctx)
+    _refuse_regime_conflict(ctx)
     document = ctx.document
     if document is None:
         return _store_unidentified(database, enterprise, data, pipeline.accept([ctx]))
@@ -144,6 +156,9 @@ def submit_document(
             if attempt == _ATTEMPTS - 1:
                 raise
             continue
+        except ServiceError:  # not this sender's to change, or not its set (403)
+            metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
+            raise
         _count(code, outcome)
         return outcome
     raise AssertionError("unreachable")  # the loop returns or raises
@@ -240,8 +255,13 @@ def _take(
     declaration: Declaration | None = None
     if plan.joins_set:
         declaration = sets.attach(session, row, regime)
+        if declaration is not None:
+            fields = authority.naming_fields(enterprise.code, document)
+            authority.ensure_may_join(session, declaration, row, enterprise.code, fields)
     elif plan.withdraws is not None:
         row.declaration_id = plan.withdraws.declaration_id
+        if row.declaration_id is not None:  # the feed shows its sender the set from now on
+            sets.welcome(session, row.declaration_id, row.sender_id)
     session.add(row)
     session.flush()
     first_receipts(session, document_id=row.id)  # a new document: numbered from 1, no query
@@ -293,6 +313,7 @@ def _lifecycle(session: Session, row: DocumentRow, document: Document) -> Plan:
     kind = document.message.kind
     keys = sets.Keys.of(document.records()[0].head)
     held = sets.held_document(session, row.message_code, keys)
+    authority.ensure_owner(row, held)
     app_type = AppType(row.app_type) if row.app_type in ("1", "2", "3") else AppType.NEW
     verdict = judge(kind, app_type, row.guid, _held(session, held) if held else None)
     if verdict.refusal is not None:

@@ -81,22 +81,49 @@ def test_import_declaration_list(fields: dict[str, str], regime: Regime) -> None
     assert document.regime is regime
 
 
-def test_explicit_regime_wins_over_the_document() -> None:
-    root = message("CEB303Message", "Order", "OrderHead", orderType="B")
-    identified = identify(root, regime=Regime.OVERSEAS_WAREHOUSE)
+@pytest.mark.parametrize(
+    ("root", "regime"),
+    [
+        (message("CEB303Message", "Order", "OrderHead", orderType="B"), Regime.B2B_DIRECT),
+        (message("CEB303Message", "Order", "OrderHead", orderType="E"), Regime.BONDED),  # B2C
+        (message("CEB621Message", "Inventory", "InventoryHead", tradeMode="1210"), Regime.BONDED),
+        (message("CEB411Message", "Payment", "PaymentHead"), Regime.BONDED),  # names no regime
+    ],
+)
+def test_an_explicit_regime_serves_where_the_message_agrees_or_says_nothing(
+    root: etree._Element, regime: Regime
+) -> None:
+    identified = identify(root, regime=regime)
+    assert identified.findings == ()
     assert identified.document is not None
-    assert identified.document.regime is Regime.OVERSEAS_WAREHOUSE
+    assert identified.document.regime is regime
     assert not identified.tentative
 
 
-@pytest.mark.parametrize("regime", [Regime.B2B_DIRECT, Regime.OVERSEAS_WAREHOUSE])
-def test_explicit_export_only_regime_with_an_import_message_is_a_finding(regime: Regime) -> None:
-    identified = identify(message("CEB311Message"), source="o.xml", regime=regime)
+@pytest.mark.parametrize(
+    ("root", "regime", "named"),
+    [
+        (message("CEB303Message", "Order", "OrderHead", orderType="B"),
+         Regime.OVERSEAS_WAREHOUSE, "9710 (orderType B)"),
+        (message("CEB303Message", "Order", "OrderHead", orderType="E"),
+         Regime.B2B_DIRECT, "1210 or 9610 (orderType E)"),
+        (message("CEB621Message", "Inventory", "InventoryHead", tradeMode="9610"),
+         Regime.BONDED, "9610 (tradeMode 9610)"),
+        (message("CEB603Message", "Inventory", "InventoryHead", tradeMode="9810"),
+         Regime.DIRECT, "9810 (tradeMode 9810)"),
+    ],
+)  # fmt: skip
+def test_an_explicit_regime_never_overrides_what_the_message_says(
+    root: etree._Element, regime: Regime, named: str
+) -> None:
+    identified = identify(root, source="m.xml", regime=regime)
     assert identified.document is None
     (finding,) = identified.findings
-    assert finding.rule == "schema.regime-direction"
-    assert regime.value in finding.message_en and "CEB311" in finding.message_en
-    assert finding.message_zh and finding.source == "o.xml"
+    assert finding.rule == "schema.regime-conflict"
+    assert named in finding.message_en and f"regime {regime.value} " in finding.message_en
+    stated = named.partition(" (")[0]
+    assert regime.value in finding.message_zh and stated in finding.message_zh
+    assert finding.source == "m.xml" and finding.spec_code == "0002"
 
 
 def test_unknown_root_names_itself_and_the_supported_messages() -> None:

@@ -299,13 +299,13 @@ def test_a_set_still_reconciles_the_documents_that_passed() -> None:
     )
 
 
-def test_explicit_regime_overrides_the_document() -> None:
+def test_an_explicit_regime_must_agree_with_the_document() -> None:
     order = sample_set(Regime.B2B_DIRECT, Direction.EXPORT)["order-CEB303.xml"]
     as_9710 = validate(to_bytes(order), Regime.B2B_DIRECT)
     assert as_9710.valid and as_9710.documents[0].regime == "9710"
-    as_9810 = validate(to_bytes(order), "9810")  # a 9810 order must be a booking, type W
-    assert as_9810.documents[0].regime == "9810"
+    as_9810 = validate(to_bytes(order), "9810")  # orderType B names 9710: never overridden
     assert not as_9810.valid
+    assert [f.rule for f in as_9810.findings] == ["schema.regime-conflict"]
     with pytest.raises(ValueError, match="unknown regime"):
         validate(to_bytes(order), "9999")
 

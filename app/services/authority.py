@@ -1,0 +1,118 @@
+"""Who may send, modify and withdraw each document of a set (documented in docs/api.md,
+"Who may send, modify and withdraw").
+
+``app.security.check_sender`` already decides, from the message alone, that its transmitter is
+the party named in its sender field (CEB spec 202205, the 企业代码 fields of each message: order
+§2.1.4 pp. 3–4 / §3.1.4 p. 63, 收款单 §2.3.4 p. 9, payment §3.3.4 p. 68, waybill §2.5.4 p. 14 /
+§3.5.4 p. 73, 清单 §2.11.4 p. 29 / §3.9.4 p. 83). That alone lets any registered enterprise name
+itself in its own field and the victim's ``ebpCode`` + ``orderNo`` everywhere else. Two rules,
+checked inside the write transaction that stores the document, close that:
+
+1. **The held document's sender owns its business key.** A document that customs holds under
+   the same business key (order, payment and 清单: ``ebpCode`` + ``orderNo``; waybill:
+   ``logisticsCode`` + ``logisticsNo``) is changed (appType 2), withdrawn (appType 3) or sent
+   anew (appType 1) only by the enterprise that sent it (``access.not_the_sender``). Its role
+   follows: the key and ``check_sender`` pin the field that names it.
+2. **A set's parties are the ones its documents name.** A document joining a set must be sent
+   by the enterprise the set names in the sender's role: the code its current documents of the
+   other kinds carry in that field (the 清单 names the platform, the seller and the carrier; the
+   import order names the payment company), else the sender of the set's latest document of the
+   same kind, current or not (``access.not_in_set``). Where neither names the role (the first
+   清单 of a set, the first export 收款单, an import waybill before the 清单), the first sender
+   names itself: danchuang has no register of who entrusted whom.
+
+Refused documents are not stored, so a refused enterprise never becomes a party of the set and
+cannot read its history (``app.services.history``). The refusals name no other enterprise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Declaration
+from app.db.models import Document as DocumentRow
+from app.errors import ServiceError, forbidden
+from app.security import FIELD_ROLES
+from app.services.sets import current_documents, kind_of
+from declarations.document import Document
+
+# Stored documents passed the hardened parse on arrival; this parser only reads them back.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+
+def naming_fields(code: str, document: Document) -> tuple[str, ...]:
+    """The sender fields of the (one-record) ``document`` that name the enterprise ``code``."""
+    head = document.records()[0].head
+    return tuple(f for f in document.message.sender_fields if head.text(f) == code)
+
+
+def ensure_owner(row: DocumentRow, held: DocumentRow | None) -> None:
+    """Rule 1: only the sender of the held document changes, withdraws or supersedes it."""
+    if held is None or held.sender_id == row.sender_id:
+        return
+    raise forbidden(
+        "access.not_the_sender",
+        f"the {row.message_code} customs holds under this business key was sent by another "
+        f"enterprise: only its sender may change (appType 2), delete (appType 3) or replace it",
+        f"该业务编号下的{row.message_code}单证由其他企业发送，只有原发送企业可以变更、删除或重新申报",
+    )
+
+
+def ensure_may_join(
+    session: Session, declaration: Declaration, row: DocumentRow, code: str, fields: Sequence[str]
+) -> None:
+    """Rule 2: the enterprise ``code``, named in ``fields`` of ``row``, is the party the set
+    names in one of those roles."""
+    kind = kind_of(row)
+    named: dict[str, set[str]] = {}
+    for other in current_documents(session, declaration.id):
+        if other.id != row.id and kind_of(other) is not kind:
+            for name, value in party_codes(other.raw_xml).items():
+                named.setdefault(name, set()).add(value)
+    for field in fields:
+        if field in named:
+            if code in named[field]:
+                return
+            continue
+        owner = _latest_sender_of_kind(session, declaration.id, row)
+        if owner is None or owner == row.sender_id:
+            return  # the set names nobody in this role yet, or names this sender
+    raise _not_in_set(row, fields)
+
+
+def party_codes(raw_xml: bytes) -> dict[str, str]:
+    """The enterprise codes a stored message names in its party fields (first record)."""
+    root = etree.fromstring(raw_xml, _PARSER)
+    found: dict[str, str] = {}
+    for element in root.iter(etree.Element):
+        name = etree.QName(element).localname
+        if name in FIELD_ROLES and name not in found and element.text:
+            found[name] = element.text.strip()
+    return found
+
+
+def _latest_sender_of_kind(session: Session, declaration_id: int, row: DocumentRow) -> int | None:
+    """The sender of the set's latest document of ``row``'s kind other than ``row``, current
+    or not (a refused or withdrawn 清单 still says who declares the set)."""
+    query = select(DocumentRow.sender_id).where(
+        DocumentRow.declaration_id == declaration_id,
+        DocumentRow.message_code == row.message_code,
+    )
+    if row.id is not None:
+        query = query.where(DocumentRow.id != row.id)
+    return session.scalar(query.order_by(DocumentRow.id.desc()).limit(1))
+
+
+def _not_in_set(row: DocumentRow, fields: Sequence[str]) -> ServiceError:
+    roles = " / ".join(fields)
+    return forbidden(
+        "access.not_in_set",
+        f"the set of order {row.order_no or row.logistics_no} names another enterprise as its "
+        f"{roles}: only that party may send its {row.message_code}",
+        f"订单{row.order_no or row.logistics_no}所属申报的单证中{roles}为其他企业，"
+        f"只有该企业可以发送{row.message_code}",
+    )

@@ -1,0 +1,234 @@
+"""The feed and the webhooks tell the same story (docs/api.md, "The receipts", "Webhooks").
+
+Four parties send one set through the API, each with a webhook on a real HTTP receiver on
+loopback; the clearance engine clears it and the delivery worker pushes everything due. Each
+party's webhook must then have received exactly the receipts its ``GET /api/v1/receipts`` shows
+(those recorded before it joined the set included), every document's receipts reach every
+party, and ``seq`` numbers the declaration's receipts once each. And the message tells its own
+regime: ``?regime=`` never overrides its tradeMode or orderType.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+from service_support import Party, PartyFactory
+from submission_helpers import Parties, document, kind, register, sample, send, set_field
+from test_engine_support import instant_engine
+
+from app.db.engine import Database
+from app.webhooks import outbox
+from app.webhooks.worker import DeliveryWorker
+from declarations.messages import Direction, Kind, Regime
+
+
+class Receivers:
+    """One loopback HTTP server; each party's webhook posts to its own path."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.lock = threading.Lock()
+        self.base = ""
+
+    def url(self, party: Party) -> str:
+        return f"{self.base}/hooks/{party.code}"
+
+    def receipt_ids(self, party: Party) -> list[int]:
+        return sorted(body["receipt"]["id"] for body in self.bodies[party.code])
+
+
+@pytest.fixture
+def receivers() -> Iterator[Receivers]:
+    state = Receivers()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.lock:
+                state.bodies[self.path.rsplit("/", 1)[-1]].append(body)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:  # keep test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def _everyone(parties: Parties) -> list[Party]:
+    return [parties.seller, parties.payer, parties.carrier, parties.agent]
+
+
+async def _subscribe(client: httpx.AsyncClient, party: Party, url: str) -> None:
+    response = await client.post("/api/v1/webhooks", json={"url": url}, headers=party.headers)
+    assert response.status_code == 201, response.text
+
+
+async def _feed(client: httpx.AsyncClient, party: Party) -> list[dict[str, Any]]:
+    """The party's whole feed, paged with the cursor as a client would."""
+    receipts: list[dict[str, Any]] = []
+    cursor = 0
+    while True:
+        response = await client.get(
+            "/api/v1/receipts", params={"after": cursor, "limit": 7}, headers=party.headers
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        if not page["receipts"]:
+            return receipts
+        receipts += page["receipts"]
+        cursor = page["cursor"]
+
+
+def _push_everything(database: Database) -> None:
+    policy = outbox.BackoffPolicy(base_s=1, cap_s=2, max_attempts=3)
+    worker = DeliveryWorker(database, policy=policy, timeout_s=5, rng=random.Random(1))
+    try:
+        while worker.run_once():
+            pass
+    finally:
+        worker.stop()
+
+
+async def _send(
+    client: httpx.AsyncClient, parties: Parties, roots: list[etree._Element]
+) -> list[dict[str, Any]]:
+    """Each document by its own party; every one accepted (201)."""
+    answers = []
+    for root in roots:
+        response = await send(client, parties.sender(kind(root)), root)
+        assert response.status_code == 201, response.text
+        answers.append(response.json())
+    return answers
+
+
+def _waybill_first(roots: list[etree._Element]) -> list[etree._Element]:
+    """The waybill before anything it could join: it waits for its set (an orphan)."""
+    return sorted(roots, key=lambda root: kind(root) is not Kind.WAYBILL)
+
+
+@pytest.mark.parametrize("arrival", ["as listed", "waybill first"])
+@pytest.mark.parametrize("direction", [Direction.IMPORT, Direction.EXPORT])
+async def test_each_partys_webhook_pushes_exactly_its_feed(
+    *,
+    client: httpx.AsyncClient,
+    database: Database,
+    make_party: PartyFactory,
+    receivers: Receivers,
+    direction: Direction,
+    arrival: str,
+) -> None:
+    sample_set = sample(Regime.DIRECT, direction)
+    parties = register(make_party, sample_set)
+    for party in _everyone(parties):
+        await _subscribe(client, party, receivers.url(party))
+    roots = list(sample_set.documents.values())
+    answers = await _send(
+        client, parties, roots if arrival == "as listed" else _waybill_first(roots)
+    )
+    instant_engine(database).run_until_idle()
+    _push_everything(database)
+
+    [declaration_id] = {a["declaration"]["id"] for a in answers if a["declaration"]}
+    # The declaration's history numbers its receipts once each, from 1 without gaps.
+    page = await client.get(f"/api/v1/declarations/{declaration_id}", headers=parties.agent.headers)
+    assert page.status_code == 200, page.text
+    seqs = sorted(e["seq"] for e in page.json()["history"] if e["event"] == "receipt")
+    assert seqs == list(range(1, len(seqs) + 1))
+
+    documents = {a["document"]["id"] for a in answers}
+    feeds = {party.code: await _feed(client, party) for party in _everyone(parties)}
+    for party in _everyone(parties):
+        feed = feeds[party.code]
+        assert receivers.receipt_ids(party) == [r["id"] for r in feed], party
+        # Every document's receipts reach every party, the waybill's as much as the order's.
+        assert {r["document_id"] for r in feed} - {None} == documents, party
+        assert {r["declaration_id"] for r in feed} == {declaration_id}, party
+    # One story for all: every party sees the same receipts of the set ...
+    assert len({tuple(r["id"] for r in feed) for feed in feeds.values()}) == 1
+    # ... the declaration's whole history ...
+    feed = feeds[parties.agent.code]
+    assert sorted(r["seq"] for r in feed) == seqs
+    # ... the clearance engine's receipts (for the declaration, no document) included.
+    assert any(r["document_id"] is None for r in feed)
+
+
+async def test_a_webhook_pushes_what_reaches_the_feed_after_its_registration(
+    client: httpx.AsyncClient,
+    database: Database,
+    make_party: PartyFactory,
+    receivers: Receivers,
+) -> None:
+    """The payer subscribes after the order was answered, then joins the set: the order's
+    receipts reach its feed when it joins, so they are pushed. The seller subscribes at the
+    same moment, but was in the set already: the order's receipts were in its feed before."""
+    sample_set = sample(Regime.DIRECT, Direction.IMPORT)
+    parties = register(make_party, sample_set)
+    order, *rest = sample_set.documents.values()
+    assert kind(order) is Kind.ORDER
+    [answered] = await _send(client, parties, [order])
+    before = {r["id"] for r in answered["receipts"]}
+    for party in (parties.seller, parties.payer):
+        await _subscribe(client, party, receivers.url(party))
+    await _send(client, parties, rest)
+    _push_everything(database)
+
+    payer_feed = [r["id"] for r in await _feed(client, parties.payer)]
+    seller_feed = [r["id"] for r in await _feed(client, parties.seller)]
+    assert before < set(payer_feed)
+    assert receivers.receipt_ids(parties.payer) == payer_feed
+    assert receivers.receipt_ids(parties.seller) == [i for i in seller_feed if i not in before]
+
+
+async def test_the_regime_argument_never_overrides_the_message(
+    client: httpx.AsyncClient, make_party: PartyFactory
+) -> None:
+    sample_set = sample(Regime.DIRECT, Direction.IMPORT)
+    parties = register(make_party, sample_set)
+    inventory = document(sample_set, Kind.INVENTORY)
+    assert inventory.findtext(".//{*}tradeMode") == "9610"
+
+    refused = await send(client, parties.agent, inventory, regime="1210")
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "request.regime_conflict"
+    for text in (error["message_en"], error["message_zh"]):
+        assert "9610" in text and "1210" in text
+    # Nothing was stored: the same message with a matching argument is a new, accepted one.
+    accepted = await send(client, parties.agent, inventory, regime="9610")
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["document"]["regime"] == "9610"
+
+
+async def test_an_export_order_of_type_e_may_be_declared_under_1210(
+    client: httpx.AsyncClient, make_party: PartyFactory
+) -> None:
+    """orderType E is B2C export, which 9610 and 1210 share (CEB spec 202205 §2.1.4 p. 3):
+    ``?regime=1210`` does not contradict it; B (9710) does."""
+    sample_set = sample(Regime.DIRECT, Direction.EXPORT)
+    parties = register(make_party, sample_set)
+    order = document(sample_set, Kind.ORDER)
+    assert order.findtext(".//{*}orderType") == "E"
+    accepted = await send(client, parties.seller, order, regime="1210")
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["document"]["regime"] == "1210"
+
+    set_field(order, "orderType", "B")
+    refused = await send(client, parties.seller, order, regime="1210")
+    assert refused.status_code == 422, refused.text
+    assert "9710" in refused.json()["error"]["message_en"]
