@@ -7,19 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentEnterprise, DatabaseDep
+from app.api.schemas import Cursor, DeclarationHistory, DeclarationPage, RowId, errors
 from app.services import history
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 
 
-@router.get("")
+@router.get("", response_model=DeclarationPage, responses=errors(401, 422))
 def list_declarations(
     *,
     enterprise: CurrentEnterprise,
     database: DatabaseDep,
     state: Annotated[str | None, Query(max_length=30, description="e.g. clearance_ready")] = None,
     regime: Annotated[str | None, Query(pattern="^(9610|1210|9710|9810)$")] = None,
-    after: Annotated[int, Query(ge=0, description="Last declaration id you have seen.")] = 0,
+    after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """The declarations you are a party to (you sent one of their documents), oldest first."""
@@ -33,9 +34,9 @@ def list_declarations(
     }
 
 
-@router.get("/{declaration_id}")
+@router.get("/{declaration_id}", response_model=DeclarationHistory, responses=errors(401, 404, 422))
 def read_declaration(
-    declaration_id: int, enterprise: CurrentEnterprise, database: DatabaseDep
+    declaration_id: RowId, enterprise: CurrentEnterprise, database: DatabaseDep
 ) -> dict[str, Any]:
     """One declaration with its full message history: documents received and receipts sent,
     in order, with wall time (``at``) and, for the clearance engine's receipts, ``sim_time``."""

@@ -16,6 +16,16 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep, XmlBody, ensure_may_send
+from app.api.schemas import (
+    XML_CONTENT,
+    BundleOut,
+    DocumentWithReceipts,
+    ErrorBody,
+    ReceiptList,
+    RowId,
+    SubmissionOut,
+    errors,
+)
 from app.errors import ServiceError
 from app.receipts import receipt_json
 from app.services import history, submission
@@ -26,7 +36,11 @@ from declarations.messages import Kind
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
 RegimeQuery = Annotated[
-    str | None, Query(description="Supervision code (9610, 1210, 9710, 9810) if not in the XML.")
+    str | None,
+    Query(
+        description="Supervision code (9610, 1210, 9710, 9810) if not in the XML; one that "
+        "contradicts the message's own tradeMode or orderType is 422 request.regime_conflict."
+    ),
 ]
 FormatQuery = Annotated[str | None, Query(pattern="^(json|xml)$", description="json or xml")]
 XML_TYPES = ("application/xml", "text/xml")
@@ -34,8 +48,21 @@ XML_TYPES = ("application/xml", "text/xml")
 XML_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "One CEB message (e.g. a CEB311 order or a CEB621 清单) as XML, UTF-8.",
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in XML_TYPES},
     }
+}
+# JSON by default; the CEB receipt message with Accept: application/xml or ?format=xml.
+_SUBMITTED = {"model": SubmissionOut, "content": XML_CONTENT}
+_SUBMISSION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A resend of a message received before: the stored answer."} | _SUBMITTED,
+    201: {"description": "Stored, with its receipts and validation report."} | _SUBMITTED,
+    **errors(401, 403, 409, 413, 415),
+    422: {
+        "model": SubmissionOut | ErrorBody,
+        "description": "Not a CEB message danchuang knows (stored, with the report), or an "
+        "invalid request (the error body).",
+    },
 }
 
 
@@ -71,7 +98,13 @@ def outcome_json(outcome: submission.Outcome) -> dict[str, Any]:
     }
 
 
-@router.post("/documents", status_code=201, openapi_extra=XML_BODY)
+@router.post(
+    "/documents",
+    status_code=201,
+    openapi_extra=XML_BODY,
+    response_model=None,
+    responses=_SUBMISSION_RESPONSES,
+)
 def submit_document(
     *,
     request: Request,
@@ -92,9 +125,13 @@ def submit_document(
     return JSONResponse(outcome_json(outcome), status_code=outcome.http_status)
 
 
-@router.get("/documents/{document_id}")
+@router.get(
+    "/documents/{document_id}",
+    response_model=DocumentWithReceipts,
+    responses=errors(401, 404, 422),
+)
 def read_document(
-    document_id: int, enterprise: CurrentEnterprise, database: DatabaseDep
+    document_id: RowId, enterprise: CurrentEnterprise, database: DatabaseDep
 ) -> dict[str, Any]:
     """A document you sent, with its receipts."""
     with database.read() as session:
@@ -106,9 +143,16 @@ def read_document(
     }
 
 
-@router.get("/documents/{document_id}/xml")
+@router.get(
+    "/documents/{document_id}/xml",
+    response_class=Response,  # 200 is XML (below); the errors are JSON
+    responses={
+        200: {"description": "The CEB message.", "content": XML_CONTENT},
+        **errors(401, 404, 422),
+    },
+)
 def read_document_xml(
-    document_id: int, enterprise: CurrentEnterprise, database: DatabaseDep
+    document_id: RowId, enterprise: CurrentEnterprise, database: DatabaseDep
 ) -> Response:
     """The message exactly as you sent it."""
     with database.read() as session:
@@ -116,10 +160,14 @@ def read_document_xml(
     return Response(row.raw_xml, media_type="application/xml")
 
 
-@router.get("/documents/{document_id}/receipts")
+@router.get(
+    "/documents/{document_id}/receipts",
+    response_model=None,
+    responses={200: {"model": ReceiptList, "content": XML_CONTENT}, **errors(401, 404, 422)},
+)
 def read_document_receipts(
     request: Request,
-    document_id: int,
+    document_id: RowId,
     enterprise: CurrentEnterprise,
     database: DatabaseDep,
     format: FormatQuery = None,
@@ -176,7 +224,13 @@ async def _bundle_body(request: Request, settings: SettingsDep) -> BundleIn:
         ) from exc
 
 
-@router.post("/bundles", status_code=201, openapi_extra=_BUNDLE_BODY)
+@router.post(
+    "/bundles",
+    status_code=201,
+    openapi_extra=_BUNDLE_BODY,
+    response_model=BundleOut,
+    responses=errors(401, 403, 409, 413, 422),
+)
 async def submit_bundle(
     request: Request,
     enterprise: CurrentEnterprise,

@@ -7,7 +7,15 @@ from sqlalchemy import select
 
 from app import accounts
 from app.api.deps import AdminDep, CurrentEnterprise, DatabaseDep
-from app.api.schemas import EnterpriseIn, EnterpriseOut, KeyIn, KeyOut
+from app.api.schemas import (
+    EnterpriseCode,
+    EnterpriseIn,
+    EnterpriseOut,
+    KeyIn,
+    KeyOut,
+    KeyPrefix,
+    errors,
+)
 from app.db.models import ApiKey, Enterprise, utcnow
 from app.errors import not_found
 
@@ -15,7 +23,11 @@ router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"])
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], response_model=EnterpriseOut
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AdminDep],
+    response_model=EnterpriseOut,
+    responses=errors(400, 401, 403, 409, 422),
 )
 def register_enterprise(body: EnterpriseIn, database: DatabaseDep) -> Enterprise:
     with database.write() as session:
@@ -28,21 +40,31 @@ def register_enterprise(body: EnterpriseIn, database: DatabaseDep) -> Enterprise
         )
 
 
-@router.get("", dependencies=[AdminDep], response_model=list[EnterpriseOut])
+@router.get(
+    "",
+    dependencies=[AdminDep],
+    response_model=list[EnterpriseOut],
+    responses=errors(401, 403),
+)
 def list_enterprises(database: DatabaseDep) -> list[Enterprise]:
     with database.read() as session:
         return list(session.scalars(select(Enterprise).order_by(Enterprise.code)))
 
 
-@router.get("/me", response_model=EnterpriseOut)
+@router.get("/me", response_model=EnterpriseOut, responses=errors(401))
 def who_am_i(enterprise: CurrentEnterprise, database: DatabaseDep) -> Enterprise:
     """The enterprise the presented API key belongs to."""
     with database.read() as session:
         return accounts.find_enterprise(session, enterprise.code)
 
 
-@router.post("/{code}/keys", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep])
-def issue_key(code: str, database: DatabaseDep, body: KeyIn | None = None) -> KeyOut:
+@router.post(
+    "/{code}/keys",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AdminDep],
+    responses=errors(400, 401, 403, 404, 422),
+)
+def issue_key(code: EnterpriseCode, database: DatabaseDep, body: KeyIn | None = None) -> KeyOut:
     """A new API key for the enterprise. The key is in this response only: store it."""
     label = body.label if body else ""
     with database.write() as session:
@@ -52,9 +74,12 @@ def issue_key(code: str, database: DatabaseDep, body: KeyIn | None = None) -> Ke
 
 
 @router.delete(
-    "/{code}/keys/{prefix}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminDep]
+    "/{code}/keys/{prefix}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AdminDep],
+    responses=errors(401, 403, 404, 422),
 )
-def revoke_key(code: str, prefix: str, database: DatabaseDep) -> Response:
+def revoke_key(code: EnterpriseCode, prefix: KeyPrefix, database: DatabaseDep) -> Response:
     """Revoke one key (named by its visible prefix, e.g. ``dck_1a2b3c4d``) at once."""
     with database.write() as session:
         enterprise = accounts.find_enterprise(session, code)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from app import metrics
 from app.api.deps import DatabaseDep
+from app.api.schemas import Health
 from app.dashboard import engine_status
 from app.db import migrate
 from app.db.engine import Database
@@ -22,7 +23,14 @@ router = APIRouter(tags=["operations"])
 log = structlog.get_logger("danchuang.health")
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=None,
+    responses={
+        200: {"model": Health, "description": "Healthy."},
+        503: {"model": Health, "description": "A check failed: see `checks`."},
+    },
+)
 def healthz(request: Request, database: DatabaseDep) -> JSONResponse:
     """200 when the database answers and its schema is at the latest migration, else 503."""
     checks: dict[str, Any] = {}

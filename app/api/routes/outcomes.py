@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from app.api.deps import CurrentEnterprise, DatabaseDep
+from app.api.schemas import ForcedOutcome, RowId, errors
 from app.db.models import Declaration, Document
 from app.engine import states
 from app.engine.outcomes import OutcomeError, normalise
@@ -32,9 +33,13 @@ class OutcomeIn(BaseModel):
     )
 
 
-@router.post("/{declaration_id}/outcome")
+@router.post(
+    "/{declaration_id}/outcome",
+    response_model=ForcedOutcome,
+    responses=errors(400, 401, 404, 409, 422),
+)
 def force_outcome(
-    declaration_id: int, body: OutcomeIn, enterprise: CurrentEnterprise, database: DatabaseDep
+    declaration_id: RowId, body: OutcomeIn, enterprise: CurrentEnterprise, database: DatabaseDep
 ) -> dict[str, Any]:
     """Force the outcome the clearance engine will give this declaration."""
     outcome: str | None = None

@@ -8,15 +8,16 @@ from fastapi import APIRouter, Query
 
 from app import receipts
 from app.api.deps import CurrentEnterprise, DatabaseDep
+from app.api.schemas import Cursor, ReceiptPage, errors
 
 router = APIRouter(prefix="/api/v1/receipts", tags=["receipts"])
 
 
-@router.get("")
+@router.get("", response_model=ReceiptPage, responses=errors(401, 422))
 def poll_receipts(
     enterprise: CurrentEnterprise,
     database: DatabaseDep,
-    after: Annotated[int, Query(ge=0, description="Last receipt id you have seen.")] = 0,
+    after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Receipts for your documents and declarations with id > ``after``, oldest first.

@@ -9,13 +9,19 @@ from fastapi import APIRouter, Query
 from app import metrics
 from app.api.deps import CurrentEnterprise, QuotaDep, XmlBody
 from app.api.routes.documents import XML_BODY
+from app.api.schemas import ReportOut, errors
 from app.services.submission import regime_argument
 from declarations import validate
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
 
 
-@router.post("/validate", openapi_extra=XML_BODY)
+@router.post(
+    "/validate",
+    openapi_extra=XML_BODY,
+    response_model=ReportOut,
+    responses=errors(401, 413, 422),
+)
 def validate_document(
     body: XmlBody,
     _enterprise: CurrentEnterprise,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
 from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep
-from app.api.schemas import WebhookCreated, WebhookIn, WebhookOut
+from app.api.schemas import RowId, WebhookCreated, WebhookIn, WebhookOut, errors
 from app.db.models import Webhook
 from app.errors import ServiceError, not_found
 from app.webhooks.targets import private_address
@@ -29,7 +29,7 @@ def _invalid(code: str, en: str, zh: str) -> ServiceError:
     return ServiceError(422, code, en, zh)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 401, 422))
 def create_webhook(
     body: WebhookIn, enterprise: CurrentEnterprise, database: DatabaseDep, settings: SettingsDep
 ) -> WebhookCreated:
@@ -73,7 +73,7 @@ def create_webhook(
         return WebhookCreated(**_out(hook).model_dump(), secret=secret)
 
 
-@router.get("")
+@router.get("", responses=errors(401))
 def list_webhooks(enterprise: CurrentEnterprise, database: DatabaseDep) -> list[WebhookOut]:
     with database.read() as session:
         hooks = session.scalars(
@@ -82,9 +82,11 @@ def list_webhooks(enterprise: CurrentEnterprise, database: DatabaseDep) -> list[
         return [_out(h) for h in hooks]
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 404, 422)
+)
 def delete_webhook(
-    webhook_id: int, enterprise: CurrentEnterprise, database: DatabaseDep
+    webhook_id: RowId, enterprise: CurrentEnterprise, database: DatabaseDep
 ) -> Response:
     """Unsubscribe; pending deliveries to it are dropped."""
     with database.write() as session:
