@@ -15,13 +15,13 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 import pytest
 from lxml import etree
-from service_support import Party, PartyFactory
+from service_support import Party, PartyFactory, loopback_server
 from submission_helpers import Parties, document, kind, register, sample, send, set_field
 from test_engine_support import instant_engine
 
@@ -50,24 +50,15 @@ class Receivers:
 def receivers() -> Iterator[Receivers]:
     state = Receivers()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with state.lock:
-                state.bodies[self.path.rsplit("/", 1)[-1]].append(body)
-            self.send_response(204)
-            self.end_headers()
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        body = json.loads(request.rfile.read(int(request.headers["Content-Length"])))
+        with state.lock:
+            state.bodies[request.path.rsplit("/", 1)[-1]].append(body)
+        request.send_response(204)
+        request.end_headers()
 
-        def log_message(self, *args: object) -> None:  # keep test output quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with loopback_server(answer) as state.base:
+        yield state
 
 
 def _everyone(parties: Parties) -> list[Party]:
