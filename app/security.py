@@ -22,6 +22,7 @@ import hmac
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.errors import ServiceError, forbidden
 from declarations.document import Document
@@ -68,6 +69,22 @@ FIELD_ROLES = {
     "logisticsCode": "logistics",
     "agentCode": "agent",
 }
+
+
+class Sender(Protocol):
+    """The enterprise sending a message (``app.accounts.Principal``)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def roles(self) -> Collection[str]: ...
+
+
+def ensure_may_send(sender: Sender, document: Document) -> None:
+    """Raise 403 unless ``sender`` may transmit ``document`` (``check_sender``)."""
+    problem = check_sender(sender.code, sender.roles, document)
+    if problem is not None:
+        raise problem
 
 
 def check_sender(code: str, roles: Collection[str], document: Document) -> ServiceError | None:

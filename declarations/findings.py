@@ -9,7 +9,7 @@ Rule ids are lower-case and dotted, the first segment naming the layer or the do
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -163,9 +163,6 @@ class Report:
 
     def for_source(self, source: str) -> list[Finding]:
         return [f for f in self.findings if f.source == source]
-
-    def extend(self, findings: Iterable[Finding]) -> None:
-        self.findings.extend(findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -113,9 +113,24 @@ BY_CODE: dict[str, MessageType] = {m.code: m for m in MESSAGES}
 BY_ROOT: dict[str, MessageType] = {m.root: m for m in MESSAGES}
 
 
+# The data messages (not the receipts) by direction and kind: findings about a set name its
+# documents often.
+DATA_MESSAGES: dict[tuple[Direction, Kind], MessageType] = {
+    (m.direction, m.kind): m for m in MESSAGES if m.kind is not Kind.RETURN
+}
+
+# The data documents of a set in sending order: the 清单 last, so that it meets a complete set
+# (customs checks it against the others).
+SET_KINDS: tuple[Kind, ...] = (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY)
+_SEND_RANKS = {kind: rank for rank, kind in enumerate(SET_KINDS)}
+
+
 def data_message(direction: Direction, kind: Kind) -> MessageType:
-    """The data message of a direction and kind, e.g. (import, order) -> CEB311."""
-    for m in MESSAGES:
-        if m.direction is direction and m.kind is kind:
-            return m
-    raise KeyError((direction, kind))
+    """The data message of a direction and kind, e.g. (import, order) -> CEB311. KeyError for
+    ``Kind.RETURN``: receipts are not data messages."""
+    return DATA_MESSAGES[(direction, kind)]
+
+
+def send_rank(kind: Kind) -> int:
+    """A kind's place in ``SET_KINDS``; receipts come after every data document."""
+    return _SEND_RANKS.get(kind, len(SET_KINDS))

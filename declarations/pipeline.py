@@ -20,6 +20,7 @@ from lxml import etree
 from declarations import reconcile, rules
 from declarations.document import Document
 from declarations.findings import DocumentSummary, Finding, Report, Severity
+from declarations.grouping import connected
 from declarations.identify import identify, parse_regime
 from declarations.messages import CEB_NS, DSIG_NS, Kind, Regime
 from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, tree_refusal
@@ -295,27 +296,7 @@ def set_keys(document: Document) -> set[tuple[str, str, str]]:
 
 def group_sets(documents: Sequence[Document | None]) -> list[list[int]]:
     """Indices of the documents that share a key, transitively; singletons included."""
-    parent = list(range(len(documents)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[tuple[str, str, str], int] = {}
-    for index, document in enumerate(documents):
-        if document is None:
-            continue
-        for key in set_keys(document):
-            if key in owner:
-                parent[find(index)] = find(owner[key])
-            else:
-                owner[key] = index
-    groups: dict[int, list[int]] = {}
-    for index in range(len(documents)):
-        groups.setdefault(find(index), []).append(index)
-    return list(groups.values())
+    return connected([set_keys(d) if d is not None else () for d in documents])
 
 
 def validate_batch(

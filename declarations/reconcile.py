@@ -31,8 +31,8 @@ from functools import cache
 
 from declarations.document import Document
 from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
-from declarations.messages import MESSAGES, Direction, Kind, MessageType, Regime
-from declarations.quota import QuotaProvider
+from declarations.grouping import connected
+from declarations.messages import DATA_MESSAGES, SET_KINDS, Direction, Kind, Regime
 from declarations.rules._common import Node, Unit, agree, money, read_units
 
 MISSING = define_rule(
@@ -126,8 +126,8 @@ _EXPORT_TYPES = {"B": Regime.B2B_DIRECT, "W": Regime.OVERSEAS_WAREHOUSE}
 _TRADE_MODES = {"I": ("9610", "1210"), "E": ("9610", "1210"), "B": ("9710",), "W": ("9810",)}
 
 
-# The kinds of a set in their order; without the payment on the export 清单 route.
-_SET_KINDS = (_ORDER, _PAYMENT, _WAYBILL, _INVENTORY)
+# The kinds of a set in their order (messages.SET_KINDS); without the payment on the export
+# 清单 route.
 _WITHOUT_PAYMENT = (_ORDER, _WAYBILL, _INVENTORY)
 _B2C = (Regime.DIRECT, Regime.BONDED)
 
@@ -136,7 +136,7 @@ def required_kinds(direction: Direction, regime: Regime | None) -> tuple[Kind, .
     """The documents of a complete set (docs/api.md); 9710/9810 on the 清单 route: no payment."""
     if direction is _EXPORT and regime not in _B2C:
         return _WITHOUT_PAYMENT
-    return _SET_KINDS
+    return SET_KINDS
 
 
 @dataclass(slots=True)
@@ -183,44 +183,27 @@ def group_units(documents: Sequence[Sequence[Unit]]) -> list[Deal]:
     records = [
         unit for units in documents for unit in units if unit.doc.message.kind is not _RETURN
     ]
-    # Union-find over the records: ``parent`` leads from each record towards its deal's root.
-    parent = list(range(len(records)))
-    owner: dict[tuple[str, str], int] = {}  # (key name, value) -> the first record holding it
-    for index, unit in enumerate(records):
-        for key in unit.head.present(_KEYS):
-            first = owner.setdefault(key, index)
-            if first != index:
-                parent[_root(parent, index)] = _root(parent, first)
-    deals: dict[int, dict[Kind, list[Unit]]] = {}
-    for index, unit in enumerate(records):
-        top = _root(parent, index)
-        parts = deals.get(top)
-        if parts is None:
-            parts = deals[top] = {}
-        kind = unit.doc.message.kind
-        found = parts.get(kind)
-        if found is None:
-            parts[kind] = [unit]
-        else:
-            found.append(unit)
-    return [Deal(parts) for parts in deals.values()]
-
-
-def _root(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]  # (path halving: later finds take fewer steps)
-        i = parent[i]
-    return i
+    deals = []
+    for group in connected([unit.head.present(_KEYS) for unit in records]):
+        parts: dict[Kind, list[Unit]] = {}
+        for index in group:
+            unit = records[index]
+            kind = unit.doc.message.kind
+            found = parts.get(kind)
+            if found is None:
+                parts[kind] = [unit]
+            else:
+                found.append(unit)
+        deals.append(Deal(parts))
+    return deals
 
 
 _KEYS = ("orderNo", "logisticsNo")
 
 
-def check_set(docs: Sequence[Document], *, quota: QuotaProvider | None = None) -> list[Finding]:
-    """Every reconciliation finding about a set of documents (layer ``reconcile``).
-
-    ``quota`` is accepted for symmetry with ``check_document``; the annual limit is a 清单 rule.
-    """
+def check_set(docs: Sequence[Document]) -> list[Finding]:
+    """Every reconciliation finding about a set of documents (layer ``reconcile``). (The
+    buyer's annual limit is a rule of the 清单, ``rules.limits``, not of the set.)"""
     return check_units([read_units(doc) for doc in docs if doc.message.kind is not _RETURN])
 
 
@@ -270,19 +253,9 @@ def check_deal(deal: Deal) -> list[Finding]:
     return found
 
 
-# messages.data_message, as a table: findings about a set name its documents often.
-_DATA_MESSAGES: dict[tuple[Direction, Kind], MessageType] = {
-    (m.direction, m.kind): m for m in MESSAGES if m.kind is not Kind.RETURN
-}
-
-
-def data_message(direction: Direction, kind: Kind) -> MessageType:
-    return _DATA_MESSAGES[(direction, kind)]
-
-
 # "order (CEB311 电子订单)": how findings about a set name each data message.
 _DESCRIPTIONS: dict[tuple[Direction, Kind], str] = {
-    key: f"{m.name_en} ({m.code} {m.name_zh})" for key, m in _DATA_MESSAGES.items()
+    key: f"{m.name_en} ({m.code} {m.name_zh})" for key, m in DATA_MESSAGES.items()
 }
 
 
@@ -304,7 +277,7 @@ def _missing_names(direction: Direction, missing: tuple[Kind, ...]) -> tuple[str
     """How a finding names the documents a set lacks, in English and Chinese."""
     return (
         ", ".join([_DESCRIPTIONS[(direction, k)] for k in missing]),
-        "、".join([_DATA_MESSAGES[(direction, k)].name_zh for k in missing]),
+        "、".join([DATA_MESSAGES[(direction, k)].name_zh for k in missing]),
     )
 
 
@@ -322,7 +295,7 @@ def _completeness(deal: Deal, direction: Direction) -> list[Finding]:
                         extra.head,
                         None,
                         f"a second {_describe(direction, kind)} for order {keys} in this set",
-                        f"本批单证中订单 {keys} 的{data_message(direction, kind).name_zh}重复",
+                        f"本批单证中订单 {keys} 的{DATA_MESSAGES[(direction, kind)].name_zh}重复",
                     )
                 )
     regime = deal.regime

@@ -33,8 +33,10 @@ FEN = Decimal("0.01")
 _SHARE = Decimal("0.00001")
 PREFERENTIAL_FACTOR = Decimal("0.7")
 DEFAULT_VAT_RATE = Decimal("0.13")
-SINGLE_TRANSACTION_LIMIT = Decimal(5000)
-ANNUAL_LIMIT = Decimal(26000)
+# The two limits of 财关税〔2018〕49号, in CNY; the rules (declarations.rules.limits) and the
+# service's quota ledger read them from here.
+SINGLE_TRANSACTION_LIMIT = Decimal(5000)  # per transaction
+ANNUAL_LIMIT = Decimal(26000)  # per buyer and calendar year
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from simulation.distributions import block_function
-from simulation.durations import UNIT_SECONDS, Unit
+from simulation.durations import HOUR, UNIT_SECONDS, Unit
 from simulation.scenario import (
     BatchArrivals,
     CreditClass,
@@ -28,8 +28,6 @@ from simulation.scenario import (
     ScenarioError,
     TraceArrivals,
 )
-
-HOUR = 3600.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-UNIT_SECONDS = {"s": 1.0, "min": 60.0, "h": 3600.0}
+HOUR = 3600.0  # seconds: the model's clock runs in seconds, scenarios speak in hours
+UNIT_SECONDS = {"s": 1.0, "min": 60.0, "h": HOUR}
 Unit = Literal["s", "min", "h"]
 
 

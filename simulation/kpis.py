@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from simulation.durations import HOUR
 from simulation.runtime import CREDITS
 from simulation.stats import describe
 
 if TYPE_CHECKING:
     from simulation.model import ClearanceModel
-
-HOUR = 3600.0
 
 
 class ArrivalWindow:

@@ -27,11 +27,11 @@ import simpy
 from declarations.codes import ReturnStatus
 from simulation.arrivals import ArrivalPlan, arrival_plan
 from simulation.distributions import sampler, uniform_sampler
+from simulation.durations import HOUR
 from simulation.lifecycle import Milestone, OnTransition
 from simulation.resources import Pool
 from simulation.runtime import (
     CREDITS,
-    HOUR,
     Declaration,
     FlowRuntime,
     Forced,

@@ -26,10 +26,9 @@ from typing import Any
 
 import simpy
 
+from simulation.durations import HOUR
 from simulation.monitor import Level
 from simulation.scenario import Resource, ShiftEnd
-
-HOUR = 3600.0
 
 
 class Ticket:

@@ -17,7 +17,6 @@ from simulation.resources import Pool
 from simulation.scenario import CreditClass, Flow, RiskProfile, Scenario, StageName, TraceArrivals
 from simulation.transit import CorridorRuntime
 
-HOUR = 3600.0
 Samples: TypeAlias = "array[float]"  # array("d") of observations in seconds
 CREDITS = tuple(CreditClass)
 

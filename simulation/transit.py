@@ -21,14 +21,13 @@ import simpy
 
 from declarations.codes import ReturnStatus
 from simulation.distributions import Sampler, sampler, uniform_sampler
+from simulation.durations import HOUR
 from simulation.lifecycle import Milestone
 from simulation.monitor import Level
 from simulation.scenario import Corridor, SealMode
 
 if TYPE_CHECKING:
     from simulation.model import ClearanceModel, Declaration
-
-HOUR = 3600.0
 
 
 class LockPoolRuntime:

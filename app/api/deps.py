@@ -1,9 +1,9 @@
 """Every FastAPI dependency of the service, in one place.
 
 Routes declare what they need with the ``Annotated`` aliases below (``SettingsDep``,
-``DatabaseDep``, ``QuotaDep``, ``XmlBody``, ``CurrentEnterprise``, ``AdminDep``) and call
-``ensure_may_send`` before accepting a CEB message; they never reach into ``app.state``
-themselves; tests replace a dependency with ``app.dependency_overrides`` if they must.
+``DatabaseDep``, ``QuotaDep``, ``XmlBody``, ``CurrentEnterprise``, ``AdminDep``); they never
+reach into ``app.state`` themselves; tests replace a dependency with
+``app.dependency_overrides`` if they must. ``read_body`` is the one reader of request bodies.
 The objects behind them (settings, database, worker) are built once by the lifespan in
 ``app.main`` and kept on ``app.state``.
 
@@ -24,9 +24,7 @@ from app.accounts import Principal, authenticate
 from app.db.engine import Database
 from app.errors import ServiceError, forbidden, unauthorized
 from app.quota import LedgerQuota
-from app.security import check_sender
 from app.settings import Settings
-from declarations.document import Document
 
 
 async def get_settings(request: Request) -> Settings:
@@ -51,33 +49,40 @@ async def get_quota(database: DatabaseDep) -> LedgerQuota:
 QuotaDep = Annotated[LedgerQuota, Depends(get_quota)]
 
 
-async def xml_body(request: Request, settings: SettingsDep) -> bytes:
-    """The request body of one XML message, refused with 413 beyond ``max_document_bytes``.
+async def read_body(
+    request: Request, limit: int, *, name: str = "message", name_zh: str = "报文"
+) -> bytes:
+    """The request body, refused with 413 ``request.too_large`` beyond ``limit`` bytes.
 
     The limit is enforced while reading, so a client that lies about (or omits) its
-    Content-Length cannot make the service buffer more than the limit.
+    Content-Length cannot make the service buffer more than the limit. ``name`` and
+    ``name_zh`` say what the body is in the error message.
     """
-    limit = settings.max_document_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise _too_large(limit, name, name_zh)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise _too_large(limit, name, name_zh)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large(limit: int) -> ServiceError:
+def _too_large(limit: int, name: str, name_zh: str) -> ServiceError:
     return ServiceError(
         413,
         "request.too_large",
-        f"the message is larger than the limit of {limit} bytes",
-        f"报文超过大小上限{limit}字节",
+        f"the {name} is larger than the limit of {limit} bytes",
+        f"{name_zh}超过大小上限{limit}字节",
     )
+
+
+async def xml_body(request: Request, settings: SettingsDep) -> bytes:
+    """The request body of one XML message, refused with 413 beyond ``max_document_bytes``."""
+    return await read_body(request, settings.max_document_bytes)
 
 
 XmlBody = Annotated[bytes, Depends(xml_body)]
@@ -138,10 +143,3 @@ async def require_admin(key: KeyDep, settings: SettingsDep) -> None:
 
 
 AdminDep = Depends(require_admin)
-
-
-def ensure_may_send(enterprise: Principal, document: Document) -> None:
-    """Raise 403 unless ``enterprise`` may transmit ``document`` (see ``app.security``)."""
-    problem = check_sender(enterprise.code, enterprise.roles, document)
-    if problem is not None:
-        raise problem

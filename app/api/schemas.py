@@ -78,7 +78,7 @@ KeyPrefix = Annotated[
 
 
 class EnterpriseIn(BaseModel):
-    code: str = Field(**_CODE)
+    code: Annotated[str, Field(**_CODE)]
     name: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
     credit_class: CreditClass = CreditClass.GENERAL

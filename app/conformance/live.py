@@ -31,10 +31,11 @@ from app.conformance.offline import CaseResult, Outcome
 from app.conformance.offline.catalogue import Action, Expected, Step
 from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes
 from app.conformance.results import Run
-from declarations.messages import BY_ROOT, CEB_NS, Kind
+from declarations.messages import BY_ROOT, CEB_NS, Kind, send_rank
 
+# The final declaration states as docs/api.md names them: like any integrator, this client knows
+# the service only through its HTTP contract (the service's own names: app.states).
 FINAL_STATES = {"cleared", "rejected", "detained", "returned"}
-_SEND_ORDER = {Kind.ORDER: 0, Kind.PAYMENT: 1, Kind.WAYBILL: 2, Kind.INVENTORY: 3}
 
 
 class LiveError(Exception):
@@ -261,7 +262,7 @@ def _submit_set(run: CaseRun, step: Step) -> None:
     """The case's new documents in set order (清单 last), forcing the outcome through the API
     just before the 清单 when its note carries no marker."""
     base = [(n, d) for n, d in run.files if app_type_of(d) == "1"]
-    ordered = sorted(base, key=lambda f: _SEND_ORDER.get(_kind(f[1]) or Kind.RETURN, 9))
+    ordered = sorted(base, key=lambda f: send_rank(_kind(f[1]) or Kind.RETURN))
     marker_in_note = any("DANCHUANG:" in n.upper() for n in inventory_notes(base))
     for _, data in ordered:
         if _kind(data) is Kind.INVENTORY and step.forced_outcome and not marker_in_note:

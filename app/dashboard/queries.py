@@ -14,20 +14,10 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, Enterprise, Receipt
 from app.db.models import Document as DocumentRow
 from app.services import history
+from app.states import ALL_STATES
 from declarations.messages import BY_CODE, Kind
 
 REGIMES = ("9610", "1210", "9710", "9810")
-# The states in lifecycle order, as the submission side and the engine name them; a state not
-# listed (a newer one) is shown after these.
-STATES = (
-    "incomplete",
-    "clearance_ready",
-    "clearing",
-    "cleared",
-    "rejected",
-    "detained",
-    "returned",
-)
 
 
 @dataclass
@@ -59,7 +49,8 @@ def counts(session: Session) -> Counts:
     seen_regimes = {r for r, _ in cells}
     seen_states = {s for _, s in cells}
     regimes = list(REGIMES) + sorted(seen_regimes - set(REGIMES))
-    states = list(STATES) + sorted(seen_states - set(STATES))
+    # in lifecycle order; a state not listed (a newer one) after these
+    states = list(ALL_STATES) + sorted(seen_states - set(ALL_STATES))
     return Counts(regimes, states, cells)
 
 
@@ -112,8 +103,7 @@ def engine_inventory(documents: list[DocumentRow]) -> DocumentRow | None:
         for d in documents
         if (m := BY_CODE.get(d.message_code)) is not None and m.kind is Kind.INVENTORY
     ]
-    # ``current`` is the submission side's column, added to the model after the class.
-    current = [d for d in inventories if getattr(d, "current", True)]
+    current = [d for d in inventories if d.current]
     chosen = current or inventories
     return chosen[-1] if chosen else None
 

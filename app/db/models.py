@@ -35,6 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app import states
+
 # Stable constraint names, so that migrations (and SQLite batch mode) can refer to them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -129,14 +131,20 @@ class Declaration(Base):
     """A set of documents declared together (订单 + 支付单 + 运单 + 清单 of one orderNo)."""
 
     __tablename__ = "declarations"
-    __table_args__ = (UniqueConstraint("direction", "ebp_code", "order_no", name="set_key"),)
+    __table_args__ = (
+        UniqueConstraint("direction", "ebp_code", "order_no", name="set_key"),
+        # The engine looks declarations up by state (clearance_ready, clearing) on every tick.
+        Index("ix_declarations_state", "state"),
+        # Import waybills name an orderNo but no ebpCode: they find their set by orderNo alone.
+        Index("ix_declarations_direction_order_no", "direction", "order_no"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     regime: Mapped[str | None] = mapped_column(String(4))  # 9610, 1210, 9710, 9810
     direction: Mapped[str] = mapped_column(String(6))  # import / export
     order_no: Mapped[str] = mapped_column(String(60))
     ebp_code: Mapped[str] = mapped_column(String(18))
-    state: Mapped[str] = mapped_column(String(30), default="incomplete")
+    state: Mapped[str] = mapped_column(String(30), default=states.INCOMPLETE)
     return_status: Mapped[int | None] = mapped_column(default=None)  # latest receipt's code
     # A test-support override ("magic value"): the outcome the clearance engine must produce.
     forced_outcome: Mapped[str | None] = mapped_column(String(30), default=None)
@@ -178,6 +186,12 @@ class Document(Base):
         ForeignKey("declarations.id", ondelete="SET NULL"), index=True, default=None
     )
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The latest returnStatus answered for this document (2, 3, 120, 100 or a negative code).
+    return_status: Mapped[int | None] = mapped_column(default=None)
+    # Whether the document is the one customs holds for its business key: False once it is
+    # rejected, replaced by a change (appType 2) or withdrawn by a delete (appType 3); a delete
+    # message itself is stored with False. Only current documents make up a declaration's set.
+    current: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     declaration: Mapped[Declaration | None] = relationship(back_populates="documents")
     sender: Mapped[Enterprise] = relationship()
@@ -274,9 +288,6 @@ class Delivery(Base):
 
 # --- the clearance engine (migration 0003) ---------------------------------------------------
 
-# The engine looks declarations up by state (clearance_ready, clearing) on every tick.
-Index("ix_declarations_state", Declaration.state)
-
 
 class EngineLease(Base):
     """Who runs the clearance engine: one row per engine name, held by ``owner`` until
@@ -290,20 +301,6 @@ class EngineLease(Base):
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime]
     sim_clock: Mapped[datetime | None] = mapped_column(default=None)
-
-
-# --- the submission side (migration 0002) ---------------------------------------------------
-# Columns added after the class so that this part's edit stays append-only (SQLAlchemy's
-# declarative mapping takes columns assigned to a mapped class later).
-
-# The latest returnStatus answered for the document itself (2, 3, 120, 100 or a negative code).
-Document.return_status = mapped_column(Integer, nullable=True, default=None)
-# Whether the document is the one customs holds for its business key: False once it is
-# rejected, replaced by a change (appType 2) or withdrawn by a delete (appType 3); a delete
-# message itself is stored with False. Only current documents make up a declaration's set.
-Document.current = mapped_column(Boolean, nullable=False, default=True, server_default="1")
-# Import waybills name an orderNo but no ebpCode: they find their set by orderNo alone.
-Index("ix_declarations_direction_order_no", Declaration.direction, Declaration.order_no)
 
 
 # --- the dashboard's scenario jobs (migration 0004) -------------------------------------------

@@ -36,9 +36,9 @@ from app.engine import lease, store
 from app.engine.config import EngineSettings
 from app.engine.outcomes import complete, draw_outcome, parse_outcome
 from app.engine.scenario import for_live, load_live_scenario, route
-from app.engine.states import RECORDED
 from app.services import sweep
 from app.settings import Settings
+from app.states import RECORDED
 from declarations.codes import ReturnStatus
 from simulation.lifecycle import Milestone
 from simulation.model import ClearanceModel, Forced

@@ -17,8 +17,8 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import states
 from app.db.models import Declaration, Document, Enterprise, Receipt
-from app.engine import states
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.receipts import NewReceipt, record_receipts
 from app.services import sets

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from simulation.arrivals import HOUR, rate_pieces, read_trace
-from simulation.durations import mean_seconds
+from simulation.arrivals import rate_pieces, read_trace
+from simulation.durations import HOUR, mean_seconds
 from simulation.scenario import BatchArrivals, Peak, PoissonArrivals, Scenario
 
 

@@ -73,9 +73,13 @@ def _declaration_not_found(declaration_id: int) -> ServiceError:
     )
 
 
-def party_declaration(session: Session, declaration_id: int, enterprise_id: int) -> Declaration:
-    """The declaration, if the enterprise sent a document of it; 404 otherwise."""
-    declaration = session.get(Declaration, declaration_id)
+def party_declaration(
+    session: Session, declaration_id: int, enterprise_id: int, *, for_update: bool = False
+) -> Declaration:
+    """The declaration, if the enterprise sent a document of it; 404 otherwise.
+
+    ``for_update`` locks its row for the rest of the transaction (to change it)."""
+    declaration = session.get(Declaration, declaration_id, with_for_update=for_update)
     if declaration is None or not _is_party(session, declaration_id, enterprise_id):
         raise _declaration_not_found(declaration_id)
     return declaration

@@ -20,8 +20,7 @@ from app.quota import LedgerQuota
 from declarations.document import Document
 from declarations.messages import Direction, Kind
 from declarations.rules import limits
-
-ANNUAL_LIMIT = Decimal(26_000)
+from declarations.tax import ANNUAL_LIMIT
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,13 +33,14 @@ from app.receipts import file_adopted, first_receipts, share_receipts
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 
 # The quota is counted per set; its functions live in set_quota and are used as sets.<name>.
-from app.services.set_quota import (  # noqa: F401
+from app.services.set_quota import (
     Purchase,
     count_quota,
     purchase_of,
     quota_for,
     release_quota,
 )
+from app.states import CLEARANCE_READY, INCOMPLETE, OPEN_STATES, REJECTED
 from declarations import pipeline, reconcile
 from declarations.codes import ReturnStatus
 from declarations.document import Document, Fields
@@ -47,11 +48,27 @@ from declarations.findings import Severity
 from declarations.messages import BY_CODE, Direction, Kind, Regime, data_message
 from declarations.rules import limits
 
-# Declaration states of the submission side; the engine's are in ``app.engine.states``.
-INCOMPLETE = "incomplete"  # documents arriving; waiting for the rest of the set
-CLEARANCE_READY = "clearance_ready"  # complete and reconciled: the clearance engine takes it
-REJECTED = "rejected"  # refused (reconciliation, quota, incomplete past the window)
-OPEN_STATES = (INCOMPLETE, REJECTED)  # a new or changed document may (re)open the set
+__all__ = [
+    "Keys",
+    "Purchase",
+    "advance",
+    "attach",
+    "count_quota",
+    "current_documents",
+    "describe_missing",
+    "held_document",
+    "kind_of",
+    "missing_kinds",
+    "parse_stored",
+    "parties_of",
+    "purchase_of",
+    "quota_for",
+    "refuse_inventory",
+    "refused",
+    "release_quota",
+    "welcome",
+]
+
 
 _INVENTORIES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.INVENTORY)
 

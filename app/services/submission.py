@@ -31,15 +31,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import metrics
+from app import metrics, states
 from app.accounts import Principal
-from app.api.deps import ensure_may_send
 from app.db.engine import Database
 from app.db.models import Declaration, Receipt
 from app.db.models import Document as DocumentRow
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
 from app.receipts import first_receipts, take_feed_lock
+from app.security import ensure_may_send
 from app.services import authority, sets
 from app.services.answers import (
     findings_text,
@@ -280,9 +280,9 @@ def _take(
         [(status, info or status_text(ReturnStatus(status), row.guid)) for status, info in steps],
     )
     if declaration is not None and plan.joins_set:
-        if declaration.state == sets.CLEARANCE_READY and plan.changes:
+        if declaration.state == states.CLEARANCE_READY and plan.changes:
             sets.release_quota(session, declaration.id)
-            declaration.state = sets.INCOMPLETE  # reconcile the changed set again
+            declaration.state = states.INCOMPLETE  # reconcile the changed set again
         arriving = {row.id: parsed} if parsed is not None else None
         refused = sets.advance(session, declaration, arriving=arriving)
         if refused is not None and refused.document_id == row.id:
@@ -333,9 +333,10 @@ def _withdraw(session: Session, row: DocumentRow) -> Declaration | None:
     """A delete (appType 3) withdraws the held document from its set; the delete message itself
     is answered 2 → 3 → 120 and kept in the history."""
     declaration = session.get(Declaration, row.declaration_id) if row.declaration_id else None
-    if declaration is not None and declaration.state in (sets.CLEARANCE_READY, *sets.OPEN_STATES):
+    before_clearance = (states.CLEARANCE_READY, *states.OPEN_STATES)
+    if declaration is not None and declaration.state in before_clearance:
         sets.release_quota(session, declaration.id)
-        declaration.state = sets.INCOMPLETE
+        declaration.state = states.INCOMPLETE
         if is_inventory(row):
             declaration.return_status = None  # no 清单 left: nothing is declared
     return declaration

@@ -23,6 +23,7 @@ from app.db.models import Document as DocumentRow
 from app.services import sets
 from app.services.answers import answer
 from app.settings import Settings
+from app.states import INCOMPLETE, REJECTED
 from declarations import reconcile
 from declarations.codes import ReturnStatus
 from declarations.messages import BY_CODE, Kind
@@ -67,7 +68,7 @@ def _overdue(session: Session, cutoff: datetime) -> list[Declaration]:
         session.scalars(
             select(Declaration)
             .join(oldest, oldest.c.declaration_id == Declaration.id)
-            .where(Declaration.state == sets.INCOMPLETE, oldest.c.first < cutoff)
+            .where(Declaration.state == INCOMPLETE, oldest.c.first < cutoff)
             .order_by(Declaration.id)
             .limit(_BATCH)
         )
@@ -84,7 +85,7 @@ def _refuse_set(session: Session, declaration: Declaration) -> None:
     for row in documents:
         answer(session, row, int(ReturnStatus.REJECTED), info)
         row.current = False
-    declaration.state = sets.REJECTED
+    declaration.state = REJECTED
     declaration.return_status = int(ReturnStatus.REJECTED)
     sets.release_quota(session, declaration.id)
 

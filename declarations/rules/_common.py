@@ -37,9 +37,6 @@ CNY = "142"  # JGS-20 currency code of the renminbi
 # 100.00 against 100.01 does not.
 FEN = Decimal("0.01")
 
-SINGLE_TRANSACTION_LIMIT = Decimal(5000)  # 财关税〔2018〕49号, CNY per transaction
-ANNUAL_LIMIT = Decimal(26000)  # 财关税〔2018〕49号, CNY per buyer and year
-
 
 def agree(a: Decimal, b: Decimal) -> bool:
     return abs(a - b) < FEN
@@ -157,15 +154,10 @@ class Node:
             raise _not_listed(name) from None
         return (value.strip() or None) if value is not None else None
 
-    def text_if_read(self, name: str) -> str | None:
-        """The field's stripped text; None when absent, empty, or not read for this kind of
-        element (e.g. the orderNo of an export waybill, which has none)."""
-        value = self.raw.get(name)
-        return (value.strip() or None) if value is not None else None
-
     def present(self, names: tuple[str, ...]) -> list[tuple[str, str]]:
         """(name, stripped text) of each of ``names`` that this element has, non-empty, and
-        rules read (``text_if_read`` of several fields in one call)."""
+        rules read: unlike ``text``, a field this kind of element lacks (e.g. the orderNo of an
+        export waybill) is left out, not an error."""
         found = []
         texts = self.raw
         for name in names:

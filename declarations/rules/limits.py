@@ -26,15 +26,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
-from declarations.rules._common import (
-    ANNUAL_LIMIT,
-    CNY,
-    SINGLE_TRANSACTION_LIMIT,
-    Context,
-    Node,
-    Unit,
-    money,
-)
+from declarations.rules._common import CNY, Context, Node, Unit, money
+from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
 
 ORDER_SINGLE_TRANSACTION = define_rule(
     "limit.order-single-transaction",

@@ -28,9 +28,9 @@ import pytest
 from sqlalchemy import func, select
 from test_engine_support import sample_set
 
+from app import states
 from app.db.engine import Database
 from app.db.models import Declaration, Delivery, Receipt
-from app.engine import states
 from declarations.messages import BY_ROOT, Kind
 from declarations.samples import to_bytes
 

@@ -21,11 +21,11 @@ from test_engine_support import (
     statuses,
 )
 
-from app import metrics
+from app import metrics, states
 from app.db import migrate
 from app.db.engine import Database
 from app.db.models import Declaration, Receipt
-from app.engine import ClearanceEngine, EngineSettings, lease, states, store
+from app.engine import ClearanceEngine, EngineSettings, lease, store
 from app.engine import engine as engine_module
 from app.engine.store import Pickup
 

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from test_engine_support import instant_engine, make_ready, statuses
 
+from app import states
 from app.db.engine import Database
 from app.db.models import Receipt
-from app.engine import ClearanceEngine, EngineSettings, lease, states
+from app.engine import ClearanceEngine, EngineSettings, lease
 
 
 def test_two_engines_one_runs(database: Database) -> None:

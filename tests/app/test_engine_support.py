@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.db.engine import Database
 from app.db.models import Declaration, Document, Enterprise, Receipt, Role
 from app.engine import ClearanceEngine, EngineSettings
-from app.engine.states import CLEARANCE_READY
+from app.states import CLEARANCE_READY
 from declarations.messages import CEB_NS, Direction, Regime
 from declarations.samples import SampleSet, generate_sets, to_bytes
 

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import update
 from test_engine_support import instant_engine, make_ready, state_of, statuses
 
+from app import states
 from app.db.engine import Database
 from app.db.models import Declaration, Document, Role
-from app.engine import states
 from app.engine.outcomes import OutcomeError, normalise, parse_outcome
 from declarations.codes import ReturnStatus
 from simulation.model import Forced

@@ -6,9 +6,8 @@ import pytest
 from lxml import etree
 
 from app.accounts import Principal
-from app.api.deps import ensure_may_send
 from app.errors import ServiceError
-from app.security import check_sender
+from app.security import check_sender, ensure_may_send
 from declarations.document import Document
 from declarations.messages import BY_CODE, CEB_NS
 

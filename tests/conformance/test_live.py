@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from app import accounts
-from app.conformance.live import LiveClient, check_live, unmet_expectations
+from app import accounts, states
+from app.conformance.live import FINAL_STATES, LiveClient, check_live, unmet_expectations
 from app.conformance.offline import Group, Outcome, run_offline
 from app.conformance.offline.catalogue import Expected
 from app.conformance.results import Run
@@ -154,3 +154,9 @@ def test_expected_receipts_must_appear_in_order_and_end_the_sequence() -> None:
     assert unmet_expectations(path, []) == [
         "CEB622: expected 2 → 3 → 120 → 399 → 800 → 899, got none"
     ]
+
+
+def test_the_client_waits_for_the_final_states_the_service_reports() -> None:
+    # The client knows the service only through its HTTP contract, so it spells the final
+    # states itself; they must be the service's own (app.states).
+    assert FINAL_STATES == states.FINAL_STATES

@@ -11,10 +11,11 @@ from dashboard_support import SendSet
 from lxml import etree
 from sqlalchemy import select
 
+from app import states
 from app.dashboard import templating
 from app.db.engine import Database
 from app.db.models import Declaration, Receipt
-from app.engine import ClearanceEngine, states
+from app.engine import ClearanceEngine
 from declarations.codes import ReturnStatus
 from declarations.findings import RULES
 from declarations.messages import CEB_NS, Direction, Regime

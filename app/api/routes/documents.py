@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep, XmlBody, ensure_may_send
+from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep, XmlBody, read_body
 from app.api.schemas import (
     XML_CONTENT,
     BundleOut,
@@ -28,10 +28,11 @@ from app.api.schemas import (
 )
 from app.errors import ServiceError
 from app.receipts import receipt_json
+from app.security import ensure_may_send
 from app.services import history, submission
 from declarations import pipeline
 from declarations.identify import parse_regime
-from declarations.messages import Kind
+from declarations.messages import send_rank
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -196,25 +197,12 @@ _BUNDLE_BODY = {
         "content": {"application/json": {"schema": BundleIn.model_json_schema()}},
     }
 }
-_KIND_ORDER = {Kind.ORDER: 0, Kind.PAYMENT: 1, Kind.WAYBILL: 2, Kind.INVENTORY: 3}
 
 
 async def _bundle_body(request: Request, settings: SettingsDep) -> BundleIn:
-    limit = settings.max_bundle_bytes
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ServiceError(
-                413,
-                "request.too_large",
-                f"the bundle is larger than the limit of {limit} bytes",
-                f"报文包超过大小上限{limit}字节",
-            )
-        chunks.append(chunk)
+    data = await read_body(request, settings.max_bundle_bytes, name="bundle", name_zh="报文包")
     try:
-        return BundleIn.model_validate(json.loads(b"".join(chunks) or b"null"))
+        return BundleIn.model_validate(json.loads(data or b"null"))
     except (ValueError, ValidationError) as exc:
         raise ServiceError(
             422,
@@ -281,7 +269,7 @@ def _check_bundle_member(
             f"bundle document {number}: {exc.message_en}",
             f"报文包第{number}份报文：{exc.message_zh}",
         ) from exc
-    return _KIND_ORDER.get(ctx.document.message.kind, 4) * 1000 + number
+    return send_rank(ctx.document.message.kind) * 1000 + number
 
 
 async def _in_threadpool(

@@ -13,14 +13,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
+from app import states
 from app.api.deps import CurrentEnterprise, DatabaseDep
 from app.api.schemas import ForcedOutcome, RowId, errors
-from app.db.models import Declaration, Document
-from app.engine import states
 from app.engine.outcomes import OutcomeError, normalise
-from app.errors import ServiceError, conflict, not_found
+from app.errors import ServiceError, conflict
+from app.services.history import party_declaration
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 
@@ -51,18 +50,8 @@ def force_outcome(
                 422, "outcome.invalid", f"invalid outcome: {error}", f"无法识别的指定结果：{error}"
             ) from None
     with database.write() as session:
-        party = session.scalar(
-            select(Document.id).where(
-                Document.declaration_id == declaration_id, Document.sender_id == enterprise.id
-            )
-        )
-        row = session.get(Declaration, declaration_id, with_for_update=True)
-        if row is None or party is None:  # not telling others whether it exists
-            raise not_found(
-                "declaration.not_found",
-                f"no declaration {declaration_id} among yours",
-                f"您的申报中没有编号为{declaration_id}的申报",
-            )
+        # 404 for another's declaration too: not telling others whether it exists
+        row = party_declaration(session, declaration_id, enterprise.id, for_update=True)
         if row.state == states.CLEARING or row.state in states.FINAL_STATES:
             raise conflict(
                 "outcome.too_late",

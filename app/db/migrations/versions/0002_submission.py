@@ -7,7 +7,7 @@ Create Date: 2026-11-22 23:20:00
 Note to the engine engineer (issue 4, part B): the submission side answers every document
 with 2 → 3 → 120 itself, except the 清单: it gets 2 → 3, and when its set is complete and
 reconciled the declaration moves to ``state = "clearance_ready"`` with ``return_status = 3``
-(``app.engine.states.CLEARANCE_READY``); the engine records 120 and onwards for the 清单
+(``app.states.CLEARANCE_READY``); the engine records 120 and onwards for the 清单
 (CEB622/CEB604) with ``declaration_id`` set. A set refused here (reconciliation, annual quota,
 incomplete past the window) ends in ``state = "rejected"``. The current 清单 of a declaration
 is the document with ``current`` true and a CEB621/CEB603 ``message_code``; its ``invt_no`` is

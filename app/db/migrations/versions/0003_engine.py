@@ -7,7 +7,7 @@ Note to the submission engineer (issue 4, part A): the engine needs no new colum
 ``declarations``. It takes declarations whose ``state`` is ``clearance_ready`` (set that when
 a set is complete and reconciled), moves them to ``clearing``, and ends them in ``cleared``
 (899), ``rejected`` (100 or a negative code), ``detained`` (501-503/599) or ``returned`` (700);
-``return_status`` always holds the latest receipt's code (``app.engine.states``). An outcome
+``return_status`` always holds the latest receipt's code (``app.states``). An outcome
 forced by the declarant is kept in the existing ``forced_outcome`` column.
 """
 

@@ -1,20 +1,28 @@
-"""The declaration states the clearance engine reads and writes (``Declaration.state``).
+"""The states of a declaration (``Declaration.state``), the one place their names are spelled.
 
-The submission side moves a complete, reconciled set to ``CLEARANCE_READY``; from there the
-engine owns it: ``CLEARING`` while it is in the model, then one final state.
+The submission side holds a set ``INCOMPLETE`` while its documents arrive and moves a complete,
+reconciled set to ``CLEARANCE_READY`` (``app.services.sets``), or refuses it (``REJECTED``). From
+there the clearance engine owns it: ``CLEARING`` while it is in the model, then one final state.
+The HTTP API reports these names as they are (docs/api.md).
 """
 
 from __future__ import annotations
 
 from declarations.codes import DETENTIONS, ReturnStatus
 
-CLEARANCE_READY = "clearance_ready"
-CLEARING = "clearing"
+INCOMPLETE = "incomplete"  # documents arriving; waiting for the rest of the set
+CLEARANCE_READY = "clearance_ready"  # complete and reconciled: the clearance engine takes it
+CLEARING = "clearing"  # in the clearance engine's model
 CLEARED = "cleared"  # 899 结关
-REJECTED = "rejected"  # 100 海关退单, or a negative business code
+# refused: by the submission side (reconciliation, quota, incomplete past the window), or by
+# customs (100 海关退单, or a negative business code)
+REJECTED = "rejected"
 DETAINED = "detained"  # 501/502/503/599 扣留
 RETURNED = "returned"  # 700 退运
 
+# Every state in lifecycle order (the dashboard's columns).
+ALL_STATES = (INCOMPLETE, CLEARANCE_READY, CLEARING, CLEARED, REJECTED, DETAINED, RETURNED)
+OPEN_STATES = (INCOMPLETE, REJECTED)  # a new or changed document may (re)open the set
 FINAL_STATES = frozenset({CLEARED, REJECTED, DETAINED, RETURNED})
 
 # Receipt statuses the engine records for a 清单 (CEB spec 202205 §3.10.4 p. 86, §2.12.4 p. 33),
