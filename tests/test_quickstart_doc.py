@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_server import free_port, stop, wait_until_healthy
 
 from app.db.models import Role
 from app.demo import DEMO_ENTERPRISES
@@ -39,29 +38,8 @@ def bash_blocks(text: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"^```bash\n(.*?)^```$", text, re.M | re.S)]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DANCHUANG_")}
-
-
-def wait_for_health(base: str, server: subprocess.Popen[bytes], deadline_s: float) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the server exited with {server.returncode} before answering /healthz")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"no answer from {base}/healthz within {deadline_s:.0f} s")
 
 
 @pytest.fixture
@@ -83,15 +61,10 @@ def served(checkout: Path) -> Iterator[str]:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for_health(base, server, deadline_s=60)
+        wait_until_healthy(base, server, checkout / "server.log")
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         log.close()
 
 
