@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,11 +19,13 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
 import pytest
+from live_server import free_port, stop, wait_until_healthy
+from service_support import loopback_server
 from sqlalchemy import func, select
 from test_engine_support import sample_set
 
@@ -54,13 +55,12 @@ SETS = [
 class Receiver:
     """An HTTP server on loopback that records every webhook delivery."""
 
-    server: ThreadingHTTPServer
+    base: str
     received: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+        return f"{self.base}/hook"
 
 
 @pytest.fixture
@@ -68,39 +68,24 @@ def receiver() -> Iterator[Receiver]:
     records: list[tuple[str, str, dict[str, object]]] = []
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with lock:
-                records.append(
-                    (self.path, self.headers.get("Idempotency-Key", ""), json.loads(body))
-                )
-            self.send_response(204)
-            self.end_headers()
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
+        with lock:
+            records.append(
+                (request.path, request.headers.get("Idempotency-Key", ""), json.loads(body))
+            )
+        request.send_response(204)
+        request.end_headers()
 
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Receiver(server, records)
-    server.shutdown()
-    server.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    with loopback_server(answer) as base:
+        yield Receiver(base, records)
 
 
 class Server:
     """`danchuang serve` as a subprocess; ``kill`` is SIGKILL, no goodbye."""
 
     def __init__(self, db_url: str, workdir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.workdir = workdir
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("DANCHUANG_")},
@@ -124,24 +109,15 @@ class Server:
 
     def start(self) -> None:
         self.starts += 1
-        log = (self.workdir / f"server-{self.starts}.log").open("wb")
+        log = self.workdir / f"server-{self.starts}.log"
         self.process = subprocess.Popen(
             [str(DANCHUANG), "serve", "--port", str(self.port)],
             cwd=self.workdir,
             env=self.env,
-            stdout=log,
+            stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.logs()
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"the server did not start:\n{self.logs()}")
+        wait_until_healthy(self.base_url, self.process, log, seconds=30)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -150,12 +126,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+            stop(self.process)
 
     def logs(self) -> str:
         return "\n".join(
