@@ -184,9 +184,11 @@ def _repeat(session: Session, enterprise: Principal, guid: str, data: bytes) -> 
     if row is None:
         return None
     if row.sender_id != enterprise.id or row.raw_xml != data:
+        # Another enterprise's document is not named: its id is none of this sender's business.
+        yours = f" (your document {row.id})" if row.sender_id == enterprise.id else ""
         raise conflict(
             "submission.guid_reused",
-            f"guid {guid} was already used for another message (document {row.id}); "
+            f"guid {guid} was already used for another message{yours}; "
             "every message needs its own guid",
             f"报文编号(guid) {guid} 已被另一份报文使用，每份报文须使用新的guid",
         )

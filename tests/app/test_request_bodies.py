@@ -43,3 +43,19 @@ async def test_a_bundle_beyond_its_limit_is_413_whether_declared_or_streamed(
             )
             assert small.status_code == 422  # read, then refused as a bundle
             assert small.json()["error"]["code"] == "bundle.invalid"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"documents": ["\\ud800"]}', id="a lone surrogate"),
+        pytest.param(b'{"documents": ' + b"[" * 100_000, id="JSON nested too deep"),
+    ],
+)
+async def test_a_bundle_that_is_no_text_or_too_deep_is_422_not_500(
+    client: httpx.AsyncClient, make_party: PartyFactory, body: bytes
+) -> None:
+    party = make_party("3301960102", Role.EBP)
+    response = await client.post("/api/v1/bundles", content=body, headers=party.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "bundle.invalid"

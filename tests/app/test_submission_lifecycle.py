@@ -27,7 +27,7 @@ from submission_helpers import (
 )
 
 from app.db.engine import Database
-from app.db.models import Declaration, QuotaEntry
+from app.db.models import Declaration, QuotaEntry, Role
 from app.quota import LedgerQuota
 from app.services import sets
 from app.services.sweep import sweep_incomplete_sets
@@ -64,6 +64,17 @@ async def test_resending_the_same_guid_is_idempotent(
     conflict = await send(client, parties.seller, order)
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "submission.guid_reused"
+    assert f"(your document {document_id})" in conflict.json()["error"]["message_en"]
+
+    # Another enterprise's order under the same guid is refused without naming the document.
+    other = make_party("3301960199", Role.EBC)
+    set_field(order, "copCode", other.code)
+    set_field(order, "ebcCode", other.code)
+    set_field(order, "orderNo", "ORDER-OF-ANOTHER-SELLER")
+    stranger = await send(client, other, order)
+    assert stranger.status_code == 409, stranger.text
+    assert stranger.json()["error"]["code"] == "submission.guid_reused"
+    assert "document" not in stranger.json()["error"]["message_en"]
 
 
 async def test_duplicate_change_and_delete_follow_the_lifecycle(

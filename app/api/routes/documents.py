@@ -199,11 +199,15 @@ _BUNDLE_BODY = {
 }
 
 
-async def _bundle_body(request: Request, settings: SettingsDep) -> BundleIn:
+async def _bundle_body(request: Request, settings: SettingsDep) -> list[bytes]:
+    """The bundle's messages as UTF-8 bytes. JSON that nests too deeply for the parser, or a
+    message that is no text (a lone surrogate escape, ``"\\ud800"``), is as invalid as any
+    other malformed bundle: 422."""
     data = await read_body(request, settings.max_bundle_bytes, name="bundle", name_zh="报文包")
     try:
-        return BundleIn.model_validate(json.loads(data or b"null"))
-    except (ValueError, ValidationError) as exc:
+        bundle = BundleIn.model_validate(json.loads(data or b"null"))
+        return [text.encode("utf-8") for text in bundle.documents]
+    except (ValueError, ValidationError, RecursionError) as exc:
         raise ServiceError(
             422,
             "bundle.invalid",
@@ -228,9 +232,8 @@ async def submit_bundle(
 ) -> dict[str, Any]:
     """Submit a whole set in one call. The caller must be allowed to send every message of it
     (copCode and sender field, as for single messages); otherwise nothing is stored (403)."""
-    bundle = await _bundle_body(request, settings)
+    data = await _bundle_body(request, settings)
     chosen = submission.regime_argument(regime)
-    data = [text.encode("utf-8") for text in bundle.documents]
     ranks = [_check_bundle_member(enterprise, item, n, chosen) for n, item in enumerate(data, 1)]
     ordered = [item for _, item in sorted(zip(ranks, data, strict=True), key=lambda p: p[0])]
     results = []
