@@ -111,15 +111,10 @@ def count_quota(session: Session, declaration: Declaration, inventory: Document)
     )
     used = Decimal(int(used_fen or 0)) / 100
     if used + purchase.amount > ANNUAL_LIMIT:
-        total = used + purchase.amount
-        return (  # Chinese first, like every returnInfo
-            f"[{limits.ANNUAL.id}] 订购人 {purchase.buyer_id_number} {purchase.year}年已用额度 "
-            f"{used:.2f} 元，加本次 {purchase.amount:.2f} 元"
-            f"共 {total:.2f} 元，超过年度限值26000元 / "
-            f"buyer {purchase.buyer_id_number} has used {used:.2f} CNY of the 26,000 CNY annual "
-            f"limit in {purchase.year}; this purchase of {purchase.amount:.2f} CNY would bring it "
-            f"to {total:.2f}"
+        english, chinese = limits.annual_limit_text(
+            purchase.buyer_id_number, purchase.year, purchase.amount
         )
+        return f"[{limits.ANNUAL.id}] {chinese} / {english}"  # Chinese first, like every returnInfo
     LedgerQuota.add(
         session,
         purchase.buyer_id_number,

@@ -112,16 +112,19 @@ def check_annual(unit: Unit, context: Context, value: Decimal) -> Iterator[Findi
     earlier = used + context.pending_for(buyer)
     context.add_pending(buyer, value)
     if earlier + value > ANNUAL_LIMIT:
-        yield unit.finding(
-            ANNUAL,
-            unit.head,
-            "buyerIdNumber",
-            f"buyer {buyer} has used {money(earlier)} CNY of the 26,000 CNY annual limit in "
-            f"{year}; this purchase of {money(value)} CNY would bring it to "
-            f"{money(earlier + value)}",
-            f"订购人 {buyer} {year}年已用额度 {money(earlier)} 元，加本次 {money(value)} 元"
-            f"共 {money(earlier + value)} 元，超过年度限值26000元",
-        )
+        english, chinese = annual_limit_text(buyer, year, value)
+        yield unit.finding(ANNUAL, unit.head, "buyerIdNumber", english, chinese)
+
+
+def annual_limit_text(buyer: str, year: int, value: Decimal) -> tuple[str, str]:
+    """What a refusal for the annual limit says (English, Chinese). It does not say how much
+    the buyer has used: any enterprise can name any buyer in a 清单, and a buyer's spending is
+    not its business."""
+    return (
+        f"buyer {buyer}'s purchases in {year} would exceed the 26,000 CNY annual limit with this "
+        f"purchase of {money(value)} CNY",
+        f"订购人 {buyer} {year}年度交易累计金额加本次 {money(value)} 元将超过年度限值26000元",
+    )
 
 
 def check_b2b_list_route(unit: Unit, goods_value: Decimal) -> Iterator[Finding]:

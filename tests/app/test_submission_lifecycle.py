@@ -195,6 +195,29 @@ async def test_a_second_order_crossing_the_annual_limit_is_refused(
     assert LedgerQuota(database).used(buyer.id_number, a1.year) == Decimal(26_000)
 
 
+async def test_no_enterprise_learns_what_a_buyer_has_spent(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    """Any enterprise may name any buyer in a 清单: a refusal for the annual limit says that the
+    limit would be exceeded, never how much the buyer has used."""
+    sample_set = sample(Regime.DIRECT, Direction.IMPORT, seed=25)
+    purchase = _purchase(sample_set)
+    used = Decimal(26_000) - purchase.amount + Decimal("0.37")
+    with database.write() as session:
+        LedgerQuota.add(session, purchase.buyer_id_number, used, date(purchase.year, 3, 1))
+    stranger = make_party("3301960177", Role.AGENT)
+    answer = await client.post(
+        "/api/v1/validate",
+        content=xml(document(sample_set, Kind.INVENTORY)),
+        headers={**stranger.headers, "Content-Type": "application/xml"},
+    )
+    findings = [f for f in answer.json()["findings"] if f["rule"] == "limit.annual"]
+    assert len(findings) == 1, answer.text
+    said = findings[0]["message"] + findings[0]["message_zh"]
+    assert "26,000" in said and str(purchase.amount) in said
+    assert f"{used:.2f}" not in said and str(used) not in said
+
+
 async def test_the_quota_is_rechecked_inside_the_write_transaction(
     database: Database,
 ) -> None:
