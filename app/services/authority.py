@@ -18,8 +18,10 @@ checked inside the write transaction that stores the document, close that:
    other kinds carry in that field (the 清单 names the platform, the seller and the carrier; the
    import order names the payment company), else the sender of the set's latest document of the
    same kind, current or not (``access.not_in_set``). Where neither names the role (the first
-   清单 of a set, the first export 收款单, an import waybill before the 清单), the first sender
-   names itself: danchuang has no register of who entrusted whom.
+   清单 of a set, the first export 收款单), the first sender names itself: danchuang has no
+   register of who entrusted whom. A waybill joins only the set whose 清单 names it
+   (``app.services.sets``); one that waited for that 清单 is adopted only if its sender passes
+   this same check (``orphan_may_join``).
 
 Refused documents are not stored, so a refused enterprise never becomes a party of the set and
 cannot read its history (``app.services.history``). The refusals name no other enterprise.
@@ -33,12 +35,13 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration
+from app.db.models import Declaration, Enterprise
 from app.db.models import Document as DocumentRow
 from app.errors import ServiceError, forbidden
 from app.security import FIELD_ROLES
-from app.services.sets import current_documents, kind_of
+from app.services.set_documents import current_documents, kind_of
 from declarations.document import Document
+from declarations.messages import BY_CODE
 
 # Stored documents passed the hardened parse on arrival; this parser only reads them back.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
@@ -67,21 +70,50 @@ def ensure_may_join(
 ) -> None:
     """Rule 2: the enterprise ``code``, named in ``fields`` of ``row``, is the party the set
     names in one of those roles."""
+    if not may_join(session, declaration, row, code, fields):
+        raise _not_in_set(row, fields)
+
+
+def may_join(
+    session: Session,
+    declaration: Declaration,
+    row: DocumentRow,
+    code: str,
+    fields: Sequence[str],
+    *,
+    arriving: DocumentRow | None = None,
+) -> bool:
+    """Rule 2 as a question; ``arriving`` is a document of the set not stored yet (the 清单
+    adopting ``row``), counted with the set's current documents."""
     kind = kind_of(row)
+    documents = current_documents(session, declaration.id)
     named: dict[str, set[str]] = {}
-    for other in current_documents(session, declaration.id):
+    for other in [*documents, *([arriving] if arriving is not None else [])]:
         if other.id != row.id and kind_of(other) is not kind:
             for name, value in party_codes(other.raw_xml).items():
                 named.setdefault(name, set()).add(value)
     for field in fields:
         if field in named:
             if code in named[field]:
-                return
+                return True
             continue
         owner = _latest_sender_of_kind(session, declaration.id, row)
         if owner is None or owner == row.sender_id:
-            return  # the set names nobody in this role yet, or names this sender
-    raise _not_in_set(row, fields)
+            return True  # the set names nobody in this role yet, or names this sender
+    return False
+
+
+def orphan_may_join(
+    session: Session, declaration: Declaration, orphan: DocumentRow, inventory: DocumentRow
+) -> bool:
+    """Whether the set of ``inventory`` (arriving, not stored yet) may adopt ``orphan``: the
+    check its sender would have met sending it to the set directly."""
+    code = session.scalar(select(Enterprise.code).where(Enterprise.id == orphan.sender_id))
+    if code is None:
+        return False
+    sender_fields = BY_CODE[orphan.message_code].sender_fields
+    fields = [f for f, v in party_codes(orphan.raw_xml).items() if v == code and f in sender_fields]
+    return may_join(session, declaration, orphan, code, fields, arriving=inventory)
 
 
 def party_codes(raw_xml: bytes) -> dict[str, str]:

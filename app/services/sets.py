@@ -5,13 +5,16 @@ A declaration is the set of one order (the 清单 names its order and platform: 
 Documents find it by the keys they carry:
 
 - the order, the payment (import CEB411, export CEB403) and the 清单 name orderNo and ebpCode;
-- the import waybill names orderNo (no ebpCode): it joins the one declaration of that orderNo;
-- the export waybill names only logisticsNo + logisticsCode: it joins through the 清单 that
-  names the same waybill.
+- a waybill (import and export alike) is keyed by logisticsCode + logisticsNo: it joins the set
+  whose current 清单 names that waybill (the 清单 declares it: CEB spec 202205 §2.11.4 p. 29,
+  §3.9.4 p. 83). The import waybill's orderNo does not choose its set: anyone may send an order
+  under someone else's orderNo.
 
-A document that arrives before anything it could join waits as an *orphan* (no declaration)
-and is adopted when its set appears. Only ``current`` documents count: a rejected, replaced or
-deleted one stays in the history but not in the set.
+A waybill that arrives before its 清单 waits as an *orphan* (no declaration) and is adopted when
+the 清单 naming it arrives, if its sender may join that set as a direct submission could
+(``authority.may_join``). When the current 清单 of more than one set name the same waybill,
+it joins none of them: it waits, and no stranger's set receives it. Only ``current`` documents
+count: a rejected, replaced or deleted one stays in the history but not in the set.
 
 When a set holds a 清单 and every document its regime requires, it is reconciled (三单对碰,
 ``declarations.reconcile``) and the buyer's annual quota is counted; on success the declaration
@@ -30,7 +33,9 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, Receipt
 from app.db.models import Document as DocumentRow
 from app.receipts import file_adopted, first_receipts, share_receipts
+from app.services import authority
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
+from app.services.set_documents import current_documents, kind_of
 
 # The quota is counted per set; its functions live in set_quota and are used as sets.<name>.
 from app.services.set_quota import (
@@ -94,10 +99,6 @@ class Keys:
         )
 
 
-def kind_of(row: DocumentRow) -> Kind:
-    return BY_CODE[row.message_code].kind
-
-
 # Hot-path statements, built once (building a select() costs about as much as running it).
 _CURRENT = select(DocumentRow).where(
     DocumentRow.message_code == bindparam("code"), DocumentRow.current.is_(True)
@@ -118,11 +119,6 @@ _HELD_BY_ORDER = (
     .order_by(DocumentRow.id.desc())
     .limit(1)
 )
-_SET_DOCUMENTS = (
-    select(DocumentRow)
-    .where(DocumentRow.declaration_id == bindparam("declaration_id"), DocumentRow.current.is_(True))
-    .order_by(DocumentRow.id)
-)
 _PARTIES = (
     select(DocumentRow.sender_id)
     .where(DocumentRow.declaration_id == bindparam("declaration_id"))
@@ -133,37 +129,28 @@ _DECLARATION = select(Declaration).where(
     Declaration.ebp_code == bindparam("ebp_code"),
     Declaration.order_no == bindparam("order_no"),
 )
-_DECLARATIONS_OF_ORDER = (
-    select(Declaration)
-    .where(
-        Declaration.direction == bindparam("direction"),
-        Declaration.order_no == bindparam("order_no"),
-    )
-    .limit(2)
-)
-_DECLARATION_OF_WAYBILL = (
-    select(Declaration)
+_WAYBILL_CODES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
+# The sets whose current 清单 names a waybill; two found are enough to call it ambiguous.
+_DECLARATIONS_OF_WAYBILL = (
+    select(Declaration.id)
     .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
     .where(
+        Declaration.direction == bindparam("direction"),
         DocumentRow.message_code.in_(_INVENTORIES),
         DocumentRow.current.is_(True),
         DocumentRow.logistics_no == bindparam("logistics_no"),
         DocumentRow.logistics_code == bindparam("logistics_code"),
     )
-    .limit(1)
+    .distinct()
+    .limit(2)
 )
-_ORPHANS = select(DocumentRow).where(
+_ORPHAN_WAYBILLS = select(DocumentRow).where(
     DocumentRow.declaration_id.is_(None),
     DocumentRow.current.is_(True),
     DocumentRow.direction == bindparam("direction"),
-)
-_ORPHANS_OF_ORDER = _ORPHANS.where(
-    DocumentRow.order_no == bindparam("order_no"), DocumentRow.ebp_code.is_(None)
-)
-_ORPHANS_OF_WAYBILL = _ORPHANS.where(
+    DocumentRow.message_code.in_(_WAYBILL_CODES),
     DocumentRow.logistics_no == bindparam("logistics_no"),
     DocumentRow.logistics_code == bindparam("logistics_code"),
-    DocumentRow.order_no.is_(None),
 )
 
 
@@ -178,19 +165,17 @@ def held_document(session: Session, message_code: str, keys: Keys) -> DocumentRo
     return session.scalars(query, {"code": message_code, **values}).first()
 
 
-def current_documents(session: Session, declaration_id: int) -> list[DocumentRow]:
-    return list(session.scalars(_SET_DOCUMENTS, {"declaration_id": declaration_id}))
-
-
 def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declaration | None:
     """Put ``row`` in its declaration (creating it when the row names ebpCode + orderNo), adopt
-    the orphans that belong with it, and return the declaration (None: the row waits).
+    the orphan waybill its 清单 names, and return the declaration (None: the row waits).
 
     ``row`` may still be unsaved: its ``declaration_id`` is then written with its INSERT."""
     direction = row.direction
     declaration: Declaration | None = None
     created = False
-    if row.ebp_code and row.order_no:
+    if kind_of(row) is Kind.WAYBILL:
+        declaration = _set_naming_waybill(session, row)
+    elif row.ebp_code and row.order_no:
         declaration = session.scalars(
             _DECLARATION,
             {"direction": direction, "ebp_code": row.ebp_code, "order_no": row.order_no},
@@ -207,16 +192,6 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
             session.flush()
             first_receipts(session, declaration_id=declaration.id)  # numbered from 1
             created = True
-    elif row.order_no:  # the import waybill
-        found = session.scalars(
-            _DECLARATIONS_OF_ORDER, {"direction": direction, "order_no": row.order_no}
-        ).all()
-        declaration = found[0] if len(found) == 1 else None
-    elif row.logistics_no:  # the export waybill, through its 清单
-        declaration = session.scalars(
-            _DECLARATION_OF_WAYBILL,
-            {"logistics_no": row.logistics_no, "logistics_code": row.logistics_code},
-        ).first()
     if declaration is None:
         return None
     parties = set() if created else parties_of(session, declaration.id)
@@ -224,10 +199,9 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
     # A 清单's tradeMode names the regime for sure; other documents may only suggest one.
     if regime is not None and (declaration.regime is None or is_inventory(row)):
         declaration.regime = regime.value
-    # Orphans wait for a new declaration of their orderNo (import waybills) or for the 清单
-    # naming their waybill (export waybills): only then is there anything to adopt. Their
-    # receipts join the set's, and every party sees the set's receipts (app.receipts).
-    adopted = _adopt_orphans(session, declaration, row) if created or is_inventory(row) else []
+    # An orphan waybill waits for the 清单 naming it: only then is there anything to adopt.
+    # Its receipts join the set's, and every party sees the set's receipts (app.receipts).
+    adopted = _adopt_orphans(session, declaration, row) if is_inventory(row) else []
     refiled = file_adopted(session, declaration.id, [orphan.id for orphan in adopted])
     if refiled or not created:  # a new set without orphans has no receipts to share yet
         newcomers = {row.sender_id, *(orphan.sender_id for orphan in adopted)} - parties
@@ -249,28 +223,49 @@ def welcome(session: Session, declaration_id: int, sender_id: int) -> None:
         share_receipts(session, declaration_id, newcomers={sender_id})
 
 
+def _naming_sets(session: Session, row: DocumentRow) -> list[int]:
+    """The declarations (ids, at most two) whose current 清单 names ``row``'s waybill."""
+    values = {
+        "direction": row.direction,
+        "logistics_no": row.logistics_no,
+        "logistics_code": row.logistics_code,
+    }
+    return list(session.scalars(_DECLARATIONS_OF_WAYBILL, values))
+
+
+def _set_naming_waybill(session: Session, waybill: DocumentRow) -> Declaration | None:
+    """The one set whose current 清单 names ``waybill``; none when no set or several do."""
+    if not waybill.logistics_no:
+        return None
+    found = _naming_sets(session, waybill)
+    return session.get(Declaration, found[0]) if len(found) == 1 else None
+
+
 def _adopt_orphans(
-    session: Session, declaration: Declaration, row: DocumentRow
+    session: Session, declaration: Declaration, inventory: DocumentRow
 ) -> list[DocumentRow]:
-    """Put the orphans that belong with ``row`` in its declaration; returns them."""
-    direction = declaration.direction
-    waiting = list(
-        session.scalars(
-            _ORPHANS_OF_ORDER, {"direction": direction, "order_no": declaration.order_no}
-        )
+    """Put the orphan waybill ``inventory`` names in its declaration; returns it (or nothing:
+    another set's 清单 names it too, or its sender may not join this set)."""
+    if not inventory.logistics_no:
+        return []
+    if any(found != declaration.id for found in _naming_sets(session, inventory)):
+        return []  # ambiguous: no set gets the waybill, it keeps waiting
+    waiting = session.scalars(
+        _ORPHAN_WAYBILLS,
+        {
+            "direction": declaration.direction,
+            "logistics_no": inventory.logistics_no,
+            "logistics_code": inventory.logistics_code,
+        },
     )
-    if is_inventory(row) and row.logistics_no:
-        waiting += session.scalars(
-            _ORPHANS_OF_WAYBILL,
-            {
-                "direction": direction,
-                "logistics_no": row.logistics_no,
-                "logistics_code": row.logistics_code,
-            },
-        )
-    for orphan in waiting:
+    adopted = [
+        orphan
+        for orphan in waiting
+        if authority.orphan_may_join(session, declaration, orphan, inventory)
+    ]
+    for orphan in adopted:
         orphan.declaration_id = declaration.id
-    return waiting
+    return adopted
 
 
 def missing_kinds(declaration: Declaration, documents: Sequence[DocumentRow]) -> list[Kind]:

@@ -81,22 +81,22 @@ def expected(direction: Direction, wanted: Kind, app_type: str, role: Role, name
     platform_order = named and wanted is Kind.ORDER and role is Role.EBP  # named as ebpCode
     if role != own_role and not platform_order:
         return "access.role_missing"  # check_sender: named in a field of another role
-    export_waybill = direction is Direction.EXPORT and wanted is Kind.WAYBILL
+    waybill = wanted is Kind.WAYBILL  # joins only the 清单 naming its logisticsCode + No
     if app_type == "1":  # the set lacks this kind
         if named:
             return "joined"
         if wanted is Kind.INVENTORY or (wanted is Kind.PAYMENT and direction is Direction.EXPORT):
             return "joined"  # nobody in the set names this role yet: the first sender does
-        if export_waybill:
+        if waybill:
             return "orphan"  # another logisticsCode: a waybill of no 清单 of this set
         return "access.not_in_set"
     if named and role is LEGIT[wanted]:  # the sender of the held document
-        waits = export_waybill  # the held set has no 清单 for an export waybill to join
+        waits = waybill  # the held set has no 清单 for its waybill to join
         return {"1+": "lifecycle", "2": "orphan" if waits else "joined", "3": "withdrawn"}[app_type]
     if wanted is Kind.WAYBILL and not named:  # its own logisticsCode: another business key
         if app_type != "1+":
             return "lifecycle"  # nothing of its own to change or delete
-        return "orphan" if export_waybill else "access.not_in_set"
+        return "orphan"
     return "access.not_the_sender"
 
 
