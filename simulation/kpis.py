@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 
 from simulation.durations import HOUR
-from simulation.runtime import CREDITS
+from simulation.runtime import CREDITS, PathCounts
 from simulation.stats import describe
 
 if TYPE_CHECKING:
@@ -125,17 +125,18 @@ def _stage_kpis(model: ClearanceModel, kpis: dict[str, float], drained: bool) ->
 
 def _path_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
     """Shares of decided declarations sent to review and to inspection, per credit class."""
-    decided = [0, 0, 0]
+    total = PathCounts()
     for credit_index, credit in enumerate(CREDITS):
-        counts = [sum(f.paths[credit_index][k] for f in model.flows) for k in range(3)]
-        for k in range(3):
-            decided[k] += counts[k]
-        if counts[0]:
-            kpis[f"share.{credit.value}.review"] = counts[1] / counts[0]
-            kpis[f"share.{credit.value}.inspection"] = counts[2] / counts[0]
-    if decided[0]:
-        kpis["share.review"] = decided[1] / decided[0]
-        kpis["share.inspection"] = decided[2] / decided[0]
+        counts = PathCounts()
+        for flow in model.flows:
+            counts.add(flow.path_counts[credit_index])
+        total.add(counts)
+        if counts.decided:
+            kpis[f"share.{credit.value}.review"] = counts.reviewed / counts.decided
+            kpis[f"share.{credit.value}.inspection"] = counts.inspected / counts.decided
+    if total.decided:
+        kpis["share.review"] = total.reviewed / total.decided
+        kpis["share.inspection"] = total.inspected / total.decided
 
 
 def _transit_kpis(model: ClearanceModel, kpis: dict[str, float], drained: bool) -> None:

@@ -318,10 +318,10 @@ class ClearanceModel:
             self._notify(decl, _M.RISK_DECISION)
         inspect = decl.inspect and (self._machine is not None or self._manual is not None)
         if decl.lodged >= self.warmup:
-            path = decl.flow.paths[decl.credit]
-            path[0] += 1
-            path[1] += reviewed
-            path[2] += inspect
+            counts = decl.flow.path_counts[decl.credit]
+            counts.decided += 1
+            counts.reviewed += reviewed
+            counts.inspected += inspect
         if not inspect:
             return self._ready_for_release(decl)
         if self._machine is not None:

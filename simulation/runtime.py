@@ -19,6 +19,8 @@ from simulation.transit import CorridorRuntime
 
 Samples: TypeAlias = "array[float]"  # array("d") of observations in seconds
 CREDITS = tuple(CreditClass)
+# ``Forced.reject_code`` for a rejection at audit (status 100) that names no business code.
+REJECT_WITHOUT_CODE = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +30,27 @@ class Forced:
     review: bool | None = None
     inspection: bool | None = None
     manual_inspection: bool | None = None
-    reject_code: str | None = None  # rejected at audit with this code (e.g. "-621005")
+    # Rejected at audit (100) with this negative business code (e.g. "-621005"), or with none
+    # (REJECT_WITHOUT_CODE); None: not forced to be rejected.
+    reject_code: str | None = None
     detention: ReturnStatus | None = None  # detained after inspection (implies inspection)
     return_goods: bool = False  # shipped back after inspection (implies inspection)
+
+
+@dataclass(slots=True)
+class PathCounts:
+    """Declarations of one flow and credit class decided after warm-up, and how many of them
+    went through manual review and through inspection."""
+
+    decided: int = 0
+    reviewed: int = 0
+    inspected: int = 0
+
+    def add(self, other: PathCounts) -> None:
+        """Count ``other``'s declarations in as well."""
+        self.decided += other.decided
+        self.reviewed += other.reviewed
+        self.inspected += other.inspected
 
 
 def read_traces(scenario: Scenario) -> dict[str, ArrivalPlan]:
@@ -119,8 +139,8 @@ class FlowRuntime:
         self.to_decision: Samples = array("d")  # lodgement -> risk decision (399)
         self.decision_to_release: Samples = array("d")  # 399 -> 800: inspection, goods, release
         self.arrived = 0  # lodged after warm-up
-        # per credit class: decided, reviewed, inspected (after warm-up)
-        self.paths = [[0, 0, 0] for _ in CREDITS]
+        # the risk paths taken, one PathCounts per credit class (indexed like CREDITS)
+        self.path_counts = [PathCounts() for _ in CREDITS]
 
 
 class RuleStreams:

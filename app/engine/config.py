@@ -27,7 +27,8 @@ class EngineSettings(BaseSettings):
     # At most this many clearance-ready declarations are taken per tick (bounds a transaction).
     batch_size: int = Field(default=500, ge=1)
     # How often (wall seconds) the engine refuses sets left incomplete past their window
-    # (app.services.sweep; the window is the service's incomplete_set_window_s).
+    # (app.services.expiry; the window is the service's incomplete_set_window_s). The name
+    # sweep_s stays: it is the public setting DANCHUANG_ENGINE_SWEEP_S.
     sweep_s: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")

@@ -36,12 +36,13 @@ from app.engine import lease, store
 from app.engine.config import EngineSettings
 from app.engine.outcomes import complete, draw_outcome, parse_outcome
 from app.engine.scenario import for_live, load_live_scenario, route
-from app.services import sweep
+from app.services import expiry
 from app.settings import Settings
 from app.states import RECORDED
 from declarations.codes import ReturnStatus
 from simulation.lifecycle import Milestone
 from simulation.model import ClearanceModel, Forced
+from simulation.runtime import REJECT_WITHOUT_CODE
 from simulation.scenario import Scenario, StageName
 
 log = structlog.get_logger("danchuang.engine")
@@ -78,10 +79,10 @@ class ClearanceEngine:
     ) -> None:
         self.database = database
         self.clock_speed = clock_speed
-        # The engine also runs the submission side's incomplete-set sweep (one process does it:
+        # The engine also runs the submission side's incomplete-set expiry (one process does it:
         # the lease holder); None turns it off.
         self.incomplete_window = incomplete_window
-        self._next_sweep = 0.0
+        self._next_expiry = 0.0
         self.config = config or EngineSettings()
         self.scenario = scenario or load_live_scenario(self.config.scenario)
         self.live_scenario = for_live(self.scenario)
@@ -100,7 +101,7 @@ class ClearanceEngine:
             database,
             clock_speed=settings.clock_speed,
             config=config,
-            incomplete_window=sweep.incomplete_window(settings),
+            incomplete_window=expiry.incomplete_window(settings),
         )
 
     # --- the virtual clock -----------------------------------------------------------------
@@ -178,7 +179,7 @@ class ClearanceEngine:
                 self._inject(pickup)
             lag = self._advance()
             recorded = self._flush()
-            self._sweep()
+            self._expire_incomplete_sets()
         except lease.LeaseLostError:
             # Someone else runs the engine now; what we held in memory is theirs to recover.
             log.warning("engine.lease_lost", owner=self.owner)
@@ -247,8 +248,9 @@ class ClearanceEngine:
             return
         code = int(status)
         text = ""
-        if status == ReturnStatus.REJECTED and info.get("code"):
-            code = int(info["code"])  # a forced rejection with the spec's negative code
+        forced_code = info.get("code", REJECT_WITHOUT_CODE)
+        if status == ReturnStatus.REJECTED and forced_code != REJECT_WITHOUT_CODE:
+            code = int(forced_code)  # a forced rejection with the spec's negative code
             text = f"海关退单[{code}] rejected by customs (forced)"
         self._pending.append(
             store.Transition(
@@ -282,16 +284,18 @@ class ClearanceEngine:
                 recorded += store.record(session, pending[start : start + _FLUSH_CHUNK])
         return recorded
 
-    def _sweep(self) -> None:
+    def _expire_incomplete_sets(self) -> None:
         """Refuse sets incomplete past their window, every ``sweep_s`` wall seconds."""
-        if self.incomplete_window is None or time.monotonic() < self._next_sweep:
+        if self.incomplete_window is None or time.monotonic() < self._next_expiry:
             return
-        self._next_sweep = time.monotonic() + self.config.sweep_s
+        self._next_expiry = time.monotonic() + self.config.sweep_s
         try:
-            refused = sweep.sweep_incomplete_sets(
+            refused = expiry.expire_incomplete_sets(
                 self.database, now=_utcnow(), window=self.incomplete_window
             )
-        except Exception:  # the sweep's trouble must not stop (and replay) the clearance
+        except Exception:  # the expiry's trouble must not stop (and replay) the clearance
+            # The log event names (engine.sweep_failed, engine.swept_incomplete_sets) are kept:
+            # operators may match on them.
             log.exception("engine.sweep_failed")
             return
         if refused:

@@ -28,6 +28,7 @@ import numpy as np
 
 from declarations.codes import DETENTIONS, ReturnStatus
 from simulation.model import Forced
+from simulation.runtime import REJECT_WITHOUT_CODE
 from simulation.scenario import RiskProfile
 
 MARKER = "DANCHUANG:"
@@ -82,7 +83,7 @@ def _apply(forced: Forced, word: str, code: str | None) -> Forced:
     if word == "REJECT":
         if code is not None and not code.startswith("-"):
             raise OutcomeError("a rejection code is a negative business code, e.g. -621005")
-        return replace(forced, reject_code=code or "")
+        return replace(forced, reject_code=REJECT_WITHOUT_CODE if code is None else code)
     if word == "DETAIN":
         status = int(code) if code is not None else int(ReturnStatus.DETAINED_OTHER)
         if status not in {int(s) for s in DETENTIONS}:
@@ -142,7 +143,7 @@ def draw_outcome(
         review=review,
         inspection=inspect,
         manual_inspection=manual,
-        reject_code="" if u[0] < profile.reject else None,
+        reject_code=REJECT_WITHOUT_CODE if u[0] < profile.reject else None,
         detention=detention,
         return_goods=return_goods,
     )

@@ -14,7 +14,7 @@ from submission_helpers import register, sample, send_set
 from app.db.engine import Database
 from app.main import create_app
 from app.receipts import record_receipt
-from app.services.sweep import incomplete_window
+from app.services.expiry import incomplete_window
 from app.settings import Settings
 from declarations.messages import Direction, Regime
 

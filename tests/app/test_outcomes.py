@@ -13,6 +13,7 @@ from app.db.models import Declaration, Document, Role
 from app.engine.outcomes import OutcomeError, normalise, parse_outcome
 from declarations.codes import ReturnStatus
 from simulation.model import Forced
+from simulation.runtime import REJECT_WITHOUT_CODE
 
 BRANCHES = [
     # outcome, receipt statuses, final state
@@ -88,7 +89,7 @@ def test_forced_rejection_and_return_give_the_quota_back(database: Database) -> 
         ("INSPECT", Forced(inspection=True)),
         ("DANCHUANG:review + inspect", Forced(review=True, inspection=True)),
         ("REJECT=-621005", Forced(reject_code="-621005")),
-        ("REJECT", Forced(reject_code="")),
+        ("REJECT", Forced(reject_code=REJECT_WITHOUT_CODE)),
         ("DETAIN=502", Forced(inspection=True, detention=ReturnStatus(502))),
         ("RETURN", Forced(inspection=True, return_goods=True)),
         ("RELEASE", Forced(review=False, inspection=False)),

@@ -30,7 +30,7 @@ from app.db.engine import Database
 from app.db.models import Declaration, QuotaEntry, Role
 from app.quota import LedgerQuota
 from app.services import sets
-from app.services.sweep import sweep_incomplete_sets
+from app.services.expiry import expire_incomplete_sets
 from declarations.messages import Direction, Kind, Regime
 from declarations.samples import SampleSet
 
@@ -258,8 +258,8 @@ async def test_the_sweep_refuses_sets_incomplete_past_the_window(
 
     window = timedelta(hours=24)
     now = datetime.now(UTC)
-    assert sweep_incomplete_sets(database, now=now, window=window) == []  # not overdue yet
-    refused = sweep_incomplete_sets(database, now=now + timedelta(hours=25), window=window)
+    assert expire_incomplete_sets(database, now=now, window=window) == []  # not overdue yet
+    refused = expire_incomplete_sets(database, now=now + timedelta(hours=25), window=window)
     declaration_id = order["declaration"]["id"]
     assert refused == [declaration_id]
 

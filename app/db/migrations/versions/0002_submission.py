@@ -13,8 +13,8 @@ incomplete past the window) ends in ``state = "rejected"``. The current 清单 o
 is the document with ``current`` true and a CEB621/CEB603 ``message_code``; its ``invt_no`` is
 assigned on arrival. When the engine ends a declaration in ``rejected`` or ``returned`` it
 should call ``app.services.sets.release_quota(session, declaration_id)`` to give the buyer's
-annual quota back. Please also run the incomplete-set sweep periodically (e.g. once a minute of
-wall time): ``app.services.sweep.sweep_incomplete_sets(database, now=datetime.now(UTC),
+annual quota back. Please also run the incomplete-set expiry periodically (e.g. once a minute of
+wall time): ``app.services.expiry.expire_incomplete_sets(database, now=datetime.now(UTC),
 window=incomplete_window(settings))``.
 """
 

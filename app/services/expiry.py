@@ -1,4 +1,4 @@
-"""The incomplete-set sweep: sets that wait too long for their documents are refused.
+"""Expiry of incomplete sets: sets that wait too long for their documents are refused.
 
 Customs will not hold an order's documents forever: when a set has not become complete within
 the window (``settings.incomplete_set_window_s``, counted from its oldest current document),
@@ -6,8 +6,8 @@ every document it holds gets a 100 (海关退单) receipt naming what is missing
 declaration ends ``rejected``. Documents that never found a set at all (an export waybill whose
 清单 never came) are refused the same way.
 
-The clearance engine (or the worker) calls ``sweep_incomplete_sets`` periodically; tests call it
-with a fake ``now``.
+The clearance engine (or the worker) calls ``expire_incomplete_sets`` periodically; tests call it
+with a fake ``now``. (Not to be confused with ``simulation.sweep``, the parameter grids.)
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def incomplete_window(settings: Settings) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def sweep_incomplete_sets(database: Database, *, now: datetime, window: timedelta) -> list[int]:
+def expire_incomplete_sets(database: Database, *, now: datetime, window: timedelta) -> list[int]:
     """Refuse the sets (and lone documents) incomplete since before ``now - window``; returns
     the ids of the declarations refused."""
     cutoff = now - window
