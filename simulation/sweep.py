@@ -82,7 +82,10 @@ def _item_key(item: Any, position: int) -> str:
     return str(position)
 
 
-def _children(node: Any) -> Iterator[tuple[str, Any]]:
+def path_children(node: Any) -> Iterator[tuple[str, Any]]:
+    """The (key, value) children of a scenario's data as ``--vary`` paths name them: mapping
+    keys, and list items by their ``name`` (else their position). The report's parameter table
+    names parameters the same way."""
     if isinstance(node, Mapping):
         for key, value in node.items():
             yield str(key), value
@@ -92,7 +95,7 @@ def _children(node: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _leaves(node: Any, prefix: str) -> Iterator[str]:
-    children = list(_children(node))
+    children = list(path_children(node))
     if not children and prefix:
         yield prefix
     for key, value in children:

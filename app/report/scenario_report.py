@@ -22,7 +22,7 @@ from app.report.format import exact, format_value
 from simulation.runner import RunResult
 from simulation.scenario import Scenario
 from simulation.stats import PERCENTILES
-from simulation.sweep import _children  # list items addressed as sweeps address them
+from simulation.sweep import path_children
 
 
 @cache
@@ -134,7 +134,7 @@ def _parameter_rows(node: Any, path: str) -> Iterator[tuple[str, str]]:
     elif isinstance(node, dict) and not any(isinstance(v, dict | list) for v in node.values()):
         yield path, ", ".join(f"{k}: {_scalar(v)}" for k, v in node.items())
     else:
-        for key, value in _children(node):
+        for key, value in path_children(node):
             if not (isinstance(node, list) and isinstance(value, dict)):
                 yield from _parameter_rows(value, f"{path}.{key}" if path else key)
                 continue
