@@ -1,4 +1,4 @@
-"""The buyers' annual quota over the database ledger (``declarations.quota.QuotaProvider``)."""
+"""The buyers' annual quota over the database ledger (``declarations.QuotaProvider``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,30 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.engine import Database
-from app.db.models import QuotaEntry
+from app.db.models import Declaration, QuotaEntry
+from declarations import Direction, OrderKey
+
+# The one sum over the ledger, its parameters bound per call.
+_USED = select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0))
+
+
+def used_fen(
+    session: Session, buyer_id_number: str, year: int, *, replacing: OrderKey | None = None
+) -> Decimal:
+    """Fen counted against the buyer in ``year``, without the entry of the import set of the
+    order ``replacing`` (ebpCode, orderNo): a changed 清单 replaces its earlier purchase."""
+    query = _USED.where(QuotaEntry.buyer_id_number == buyer_id_number, QuotaEntry.year == year)
+    if replacing is not None:
+        ebp_code, order_no = replacing
+        replaced = select(Declaration.id).where(
+            Declaration.direction == Direction.IMPORT.value,
+            Declaration.ebp_code == ebp_code,
+            Declaration.order_no == order_no,
+        )
+        query = query.where(
+            QuotaEntry.declaration_id.is_(None) | QuotaEntry.declaration_id.not_in(replaced)
+        )
+    return Decimal(int(session.scalar(query) or 0))
 
 
 class LedgerQuota:
@@ -23,14 +46,11 @@ class LedgerQuota:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def used(self, buyer_id_number: str, year: int) -> Decimal:
+    def used(
+        self, buyer_id_number: str, year: int, *, replacing: OrderKey | None = None
+    ) -> Decimal:
         with self._database.read() as session:
-            total = session.scalar(
-                select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0)).where(
-                    QuotaEntry.buyer_id_number == buyer_id_number, QuotaEntry.year == year
-                )
-            )
-        return Decimal(int(total or 0)) / 100
+            return used_fen(session, buyer_id_number, year, replacing=replacing) / 100
 
     @staticmethod
     def add(

@@ -41,7 +41,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app import metrics
-from app.db.models import Delivery, Document, Receipt, Webhook
+from app.db.models import Delivery, DocumentRow, Receipt, Webhook
 
 RECEIPT_FEED_LOCK = 0x6463_7263  # "dcrc": an arbitrary, fixed advisory-lock id
 _BOOK = "danchuang.receipt_book"  # where a transaction's _Book lives in ``Session.info``
@@ -280,7 +280,7 @@ def _subscribers_query(owner: Any) -> Any:
     """Active webhooks of every sender of a document of the set (or of the document)."""
     return (
         select(owner, Webhook.id, Webhook.events)
-        .join(Document, Document.sender_id == Webhook.enterprise_id)
+        .join(DocumentRow, DocumentRow.sender_id == Webhook.enterprise_id)
         .where(Webhook.active.is_(True), owner.in_(bindparam("ids", expanding=True)))
         .order_by(owner, Webhook.id)
     )
@@ -292,8 +292,8 @@ _LAST_SEQ = {
     "document": _last_seq_query(Receipt.document_id, Receipt.declaration_id.is_(None)),
 }
 _SUBSCRIBERS = {
-    "declaration": _subscribers_query(Document.declaration_id),
-    "document": _subscribers_query(Document.id),
+    "declaration": _subscribers_query(DocumentRow.declaration_id),
+    "document": _subscribers_query(DocumentRow.id),
 }
 
 
@@ -341,9 +341,9 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
 def feed(session: Session, enterprise_id: int, *, after: int, limit: int) -> list[Receipt]:
     """Receipts concerning the enterprise (for its documents, or for sets it took part in),
     oldest first, with ``id > after``."""
-    my_documents = select(Document.id).where(Document.sender_id == enterprise_id)
-    my_declarations = select(Document.declaration_id).where(
-        Document.sender_id == enterprise_id, Document.declaration_id.is_not(None)
+    my_documents = select(DocumentRow.id).where(DocumentRow.sender_id == enterprise_id)
+    my_declarations = select(DocumentRow.declaration_id).where(
+        DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
     )
     return list(
         session.scalars(

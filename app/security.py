@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.errors import ServiceError, forbidden
-from declarations.document import Document
+from declarations import PARTY_FIELDS, Document
 
 KEY_SCHEME = "dck_"
 PREFIX_LENGTH = len(KEY_SCHEME) + 8  # "dck_" + 8 hex characters
@@ -59,16 +59,6 @@ def key_prefix(key: str) -> str | None:
 
 def key_matches(key: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_key(key), stored_hash)
-
-
-# The role each sender field stands for (see app.db.models.Role).
-FIELD_ROLES = {
-    "ebpCode": "ebp",
-    "ebcCode": "ebc",
-    "payCode": "pay",
-    "logisticsCode": "logistics",
-    "agentCode": "agent",
-}
 
 
 class Sender(Protocol):
@@ -123,8 +113,8 @@ def check_sender(code: str, roles: Collection[str], document: Document) -> Servi
                 f"record {number} of {message.code}: {code} is not the {fields} of the document",
                 f"{message.code}第{number}条记录：企业{code}不是单证中的{fields}",
             )
-        if not any(FIELD_ROLES.get(f) in roles for f in named):
-            wanted = " / ".join(FIELD_ROLES.get(f, f) for f in named)
+        if not any(PARTY_FIELDS.get(f) in roles for f in named):
+            wanted = " / ".join(PARTY_FIELDS.get(f, f) for f in named)
             return forbidden(
                 "access.role_missing",
                 f"{code} is named as {' / '.join(named)} but is not registered with role {wanted}",

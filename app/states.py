@@ -8,7 +8,7 @@ The HTTP API reports these names as they are (docs/api.md).
 
 from __future__ import annotations
 
-from declarations.codes import DETENTIONS, ReturnStatus
+from declarations import DETENTIONS, ReturnStatus
 
 INCOMPLETE = "incomplete"  # documents arriving; waiting for the rest of the set
 CLEARANCE_READY = "clearance_ready"  # complete and reconciled: the clearance engine takes it

@@ -63,8 +63,13 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from declarations.messages import BY_ROOT, Direction, Kind, Regime  # noqa: E402
-from declarations.pipeline import validate_set  # noqa: E402
+from declarations import (  # noqa: E402
+    BY_ROOT,
+    Direction,
+    Kind,
+    Regime,
+    validate_set,
+)
 from declarations.samples import SampleSet, generate_sets, to_bytes  # noqa: E402
 
 ADMIN_KEY = "ingest-benchmark-admin-key-0123456789abcdef"

@@ -48,7 +48,7 @@ from lxml import etree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from declarations.messages import CEB_NS  # noqa: E402
+from declarations import CEB_NS  # noqa: E402
 from declarations.pipeline import (  # noqa: E402
     CHECK_STEPS,
     IDENTIFY_STEPS,

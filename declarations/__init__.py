@@ -1,19 +1,104 @@
-"""The domain of documents: hardened parsing, identification, schemas, rules, reconciliation."""
+"""The domain of documents: hardened parsing, identification, schemas, rules, reconciliation.
 
-from declarations.findings import Finding, Layer, Report, RuleInfo, Severity
-from declarations.messages import Direction, Kind, MessageType, Regime
-from declarations.pipeline import validate, validate_batch, validate_set
+The public surface is this package (``__all__``); its modules are private to it, except two
+tools built on it: ``declarations.samples`` (sample sets) and ``declarations.dictionary`` (the
+error-code dictionary). Where to start:
+
+- ``check(xml)`` identifies one document and runs every check on it: a ``Checked`` with its
+  report and, for a one-record document, the ``Facts`` the live service keeps of it.
+- ``check_stored_set(facts)`` reconciles a set kept as facts; ``validate``, ``validate_set`` and
+  ``validate_batch`` answer with reports only (the CLI, ``POST /api/v1/validate``).
+- The annual quota: ``QuotaProvider`` is the ledger interface, ``Purchase`` what a 清单 counts,
+  ``annual_refusal`` the re-check when it is counted.
+"""
+
+from declarations.codes import DETENTIONS, ReturnStatus
+from declarations.document import Document
+from declarations.facts import Facts, check_stored_set
+from declarations.findings import RULES, DocumentSummary, Finding, Layer, Report, RuleInfo, Severity
+from declarations.identifiers import invt_no, pre_no
+from declarations.identify import REGIME_CONFLICT, parse_regime
+from declarations.lifecycle import AppType, Held, judge
+from declarations.messages import (
+    BY_CODE,
+    BY_ROOT,
+    CEB_NS,
+    PARTY_FIELDS,
+    Direction,
+    Kind,
+    MessageType,
+    Regime,
+    data_message,
+    send_rank,
+)
+from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml
+from declarations.pipeline import (
+    Checked,
+    check,
+    group_sets,
+    identify_document,
+    validate,
+    validate_batch,
+    validate_set,
+)
+from declarations.quota import InMemoryQuota, OrderKey, QuotaProvider
+from declarations.receipts import ReceiptEntry, build_receipt, receipt_keys, receipt_type
+from declarations.reconcile_rules import MISSING_DOCUMENT, required_kinds
+from declarations.rules.limits import Purchase, annual_refusal
+from declarations.schemas import SchemaNotFoundError
+from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
 
 __all__ = [
+    "ANNUAL_LIMIT",
+    "BY_CODE",
+    "BY_ROOT",
+    "CEB_NS",
+    "DEFAULT_LIMITS",
+    "DETENTIONS",
+    "MISSING_DOCUMENT",
+    "PARTY_FIELDS",
+    "REGIME_CONFLICT",
+    "RULES",
+    "SINGLE_TRANSACTION_LIMIT",
+    "AppType",
+    "Checked",
     "Direction",
+    "Document",
+    "DocumentSummary",
+    "Facts",
     "Finding",
+    "Held",
+    "InMemoryQuota",
     "Kind",
     "Layer",
     "MessageType",
+    "OrderKey",
+    "ParseLimits",
+    "Purchase",
+    "QuotaProvider",
+    "ReceiptEntry",
     "Regime",
     "Report",
+    "ReturnStatus",
     "RuleInfo",
+    "SchemaNotFoundError",
     "Severity",
+    "annual_refusal",
+    "build_receipt",
+    "check",
+    "check_stored_set",
+    "data_message",
+    "group_sets",
+    "identify_document",
+    "invt_no",
+    "judge",
+    "parse_regime",
+    "parse_xml",
+    "pre_no",
+    "receipt_keys",
+    "receipt_type",
+    "required_kinds",
+    "send_rank",
     "validate",
     "validate_batch",
     "validate_set",

@@ -110,6 +110,15 @@ MESSAGES: tuple[MessageType, ...] = (
 )  # fmt: skip
 
 BY_CODE: dict[str, MessageType] = {m.code: m for m in MESSAGES}
+
+# The enterprise each party field names, by its role (``sender_fields`` are among these).
+PARTY_FIELDS: dict[str, str] = {
+    "ebpCode": "ebp",  # e-commerce platform
+    "ebcCode": "ebc",  # e-commerce enterprise
+    "payCode": "pay",  # payment company
+    "logisticsCode": "logistics",  # carrier
+    "agentCode": "agent",  # customs broker / declarant
+}
 BY_ROOT: dict[str, MessageType] = {m.root: m for m in MESSAGES}
 
 

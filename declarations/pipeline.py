@@ -19,6 +19,7 @@ from lxml import etree
 
 from declarations import reconcile, rules
 from declarations.document import Document
+from declarations.facts import Facts, common_regime, facts_of
 from declarations.findings import DocumentSummary, Finding, Report, Severity
 from declarations.grouping import connected
 from declarations.identify import identify, parse_regime
@@ -65,6 +66,10 @@ class Context:
             self.units = rules.read_units(self.document)
         return self.units
 
+    def checked(self) -> Checked:
+        return Checked(self.source, accept([self]), self.document, not self.regime_tentative,
+                       self.units if self.schema_valid else None)  # fmt: skip
+
     def summary(self) -> DocumentSummary:
         doc = self.document
         if doc is None:
@@ -79,6 +84,34 @@ class Context:
             regime._value_ if regime is not None else None,
             doc.guid,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One document after every check of the core (``check``): the report, and what was learnt
+    about it, so that nobody reads its XML again."""
+
+    source: str
+    report: Report
+    document: Document | None  # None: it could not be identified (the report says why)
+    regime_named: bool  # the document (or the caller) named its regime; else it was assumed
+    # The records as the rules read them, when the document passed the schema (else None).
+    units: list[rules.Unit] | None = None
+
+    def facts(self) -> Facts:
+        """What to keep of a one-record document (``declarations.facts``)."""
+        document = self.document
+        if document is None:
+            raise ValueError(f"{self.source} was not identified: it has no facts")
+        if len(document.records()) != 1:
+            raise ValueError(
+                f"{self.source} holds several records: only one-record documents have facts "
+                "(the live service takes one record per message)"
+            )
+        unit: rules.Unit | None = None
+        if self.report.valid:
+            (unit,) = self.units if self.units is not None else rules.read_units(document)
+        return facts_of(document, unit, regime_named=self.regime_named)
 
 
 def parse_step(ctx: Context) -> None:
@@ -168,17 +201,12 @@ DOCUMENT_STEPS: tuple[Step, ...] = IDENTIFY_STEPS + CHECK_STEPS
 
 
 def share_regime(members: Sequence[Context]) -> None:
-    """The documents of one deal share its regime: a document whose regime was only assumed
-    (payments and waybills never name one; a type-E export order may be 9610 or 1210) takes the
-    one its set names, when the set names exactly one and it fits the document's direction."""
-    named = {
-        c.document.regime
-        for c in members
-        if c.document is not None and not c.regime_tentative and c.document.regime is not None
-    }
-    if len(named) != 1:
+    """The documents of one deal share its regime (``facts.common_regime``)."""
+    regime = common_regime(
+        (c.document.regime, not c.regime_tentative) for c in members if c.document is not None
+    )
+    if regime is None:
         return
-    (regime,) = named
     for ctx in members:
         doc = ctx.document
         if doc is not None and ctx.regime_tentative and doc.direction in regime.directions:
@@ -237,6 +265,36 @@ def _options(
     return Options(parse_regime(regime), quota, limits or DEFAULT_LIMITS, schemas)
 
 
+def check(
+    xml: bytes,
+    regime: str | Regime | None = None,
+    *,
+    source: str = "<input>",
+    quota: QuotaProvider | None = None,
+    limits: ParseLimits | None = None,
+    schemas: SchemaRegistry | None = None,
+) -> Checked:
+    """Identify one document and run every check on it: the core's entry point. ``regime``
+    given overrides the document's own. Raises as ``validate`` does."""
+    ctx = Context(source, xml, _options(regime, quota, limits, schemas))
+    _run([ctx], DOCUMENT_STEPS)
+    return ctx.checked()
+
+
+def identify_document(
+    xml: bytes,
+    regime: str | Regime | None = None,
+    *,
+    source: str = "<input>",
+    limits: ParseLimits | None = None,
+) -> tuple[Document | None, list[Finding]]:
+    """Only parse and identify a document (to route or group it, not to judge it): the
+    document, or None with the findings that say why not."""
+    ctx = Context(source, xml, _options(regime, None, limits, None))
+    _run([ctx], IDENTIFY_STEPS)
+    return ctx.document, ctx.findings
+
+
 def validate(
     xml: bytes,
     regime: str | Regime | None = None,
@@ -250,9 +308,7 @@ def validate(
 
     Raises ValueError for an unknown regime code, and ``schemas.SchemaNotFoundError`` when the
     installation lacks the schema a document needs (a deployment error, not the caller's)."""
-    ctx = Context(source, xml, _options(regime, quota, limits, schemas))
-    _run([ctx], DOCUMENT_STEPS)
-    return accept([ctx])
+    return check(xml, regime, source=source, quota=quota, limits=limits, schemas=schemas).report
 
 
 def validate_set(

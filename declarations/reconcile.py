@@ -30,89 +30,27 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from declarations.document import Document
-from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
+from declarations.findings import Finding, RuleInfo, Severity
 from declarations.grouping import connected
-from declarations.messages import DATA_MESSAGES, SET_KINDS, Direction, Kind, Regime
+from declarations.messages import DATA_MESSAGES, Direction, Kind, Regime
+from declarations.reconcile_rules import (
+    BUYER_PAYER,
+    CONSIGNEE,
+    DUPLICATE,
+    INVENTORY_AMOUNTS,
+    INVENTORY_BUYER,
+    INVENTORY_GOODS,
+    INVENTORY_LINES,
+    INVENTORY_ORDER_LINK,
+    INVENTORY_WAYBILL_LINK,
+    MISSING_DOCUMENT,
+    PAYMENT_AMOUNT,
+    PAYMENT_LINK,
+    TRADE_MODE,
+    WAYBILL_ORDER_LINK,
+    required_kinds,
+)
 from declarations.rules._common import Node, Unit, agree, money, read_units
-
-MISSING = define_rule(
-    "reconcile.missing-document",
-    Layer.RECONCILE,
-    "The set holds every document its regime requires",
-    "单证齐全：缺少监管方式要求的单证",
-)
-DUPLICATE = define_rule(
-    "reconcile.duplicate-document",
-    Layer.RECONCILE,
-    "One document of each kind per order",
-    "同一订单同类单证只能有一份",
-)
-PAYMENT_AMOUNT = define_rule(
-    "reconcile.payment-amount",
-    Layer.RECONCILE,
-    "The payment equals the order: amountPaid = acturalPaid (export: charge = goods + freight)",
-    "支付金额与订单一致：支付单支付金额 = 订单实际支付金额（出口：收款金额 = 货值 + 运费）",
-)
-PAYMENT_LINK = define_rule(
-    "reconcile.payment-link",
-    Layer.RECONCILE,
-    "The payment names the order's platform (ebpCode)",
-    "支付单与订单的电商平台代码一致",
-)
-CONSIGNEE = define_rule(
-    "reconcile.consignee",
-    Layer.RECONCILE,
-    "Order and waybill name the same consignee, phone and address",
-    "订单与运单的收货人姓名、电话、地址一致",
-)
-BUYER_PAYER = define_rule(
-    "reconcile.buyer-payer",
-    Layer.RECONCILE,
-    "The buyer is the payer (name and ID number)",
-    "订购人与支付人一致（姓名、证件号码）",
-)
-INVENTORY_BUYER = define_rule(
-    "reconcile.inventory-buyer",
-    Layer.RECONCILE,
-    "The 清单's buyer is the order's buyer (name and ID number)",
-    "清单订购人与订单订购人一致（姓名、证件号码）",
-)
-INVENTORY_ORDER_LINK = define_rule(
-    "reconcile.inventory-order-link",
-    Layer.RECONCILE,
-    "The 清单 names the order (orderNo, ebpCode, ebcCode)",
-    "清单与订单的订单编号、电商平台代码、电商企业代码一致",
-)
-INVENTORY_WAYBILL_LINK = define_rule(
-    "reconcile.inventory-waybill-link",
-    Layer.RECONCILE,
-    "The 清单 names the waybill (logisticsNo, logisticsCode); an import waybill the order",
-    "清单与运单的物流运单编号、物流企业代码一致；进口运单与订单编号一致",
-)
-TRADE_MODE = define_rule(
-    "reconcile.trade-mode",
-    Layer.RECONCILE,
-    "The 清单's tradeMode fits the order's type (I, E: 9610/1210; B: 9710; W: 9810)",
-    "清单贸易方式与订单类型一致（I、E：9610/1210；B：9710；W：9810）",
-)
-INVENTORY_LINES = define_rule(
-    "reconcile.inventory-lines",
-    Layer.RECONCILE,
-    "清单 lines match order lines one-to-one by gnum",
-    "清单商品序号与订单商品序号一一对应",
-)
-INVENTORY_GOODS = define_rule(
-    "reconcile.inventory-goods",
-    Layer.RECONCILE,
-    "清单 goods are the order's: import gname = itemName, export itemNo = itemNo",
-    "清单商品与订单一致：进口商品名称、出口商品货号",
-)
-INVENTORY_AMOUNTS = define_rule(
-    "reconcile.inventory-amounts",
-    Layer.RECONCILE,
-    "清单 lines have the order's quantity and unit price",
-    "清单商品数量、单价与订单一致",
-)
 
 # Enum members read for every set, bound once: on Python 3.11 ``Kind.ORDER`` is a lookup through
 # the enum's metaclass, several times a module global's cost.
@@ -124,19 +62,6 @@ _REGIMES = Regime._value2member_map_
 
 _EXPORT_TYPES = {"B": Regime.B2B_DIRECT, "W": Regime.OVERSEAS_WAREHOUSE}
 _TRADE_MODES = {"I": ("9610", "1210"), "E": ("9610", "1210"), "B": ("9710",), "W": ("9810",)}
-
-
-# The kinds of a set in their order (messages.SET_KINDS); without the payment on the export
-# 清单 route.
-_WITHOUT_PAYMENT = (_ORDER, _WAYBILL, _INVENTORY)
-_B2C = (Regime.DIRECT, Regime.BONDED)
-
-
-def required_kinds(direction: Direction, regime: Regime | None) -> tuple[Kind, ...]:
-    """The documents of a complete set (docs/api.md); 9710/9810 on the 清单 route: no payment."""
-    if direction is _EXPORT and regime not in _B2C:
-        return _WITHOUT_PAYMENT
-    return SET_KINDS
 
 
 @dataclass(slots=True)
@@ -234,7 +159,7 @@ def check_deal(deal: Deal) -> list[Finding]:
         found += _payment(order[0], payment[0], imported)
     if order and waybill and imported:
         found += _same(CONSIGNEE, order[0], waybill[0], _CONSIGNEE_FIELDS, ("consignee", "收货人"))
-        found += _same(INVENTORY_WAYBILL_LINK, order[0], waybill[0], _ORDER_NO, ("order", "订单"))
+        found += _same(WAYBILL_ORDER_LINK, order[0], waybill[0], _ORDER_NO, ("order", "订单"))
     if inventory and order:
         first_order, first_inventory = order[0], inventory[0]
         found += _same(
@@ -308,7 +233,7 @@ def _completeness(deal: Deal, direction: Direction) -> list[Finding]:
     label = regime._value_ if regime else direction._value_  # (the descriptor-free .value)
     findings.append(
         anchor.finding(
-            MISSING,
+            MISSING_DOCUMENT,
             anchor.head,
             None,
             f"{label} set for {keys} lacks: {names_en}",

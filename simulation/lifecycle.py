@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from declarations.codes import ReturnStatus
+from declarations import ReturnStatus
 
 
 class Milestone(StrEnum):

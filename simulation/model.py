@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 import simpy
 
-from declarations.codes import ReturnStatus
+from declarations import ReturnStatus
 from simulation.arrivals import ArrivalPlan, arrival_plan
 from simulation.distributions import sampler, uniform_sampler
 from simulation.durations import HOUR

@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 import numpy as np
 
-from declarations.codes import ReturnStatus
+from declarations import ReturnStatus
 from simulation.arrivals import ArrivalPlan, read_trace
 from simulation.distributions import Sampler, choice_sampler, sampler, stream
 from simulation.monitor import Level

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from declarations.codes import DETENTIONS
+from declarations import DETENTIONS
 from simulation.durations import Distribution, Strict, Unit
 
 # --- resources and shifts ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from declarations.codes import ReturnStatus
+from declarations import ReturnStatus
 from simulation.distributions import Sampler, sampler, uniform_sampler
 from simulation.durations import HOUR
 from simulation.lifecycle import Milestone

@@ -56,6 +56,14 @@ def module_name(path: Path) -> str:
 
 
 APP_MODULES = {module_name(p): p for p in sorted((REPO / "app").rglob("*.py"))}
+CORE_MODULES = {
+    module_name(p)
+    for package in ("declarations", "simulation")
+    for p in (REPO / package).rglob("*.py")
+}
+# What code outside declarations/ may import of it: the package's ``__all__``, and the two tools
+# built on it (docs/architecture.md, "The public core").
+DECLARATIONS_PUBLIC = {"declarations", "declarations.samples", "declarations.dictionary"}
 
 
 def imports(module: str, source: str, is_package: bool) -> list[tuple[int, str]]:
@@ -76,7 +84,8 @@ def imports(module: str, source: str, is_package: bool) -> list[tuple[int, str]]
                 base = ".".join([*parent, *([node.module] if node.module else [])])
             for alias in node.names:
                 submodule = f"{base}.{alias.name}"
-                found.append((node.lineno, submodule if submodule in APP_MODULES else base))
+                known = submodule in APP_MODULES or submodule in CORE_MODULES
+                found.append((node.lineno, submodule if known else base))
     return sorted(found)
 
 
@@ -182,15 +191,61 @@ def test_core_package_stays_out_of_transport_and_persistence(package: str) -> No
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
-def test_simulation_uses_declarations_for_codes_only() -> None:
-    # simulation/ may import declarations for receipt codes and message names, nothing heavier.
-    allowed = {
-        "declarations",
-        "declarations.codes",
-        "declarations.messages",
-        "declarations.lifecycle",
-    }
-    for path in (REPO / "simulation").rglob("*.py"):
-        for _, target in imports_of(path):
-            if target.split(".")[0] == "declarations":
-                assert target in allowed, f"{path}: imports {target}"
+def private_uses(module: str, source: str, is_package: bool) -> list[str]:
+    """Every import in ``source`` of a part of declarations/ that is not public: one of its
+    modules, or a name of the package that ``__all__`` does not list."""
+    import declarations
+
+    problems = []
+    for line, target in sorted(set(imports(module, source, is_package))):
+        if target.split(".")[0] == "declarations" and target not in DECLARATIONS_PUBLIC:
+            problems.append(f"{module} (line {line}) imports {target}, a private module")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "declarations" and not node.level:
+            hidden = [
+                a.name
+                for a in node.names
+                if a.name not in declarations.__all__
+                and f"declarations.{a.name}" not in CORE_MODULES  # (a module: checked above)
+            ]
+            if hidden:
+                problems.append(
+                    f"{module} (line {node.lineno}) imports {', '.join(hidden)} from "
+                    "declarations, which its __all__ does not export"
+                )
+    return problems
+
+
+# (benchmarks/ may time the core's steps one by one: it measures the inside.)
+OUTSIDE_DECLARATIONS = ("app", "simulation")
+
+
+def test_outside_declarations_only_its_public_surface_is_imported() -> None:
+    problems = [
+        problem
+        for top in OUTSIDE_DECLARATIONS
+        for path in sorted((REPO / top).rglob("*.py"))
+        for problem in private_uses(
+            module_name(path), path.read_text(encoding="utf-8"), path.name == "__init__.py"
+        )
+    ]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_check_sees_a_private_part_of_the_core() -> None:
+    source = (
+        "from declarations import check, Facts\n"
+        "from declarations.samples import generate_sets\n"
+        "from declarations.pipeline import IDENTIFY_STEPS, Context\n"
+        "from declarations import reconcile\n"
+        "from declarations import _ERROR\n"
+        "def f():\n"
+        "    import declarations.rules.limits\n"
+    )
+    problems = private_uses("app.services.sets", source, False)
+    assert [p.split(",")[0] for p in problems] == [
+        "app.services.sets (line 3) imports declarations.pipeline",
+        "app.services.sets (line 4) imports declarations.reconcile",
+        "app.services.sets (line 7) imports declarations.rules.limits",
+        "app.services.sets (line 5) imports _ERROR from declarations",
+    ]

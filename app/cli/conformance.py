@@ -35,7 +35,7 @@ _STYLE = {"passed": "green", "failed": "bold red", "skipped": "dim"}
 
 def _groups(regimes: list[str]) -> list[Group]:
     from app.conformance.offline import CatalogueError, load_catalogue
-    from declarations.messages import Regime
+    from declarations import Regime
 
     try:
         groups = load_catalogue()

@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 
 from app.cli import cli, usage_error
-from declarations.messages import Direction, Regime
+from declarations import Direction, Regime
 from declarations.samples import generate_sets
 
 

@@ -1,6 +1,6 @@
 """``danchuang validate FILE... [--regime CODE] [--format text|json|junit]``.
 
-A thin layer over ``declarations.pipeline.validate_batch``: files that form a set (same orderNo;
+A thin layer over ``declarations.validate_batch``: files that form a set (same orderNo;
 an export waybill through its 清单's logisticsNo) are also reconciled, and reconciliation
 findings are listed under the files they concern.
 
@@ -20,11 +20,14 @@ import typer
 from lxml import etree
 
 from app.cli import cli, usage_error
-from declarations.findings import Finding, Report
-from declarations.identify import parse_regime
-from declarations.parsing import DEFAULT_LIMITS
-from declarations.pipeline import validate_batch
-from declarations.schemas import SchemaNotFoundError
+from declarations import (
+    DEFAULT_LIMITS,
+    Finding,
+    Report,
+    SchemaNotFoundError,
+    parse_regime,
+    validate_batch,
+)
 
 
 class OutputFormat(StrEnum):

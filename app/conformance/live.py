@@ -31,7 +31,7 @@ from app.conformance.offline import CaseResult, Outcome
 from app.conformance.offline.catalogue import Action, Expected, Step
 from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes
 from app.conformance.results import Run
-from declarations.messages import BY_ROOT, CEB_NS, Kind, send_rank
+from declarations import BY_ROOT, CEB_NS, Kind, send_rank
 
 # The final declaration states as docs/api.md names them: like any integrator, this client knows
 # the service only through its HTTP contract (the service's own names: app.states).

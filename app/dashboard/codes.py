@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from declarations import dictionary
-from declarations.codes import ReturnStatus
+from declarations import ReturnStatus, dictionary
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from declarations.findings import RULES, Finding
-from declarations.pipeline import validate_batch
+from declarations import RULES, Finding, validate_batch
 
 # A new document starts at each XML declaration (several pasted one after the other).
 _DECLARATION = re.compile(rb"<\?xml\b")

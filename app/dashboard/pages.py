@@ -19,8 +19,8 @@ from app.dashboard.access import (
 from app.dashboard.codes import error_dictionary
 from app.dashboard.templating import templates
 from app.db.engine import Database
-from app.db.models import Document as DocumentRow
-from declarations.findings import Layer
+from app.db.models import DocumentRow
+from declarations import Layer
 
 router = APIRouter()
 guarded = APIRouter(dependencies=[Depends(require_access)])

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, Enterprise, Receipt
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
 from app.services import history
 from app.states import ALL_STATES
-from declarations.messages import BY_CODE, Kind
+from declarations import BY_CODE, Kind
 
 REGIMES = ("9610", "1210", "9710", "9810")
 

@@ -4,7 +4,7 @@ The schema is changed only through Alembic migrations (``app/db/migrations``); t
 describe what the latest migration creates, and a test checks the two agree.
 
 Who is who: an ``Enterprise`` (a platform, e-commerce enterprise, payment company, carrier or
-declarant) holds ``ApiKey``s and sends ``Document``s; documents that belong together (order,
+declarant) holds ``ApiKey``s and sends ``DocumentRow``s; documents that belong together (order,
 payment, waybill, declaration list of one orderNo) form a ``Declaration``; customs answers with
 ``Receipt``s, which are pulled through a feed (``Receipt.id`` is the cursor) or pushed to the
 enterprise's ``Webhook``s through the ``Delivery`` outbox.
@@ -154,10 +154,10 @@ class Declaration(Base):
     sim_declared_at: Mapped[datetime | None] = mapped_column(default=None)
     sim_updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    documents: Mapped[list[Document]] = relationship(back_populates="declaration")
+    documents: Mapped[list[DocumentRow]] = relationship(back_populates="declaration")
 
 
-class Document(Base):
+class DocumentRow(Base):
     """One CEB message exactly as received, with the keys that tie it to its set."""
 
     __tablename__ = "documents"
@@ -175,6 +175,9 @@ class Document(Base):
     regime: Mapped[str | None] = mapped_column(String(4), default=None)
     app_type: Mapped[str | None] = mapped_column(String(1), default=None)  # 1 new, 2 change, 3 del
     raw_xml: Mapped[bytes] = mapped_column(LargeBinary)  # the bytes received, untouched
+    # What the core learnt of it on arrival (``declarations.Facts.to_json``), so that nothing
+    # reads the XML again; None for a message that could not be identified.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     order_no: Mapped[str | None] = mapped_column(String(60), default=None)
     ebp_code: Mapped[str | None] = mapped_column(String(18), default=None)
     logistics_no: Mapped[str | None] = mapped_column(String(80), default=None)

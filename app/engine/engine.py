@@ -39,7 +39,7 @@ from app.engine.scenario import for_live, load_live_scenario, route
 from app.services import expiry
 from app.settings import Settings
 from app.states import RECORDED
-from declarations.codes import ReturnStatus
+from declarations import ReturnStatus
 from simulation.lifecycle import Milestone
 from simulation.model import ClearanceModel, Forced
 from simulation.runtime import REJECT_WITHOUT_CODE

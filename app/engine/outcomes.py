@@ -26,7 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from declarations.codes import DETENTIONS, ReturnStatus
+from declarations import DETENTIONS, ReturnStatus
 from simulation.model import Forced
 from simulation.runtime import REJECT_WITHOUT_CODE
 from simulation.scenario import RiskProfile

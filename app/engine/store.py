@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import states
-from app.db.models import Declaration, Document, Enterprise, Receipt
+from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.receipts import NewReceipt, record_receipts
 from app.services import sets
-from declarations.codes import ReturnStatus
-from declarations.parsing import parse_xml
+from app.services.set_documents import facts_of
+from declarations import ReturnStatus
 
 log = structlog.get_logger("danchuang.engine")
 
@@ -103,17 +102,17 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
         )
     }
     notes: dict[int, str | None] = {}
-    for declaration_id, raw in session.execute(
-        select(Document.declaration_id, Document.raw_xml)
+    for inventory in session.scalars(
+        select(DocumentRow)
         .where(
-            Document.declaration_id.in_(ids),
-            Document.message_code.in_(INVENTORY_CODES),
-            Document.__table__.c.current.is_(True),  # a 清单 replaced by a change is not current
+            DocumentRow.declaration_id.in_(ids),
+            DocumentRow.message_code.in_(INVENTORY_CODES),
+            DocumentRow.current.is_(True),  # a 清单 replaced by a change is not current
         )
-        .order_by(Document.id)
+        .order_by(DocumentRow.id)
     ):
-        if declaration_id is not None:
-            notes[declaration_id] = _note(raw)  # the latest 清单 (a change) wins
+        if inventory.declaration_id is not None:  # the latest 清单 (a change) wins
+            notes[inventory.declaration_id] = facts_of(inventory).note
     return [
         Pickup(
             declaration_id=row.id,
@@ -124,16 +123,6 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
         )
         for row in rows
     ]
-
-
-def _note(raw: bytes) -> str | None:
-    parsed = parse_xml(raw)
-    if parsed.root is None:
-        return None
-    for element in parsed.root.iter(etree.Element):
-        if etree.QName(element).localname == "note" and element.text:
-            return str(element.text)
-    return None
 
 
 def _marker(declaration_id: int, note: str | None) -> str | None:

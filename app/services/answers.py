@@ -11,13 +11,9 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, Receipt
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow, Receipt
 from app.receipts import NewReceipt, record_receipts
-from declarations.codes import ReturnStatus
-from declarations.findings import Finding, Severity
-from declarations.messages import BY_CODE, Kind
-from declarations.receipts import receipt_type
+from declarations import BY_CODE, Finding, Kind, ReturnStatus, Severity, receipt_type
 
 MAX_INFO = 1000  # returnInfo is C..1000 in the receipt XML
 

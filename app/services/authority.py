@@ -31,26 +31,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, Enterprise
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow, Enterprise
 from app.errors import ServiceError, forbidden
-from app.security import FIELD_ROLES
-from app.services.set_documents import current_documents, kind_of
-from declarations.document import Document
-from declarations.messages import BY_CODE
-
-# Stored documents passed the hardened parse on arrival; this parser only reads them back.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+from app.services.set_documents import current_documents, facts_of, kind_of
+from declarations import BY_CODE, Facts
 
 
-def naming_fields(code: str, document: Document) -> tuple[str, ...]:
-    """The sender fields of the (one-record) ``document`` that name the enterprise ``code``."""
-    head = document.records()[0].head
-    return tuple(f for f in document.message.sender_fields if head.text(f) == code)
+def naming_fields(code: str, facts: Facts) -> tuple[str, ...]:
+    """The sender fields of a (one-record) document that name the enterprise ``code``."""
+    parties = facts.parties
+    return tuple(f for f in facts.message.sender_fields if parties.get(f) == code)
 
 
 def ensure_owner(row: DocumentRow, held: DocumentRow | None) -> None:
@@ -90,7 +83,7 @@ def may_join(
     named: dict[str, set[str]] = {}
     for other in [*documents, *([arriving] if arriving is not None else [])]:
         if other.id != row.id and kind_of(other) is not kind:
-            for name, value in party_codes(other.raw_xml).items():
+            for name, value in facts_of(other).parties.items():
                 named.setdefault(name, set()).add(value)
     for field in fields:
         if field in named:
@@ -112,19 +105,9 @@ def orphan_may_join(
     if code is None:
         return False
     sender_fields = BY_CODE[orphan.message_code].sender_fields
-    fields = [f for f, v in party_codes(orphan.raw_xml).items() if v == code and f in sender_fields]
+    parties = facts_of(orphan).parties
+    fields = [f for f, v in parties.items() if v == code and f in sender_fields]
     return may_join(session, declaration, orphan, code, fields, arriving=inventory)
-
-
-def party_codes(raw_xml: bytes) -> dict[str, str]:
-    """The enterprise codes a stored message names in its party fields (first record)."""
-    root = etree.fromstring(raw_xml, _PARSER)
-    found: dict[str, str] = {}
-    for element in root.iter(etree.Element):
-        name = etree.QName(element).localname
-        if name in FIELD_ROLES and name not in found and element.text:
-            found[name] = element.text.strip()
-    return found
 
 
 def _latest_sender_of_kind(session: Session, declaration_id: int, row: DocumentRow) -> int | None:

@@ -18,15 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.engine import Database
-from app.db.models import Declaration
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow
 from app.services import sets
 from app.services.answers import answer
 from app.settings import Settings
 from app.states import INCOMPLETE, REJECTED
-from declarations import reconcile
-from declarations.codes import ReturnStatus
-from declarations.messages import BY_CODE, Kind
+from declarations import BY_CODE, MISSING_DOCUMENT, Kind, ReturnStatus
 
 _BATCH = 200  # declarations refused per transaction, so that a backlog never holds the lock long
 
@@ -79,7 +76,7 @@ def _refuse_set(session: Session, declaration: Declaration) -> None:
     documents = sets.current_documents(session, declaration.id)
     en, zh = sets.describe_missing(declaration, sets.missing_kinds(declaration, documents))
     info = (
-        f"[{reconcile.MISSING.id}] 单证不齐，超过等待时限仍缺少：{zh} / "
+        f"[{MISSING_DOCUMENT.id}] 单证不齐，超过等待时限仍缺少：{zh} / "
         f"the set stayed incomplete past the window; missing: {en}"
     )
     for row in documents:
@@ -105,7 +102,7 @@ def _refuse_orphans(session: Session, cutoff: datetime) -> None:
         kind = BY_CODE[row.message_code].kind
         wanted = "清单(declaration list)" if kind is Kind.WAYBILL else "订单(order)"
         info = (
-            f"[{reconcile.MISSING.id}] 超过等待时限仍未找到所属订单的其他单证：缺少{wanted} / "
+            f"[{MISSING_DOCUMENT.id}] 超过等待时限仍未找到所属订单的其他单证：缺少{wanted} / "
             f"no set formed for this document within the window: missing {wanted}"
         )
         answer(session, row, int(ReturnStatus.REJECTED), info)

@@ -14,14 +14,19 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, Receipt
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, not_found
 from app.receipts import receipt_json
-from declarations import pipeline
-from declarations.identifiers import pre_no
-from declarations.messages import BY_CODE, Kind
-from declarations.receipts import ReceiptEntry, build_receipt, receipt_keys, receipt_type
+from app.services.set_documents import facts_of
+from declarations import (
+    BY_CODE,
+    Kind,
+    ReceiptEntry,
+    build_receipt,
+    pre_no,
+    receipt_keys,
+    receipt_type,
+)
 
 
 def document_json(row: DocumentRow) -> dict[str, Any]:
@@ -191,15 +196,8 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
             f"document {row.id} has no receipt (it could not be identified as a CEB message)",
             f"单证{row.id}没有回执（无法识别为CEB报文）",
         )
-    ctx = pipeline.Context(f"document {row.id}", row.raw_xml, pipeline.Options())
-    for step in pipeline.IDENTIFY_STEPS:
-        step(ctx)
-    if ctx.document is None or not ctx.document.records():
-        raise RuntimeError(f"stored document {row.id} no longer parses")
-    head = ctx.document.records()[0].head
-    fields = {
-        name: head.text(name) for name in _KEY_NAMES if name not in ("guid", "preNo", "invtNo")
-    }
+    # the document's own keys, but the numbers the service gives are the service's
+    fields = {k: v for k, v in facts_of(row).keys.items() if k not in _ASSIGNED}
     assigned = {"preNo": pre_no(row.received_at.date(), row.id % 10**9)}
     if row.invt_no:
         assigned["invtNo"] = row.invt_no
@@ -215,20 +213,4 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
     return build_receipt(receipt_type(row.message_code).code, entries)
 
 
-_KEY_NAMES = [
-    "guid",
-    "customsCode",
-    "ebpCode",
-    "ebcCode",
-    "agentCode",
-    "copNo",
-    "preNo",
-    "invtNo",
-    "orderNo",
-    "payCode",
-    "payTransactionId",
-    "payNo",
-    "logisticsCode",
-    "logisticsNo",
-    "statisticsFlag",
-]
+_ASSIGNED = ("guid", "preNo", "invtNo")  # numbers the service gives, not the document's

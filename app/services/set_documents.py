@@ -1,4 +1,4 @@
-"""The documents of a set: its current ones, and the kind of a stored document.
+"""The documents of a set: its current ones, the kind of a stored document and its facts.
 
 Kept apart from ``app.services.sets`` so that ``app.services.authority``, which ``sets`` asks
 whether an orphan may join, reads a set without importing ``sets`` back.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Document as DocumentRow
-from declarations.messages import BY_CODE, Kind
+from app.db.models import DocumentRow
+from declarations import BY_CODE, Facts, Kind
 
 # Built once: building a select() costs about as much as running it on the hot path.
 _SET_DOCUMENTS = (
@@ -27,3 +27,16 @@ def kind_of(row: DocumentRow) -> Kind:
 def current_documents(session: Session, declaration_id: int) -> list[DocumentRow]:
     """The set's current documents (not refused, replaced or withdrawn), oldest first."""
     return list(session.scalars(_SET_DOCUMENTS, {"declaration_id": declaration_id}))
+
+
+def facts_of(row: DocumentRow) -> Facts:
+    """What the core learnt of a stored document on arrival (``declarations.Facts``): read
+    instead of its XML. Every identified document has them."""
+    if row.facts is None:
+        raise RuntimeError(f"stored document {row.id} ({row.message_code}) has no facts")
+    return Facts.from_json(row.message_code, row.direction, row.regime, row.facts)
+
+
+def source_of(row: DocumentRow) -> str:
+    """How findings about a stored document name it."""
+    return f"document {row.id} ({row.message_code})"

@@ -17,45 +17,43 @@ it joins none of them: it waits, and no stranger's set receives it. Only ``curre
 count: a rejected, replaced or deleted one stays in the history but not in the set.
 
 When a set holds a 清单 and every document its regime requires, it is reconciled (三单对碰,
-``declarations.reconcile``) and the buyer's annual quota is counted; on success the declaration
-becomes ``clearance_ready`` for the engine, otherwise the 清单 is refused with the rule named.
+``declarations.check_stored_set``, from the facts its documents were stored with) and the
+buyer's annual quota is counted; on success the declaration becomes ``clearance_ready`` for the
+engine, otherwise the 清单 is refused with the rule named.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, Receipt
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow, Receipt
 from app.receipts import file_adopted, first_receipts, share_receipts
 from app.services import authority
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
-from app.services.set_documents import current_documents, kind_of
+from app.services.set_documents import current_documents, facts_of, kind_of, source_of
 
 # The quota is counted per set; its functions live in set_quota and are used as sets.<name>.
-from app.services.set_quota import (
-    Purchase,
-    count_quota,
-    purchase_of,
-    quota_for,
-    release_quota,
-)
+from app.services.set_quota import count_quota, release_quota
 from app.states import CLEARANCE_READY, INCOMPLETE, OPEN_STATES, REJECTED
-from declarations import pipeline, reconcile
-from declarations.codes import ReturnStatus
-from declarations.document import Document, Fields
-from declarations.findings import Severity
-from declarations.messages import BY_CODE, Direction, Kind, Regime, data_message
-from declarations.rules import limits
+from declarations import (
+    BY_CODE,
+    Direction,
+    Facts,
+    Kind,
+    Regime,
+    ReturnStatus,
+    Severity,
+    check_stored_set,
+    data_message,
+    required_kinds,
+)
 
 __all__ = [
     "Keys",
-    "Purchase",
     "advance",
     "attach",
     "count_quota",
@@ -64,10 +62,7 @@ __all__ = [
     "held_document",
     "kind_of",
     "missing_kinds",
-    "parse_stored",
     "parties_of",
-    "purchase_of",
-    "quota_for",
     "refuse_inventory",
     "refused",
     "release_quota",
@@ -89,13 +84,13 @@ class Keys:
     pay_transaction_id: str | None = None
 
     @classmethod
-    def of(cls, head: Fields) -> Keys:
+    def of(cls, facts: Facts) -> Keys:
         return cls(
-            order_no=head.text("orderNo"),
-            ebp_code=head.text("ebpCode"),
-            logistics_no=head.text("logisticsNo"),
-            logistics_code=head.text("logisticsCode"),
-            pay_transaction_id=head.text("payTransactionId"),
+            order_no=facts.key("orderNo"),
+            ebp_code=facts.key("ebpCode"),
+            logistics_no=facts.key("logisticsNo"),
+            logistics_code=facts.key("logisticsCode"),
+            pay_transaction_id=facts.key("payTransactionId"),
         )
 
 
@@ -272,7 +267,7 @@ def missing_kinds(declaration: Declaration, documents: Sequence[DocumentRow]) ->
     direction = Direction(declaration.direction)
     regime = Regime(declaration.regime) if declaration.regime else None
     present = {kind_of(d) for d in documents}
-    return [k for k in reconcile.required_kinds(direction, regime) if k not in present]
+    return [k for k in required_kinds(direction, regime) if k not in present]
 
 
 def describe_missing(declaration: Declaration, kinds: Sequence[Kind]) -> tuple[str, str]:
@@ -283,15 +278,10 @@ def describe_missing(declaration: Declaration, kinds: Sequence[Kind]) -> tuple[s
     return en, zh
 
 
-def advance(
-    session: Session,
-    declaration: Declaration,
-    *,
-    arriving: Mapping[int, pipeline.Context] | None = None,
-) -> Receipt | None:
+def advance(session: Session, declaration: Declaration) -> Receipt | None:
     """Move the set on if it can: a complete set with its 清单 is reconciled, its buyer's quota
     counted, and it becomes clearance-ready; a failure refuses the 清单 (that receipt is
-    returned). ``arriving``: documents of the set already identified (by id), not parsed again."""
+    returned). The set is reconciled from its documents' facts, not from their XML."""
     if declaration.state not in OPEN_STATES:
         return None
     if declaration.return_status is None:
@@ -311,17 +301,17 @@ def advance(
     if inventory is None or missing_kinds(declaration, documents):
         declaration.state = INCOMPLETE
         return None
-    parsed = parse_stored(documents, arriving)
-    findings = reconcile.check_set(list(parsed.values()))
+    members = {source_of(row): facts_of(row) for row in documents}
+    findings = check_stored_set(members)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
         return refuse_inventory(
             session, declaration, inventory, refusal_status(errors), findings_text(errors)
         )
-    over = count_quota(session, declaration, parsed[inventory.id])
+    over = count_quota(session, declaration, members[source_of(inventory)].purchase)
     if over is not None:
-        status = int(limits.ANNUAL.spec_code or 100)
-        return refuse_inventory(session, declaration, inventory, status, over)
+        status, info = refusal_status([over]), findings_text([over])
+        return refuse_inventory(session, declaration, inventory, status, info)
     declaration.state = CLEARANCE_READY
     declaration.return_status = int(ReturnStatus.SENT)
     return None
@@ -340,34 +330,3 @@ def refuse_inventory(
     declaration.state = REJECTED
     release_quota(session, declaration.id)
     return receipt
-
-
-def parse_stored(
-    rows: Sequence[DocumentRow], arriving: Mapping[int, pipeline.Context] | None = None
-) -> dict[int, Document]:
-    """The stored documents parsed again (they passed every check on arrival), with the set's
-    regime shared as the validation pipeline does for a set. A document in ``arriving`` (by
-    id: the one being submitted, identified from the same bytes with the same options a moment
-    ago) is not parsed again; a copy of it is relabelled as a stored one."""
-    arriving = arriving or {}
-    contexts = {
-        row.id: pipeline.Context(
-            f"document {row.id} ({row.message_code})", row.raw_xml, pipeline.Options()
-        )
-        for row in rows
-    }
-    for row_id, ctx in contexts.items():
-        known = arriving.get(row_id)
-        if known is not None and known.document is not None:
-            ctx.document = dataclasses.replace(known.document, source=ctx.source)
-            ctx.regime_tentative = known.regime_tentative
-            continue
-        for step in pipeline.IDENTIFY_STEPS:
-            step(ctx)
-    pipeline.share_regime(list(contexts.values()))
-    parsed: dict[int, Document] = {}
-    for row_id, ctx in contexts.items():
-        if ctx.document is None:  # cannot happen for a stored current document
-            raise RuntimeError(f"stored document {row_id} no longer parses")
-        parsed[row_id] = ctx.document
-    return parsed

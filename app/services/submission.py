@@ -34,8 +34,7 @@ from sqlalchemy.orm import Session
 from app import metrics, states
 from app.accounts import Principal
 from app.db.engine import Database
-from app.db.models import Declaration, Receipt
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
 from app.receipts import first_receipts, take_feed_lock
@@ -48,14 +47,19 @@ from app.services.answers import (
     refusal_status,
     status_text,
 )
-from declarations import pipeline
-from declarations.codes import ReturnStatus
-from declarations.document import Document
-from declarations.findings import Report
-from declarations.identifiers import invt_no
-from declarations.identify import REGIME_CONFLICT, parse_regime
-from declarations.lifecycle import AppType, Held, judge
-from declarations.messages import Kind, Regime
+from declarations import (
+    REGIME_CONFLICT,
+    AppType,
+    Facts,
+    Held,
+    Kind,
+    Report,
+    ReturnStatus,
+    check,
+    invt_no,
+    judge,
+    parse_regime,
+)
 
 _ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
 
@@ -83,10 +87,10 @@ def regime_argument(value: str | None) -> str | None:
     return regime.value if regime else None
 
 
-def _refuse_regime_conflict(ctx: pipeline.Context) -> None:
+def _refuse_regime_conflict(report: Report) -> None:
     """A ``?regime=`` the message's own tradeMode or orderType contradicts is the request's
     error, not the message's: 422 naming both values, nothing stored."""
-    for finding in ctx.findings:
+    for finding in report.findings:
         if finding.rule == REGIME_CONFLICT.id:
             raise ServiceError(
                 422, "request.regime_conflict", finding.message_en, finding.message_zh
@@ -101,14 +105,14 @@ def submit_document(
     regime: str | None = None,
     source: str = "<request body>",
 ) -> Outcome:
-    options = pipeline.Options(regime=parse_regime(regime), quota=LedgerQuota(database))
-    ctx = pipeline.Context(source, data, options)
-    for step in pipeline.IDENTIFY_STEPS:
-        step(ctx)
-    _refuse_regime_conflict(ctx)
-    document = ctx.document
+    # Checked once, against the ledger as it stands (the quota is checked again, inside the
+    # write transaction, when a set is counted: app.services.set_quota).
+    checked = check(data, parse_regime(regime), source=source, quota=LedgerQuota(database))
+    report = checked.report
+    _refuse_regime_conflict(report)
+    document = checked.document
     if document is None:
-        return _store_unidentified(database, enterprise, data, pipeline.accept([ctx]))
+        return _store_unidentified(database, enterprise, data, report)
     code = document.message.code
     try:
         ensure_may_send(enterprise, document)
@@ -126,32 +130,17 @@ def submit_document(
             f"{len(document.records())}条",
         )
     guid = document.guid or ""
-    options.quota = sets.quota_for(database, document)
+    facts = checked.facts()
     # A resent guid is recognised by the write itself: the guid is unique, so storing it again
     # fails, and the next attempt looks the guid up (no race). Validating a rare repeat first
     # costs less than a lookup for every message.
-    for step in pipeline.CHECK_STEPS:
-        step(ctx)
-    report = pipeline.accept([ctx])
     for attempt in range(_ATTEMPTS):
         try:
             with database.write() as session:
                 repeat = _repeat(session, enterprise, guid, data) if attempt else None
                 if repeat is not None:
                     return repeat
-                regime_named = None if ctx.regime_tentative else document.regime
-                # Identified without a ?regime= argument, the document is what reconciliation
-                # would parse from the stored bytes: it can stand in for them.
-                same_as_stored = ctx if options.regime is None else None
-                outcome = _take(
-                    session,
-                    enterprise,
-                    document,
-                    data,
-                    report,
-                    regime=regime_named,
-                    parsed=same_as_stored,
-                )
+                outcome = _take(session, enterprise, facts, guid=guid, data=data, report=report)
         except IntegrityError:
             if attempt == _ATTEMPTS - 1:
                 raise
@@ -208,17 +197,16 @@ def _clip(value: str | None, length: int) -> str | None:
     return value[:length] if value else None
 
 
-def _new_row(enterprise: Principal, document: Document, data: bytes) -> DocumentRow:
-    head = document.records()[0].head
-    keys = sets.Keys.of(head)
-    guid = document.guid if document.guid and len(document.guid) <= 36 else None
+def _new_row(enterprise: Principal, facts: Facts, guid: str, data: bytes) -> DocumentRow:
+    keys = sets.Keys.of(facts)
     return DocumentRow(
-        guid=guid or str(uuid.uuid4()).upper(),
-        message_code=document.message.code,
-        direction=document.direction.value,
-        regime=document.regime.value if document.regime else None,
-        app_type=_clip(head.text("appType"), 1),
+        guid=guid if guid and len(guid) <= 36 else str(uuid.uuid4()).upper(),
+        message_code=facts.message.code,
+        direction=facts.direction.value,
+        regime=facts.regime.value if facts.regime else None,
+        app_type=_clip(facts.key("appType"), 1),
         raw_xml=data,
+        facts=facts.to_json(),
         order_no=_clip(keys.order_no, 60),
         ebp_code=_clip(keys.ebp_code, 18),
         logistics_no=_clip(keys.logistics_no, 80),
@@ -232,12 +220,11 @@ def _new_row(enterprise: Principal, document: Document, data: bytes) -> Document
 def _take(
     session: Session,
     enterprise: Principal,
-    document: Document,
+    facts: Facts,
+    *,
+    guid: str,
     data: bytes,
     report: Report,
-    *,
-    regime: Regime | None,
-    parsed: pipeline.Context | None = None,
 ) -> Outcome:
     """Store the document and answer it, inside one write transaction.
 
@@ -246,19 +233,22 @@ def _take(
     before any set is read.
     """
     _serialise(session)
-    row = _new_row(enterprise, document, data)
+    row = _new_row(enterprise, facts, guid, data)
     if not report.valid:  # refused: kept in the history, no place in its set
         plan = Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
     else:
-        plan = _lifecycle(session, row, document)
+        plan = _lifecycle(session, row, facts)
     # The row is written once, with the status its last receipt gives it and (found before the
     # INSERT) its declaration.
     row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
     declaration: Declaration | None = None
     if plan.joins_set:
+        # A regime the document (or the caller) names is the set's; an assumed one only
+        # suggests it.
+        regime = facts.regime if facts.regime_named else None
         declaration = sets.attach(session, row, regime)
         if declaration is not None:
-            fields = authority.naming_fields(enterprise.code, document)
+            fields = authority.naming_fields(enterprise.code, facts)
             authority.ensure_may_join(session, declaration, row, enterprise.code, fields)
     elif plan.withdraws is not None:
         row.declaration_id = plan.withdraws.declaration_id
@@ -268,7 +258,7 @@ def _take(
     session.flush()
     first_receipts(session, document_id=row.id)  # a new document: numbered from 1, no query
     if plan.joins_set and is_inventory(row):
-        _assign_invt_no(row, document)
+        _assign_invt_no(row, facts)
     elif plan.withdraws is not None:
         declaration = _withdraw(session, row)
     steps = [
@@ -285,8 +275,7 @@ def _take(
         if declaration.state == states.CLEARANCE_READY and plan.changes:
             sets.release_quota(session, declaration.id)
             declaration.state = states.INCOMPLETE  # reconcile the changed set again
-        arriving = {row.id: parsed} if parsed is not None else None
-        refused = sets.advance(session, declaration, arriving=arriving)
+        refused = sets.advance(session, declaration)
         if refused is not None and refused.document_id == row.id:
             receipts.append(refused)  # reconciling answered this 清单 once more
     session.flush()
@@ -311,9 +300,9 @@ class Plan:
     withdraws: DocumentRow | None = None
 
 
-def _lifecycle(session: Session, row: DocumentRow, document: Document) -> Plan:
-    kind = document.message.kind
-    keys = sets.Keys.of(document.records()[0].head)
+def _lifecycle(session: Session, row: DocumentRow, facts: Facts) -> Plan:
+    kind = facts.message.kind
+    keys = sets.Keys.of(facts)
     held = sets.held_document(session, row.message_code, keys)
     authority.ensure_owner(row, held)
     app_type = AppType(row.app_type) if row.app_type in ("1", "2", "3") else AppType.NEW
@@ -370,12 +359,12 @@ def _as_status(status: int | None) -> ReturnStatus:
         return ReturnStatus.REJECTED
 
 
-def _assign_invt_no(row: DocumentRow, document: Document) -> None:
+def _assign_invt_no(row: DocumentRow, facts: Facts) -> None:
     """The 清单 number customs gives (invtNo, CEB spec 202205 §2.11.4 p. 28); assigned on
     arrival so that every receipt of the 清单 can carry it (CEB604 requires it)."""
-    customs = document.records()[0].head.text("customsCode") or ""
+    customs = facts.key("customsCode") or ""
     if len(customs) == 4 and customs.isdigit():
-        row.invt_no = invt_no(customs, datetime.now(UTC).year, document.direction, row.id)
+        row.invt_no = invt_no(customs, datetime.now(UTC).year, facts.direction, row.id)
 
 
 def _store_unidentified(

@@ -23,7 +23,7 @@ from declarations.document import (
     xpath_step,
 )
 from declarations.findings import Finding, RuleInfo, Severity
-from declarations.messages import BY_CODE, CEB_NS, Direction, Regime
+from declarations.messages import BY_CODE, CEB_NS, Direction, MessageType, Regime
 from declarations.quota import QuotaProvider
 from declarations.rules.sequences import Positions, has_comments, positions
 
@@ -88,7 +88,7 @@ HEAD_FIELDS: dict[str, Layout] = {
         "acturalPaid buyerName buyerIdNumber consignee consigneeTelephone consigneeAddress",
         "CEB411": "orderNo ebpCode payerIdNumber payerName amountPaid",
         "CEB511": "logisticsCode logisticsNo orderNo consignee consigneeAddress consigneeTelephone",
-        "CEB621": "appTime orderNo ebpCode ebcCode logisticsNo logisticsCode declTime "
+        "CEB621": "appType appTime orderNo ebpCode ebcCode logisticsNo logisticsCode declTime "
         "buyerIdNumber buyerName tradeMode freight insuredFee",
         "CEB303": "orderType orderNo ebpCode ebcCode goodsValue freight currency",
         "CEB403": "ebpCode orderNo charge currency",
@@ -186,7 +186,7 @@ class Node:
 class Unit:
     """One business record of a document, viewed for rules: its head and its lines."""
 
-    doc: Document
+    doc: Document | StoredDocument
     head: Node
     lines: tuple[Node, ...]
     # Set by read_units when this is the document's only record and it has at most one head:
@@ -203,9 +203,10 @@ class Unit:
         *,
         severity: Severity | None = None,
     ) -> Finding:
-        if node is self.head and field is None and self.sole:
+        doc = self.doc
+        if node is self.head and field is None and self.sole and isinstance(doc, Document):
             # a finding about the whole record, the usual one being a set's missing document
-            xpath, line = self._sole_head_xpath(), source_line(node.element)
+            xpath, line = self._sole_head_xpath(doc), source_line(node.element)
         else:
             xpath, line = node.where(field)
         return rule.finding(
@@ -218,14 +219,14 @@ class Unit:
             severity=severity,
         )
 
-    def _sole_head_xpath(self) -> str:
+    def _sole_head_xpath(self, doc: Document) -> str:
         """What ``readable_xpath`` says of the head, without its walk over siblings: nothing
         is indexed when the record and its head are the only ones of their names."""
-        root, element = self.doc.root, self.head.element
+        root, element = doc.root, self.head.element
         root_tag: object = root.tag  # (see document.TAG_NOTE)
         if root.getparent() is not None or not isinstance(root_tag, str):
             return readable_xpath(element)  # not a whole document: ancestors to name too
-        message = self.doc.message
+        message = doc.message
         # (a flat record, or a head that is missing: the record itself)
         head = message.head if element.getparent() is not root else None
         return _record_xpath(root_tag, message.record, head)
@@ -335,3 +336,47 @@ def lines_total(lines: tuple[Node, ...]) -> Decimal:
         if value is not None:
             total += value
     return total
+
+
+# -- documents kept as facts (``declarations.facts``): no tree, the same fields --------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """What a unit of a stored document knows of it: no tree, only what findings name."""
+
+    source: str
+    message: MessageType
+    direction: Direction
+    regime: Regime | None
+
+
+class StoredNode(Node):
+    """A node rebuilt from the texts intake kept: the same ``raw`` as when it was read, and its
+    XPath, worked out from the message's structure (one record), in place of the element."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, raw: dict[str, str | None], path: str) -> None:  # (no element)
+        self.raw = raw
+        self.path = path
+
+    def where(self, name: str | None = None) -> tuple[str, int | None]:
+        """XPath of a field (or of this element); the line is not kept."""
+        return (f"{self.path}/ceb:{name}" if name else self.path), None
+
+
+def stored_units(
+    doc: StoredDocument, head: dict[str, str | None], lines: list[dict[str, str | None]]
+) -> list[Unit]:
+    """The one record of a stored document as ``read_units`` read it on arrival."""
+    message = doc.message
+    record = _record_xpath(_CEB + message.root, message.record, None)
+    head_path = f"{record}/{xpath_step(_CEB + message.head)}" if message.head else record
+    line_path = f"{record}/{xpath_step(_CEB + message.lines)}" if message.lines else record
+
+    def line_node(index: int, raw: dict[str, str | None]) -> Node:
+        return StoredNode(raw, f"{line_path}[{index}]" if len(lines) > 1 else line_path)
+
+    nodes = tuple(line_node(i, raw) for i, raw in enumerate(lines, start=1))
+    return [Unit(doc, StoredNode(head, head_path), nodes, True)]

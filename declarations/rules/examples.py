@@ -237,6 +237,7 @@ EXAMPLES: dict[str, Example] = {
     "reconcile.inventory-buyer": Example(_I, _set("inventory", "buyerName", "另一人")),
     "reconcile.inventory-order-link": Example(_BOTH, _change("inventory", "ebcCode")),
     "reconcile.inventory-waybill-link": Example(_BOTH, _change("inventory", "logisticsCode")),
+    "reconcile.waybill-order-link": Example(_I, _change("waybill", "orderNo")),
     "reconcile.trade-mode": Example(_E, _order_type),
     "reconcile.inventory-lines": Example(_BOTH, _drop_last_inventory_line),
     "reconcile.inventory-goods": Example(_BOTH, _inventory_goods),

@@ -10,11 +10,7 @@ from collections.abc import Iterator
 from declarations.findings import Finding, Layer, define_rule
 from declarations.rules import limits
 from declarations.rules._common import Context, Unit, lines_total
-from declarations.rules.lines import (
-    check_gnum_sequence,
-    check_line_totals,
-    sum_decimal,
-)
+from declarations.rules.lines import check_gnum_sequence, check_line_totals
 
 LINE_TOTAL = define_rule(
     "inventory.line-total",
@@ -34,12 +30,9 @@ GNUM_SEQUENCE = define_rule(
 def check_import_inventory(unit: Unit, context: Context) -> Iterator[Finding]:
     yield from check_line_totals(unit, LINE_TOTAL)
     yield from check_gnum_sequence(unit, GNUM_SEQUENCE)
-    head = unit.head
-    value = sum_decimal(
-        lines_total(unit.lines), head.decimal("freight"), head.decimal("insuredFee")
-    )
+    value = limits.transaction_value(unit)
     yield from limits.check_single_transaction(unit, limits.SINGLE_TRANSACTION, value, None)
-    yield from limits.check_annual(unit, context, value)
+    yield from limits.check_annual(unit, context, limits.purchase_of(unit, value))
 
 
 def check_export_inventory(unit: Unit, context: Context) -> Iterator[Finding]:

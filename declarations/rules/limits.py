@@ -23,10 +23,12 @@ Decisions (the spec's codes are 清单 codes; the rest is ours):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
-from declarations.rules._common import CNY, Context, Node, Unit, money
+from declarations.rules._common import CNY, Context, Node, Unit, lines_total, money
+from declarations.rules.lines import sum_decimal
 from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
 
 ORDER_SINGLE_TRANSACTION = define_rule(
@@ -94,26 +96,71 @@ def check_single_transaction(
     )
 
 
-def _year(head: Node) -> int | None:
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """What an import 清单 counts against its buyer's annual quota."""
+
+    buyer_id_number: str
+    year: int  # of declTime, else appTime
+    amount: Decimal  # the transaction value (``transaction_value``)
+
+
+def transaction_value(unit: Unit) -> Decimal:
+    """An import 清单's transaction value: Σ totalPrice + freight + insuredFee."""
+    head = unit.head
+    return sum_decimal(lines_total(unit.lines), head.decimal("freight"), head.decimal("insuredFee"))
+
+
+def purchase_of(unit: Unit, value: Decimal | None = None) -> Purchase | None:
+    """The purchase an import 清单 counts (``value``: its transaction value, when known); None
+    when it names no buyer or no year."""
+    head = unit.head
+    buyer = head.text("buyerIdNumber")
     for name in ("declTime", "appTime"):
-        value = head.text(name)
-        if value and len(value) >= 4 and value[:4].isdigit():
-            return int(value[:4])
+        when = head.text(name)
+        if buyer is not None and when and len(when) >= 4 and when[:4].isdigit():
+            amount = transaction_value(unit) if value is None else value
+            return Purchase(buyer, int(when[:4]), amount)
     return None
 
 
-def check_annual(unit: Unit, context: Context, value: Decimal) -> Iterator[Finding]:
-    buyer = unit.head.text("buyerIdNumber")
-    year = _year(unit.head)
-    if buyer is None or year is None:
+def check_annual(unit: Unit, context: Context, purchase: Purchase | None) -> Iterator[Finding]:
+    if purchase is None:
         return
+    buyer, year, value = purchase.buyer_id_number, purchase.year, purchase.amount
     # without a ledger only the message itself counts (several 清单 of one buyer)
-    used = context.quota.used(buyer, year) if context.quota is not None else Decimal(0)
+    used = Decimal(0)
+    if context.quota is not None:
+        used = context.quota.used(buyer, year, replacing=_replaced_order(unit))
     earlier = used + context.pending_for(buyer)
     context.add_pending(buyer, value)
-    if earlier + value > ANNUAL_LIMIT:
+    if exceeds_annual_limit(earlier, value):
         english, chinese = annual_limit_text(buyer, year, value)
         yield unit.finding(ANNUAL, unit.head, "buyerIdNumber", english, chinese)
+
+
+def _replaced_order(unit: Unit) -> tuple[str, str] | None:
+    """The (ebpCode, orderNo) of the 清单 a change (appType 2) replaces: its counted purchase
+    is replaced, not added to."""
+    head = unit.head
+    if head.text("appType") != "2":
+        return None
+    ebp_code, order_no = head.text("ebpCode"), head.text("orderNo")
+    return (ebp_code, order_no) if ebp_code and order_no else None
+
+
+def exceeds_annual_limit(used: Decimal, amount: Decimal) -> bool:
+    """Whether a purchase of ``amount`` crosses the annual limit after ``used``."""
+    return used + amount > ANNUAL_LIMIT
+
+
+def annual_refusal(purchase: Purchase, used: Decimal) -> Finding | None:
+    """The rule's finding when ``purchase`` crosses the annual limit after ``used``: the re-check
+    the live service makes when it counts a set's purchase in its ledger."""
+    if not exceeds_annual_limit(used, purchase.amount):
+        return None
+    english, chinese = annual_limit_text(purchase.buyer_id_number, purchase.year, purchase.amount)
+    return ANNUAL.finding(english, chinese, field="buyerIdNumber")
 
 
 def annual_limit_text(buyer: str, year: int, value: Decimal) -> tuple[str, str]:

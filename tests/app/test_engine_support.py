@@ -13,10 +13,10 @@ from lxml import etree
 from sqlalchemy import select
 
 from app.db.engine import Database
-from app.db.models import Declaration, Document, Enterprise, Receipt, Role
+from app.db.models import Declaration, DocumentRow, Enterprise, Receipt, Role
 from app.engine import ClearanceEngine, EngineSettings
 from app.states import CLEARANCE_READY
-from declarations.messages import CEB_NS, Direction, Regime
+from declarations import CEB_NS, Direction, Regime, check
 from declarations.samples import SampleSet, generate_sets, to_bytes
 
 _serials = count(1)
@@ -78,16 +78,18 @@ def make_ready(
         session.add(declaration)
         session.flush()
         for root in sample.documents.values():
+            data = to_bytes(root)
             code = etree.QName(root).localname.replace("Message", "")
             guid = root.get("guid") or root[0].findtext(f".//{{{CEB_NS}}}guid")
             session.add(
-                Document(
+                DocumentRow(
                     guid=guid or f"{declaration.id}-{code}",
                     message_code=code,
                     direction=direction,
                     regime=regime,
                     app_type="1",
-                    raw_xml=to_bytes(root),
+                    raw_xml=data,
+                    facts=check(data, regime).facts().to_json(),  # as intake keeps them
                     order_no=deal.order_no,
                     ebp_code=deal.platform.code,
                     sender_id=ebp,

@@ -20,8 +20,7 @@ from service_support import PartyFactory
 
 from app.api import schemas
 from app.api.routes.documents import outcome_json
-from app.db.models import Declaration, Receipt, Role
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow, Receipt, Role
 from app.main import create_app
 from app.receipts import receipt_json
 from app.services import history

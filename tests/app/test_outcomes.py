@@ -9,7 +9,7 @@ from test_engine_support import instant_engine, make_ready, state_of, statuses
 
 from app import states
 from app.db.engine import Database
-from app.db.models import Declaration, Document, Role
+from app.db.models import Declaration, DocumentRow, Role
 from app.engine.outcomes import OutcomeError, normalise, parse_outcome
 from declarations.codes import ReturnStatus
 from simulation.model import Forced
@@ -128,8 +128,8 @@ def test_normalise_strips_the_prefix_and_spaces() -> None:
 def _sent_by(database: Database, declaration_id: int, enterprise_id: int) -> None:
     with database.write() as session:
         session.execute(
-            update(Document)
-            .where(Document.declaration_id == declaration_id)
+            update(DocumentRow)
+            .where(DocumentRow.declaration_id == declaration_id)
             .values(sender_id=enterprise_id)
         )
 

@@ -43,9 +43,8 @@ from submission_helpers import (
 from app.accounts import Principal
 from app.db import migrate
 from app.db.engine import Database
-from app.db.models import Document as DocumentRow
-from app.db.models import Role
-from app.security import FIELD_ROLES
+from app.db.models import DocumentRow, Role
+from declarations import PARTY_FIELDS
 from declarations.messages import Direction, Kind, Regime
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -77,7 +76,7 @@ def _migrated(url: str) -> Iterator[Database]:
 def expected(direction: Direction, wanted: Kind, app_type: str, role: Role, named: bool) -> str:
     """The rules of docs/api.md, cell by cell. ``app_type`` "1" sends a kind the set lacks;
     "1+" sends it again over the held one; "2"/"3" change / withdraw the held one."""
-    own_role = FIELD_ROLES[OWN_FIELD[wanted]]
+    own_role = PARTY_FIELDS[OWN_FIELD[wanted]]
     platform_order = named and wanted is Kind.ORDER and role is Role.EBP  # named as ebpCode
     if role != own_role and not platform_order:
         return "access.role_missing"  # check_sender: named in a field of another role

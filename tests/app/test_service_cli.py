@@ -21,7 +21,7 @@ from app import accounts
 from app.cli import cli
 from app.db import migrate
 from app.db.engine import Database
-from app.db.models import ApiKey, Document, Enterprise, Role, Webhook
+from app.db.models import ApiKey, DocumentRow, Enterprise, Role, Webhook
 from app.demo import DEMO_ENTERPRISES
 from app.receipts import record_receipt
 from app.settings import get_settings
@@ -147,7 +147,7 @@ def test_the_worker_command_delivers_and_stops_on_sigterm(tmp_path: Path) -> Non
                     events=[],
                 )
             )
-            document = Document(
+            document = DocumentRow(
                 guid="GW", message_code="CEB311", direction="import", raw_xml=b"<x/>",
                 sender_id=enterprise.id,
             )  # fmt: skip

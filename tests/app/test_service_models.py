@@ -14,7 +14,7 @@ from app.db.engine import Database
 from app.db.models import (
     ApiKey,
     Declaration,
-    Document,
+    DocumentRow,
     Enterprise,
     QuotaEntry,
     Receipt,
@@ -38,7 +38,7 @@ def _declaration(db: Database, sender_id: int, order_no: str = "ORDER-1") -> int
         session.add(declaration)
         session.flush()
         session.add(
-            Document(
+            DocumentRow(
                 guid=f"GUID-{order_no}",
                 message_code="CEB311",
                 direction="import",
@@ -84,7 +84,7 @@ def test_guid_is_unique_and_codes_have_customs_length(
     _declaration(database, party.id, "A")
     with pytest.raises(IntegrityError), database.write() as session:
         session.add(
-            Document(
+            DocumentRow(
                 guid="GUID-A", message_code="CEB311", direction="import", raw_xml=b"<x/>",
                 sender_id=party.id,
             )

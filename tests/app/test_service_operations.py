@@ -17,7 +17,7 @@ from service_support import PartyFactory
 
 from app.db import migrate
 from app.db.engine import Database
-from app.db.models import Declaration, Document, Role
+from app.db.models import Declaration, DocumentRow, Role
 from app.main import create_app
 from app.receipts import record_receipt
 from app.settings import Settings
@@ -65,7 +65,7 @@ async def test_metrics_expose_requests_receipts_and_queues(
         session.add(declaration)
         session.flush()
         session.add(
-            Document(guid="GM1", message_code="CEB311", direction="import", raw_xml=b"<x/>",
+            DocumentRow(guid="GM1", message_code="CEB311", direction="import", raw_xml=b"<x/>",
                      sender_id=party.id, declaration_id=declaration.id)
         )  # fmt: skip
         session.flush()
@@ -210,7 +210,7 @@ def test_the_served_app_delivers_webhooks_from_its_background_worker(
         )
         assert created.status_code == 201
         with database.write() as session:
-            document = Document(
+            document = DocumentRow(
                 guid="GL1", message_code="CEB311", direction="import", raw_xml=b"<x/>",
                 sender_id=party.id,
             )  # fmt: skip

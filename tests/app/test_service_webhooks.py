@@ -20,7 +20,7 @@ from service_support import Party, PartyFactory, loopback_server, run_together
 from sqlalchemy import select
 
 from app.db.engine import Database
-from app.db.models import Declaration, Delivery, Document, Role, Webhook
+from app.db.models import Declaration, Delivery, DocumentRow, Role, Webhook
 from app.main import create_app
 from app.receipts import record_receipt
 from app.settings import Settings
@@ -79,7 +79,7 @@ def _receipt(db: Database, party: Party, code: str = "CEB622", status: int = 800
         session.add(declaration)
         session.flush()
         session.add(
-            Document(
+            DocumentRow(
                 guid=f"G{n + 1}", message_code="CEB311", direction="import", raw_xml=b"<x/>",
                 sender_id=party.id, declaration_id=declaration.id,
             )

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from app import accounts
 from app.cli import cli
 from app.db.engine import Database, WriterQueue, WriterQueueTimeoutError
-from app.db.models import Declaration, Delivery, Document, Receipt, Role, Webhook
+from app.db.models import Declaration, Delivery, DocumentRow, Receipt, Role, Webhook
 from app.receipts import NewReceipt, first_receipts, record_receipts
 from app.settings import get_settings
 
@@ -137,7 +137,7 @@ def _set(database: Database, senders: list[int], order_no: str) -> tuple[int, li
         session.add(declaration)
         session.flush()
         documents = [
-            Document(
+            DocumentRow(
                 guid=f"GUID-{order_no}-{n}",
                 message_code="CEB311",
                 direction="import",
@@ -161,7 +161,7 @@ def test_a_batch_is_numbered_per_subject_after_what_is_stored(
     first, _ = _set(database, [party.id], "A")
     second, (lonely,) = _set(database, [party.id], "B")
     with database.write() as session:
-        session.get_one(Document, lonely).declaration_id = None  # a document without a set
+        session.get_one(DocumentRow, lonely).declaration_id = None  # a document without a set
         record_receipts(session, [NewReceipt("CEB622", 2, declaration_id=first)] * 2)
     with database.write() as session:
         stored = record_receipts(

@@ -10,8 +10,7 @@ from lxml import html
 from sqlalchemy import select
 
 from app.db.engine import Database
-from app.db.models import Declaration
-from app.db.models import Document as DocumentRow
+from app.db.models import Declaration, DocumentRow
 from app.engine import ClearanceEngine
 from declarations.messages import Direction, Regime
 

@@ -130,7 +130,7 @@ def test_import_list_with_another_waybill_number_is_still_found_by_order() -> No
 def test_import_waybill_of_another_order_is_found_by_waybill_number() -> None:
     s = sample()
     put(head(s, "waybill"), "orderNo", "I000")
-    finding = only(check_set(docs(s)), "reconcile.inventory-waybill-link")
+    finding = only(check_set(docs(s)), "reconcile.waybill-order-link")
     assert finding.field == "orderNo" and finding.source == "waybill-CEB511.xml"
 
 

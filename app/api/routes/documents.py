@@ -28,11 +28,7 @@ from app.api.schemas import (
 )
 from app.errors import ServiceError
 from app.receipts import receipt_json
-from app.security import ensure_may_send
-from app.services import history, submission
-from declarations import pipeline
-from declarations.identify import parse_regime
-from declarations.messages import send_rank
+from app.services import bundles, history, submission
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -234,45 +230,13 @@ async def submit_bundle(
     (copCode and sender field, as for single messages); otherwise nothing is stored (403)."""
     data = await _bundle_body(request, settings)
     chosen = submission.regime_argument(regime)
-    ranks = [_check_bundle_member(enterprise, item, n, chosen) for n, item in enumerate(data, 1)]
-    ordered = [item for _, item in sorted(zip(ranks, data, strict=True), key=lambda p: p[0])]
+    ordered = bundles.in_sending_order(enterprise, data, chosen)
     results = []
     for item in ordered:
         # The synchronous service runs in the threadpool, like the plain ``def`` routes.
         outcome = await _in_threadpool(database, enterprise, item, chosen)
         results.append(outcome_json(outcome))
     return {"documents": results}
-
-
-def _check_bundle_member(
-    enterprise: CurrentEnterprise, data: bytes, number: int, regime: str | None
-) -> int:
-    """Identify one member and check the caller may send it; its rank in sending order
-    (orders, payments, waybills, then 清单, so that the 清单 meets a complete set)."""
-    ctx = pipeline.Context(
-        f"bundle document {number}", data, pipeline.Options(parse_regime(regime))
-    )
-    for step in pipeline.IDENTIFY_STEPS:
-        step(ctx)
-    if ctx.document is None:
-        reason = "; ".join(f.message_en for f in ctx.findings) or "not a CEB message"
-        reason_zh = "; ".join(f.message_zh for f in ctx.findings) or "不是CEB报文"
-        raise ServiceError(
-            422,
-            "bundle.unidentified",
-            f"bundle document {number} is not a CEB message danchuang knows: {reason}",
-            f"报文包第{number}份报文无法识别：{reason_zh}",
-        )
-    try:
-        ensure_may_send(enterprise, ctx.document)
-    except ServiceError as exc:
-        raise ServiceError(
-            exc.status,
-            exc.code,
-            f"bundle document {number}: {exc.message_en}",
-            f"报文包第{number}份报文：{exc.message_zh}",
-        ) from exc
-    return send_rank(ctx.document.message.kind) * 1000 + number
 
 
 async def _in_threadpool(

@@ -12,7 +12,7 @@ from app.api.schemas import RowId, WebhookCreated, WebhookIn, WebhookOut, errors
 from app.db.models import Webhook
 from app.errors import ServiceError, not_found
 from app.webhooks.targets import private_address
-from declarations.messages import BY_CODE
+from declarations import BY_CODE
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from declarations.messages import Direction, Regime
+from declarations import Direction, Regime
 from simulation.paths import scenarios_root
 
 CASE_ID = r"^CT-(9610|1210|9710|9810)[IE]-\d{3}$"

@@ -16,10 +16,17 @@ from fnmatch import fnmatchcase
 from lxml import etree
 
 from app.conformance.offline.catalogue import Case, CaseKind, Group
-from declarations.findings import Finding, Report, Severity
-from declarations.messages import BY_CODE, CEB_NS, Kind
-from declarations.parsing import parse_xml
-from declarations.pipeline import validate, validate_set
+from declarations import (
+    BY_CODE,
+    CEB_NS,
+    Finding,
+    Kind,
+    Report,
+    Severity,
+    parse_xml,
+    validate,
+    validate_set,
+)
 
 NamedFile = tuple[str, bytes]
 _C = "{" + CEB_NS + "}"

@@ -23,9 +23,15 @@ from pathlib import Path
 
 from app.conformance.offline.catalogue import CASE_ID, Case, CaseKind, Group
 from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes, matches
-from declarations.findings import DocumentSummary, Finding
-from declarations.messages import Kind
-from declarations.pipeline import IDENTIFY_STEPS, Context, Options, group_sets, validate_set
+from declarations import (
+    Document,
+    DocumentSummary,
+    Finding,
+    Kind,
+    group_sets,
+    identify_document,
+    validate_set,
+)
 
 _CASE_FOLDER = re.compile(CASE_ID)
 
@@ -72,18 +78,16 @@ def assign(folder: Path, groups: Sequence[Group]) -> Assignment:
 
 def _sets(files: Sequence[NamedFile]) -> tuple[list[list[NamedFile]], list[NamedFile]]:
     """The files grouped into sets by their keys; receipts left out and returned apart."""
-    contexts = [Context(name, data, Options()) for name, data in files]
-    for ctx in contexts:
-        for step in IDENTIFY_STEPS:
-            step(ctx)
-
-    def is_receipt(ctx: Context) -> bool:
-        return ctx.document is not None and ctx.document.message.kind is Kind.RETURN
-
-    receipts = [(c.source, c.data) for c in contexts if is_receipt(c)]
-    keep = [c for c in contexts if not is_receipt(c)]
-    groups = group_sets([c.document for c in keep])
-    return [[(keep[i].source, keep[i].data) for i in g] for g in groups], receipts
+    receipts: list[NamedFile] = []
+    keep: list[tuple[NamedFile, Document | None]] = []
+    for name, data in files:
+        document, _ = identify_document(data, source=name)
+        if document is not None and document.message.kind is Kind.RETURN:
+            receipts.append((name, data))
+        else:
+            keep.append(((name, data), document))
+    groups = group_sets([document for _, document in keep])
+    return [[keep[i][0] for i in g] for g in groups], receipts
 
 
 def _match_flat(files: Sequence[NamedFile], groups: Sequence[Group], out: Assignment) -> None:
