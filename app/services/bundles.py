@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from app.accounts import Principal
 from app.errors import ServiceError
 from app.security import ensure_may_send
-from declarations import identify_document, send_rank
+from declarations import Regime, identify_document, send_rank
 
 
 def in_sending_order(
-    enterprise: Principal, documents: Sequence[bytes], regime: str | None
+    enterprise: Principal, documents: Sequence[bytes], regime: Regime | None
 ) -> list[bytes]:
     """The bundle's messages in sending order; raises 422 for a message that is not a CEB
     message danchuang knows, 403 for one the caller may not send (naming its number)."""
@@ -26,7 +26,7 @@ def in_sending_order(
     return [data for _, data in sorted(zip(ranks, documents, strict=True), key=lambda p: p[0])]
 
 
-def _rank(enterprise: Principal, data: bytes, number: int, regime: str | None) -> int:
+def _rank(enterprise: Principal, data: bytes, number: int, regime: Regime | None) -> int:
     """Identify one member and check the caller may send it; its rank in sending order."""
     document, findings = identify_document(data, regime, source=f"bundle document {number}")
     if document is None:

@@ -53,6 +53,7 @@ from declarations import (
     Facts,
     Held,
     Kind,
+    Regime,
     Report,
     ReturnStatus,
     check,
@@ -76,15 +77,14 @@ class Outcome:
     declaration: Declaration | None = field(default=None)
 
 
-def regime_argument(value: str | None) -> str | None:
-    """Check a ``?regime=`` argument early, with a clear 422."""
+def regime_argument(value: str | None) -> Regime | None:
+    """A ``?regime=`` argument, checked early with a clear 422."""
     try:
-        regime = parse_regime(value)
+        return parse_regime(value)
     except ValueError as exc:
         raise ServiceError(
             422, "request.unknown_regime", str(exc), f"未知的监管方式：{value}"
         ) from exc
-    return regime.value if regime else None
 
 
 def _refuse_regime_conflict(report: Report) -> None:
@@ -102,12 +102,12 @@ def submit_document(
     enterprise: Principal,
     data: bytes,
     *,
-    regime: str | None = None,
+    regime: Regime | None = None,
     source: str = "<request body>",
 ) -> Outcome:
     # Checked once, against the ledger as it stands (the quota is checked again, inside the
     # write transaction, when a set is counted: app.services.set_quota).
-    checked = check(data, parse_regime(regime), source=source, quota=LedgerQuota(database))
+    checked = check(data, regime, source=source, quota=LedgerQuota(database))
     report = checked.report
     _refuse_regime_conflict(report)
     document = checked.document

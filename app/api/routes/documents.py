@@ -29,6 +29,7 @@ from app.api.schemas import (
 from app.errors import ServiceError
 from app.receipts import receipt_json
 from app.services import bundles, history, submission
+from declarations import Regime
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -240,7 +241,7 @@ async def submit_bundle(
 
 
 async def _in_threadpool(
-    database: DatabaseDep, enterprise: CurrentEnterprise, data: bytes, regime: str | None
+    database: DatabaseDep, enterprise: CurrentEnterprise, data: bytes, regime: Regime | None
 ) -> submission.Outcome:
     return await run_in_threadpool(
         submission.submit_document, database, enterprise, data, regime=regime
