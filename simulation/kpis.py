@@ -1,8 +1,8 @@
 """The KPIs of one replication: ``replication_kpis`` computes them from a finished model.
 
-This module is the one place a KPI is computed; ``simulation.kpi_units`` says, from a KPI's
-name, how it reads and which values it can take. Names and meanings: docs/simulation.md,
-"`--json` output".
+This module is the one place a KPI is computed; ``simulation.kpi_table`` lists every KPI it
+reports, with its unit, range, meaning and which way is better (docs/simulation.md, "KPI
+names").
 
 Measured windows. Observations (cycle times, waits, trucks, alarms) count what started after
 the warm-up. Rates and time averages (throughput, utilisation, mean queue, locks in use) cover

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulation.kpi_units import kpi_range
+from simulation.kpi_table import kpi_range
 from simulation.kpis import ArrivalWindow, replication_kpis
 from simulation.lifecycle import OnTransition
 from simulation.model import HOUR, ClearanceModel, read_traces
@@ -84,9 +84,14 @@ class RunResult:
             "per_replication": [r.to_dict() for r in self.replications],
         }
 
+    def to_json_dict(self) -> dict[str, Any]:
+        """``to_dict()`` as ``to_json()`` writes it: NaN is not JSON, so KPIs without
+        observations are ``None`` (null)."""
+        data: dict[str, Any] = _nan_to_none(self.to_dict())
+        return data
+
     def to_json(self, indent: int | None = 2) -> str:
-        # NaN is not JSON: KPIs without observations are written as null.
-        return json.dumps(_nan_to_none(self.to_dict()), indent=indent, ensure_ascii=False)
+        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False)
 
 
 def _nan_to_none(value: Any) -> Any:

@@ -45,7 +45,7 @@ def t_interval(
     bounds: tuple[float, float] = UNBOUNDED,
 ) -> Estimate:
     """The Student-t interval of the mean of ``values``, cut to ``bounds`` (the values the
-    quantity can take, e.g. ``simulation.kpi_units.kpi_range``)."""
+    quantity can take, e.g. ``simulation.kpi_table.kpi_range``)."""
     data = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
     n = len(data)
     if n == 0:

@@ -1,15 +1,14 @@
-"""How KPI values read: durations in s/min/h, shares in %, counts with separators.
+"""How KPI values read: durations in s/min/h, shares in %, counts and rates with separators.
 
-The unit of a KPI follows from its name, as ``simulation.kpi_units.kpi_unit`` defines it: cycle
-times, sojourns, waits and transit times are seconds; utilisations and shares are fractions;
-everything else is a count or a rate.
+The unit of a KPI is the one ``simulation.kpi_table`` gives it. A name the table does not know
+(a result file from another version) reads as a plain number.
 """
 
 from __future__ import annotations
 
 import math
 
-from simulation.kpi_units import kpi_unit
+from simulation.kpi_table import find_kpi
 
 
 def duration(seconds: float) -> str:
@@ -24,8 +23,9 @@ def format_value(name: str, value: float | None) -> str:
     """The value of KPI ``name`` for a person; ``–`` when there is none (NaN or null)."""
     if value is None or not math.isfinite(value):
         return "–"
-    unit = kpi_unit(name)
-    if unit == "duration":
+    kpi = find_kpi(name)
+    unit = kpi.unit if kpi is not None else "count"
+    if unit == "seconds":
         return duration(value)
     if unit == "share":
         return f"{100 * value:.1f} %"
@@ -48,19 +48,7 @@ def exact(value: float | None) -> str:
 
 
 def headline(name: str) -> bool:
-    """The KPIs a planner looks at first (terminal tables, sweep plots); files have them all."""
-    if name in {
-        "throughput_per_hour",
-        "drain.released",
-        "released_within_target",
-        "share.review",
-        "share.inspection",
-    }:
-        return True
-    if name.startswith(("cycle_time.regime.", "cycle_time.all.", "trs.")):
-        return name.endswith((".mean", ".p95"))
-    if name.startswith("stage."):
-        return name.endswith((".wait.mean", ".sojourn.p95", ".queue.mean", ".queue.max"))
-    if name.startswith(("resource.", "locks.")):
-        return name.endswith((".utilisation", ".wait.mean", ".in_use.max"))
-    return False
+    """The KPIs a planner looks at first (terminal tables, sweep plots); files have them all.
+    The table marks them (``simulation.kpi_table.KPI.headline``)."""
+    kpi = find_kpi(name)
+    return kpi is not None and kpi.headline

@@ -1,6 +1,6 @@
 """The report's plots, drawn with matplotlib and inlined as SVG (no JavaScript, no network).
 
-Each function takes the run in its JSON form (``RunResult.to_dict()`` with NaN as ``None``)
+Each function takes the run in its JSON form (``RunResult.to_json_dict()``: NaN is ``None``)
 and returns an SVG string, or ``None`` when the run has nothing to draw (a site without
 e-locks). Time series are drawn as the mean across replications with a shaded band: the
 pointwise 95 % t-interval (``simulation.stats.band``). The warm-up is shaded grey and the
@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simulation.kpi_units import kpi_unit
+from simulation.kpi_table import KPIS, find_kpi, kpi_unit
 
 # Text stays text (small, searchable); a fixed hash salt makes the SVG ids reproducible.
 _SVG_STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "danchuang"}
@@ -148,13 +148,26 @@ def cycle_times(run: Mapping[str, Any], percentiles: Sequence[int]) -> str | Non
     return to_svg(figure)
 
 
+# The KPI table's utilisations: of a resource or an e-lock pool, in the arrival window and in
+# the drain.
+_UTILISATIONS = [
+    KPIS[name]
+    for name in (
+        "resource.POOL.utilisation",
+        "locks.POOL.utilisation",
+        "drain.resource.POOL.utilisation",
+        "drain.locks.POOL.utilisation",
+    )
+]
+
+
+def _is_utilisation(name: str) -> bool:
+    return find_kpi(name) in _UTILISATIONS
+
+
 def utilisation(run: Mapping[str, Any]) -> str | None:
     """Time-average utilisation of each limited pool and lock pool, with 95 % CIs."""
-    names = [
-        k
-        for k in run["kpis"]
-        if k.endswith(".utilisation") and kpi_unit(k) == "share" and run["kpis"][k]["n"]
-    ]
+    names = [k for k in run["kpis"] if _is_utilisation(k) and run["kpis"][k]["n"]]
     if not names:
         return None
     estimates = [run["kpis"][k] for k in names]
@@ -243,7 +256,7 @@ def sweep_kpi(
     x = np.asarray(x_values, dtype=float) if numeric else np.arange(len(x_values))
     unit = kpi_unit(name)
     scale, suffix = 1.0, ""
-    if unit == "duration":
+    if unit == "seconds":
         highs = [e["mean"] or 0.0 for line in lines.values() for e in line]
         scale, suffix = _seconds_scale(max(highs, default=0.0))
         suffix = f" ({suffix})"

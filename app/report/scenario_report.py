@@ -1,7 +1,8 @@
 """One self-contained HTML report of a scenario run: plots, the KPI table, sources, parameters.
 
-The report reads the run in its JSON form (``RunResult.to_json()``), so every number in it is
-the number in ``--json`` — the KPI table's ``data-value`` attributes hold them exactly.
+The report reads the run in its JSON form (``RunResult.to_json_dict()``, what ``--json``
+writes), so every number in it is the number in ``--json`` — the KPI table's ``data-value``
+attributes hold them exactly.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def render_report(
     """
     if horizon_hours is not None:
         scenario = scenario.model_copy(update={"horizon_hours": horizon_hours})
-    run: dict[str, Any] = json.loads(result.to_json(indent=None))
+    run = result.to_json_dict()
     run.update(
         horizon_hours=scenario.horizon_hours,
         warmup_hours=scenario.warmup_hours,

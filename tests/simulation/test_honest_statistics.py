@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.special import stdtrit
 
-from simulation.kpi_units import kpi_range, kpi_unit
+from simulation.kpi_table import kpi_range, kpi_unit
 from simulation.runner import run, run_replication
 from simulation.scenario import parse_scenario
 from simulation.stats import t_interval
