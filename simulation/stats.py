@@ -20,7 +20,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.special import stdtrit  # Student t quantile; far lighter to import than scipy.stats
 
-PERCENTILES = (50, 90, 95, 99)
+from simulation.kpi_table import STATISTICS
+
+# The percentiles ``describe`` reports: those the KPI table names (p50, p90, ...).
+PERCENTILES = tuple(int(s[1:]) for s in STATISTICS if s.startswith("p"))
 
 
 @dataclass(frozen=True, slots=True)
