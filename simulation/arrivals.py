@@ -4,28 +4,33 @@
   multipliers), so the plan is exact without thinning: a Poisson count per piece and, given
   the count, uniform times within the piece (the order-statistics property).
 - Batch: fixed clock times every day, or a Poisson stream of batches; sizes from a distribution.
-- Trace: a CSV file replayed as is (``read_trace``; errors name the file and line).
+- Trace: a CSV file replayed as is (``read_trace``; errors name the file and line). A run reads
+  each trace once, cut at the horizon, into its plan (``simulation.plan.RunPlan``).
 
-The model walks a plan with one SimPy event per epoch.
+The model walks a plan with one SimPy event per epoch (``walk``).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import simpy
 
 from simulation.distributions import block_function
 from simulation.durations import HOUR, UNIT_SECONDS, Unit
-from simulation.scenario import (
+
+# From below ``simulation.scenario``, which uses ``read_trace`` to check a scenario's traces.
+from simulation.scenario_errors import ScenarioError
+from simulation.scenario_schema import (
     BatchArrivals,
     CreditClass,
     Peak,
     PoissonArrivals,
-    ScenarioError,
     TraceArrivals,
 )
 
@@ -44,7 +49,8 @@ class ArrivalPlan:
         return int(self.counts.sum())
 
 
-def _peak_factor(peaks: list[Peak], t_hours: float) -> float:
+def peak_factor(peaks: list[Peak], t_hours: float) -> float:
+    """The product of the multipliers of the ``peaks`` under way at ``t_hours``."""
     factor = 1.0
     for peak in peaks:
         if peak.start_hour <= t_hours < peak.end_hour:
@@ -63,7 +69,7 @@ def rate_pieces(spec: PoissonArrivals, horizon_hours: float) -> tuple[np.ndarray
     rates = np.empty(len(bounds) - 1)
     for i, start in enumerate(bounds[:-1]):
         hour_factor = profile[int(start) % 24] if profile else 1.0
-        rates[i] = spec.rate_per_hour * hour_factor * _peak_factor(spec.peaks, float(start))
+        rates[i] = spec.rate_per_hour * hour_factor * peak_factor(spec.peaks, float(start))
     return bounds, rates
 
 
@@ -93,7 +99,7 @@ def batch_plan(spec: BatchArrivals, horizon_hours: float, rng: np.random.Generat
         hours = np.sort(rng.random(n) * horizon_hours)
     # Batch sizes are counts: the distribution's unit does not apply.
     sizes = block_function(spec.size.model_copy(update={"unit": "s"}), rng)(len(hours))
-    factors = np.array([_peak_factor(spec.peaks, float(h)) for h in hours])
+    factors = np.array([peak_factor(spec.peaks, float(h)) for h in hours])
     counts = np.maximum(1, np.rint(sizes * factors)).astype(np.int64)
     return ArrivalPlan(hours * HOUR, counts)
 
@@ -174,9 +180,9 @@ def arrival_plan(
     rng: np.random.Generator,
     trace: ArrivalPlan | Path | None = None,
 ) -> ArrivalPlan:
-    """The plan of one flow. A trace flow needs its ``trace``: the plan ``read_trace`` gave
-    (the model passes that, it does no I/O) or the file's path. Epochs beyond the horizon are
-    dropped."""
+    """The plan of one flow over ``horizon_hours``. A trace flow needs its ``trace``: the
+    plan of a run's ``RunPlan.traces``, already cut at the horizon (the model passes that, it
+    does no I/O), or the file's path, which is read and cut here."""
     if isinstance(spec, PoissonArrivals):
         return poisson_plan(spec, horizon_hours, rng)
     if isinstance(spec, BatchArrivals):
@@ -184,5 +190,37 @@ def arrival_plan(
     if trace is None:
         raise ValueError(f"the trace flow needs its trace ({spec.file})")
     if isinstance(trace, Path):
-        trace = read_trace(trace, spec.time_unit)
-    return until(trace, horizon_hours)
+        return until(read_trace(trace, spec.time_unit), horizon_hours)
+    return trace
+
+
+def walk(
+    env: simpy.Environment,
+    plan: ArrivalPlan,
+    lodge: Callable[[CreditClass | None, str | None], object],
+) -> None:
+    """Replay ``plan`` on ``env``, one SimPy event per epoch: at each epoch ``lodge(credit
+    class, rule hit)`` is called once per declaration (``None``: not given by the plan).
+    Plan times are absolute; walked from a later ``env.now``, the past epochs come at once."""
+    times = plan.times.tolist()
+    counts = plan.counts.tolist()
+    credits = plan.credit
+    rules = plan.rule_hit
+    n = len(times)
+    if n == 0:
+        return
+    position = 0
+
+    def fire(_event: simpy.Event) -> None:
+        nonlocal position
+        i = position
+        credit = credits[i] if credits is not None else None
+        rule = rules[i] if rules is not None else None
+        for _ in range(counts[i]):
+            lodge(credit, rule)
+        position = i + 1
+        if position < n:
+            delay = max(0.0, times[position] - env.now)
+            simpy.Timeout(env, delay).callbacks.append(fire)
+
+    simpy.Timeout(env, max(0.0, times[0] - env.now)).callbacks.append(fire)

@@ -39,16 +39,8 @@ class ArrivalWindow:
         simpy.Timeout(model.env, horizon).callbacks.append(lambda _e: self.mark())
 
     def mark(self) -> None:
-        model = self.model
-        now = model.env.now
-        self.released = model.released_total
-        for pool in model.pools.values():
-            pool.busy_level.mark(now)
-            pool.capacity_level.mark(now)
-        for stage in model.stages.values():
-            stage.queue.mark(now)
-        for locks in model.lock_pools.values():
-            locks.in_use.mark(now)
+        self.released = self.model.released_total
+        self.model.site.mark(self.model.env.now)
 
 
 def replication_kpis(model: ClearanceModel, window: ArrivalWindow) -> dict[str, float]:

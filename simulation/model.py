@@ -1,23 +1,27 @@
 """The clearance model: declarations through audit, review, inspection and release.
 
-    model = ClearanceModel(env, scenario, rng, on_transition=callback)
+    model = ClearanceModel(env, scenario, rng, traces=plan.traces, target_cutoff=...)
     model.start()                 # batch: walk the scenario's arrival plans
     handle = model.submit(flow="9610-import", force=Forced(inspection=True))   # live
     env.run(until=...)
 
-No I/O and no clock of its own: the SimPy environment and the numpy generator come from the
-caller. Design for speed: a declaration is plain data moving through
-callbacks — one ``Timeout`` per service or delay, no generator process per declaration;
-random numbers come in numpy blocks; statistics go into typed arrays summarised after the
-run; the transition callback is called only when one was given, and a quiet run skips the
-events nobody waits for (see ``_released``, ``_lodge``). The states and milestones are listed
-in ``simulation.lifecycle``.
+The model is built with everything it needs and does no I/O: the SimPy environment, the numpy
+generator and the trace flows' arrivals (``simulation.plan.RunPlan``) come from the caller.
+Design for speed: a declaration is plain data (``Lodgement``) moving through callbacks — one
+``Timeout`` per service or delay, no generator process per declaration; its path through the
+risk channel is drawn once, when it is lodged (``simulation.routing``), from uniforms taken
+from numpy in blocks; statistics go into typed arrays summarised after the run; the transition
+callback is called only when one was given, and a quiet run skips the events nobody waits for
+(see ``_released``, ``_lodge``). The states and milestones are listed in
+``simulation.lifecycle``.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -25,23 +29,16 @@ import numpy as np
 import simpy
 
 from declarations import ReturnStatus
-from simulation.arrivals import ArrivalPlan, arrival_plan
-from simulation.distributions import sampler, uniform_sampler
+from simulation.arrivals import ArrivalPlan, arrival_plan, walk
+from simulation.distributions import uniform_sampler
 from simulation.durations import HOUR
 from simulation.lifecycle import Milestone, OnTransition
-from simulation.resources import Pool
-from simulation.runtime import (
-    CREDITS,
-    Declaration,
-    FlowRuntime,
-    Forced,
-    StageRuntime,
-    read_traces,
-)
-from simulation.scenario import CreditClass, Resource, Scenario, StageName
-from simulation.transit import CorridorRuntime, LockPoolRuntime
+from simulation.routing import Forced, uniform_rows
+from simulation.runtime import CREDIT_INDEX, CREDITS, FlowRuntime, Lodgement, StageRuntime
+from simulation.scenario import CreditClass, Scenario, StageName
+from simulation.site import Site
 
-__all__ = ["CREDITS", "HOUR", "ClearanceModel", "Declaration", "Forced", "read_traces"]
+__all__ = ["CREDITS", "HOUR", "ClearanceModel", "Forced", "Lodgement"]
 
 _NO_INFO: Mapping[str, Any] = MappingProxyType({})
 _S = ReturnStatus
@@ -55,47 +52,42 @@ class ClearanceModel:
         scenario: Scenario,
         rng: np.random.Generator,
         *,
+        traces: Mapping[str, ArrivalPlan] | None = None,
+        target_cutoff: float = math.inf,
         on_transition: OnTransition | None = None,
         trace_pools: bool = False,
     ) -> None:
+        """``traces``: the arrivals of the trace flows by flow name (``RunPlan.traces``), cut
+        at the horizon. ``target_cutoff``: "released within target" counts only declarations
+        lodged by then, which have had the whole target window before the run ends (no
+        censoring; the runner passes the end minus the target; live mode: no cutoff)."""
         self.env = env
         self.scenario = scenario
         self.rng = rng
+        self.traces: Mapping[str, ArrivalPlan] = traces or {}
         self.on_transition = on_transition
         self.observed = on_transition is not None
         self.warmup = scenario.warmup_hours * HOUR
-        self.pools = {
-            name: Pool(env, name, spec, trace=trace_pools)
-            for name, spec in scenario.resources.items()
-        }
         self.flows = [FlowRuntime(i, f, scenario, rng) for i, f in enumerate(scenario.flows)]
         self.flow_by_name = {f.name: f for f in self.flows}
-        self.stages: dict[StageName, StageRuntime] = {}
-        for name in StageName:
-            spec = getattr(scenario.stages, name.value)
-            if spec is None:
-                continue
-            pool = (
-                self.pools[spec.resource]
-                if spec.resource is not None
-                else Pool(env, f"{name.value} (unlimited)", Resource())
-            )
-            by_flow = {f: sampler(d, rng) for f, d in spec.service_by_flow.items()}
-            self.stages[name] = StageRuntime(name, pool, sampler(spec.service, rng), by_flow)
-        self.uniform = uniform_sampler(rng)
+        self.site = Site[Lodgement](env, scenario, rng, trace_pools=trace_pools)
+        self.path_uniforms = uniform_rows(rng)  # the risk paths (simulation.routing)
+        self.site.add_corridors(
+            scenario,
+            rng,
+            measured_from=self.warmup,
+            departed=self._transit_started,
+            arrived=self._transit_ended,
+        )
+        self.uniform = uniform_sampler(rng)  # transit shares
+        self.pools, self.stages = self.site.pools, self.site.stages
+        self.lock_pools, self.corridors = self.site.lock_pools, self.site.corridors
         self.priority = [scenario.priority.get(c, 1) for c in CREDITS]
-        self.lock_pools = {
-            n: LockPoolRuntime(env, n, p.size) for n, p in scenario.lock_pools.items()
-        }
-        self.corridors = {
-            name: CorridorRuntime(self, name, spec, self.lock_pools[spec.lock_pool], rng)
-            for name, spec in scenario.corridors.items()
-        }
         for flow in self.flows:
             if flow.spec.transit is not None:
                 flow.corridor = self.corridors[flow.spec.transit.corridor]
-        self.live: dict[int, Declaration] = {}
-        self._pending_exits: list[tuple[float, int, Declaration]] = []
+        self.live: dict[int, Lodgement] = {}
+        self._pending_exits: list[tuple[float, int, Lodgement]] = []
         self.next_id = 1
         self.arrived = 0
         self.finished: dict[ReturnStatus, int] = {}
@@ -103,11 +95,8 @@ class ClearanceModel:
         self.released_total_at_warmup = 0
         self.released_in_target = 0
         self.target = scenario.target_hours * HOUR
-        # "Released within target" counts only declarations lodged early enough to have had
-        # the whole target window before the run ends (no censoring); the runner sets it.
-        self.target_cutoff = float("inf")
+        self.target_cutoff = target_cutoff
         self.target_eligible = 0
-        self._stage_list = list(self.stages.values())
         self._audit = self.stages.get(StageName.AUDIT)
         self._review = self.stages.get(StageName.REVIEW)
         self._machine = self.stages.get(StageName.MACHINE_CHECK)
@@ -118,19 +107,16 @@ class ClearanceModel:
 
     # --- public ----------------------------------------------------------------------------
 
-    def start(self, traces: Mapping[str, ArrivalPlan] | None = None) -> int:
-        """Schedule every flow's arrival plan; returns the number of declarations planned.
-
-        ``traces`` holds the plans of trace flows by flow name (``read_traces`` reads them:
-        the model itself does no I/O)."""
+    def start(self) -> int:
+        """Schedule every flow's arrival plan; returns the number of declarations planned."""
         total = 0
-        traces = traces or {}
         for flow in self.flows:
             spec = flow.spec.arrivals
-            trace = traces.get(flow.name)
-            plan = arrival_plan(spec, self.scenario.horizon_hours, self.rng, trace)
+            plan = arrival_plan(
+                spec, self.scenario.horizon_hours, self.rng, self.traces.get(flow.name)
+            )
             total += plan.total
-            self._drive(flow, plan)
+            walk(self.env, plan, partial(self._lodge, flow))
         return total
 
     def submit(
@@ -140,7 +126,7 @@ class ClearanceModel:
         *,
         rule_hit: str | None = None,
         force: Forced | None = None,
-    ) -> Declaration:
+    ) -> Lodgement:
         """Inject one declaration now (live mode) and return its handle (``.id``, ``.status``)."""
         if flow is None:
             runtime = self.flows[0]
@@ -148,51 +134,19 @@ class ClearanceModel:
             runtime = self.flow_by_name[flow]
         else:
             raise KeyError(f"unknown flow {flow!r} (known: {sorted(self.flow_by_name)})")
-        credit = None if credit_class is None else CREDITS.index(CreditClass(credit_class))
-        if credit is not None and runtime.risk[credit] is None:
+        credit = None if credit_class is None else CreditClass(credit_class)
+        if credit is not None and runtime.risk[CREDIT_INDEX[credit]] is None:
             raise KeyError(f"flow {runtime.name!r} has no risk profile for {credit_class!r}")
         return self._lodge(runtime, credit, rule_hit, force)
 
     def in_system_count(self) -> int:
         return len(self.live)
 
-    # --- arrivals --------------------------------------------------------------------------
-
-    def _drive(self, flow: FlowRuntime, plan: ArrivalPlan) -> None:
-        times = plan.times.tolist()
-        counts = plan.counts.tolist()
-        credits = plan.credit
-        rules = plan.rule_hit
-        env = self.env
-        lodge = self._lodge
-        n = len(times)
-        if n == 0:
-            return
-        position = 0
-
-        def fire(_event: simpy.Event) -> None:
-            nonlocal position
-            i = position
-            credit = None
-            if credits is not None:
-                named = credits[i]
-                credit = None if named is None else CREDITS.index(named)
-            rule = rules[i] if rules is not None else None
-            for _ in range(counts[i]):
-                lodge(flow, credit, rule, None)
-            position = i + 1
-            if position < n:
-                delay = max(0.0, times[position] - env.now)
-                simpy.Timeout(env, delay).callbacks.append(fire)
-
-        # Plan times are absolute; a model started late skips nothing but starts at once.
-        simpy.Timeout(env, max(0.0, times[0] - env.now)).callbacks.append(fire)
-
     # --- the path of one declaration -------------------------------------------------------
 
     def _emit(
         self,
-        decl: Declaration,
+        decl: Lodgement,
         status: ReturnStatus,
         milestone: Milestone,
         info: Mapping[str, Any] = _NO_INFO,
@@ -201,34 +155,30 @@ class ClearanceModel:
         if self.on_transition is not None:
             self.on_transition(decl.id, status, milestone, self.env.now, info)
 
-    def _notify(self, decl: Declaration, milestone: Milestone) -> None:
+    def _notify(self, decl: Lodgement, milestone: Milestone) -> None:
         assert self.on_transition is not None
         self.on_transition(decl.id, decl.status, milestone, self.env.now, _NO_INFO)
 
     def _lodge(
-        self, flow: FlowRuntime, credit: int | None, rule: str | None, force: Forced | None
-    ) -> Declaration:
+        self,
+        flow: FlowRuntime,
+        credit_class: CreditClass | None,
+        rule: str | None,
+        force: Forced | None = None,
+    ) -> Lodgement:
         now = self.env.now
-        if credit is None:
-            credit = int(flow.credit())
-        decl = Declaration(self.next_id, flow, credit, self.priority[credit], now)
+        credit = int(flow.credit()) if credit_class is None else CREDIT_INDEX[credit_class]
+        path = flow.risk_path(credit, rule, force, self.path_uniforms, self._review is not None)
+        decl = Lodgement(self.next_id, flow, credit, self.priority[credit], now, path)
+        if force is not None:
+            decl.reject_code = force.reject_code
         self.next_id += 1
-        decl.forced = force
         self.live[decl.id] = decl
         self.arrived += 1
         if now >= self.warmup:
             flow.arrived += 1
             if now <= self.target_cutoff:
                 self.target_eligible += 1
-        # Risk rules fire at lodgement (the trace or the caller may name one directly).
-        if rule is not None:
-            decl.inspect = True
-            decl.manual = flow.rule_manual.get(rule, True)
-        if flow.rules.soonest:
-            hit, manual = flow.rules.hits()
-            if hit:
-                decl.inspect = True
-                decl.manual = decl.manual or manual
         if self.on_transition is not None:
             info = {"flow": flow.name, "credit_class": CREDITS[credit].value}
             if rule is not None:
@@ -252,71 +202,52 @@ class ClearanceModel:
             self._accepted(decl)
         return decl
 
-    def _enter(self, stage: StageRuntime, decl: Declaration, done: Any) -> None:
+    def _enter(self, stage: StageRuntime, decl: Lodgement, done: Any) -> None:
         decl.t_stage = self.env.now
         service = (
             stage.by_flow.get(decl.flow.name, stage.service) if stage.by_flow else stage.service
         )
         stage.pool.request(decl, decl.prio, service(), done, stage.queue)
 
-    def _record(self, stage: StageRuntime, decl: Declaration, waited: float) -> None:
+    def _record(self, stage: StageRuntime, decl: Lodgement, waited: float) -> None:
         if decl.lodged >= self.warmup:
             stage.sojourn.append(self.env.now - decl.t_stage)
             stage.waits.append(waited)
             stage.by_credit_wait[decl.credit].append(waited)
 
-    def _audit_done(self, decl: Declaration, waited: float) -> None:
+    def _audit_done(self, decl: Lodgement, waited: float) -> None:
         assert self._audit is not None
         self._record(self._audit, decl, waited)
         self._accepted(decl)
 
-    def _accepted(self, decl: Declaration) -> None:
-        profile = decl.flow.risk[decl.credit]
-        assert profile is not None  # the schema checks every credit class in the mix
-        force = decl.forced
-        if force is not None and force.reject_code is not None:
-            info = {"code": force.reject_code}
+    def _accepted(self, decl: Lodgement) -> None:
+        path = decl.path
+        if path.rejected:
+            info = _NO_INFO if decl.reject_code is None else {"code": decl.reject_code}
             self._emit(decl, _S.REJECTED, _M.REJECTION, info)
-            return self._finish(decl)
-        if profile.reject and self.uniform() < profile.reject:
-            self._emit(decl, _S.REJECTED, _M.REJECTION)
             return self._finish(decl)
         decl.status = _S.ACCEPTED  # hot path: set the status, notify only when observed
         if self.observed:
             self._notify(decl, _M.ACCEPTANCE)
-        review = profile.review > 0 and self.uniform() < profile.review
-        if force is not None and force.review is not None:
-            review = force.review
-        if review and self._review is not None:
+        if path.review:  # drawn only where the site has a review stage
+            assert self._review is not None
             self._emit(decl, _S.MANUAL_REVIEW, _M.MANUAL_REVIEW)
             self._enter(self._review, decl, self._review_done)
             return None
-        if not decl.inspect and profile.inspect_direct:
-            decl.inspect = self.uniform() < profile.inspect_direct
         self._decided(decl, reviewed=False)
         return None
 
-    def _review_done(self, decl: Declaration, waited: float) -> None:
+    def _review_done(self, decl: Lodgement, waited: float) -> None:
         assert self._review is not None
         self._record(self._review, decl, waited)
-        profile = decl.flow.risk[decl.credit]
-        assert profile is not None
-        if not decl.inspect and profile.inspect_after_review:
-            decl.inspect = self.uniform() < profile.inspect_after_review
         self._decided(decl, reviewed=True)
 
-    def _decided(self, decl: Declaration, reviewed: bool) -> None:
-        force = decl.forced
-        if force is not None:
-            if force.inspection is not None:
-                decl.inspect = force.inspection
-            if force.detention is not None or force.return_goods:
-                decl.inspect = True
+    def _decided(self, decl: Lodgement, reviewed: bool) -> None:
         decl.status = _S.DECIDED
         decl.decided_at = self.env.now
         if self.observed:
             self._notify(decl, _M.RISK_DECISION)
-        inspect = decl.inspect and (self._machine is not None or self._manual is not None)
+        inspect = decl.path.inspect and (self._machine is not None or self._manual is not None)
         if decl.lodged >= self.warmup:
             counts = decl.flow.path_counts[decl.credit]
             counts.decided += 1
@@ -331,58 +262,34 @@ class ClearanceModel:
             self._start_manual(decl)
         return None
 
-    def _start_manual(self, decl: Declaration) -> None:
+    def _start_manual(self, decl: Lodgement) -> None:
         assert self._manual is not None
         if decl.status != _S.INSPECTION:
             self._emit(decl, _S.INSPECTION, _M.INSPECTION_START)
         self._enter(self._manual, decl, self._manual_done)
 
-    def _machine_done(self, decl: Declaration, waited: float) -> None:
+    def _machine_done(self, decl: Lodgement, waited: float) -> None:
         assert self._machine is not None
         self._record(self._machine, decl, waited)
-        profile = decl.flow.risk[decl.credit]
-        assert profile is not None
-        manual = decl.manual or (
-            profile.manual_after_machine > 0 and self.uniform() < profile.manual_after_machine
-        )
-        force = decl.forced
-        if force is not None and force.manual_inspection is not None:
-            manual = force.manual_inspection
-        if manual and self._manual is not None:
+        if decl.path.manual and self._manual is not None:
             return self._start_manual(decl)
         return self._inspected(decl)
 
-    def _manual_done(self, decl: Declaration, waited: float) -> None:
+    def _manual_done(self, decl: Lodgement, waited: float) -> None:
         assert self._manual is not None
         self._record(self._manual, decl, waited)
         self._inspected(decl)
 
-    def _inspected(self, decl: Declaration) -> None:
+    def _inspected(self, decl: Lodgement) -> None:
         self._emit(decl, _S.INSPECTION, _M.INSPECTION_END)
-        force = decl.forced
-        if force is not None and force.detention is not None:
-            self._emit(decl, force.detention, _M.DETENTION)
-            return self._finish(decl)
-        if force is not None and force.return_goods:
-            self._emit(decl, _S.RETURNED, _M.RETURN)
-            return self._finish(decl)
-        profile = decl.flow.risk[decl.credit]
-        assert profile is not None
-        if profile.detain or profile.return_goods:
-            u = self.uniform()
-            if u < profile.detain:
-                detention = decl.flow.detention[decl.credit]
-                assert detention is not None
-                codes, pick = detention
-                self._emit(decl, codes[int(pick())], _M.DETENTION)
-                return self._finish(decl)
-            if u < profile.detain + profile.return_goods:
-                self._emit(decl, _S.RETURNED, _M.RETURN)
-                return self._finish(decl)
-        return self._ready_for_release(decl)
+        ending = decl.path.ending
+        if ending is _S.RELEASED:
+            return self._ready_for_release(decl)
+        self._emit(decl, ending, _M.RETURN if ending is _S.RETURNED else _M.DETENTION)
+        return self._finish(decl)
 
     def _goods_arrived(self, event: simpy.Event) -> None:
-        decl = cast(Declaration, event.value)
+        decl = cast(Lodgement, event.value)
         decl.goods_here = True
         if decl.id not in self.live:  # rejected or detained meanwhile
             return
@@ -390,7 +297,7 @@ class ClearanceModel:
         if decl.decided:
             self._go_release(decl)
 
-    def _ready_for_release(self, decl: Declaration) -> None:
+    def _ready_for_release(self, decl: Lodgement) -> None:
         # Export release waits for the goods' arrival (运抵).
         decl.decided = True
         if not decl.goods_here:  # observed run: _goods_arrived will release it
@@ -404,20 +311,20 @@ class ClearanceModel:
             self._released(decl)
 
     def _go_release_event(self, event: simpy.Event) -> None:
-        self._go_release(cast(Declaration, event.value))
+        self._go_release(cast(Lodgement, event.value))
 
-    def _go_release(self, decl: Declaration) -> None:
+    def _go_release(self, decl: Lodgement) -> None:
         if self._release is not None:
             self._enter(self._release, decl, self._release_done)
         else:
             self._released(decl)
 
-    def _release_done(self, decl: Declaration, waited: float) -> None:
+    def _release_done(self, decl: Lodgement, waited: float) -> None:
         assert self._release is not None
         self._record(self._release, decl, waited)
         self._released(decl)
 
-    def _released(self, decl: Declaration) -> None:
+    def _released(self, decl: Lodgement) -> None:
         now = self.env.now
         decl.status = _S.RELEASED
         if self.observed:
@@ -449,9 +356,9 @@ class ClearanceModel:
             self._exit(decl, now)
 
     def _exit_event(self, event: simpy.Event) -> None:
-        self._exit(cast(Declaration, event.value), self.env.now)
+        self._exit(cast(Lodgement, event.value), self.env.now)
 
-    def _exit(self, decl: Declaration, at: float) -> None:
+    def _exit(self, decl: Lodgement, at: float) -> None:
         decl.status = _S.CLOSED
         if self.observed:
             self._notify(decl, _M.EXIT)
@@ -467,34 +374,24 @@ class ClearanceModel:
             at, _ident, decl = heapq.heappop(pending)
             self._exit(decl, at)
 
-    def _finish(self, decl: Declaration) -> None:
+    def _finish(self, decl: Lodgement) -> None:
         del self.live[decl.id]
         self.finished[decl.status] = self.finished.get(decl.status, 0) + 1
 
-    # --- hooks for transit -----------------------------------------------------------------
+    # --- e-lock transit (the corridors call these) ----------------------------------------
 
-    def emit(
-        self,
-        decl: Declaration,
-        status: ReturnStatus,
-        milestone: Milestone,
-        info: Mapping[str, Any] = _NO_INFO,
-    ) -> None:
-        self._emit(decl, status, milestone, info)
+    def _transit_started(self, cargo: list[Lodgement], info: Mapping[str, Any]) -> None:
+        for decl in cargo:
+            self._emit(decl, _S.RELEASED, _M.TRANSIT_START, info)
 
-    def exit(self, decl: Declaration) -> None:
-        self._exit(decl, self.env.now)
+    def _transit_ended(self, cargo: list[Lodgement], info: Mapping[str, Any]) -> None:
+        now = self.env.now
+        for decl in cargo:
+            self._emit(decl, _S.RELEASED, _M.TRANSIT_END, info)
+            self._exit(decl, now)
 
     # --- warm-up ---------------------------------------------------------------------------
 
     def _end_warmup(self, _event: simpy.Event) -> None:
-        now = self.env.now
-        for pool in self.pools.values():
-            pool.busy_level.reset(now)
-            pool.capacity_level.reset(now)
-        for stage in self._stage_list:
-            stage.queue.reset(now)
-            stage.pool.busy_level.reset(now)
-        for locks in self.lock_pools.values():
-            locks.reset(now)
+        self.site.reset(self.env.now)
         self.released_total_at_warmup = self.released_total

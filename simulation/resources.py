@@ -22,13 +22,16 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import simpy
 
 from simulation.durations import HOUR
 from simulation.monitor import Level
 from simulation.scenario import Resource, ShiftEnd
+
+# What a pure delay's timeout carries: the item and what to call when it ends.
+_Delay = tuple[Any, Callable[[Any, float], None]]
 
 
 class Ticket:
@@ -128,8 +131,7 @@ class Pool:
 
     def _delay_done(self, event: simpy.Event) -> None:
         self.busy -= 1
-        # ``_value`` rather than ``value``: the property re-checks what we know (hot path).
-        item, on_done = event._value
+        item, on_done = cast(_Delay, event.value)
         on_done(item, 0.0)
 
     def _begin(self, ticket: Ticket) -> None:
@@ -147,7 +149,7 @@ class Pool:
         event.callbacks.append(self._finished)
 
     def _finished(self, event: simpy.Event) -> None:
-        ticket: Ticket = event._value
+        ticket = cast(Ticket, event.value)
         if not ticket.active:  # pre-empted: this completion is stale
             return
         now = self.env.now

@@ -2,9 +2,12 @@
 
 Public API::
 
-    run_replication(scenario, seed, *, on_transition=None, horizon_hours=None) -> ReplicationResult
-    run(scenario, replications, seed, *, executor=None, progress=None) -> RunResult
+    run_replication(plan_or_scenario, seed, *, on_transition=None, horizon_hours=None)
+        -> ReplicationResult
+    run(scenario, replications, seed, *, executor=None, progress=None, horizon_hours=None)
+        -> RunResult
     RunResult.to_json() -> str      # format documented in docs/simulation.md
+    RunResult.plan                  # the scenario as run and its traces (simulation.plan)
 
 Replication i draws from ``numpy.random.SeedSequence(seed).spawn(replications)[i]``, so its
 results do not depend on which process ran it or how many workers there were. ``executor`` is
@@ -29,7 +32,8 @@ import simpy
 from simulation.kpi_table import kpi_range
 from simulation.kpis import ArrivalWindow, replication_kpis
 from simulation.lifecycle import OnTransition
-from simulation.model import HOUR, ClearanceModel, read_traces
+from simulation.model import HOUR, ClearanceModel
+from simulation.plan import RunPlan, plan_run
 from simulation.scenario import Scenario
 from simulation.stats import Estimate, band, t_interval
 
@@ -46,7 +50,7 @@ class ReplicationResult:
     finished: dict[int, int]  # final returnStatus -> count
     in_system: int
     conservation_ok: bool
-    events: int  # SimPy events scheduled in the replication (env's event counter)
+    events: int  # SimPy events scheduled in the replication (CountingEnvironment.scheduled)
     wall_seconds: float  # informational only; never asserted
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +74,9 @@ class RunResult:
     kpis: dict[str, Estimate] = field(default_factory=dict)
     series_times_h: list[float] = field(default_factory=list)
     series: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # The scenario as run and its traces (not part of the JSON); None for a result put
+    # together from replications run elsewhere (sweeps).
+    plan: RunPlan | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +112,28 @@ def _nan_to_none(value: Any) -> Any:
 
 
 # --- one replication -----------------------------------------------------------------------
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events scheduled on it (``scheduled``), through
+    SimPy's public ``schedule``: every event — timeouts, process steps, the run's end — is
+    scheduled there once."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.scheduled = 0
+
+    def schedule(
+        self,
+        event: simpy.Event,
+        priority: simpy.events.EventPriority = simpy.events.NORMAL,
+        delay: float = 0,
+    ) -> None:
+        self.scheduled += 1
+        _schedule(self, event, priority, delay)
+
+
+_schedule = simpy.Environment.schedule
 
 
 def _reader(obj: object, attribute: str = "value") -> Callable[[], float]:
@@ -162,17 +191,22 @@ def _sampler(
 
 
 def run_replication(
-    scenario: Scenario,
+    plan: RunPlan | Scenario,
     seed: int | np.random.SeedSequence,
     *,
     on_transition: OnTransition | None = None,
     horizon_hours: float | None = None,
     index: int = 0,
 ) -> ReplicationResult:
-    """Run one replication of ``scenario`` (batch mode) and summarise it."""
+    """Run one replication of a plan (batch mode) and summarise it. A scenario is planned
+    first (``plan_run``: its traces are read, ``horizon_hours`` applied); a plan already has
+    its horizon, so ``horizon_hours`` is refused with it."""
     started = time.perf_counter()
-    if horizon_hours is not None:
-        scenario = scenario.model_copy(update={"horizon_hours": horizon_hours})
+    if isinstance(plan, Scenario):
+        plan = plan_run(plan, horizon_hours)
+    elif horizon_hours is not None:
+        raise ValueError("a RunPlan has its horizon: give horizon_hours to plan_run")
+    scenario = plan.scenario
     if isinstance(seed, np.random.SeedSequence):
         # The model spawns child streams, which advances the sequence's spawn counter: work on
         # a fresh copy so the same SeedSequence always gives the same replication.
@@ -180,11 +214,17 @@ def run_replication(
             seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
         )
     rng = np.random.default_rng(seed)
-    env = simpy.Environment()
-    model = ClearanceModel(env, scenario, rng, on_transition=on_transition)
+    env = CountingEnvironment()
     end = (scenario.horizon_hours + scenario.drain_hours) * HOUR
-    model.target_cutoff = end - scenario.target_hours * HOUR
-    planned = model.start(read_traces(scenario))
+    model = ClearanceModel(
+        env,
+        scenario,
+        rng,
+        traces=plan.traces,
+        target_cutoff=end - scenario.target_hours * HOUR,
+        on_transition=on_transition,
+    )
+    planned = model.start()
     window = ArrivalWindow(model, scenario.horizon_hours * HOUR)
     times, series, last_sample = _sampler(model, scenario.sample_every_minutes * 60.0, end)
     # Nothing in the model makes reference cycles at a rate worth collecting; the cyclic GC
@@ -205,7 +245,6 @@ def run_replication(
         and model.arrived == planned
         and all(not d.status.is_final for d in model.live.values())
     )
-    events = next(env._eid)  # SimPy's event-id counter
     return ReplicationResult(
         index=index,
         kpis=replication_kpis(model, window),
@@ -215,7 +254,7 @@ def run_replication(
         finished={int(k): v for k, v in model.finished.items()},
         in_system=in_system,
         conservation_ok=conservation_ok,
-        events=int(events),
+        events=env.scheduled,
         wall_seconds=time.perf_counter() - started,
     )
 
@@ -223,13 +262,16 @@ def run_replication(
 # --- many replications ---------------------------------------------------------------------
 
 
-def _replicate(
-    scenario: Scenario, seed: np.random.SeedSequence, index: int, horizon_hours: float | None
-) -> ReplicationResult:
-    return run_replication(scenario, seed, horizon_hours=horizon_hours, index=index)
+def _replicate(plan: RunPlan, seed: np.random.SeedSequence, index: int) -> ReplicationResult:
+    return run_replication(plan, seed, index=index)
 
 
-def summarise(scenario_name: str, seed: int, results: list[ReplicationResult]) -> RunResult:
+def summarise(
+    scenario_name: str,
+    seed: int,
+    results: list[ReplicationResult],
+    plan: RunPlan | None = None,
+) -> RunResult:
     results = sorted(results, key=lambda r: r.index)
     names = sorted({k for r in results for k in r.kpis})
     kpis = {
@@ -240,7 +282,7 @@ def summarise(scenario_name: str, seed: int, results: list[ReplicationResult]) -
     times = results[0].series_times_h if results else []
     for key in results[0].series if results else []:
         series[key] = band([r.series[key] for r in results])
-    return RunResult(scenario_name, seed, results, kpis, times, series)
+    return RunResult(scenario_name, seed, results, kpis, times, series, plan)
 
 
 def run(
@@ -253,23 +295,22 @@ def run(
     horizon_hours: float | None = None,
 ) -> RunResult:
     """Independent replications with their own seeds, summarised with 95 % t-intervals
-    (within each KPI's range, ``simulation.stats``)."""
+    (within each KPI's range, ``simulation.stats``). The run's plan (``plan_run``: the
+    horizon applied, the traces read) is made once and shared by every replication."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    plan = plan_run(scenario, horizon_hours)
     seeds = np.random.SeedSequence(seed).spawn(replications)
     results: list[ReplicationResult] = []
     if executor is None:
         for i, child in enumerate(seeds):
-            results.append(_replicate(scenario, child, i, horizon_hours))
+            results.append(_replicate(plan, child, i))
             if progress is not None:
                 progress(len(results), replications)
     else:
-        futures = [
-            executor.submit(_replicate, scenario, child, i, horizon_hours)
-            for i, child in enumerate(seeds)
-        ]
+        futures = [executor.submit(_replicate, plan, child, i) for i, child in enumerate(seeds)]
         for future in as_completed(futures):
             results.append(future.result())
             if progress is not None:
                 progress(len(results), replications)
-    return summarise(scenario.name, seed, results)
+    return summarise(scenario.name, seed, results, plan)

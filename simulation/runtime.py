@@ -1,40 +1,27 @@
 """The parts of a scenario compiled for the model's hot path: flows with their risk tables
-and samplers, stages with their statistics, the declaration record, forced outcomes."""
+and samplers, stages with their statistics, and ``Lodgement``, the model's record of one
+declaration list (not the database's ``Declaration``)."""
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
 import numpy as np
 
 from declarations import ReturnStatus
-from simulation.arrivals import ArrivalPlan, read_trace
-from simulation.distributions import Sampler, choice_sampler, sampler, stream
+from simulation.distributions import Sampler, choice_sampler, sampler, stream, uniform_sampler
 from simulation.monitor import Level
 from simulation.resources import Pool
-from simulation.scenario import CreditClass, Flow, RiskProfile, Scenario, StageName, TraceArrivals
+from simulation.routing import STRAIGHT, Forced, RiskPath, draw_path, routes
+from simulation.scenario import CreditClass, Flow, RiskProfile, Scenario, StageName
 from simulation.transit import CorridorRuntime
 
 Samples: TypeAlias = "array[float]"  # array("d") of observations in seconds
 CREDITS = tuple(CreditClass)
-# ``Forced.reject_code`` for a rejection at audit (status 100) that names no business code.
-REJECT_WITHOUT_CODE = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Forced:
-    """Outcomes imposed on one declaration (live mode); ``None`` leaves it to the risk channel."""
-
-    review: bool | None = None
-    inspection: bool | None = None
-    manual_inspection: bool | None = None
-    # Rejected at audit (100) with this negative business code (e.g. "-621005"), or with none
-    # (REJECT_WITHOUT_CODE); None: not forced to be rejected.
-    reject_code: str | None = None
-    detention: ReturnStatus | None = None  # detained after inspection (implies inspection)
-    return_goods: bool = False  # shipped back after inspection (implies inspection)
+CREDIT_INDEX = {credit: i for i, credit in enumerate(CREDITS)}  # a credit class's index
 
 
 @dataclass(slots=True)
@@ -53,52 +40,44 @@ class PathCounts:
         self.inspected += other.inspected
 
 
-def read_traces(scenario: Scenario) -> dict[str, ArrivalPlan]:
-    """The trace files of the scenario's trace flows, by flow name (file I/O)."""
-    return {
-        flow.name: read_trace(scenario.trace_path(flow.arrivals), flow.arrivals.time_unit)
-        for flow in scenario.flows
-        if isinstance(flow.arrivals, TraceArrivals)
-    }
-
-
-class Declaration:
-    """One declaration list in the model (the handle ``submit`` returns)."""
+class Lodgement:
+    """One declaration list lodged in the model (the handle ``submit`` returns), with the path
+    through the risk channel drawn for it at lodgement."""
 
     __slots__ = (
         "credit",
         "decided",
         "decided_at",
         "flow",
-        "forced",
         "goods_at",
         "goods_here",
         "id",
-        "inspect",
         "lodged",
-        "manual",
+        "path",
         "prio",
+        "reject_code",
         "released",
         "status",
         "t_stage",
     )
 
-    def __init__(self, ident: int, flow: FlowRuntime, credit: int, prio: int, now: float) -> None:
+    def __init__(  # noqa: PLR0917  # one per declaration: positional arguments are faster
+        self, ident: int, flow: FlowRuntime, credit: int, prio: int, now: float, path: RiskPath
+    ) -> None:
         self.id = ident
         self.flow = flow
         self.credit = credit
         self.prio = prio
         self.lodged = now
+        self.path = path
+        self.reject_code: str | None = None  # a forced rejection's business code (live mode)
         self.status = ReturnStatus.DECLARING
-        self.inspect = False
-        self.manual = False
         self.decided = False
         self.decided_at = 0.0
         self.goods_here = True
         self.goods_at = 0.0
         self.released = 0.0
         self.t_stage = now
-        self.forced: Forced | None = None
 
 
 class FlowRuntime:
@@ -116,21 +95,16 @@ class FlowRuntime:
         self.credit = choice_sampler(mix, rng)
         profiles = scenario.risk_for(spec)
         self.risk: list[RiskProfile | None] = [profiles.get(c) for c in CREDITS]
-        self.detention: list[tuple[list[ReturnStatus], Sampler] | None] = []
-        for profile in self.risk:
-            if profile is None:
-                self.detention.append(None)
-                continue
-            codes = [ReturnStatus(c) for c in profile.detention_codes]
-            weights = list(profile.detention_codes.values())
-            self.detention.append((codes, choice_sampler(weights, rng)))
+        self.routed = [p is not None and routes(p) for p in self.risk]
+        # The uniform of a detention's code, one stream per risk profile.
+        self.detention_code = [uniform_sampler(rng) if p is not None else None for p in self.risk]
         self.rules = RuleStreams([(r.probability, r.manual) for r in spec.rule_hits], rng)
         self.rule_manual = {r.name: r.manual for r in spec.rule_hits}
         self.goods_arrival = sampler(spec.goods_arrival, rng) if spec.goods_arrival else None
         after = spec.departure if self.export else spec.closing
         self.after_release = sampler(after, rng) if after else None
         self.transit_share = spec.transit.share if spec.transit else 0.0
-        self.corridor: CorridorRuntime | None = None
+        self.corridor: CorridorRuntime[Lodgement] | None = None
         # Observations go into typed arrays: 8 bytes a value instead of a 32-byte float object
         # plus a pointer (a million-declaration run keeps several million of them).
         self.cycle: Samples = array("d")  # lodgement -> release, seconds (after warm-up)
@@ -141,6 +115,37 @@ class FlowRuntime:
         self.arrived = 0  # lodged after warm-up
         # the risk paths taken, one PathCounts per credit class (indexed like CREDITS)
         self.path_counts = [PathCounts() for _ in CREDITS]
+
+    def risk_path(
+        self,
+        credit: int,
+        rule: str | None,
+        force: Forced | None,
+        uniforms: Callable[[], Sequence[float]],
+        review_stage: bool,
+    ) -> RiskPath:
+        """The path through the risk channel (``simulation.routing``) of one declaration of
+        this flow and credit class, lodged now, drawn with ``uniforms()``. Risk rules fire at
+        lodgement: the ``rule`` a trace or the caller names, or the flow's own rules."""
+        rule_hit = rule is not None
+        rule_manual = rule is not None and self.rule_manual.get(rule, True)
+        if self.rules.soonest:
+            hit, manual = self.rules.hits()
+            rule_hit = rule_hit or hit
+            rule_manual = rule_manual or manual
+        if not (self.routed[credit] or rule_hit or force is not None):
+            return STRAIGHT  # nothing to draw (``routing.routes``)
+        profile, code = self.risk[credit], self.detention_code[credit]
+        assert profile is not None and code is not None  # the schema checks the credit mix
+        return draw_path(
+            profile,
+            uniforms(),
+            code,
+            review_stage=review_stage,
+            rule_hit=rule_hit,
+            rule_manual=rule_manual,
+            forced=force,
+        )
 
 
 class RuleStreams:

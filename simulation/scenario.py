@@ -28,14 +28,14 @@ Stages are fixed in kind and order (audit → [review] → [machine_check → [m
 who review and also open parcels). The risk channel (see ``RiskProfile``) routes declarations
 between stages with Markov probabilities per flow and credit class.
 
-The models themselves live in ``simulation.scenario_schema``; this module loads files into them
-and re-exports them, so ``from simulation.scenario import Scenario`` is the one way in.
+The models themselves live in ``simulation.scenario_schema`` and the errors in
+``simulation.scenario_errors``; this module loads files into them and re-exports them, so
+``from simulation.scenario import Scenario`` is the one way in (only ``simulation.arrivals``,
+which this module uses to check trace files, imports them from below).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from simulation.arrivals import read_trace
+from simulation.scenario_errors import ScenarioError, ScenarioProblem
 from simulation.scenario_schema import (
     DEFAULT_PRIORITY,
     Alarm,
@@ -107,39 +109,6 @@ __all__ = [
 ]
 
 # --- loading with file + line errors -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScenarioProblem:
-    """One thing wrong in a scenario (or trace) file, where it is."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        field = f"{self.field}: " if self.field else ""
-        return f"{where}: {field}{self.message}"
-
-
-class ScenarioError(ValueError):
-    """A scenario (or trace) that cannot be used; ``str()`` names the file, line and field of
-    each problem, one line each. ``file``, ``line``, ``field`` and ``message`` are the first's."""
-
-    def __init__(
-        self,
-        file: str,
-        line: int | None,
-        field: str,
-        message: str,
-        *,
-        more: Sequence[ScenarioProblem] = (),
-    ) -> None:
-        self.file, self.line, self.field, self.message = file, line, field, message
-        self.problems = (ScenarioProblem(file, line, field, message), *more)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -219,9 +188,6 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(str(path), None, "", f"cannot read the file: {exc.strerror}") from None
     scenario = parse_scenario(text, str(path), str(path.resolve().parent))
-    # Late import: the arrivals module builds on this one's types.
-    from simulation.arrivals import read_trace  # noqa: PLC0415
-
     for flow in scenario.flows:
         if isinstance(flow.arrivals, TraceArrivals):
             trace = scenario.trace_path(flow.arrivals)

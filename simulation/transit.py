@@ -8,26 +8,29 @@ travels, may raise alarms (each sends it to inspection at the destination), is u
 automatically at the destination gate (解封), and its declarations close (899). The lock then
 travels back to its home pool. A truck is one chain of events carrying a list of
 declarations, never one process per parcel. Trucks themselves are not limited.
+
+The corridor knows nothing of the model: it is given, when built, the pool of sealing officers
+and two ports — ``departed(cargo, info)`` when a truck leaves and ``arrived(cargo, info)`` when
+it is unsealed — through which the model emits the transit milestones and closes the cargo.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import simpy
 
-from declarations import ReturnStatus
 from simulation.distributions import Sampler, sampler, uniform_sampler
 from simulation.durations import HOUR
-from simulation.lifecycle import Milestone
 from simulation.monitor import Level
+from simulation.resources import Pool
 from simulation.scenario import Corridor, SealMode
 
-if TYPE_CHECKING:
-    from simulation.model import ClearanceModel, Declaration
+Item = TypeVar("Item")  # what a truck carries (the model's declarations)
+Port = Callable[[list[Item], Mapping[str, Any]], None]
 
 
 class LockPoolRuntime:
@@ -73,17 +76,23 @@ class LockPoolRuntime:
         self.since = now
 
 
-class CorridorRuntime:
+class CorridorRuntime(Generic[Item]):
     def __init__(
         self,
-        model: ClearanceModel,
+        env: simpy.Environment,
         name: str,
         spec: Corridor,
         locks: LockPoolRuntime,
         rng: np.random.Generator,
+        *,
+        seal_pool: Pool | None,
+        measured_from: float,
+        departed: Port[Item],
+        arrived: Port[Item],
     ) -> None:
-        self.model = model
-        self.env = model.env
+        """``seal_pool``: the officers who seal (``seal_mode: officer``); ``measured_from``:
+        statistics count the trucks dispatched from then on (the end of the warm-up)."""
+        self.env = env
         self.name = name
         self.spec = spec
         self.locks = locks
@@ -98,10 +107,13 @@ class CorridorRuntime:
         self.uniform: Sampler = uniform_sampler(rng)
         # Officer sealing counts as busy officer time, not as a clearance stage's queue.
         self.seal_queue = Level()
-        self.bay: list[Declaration] = []
+        self.seal_pool = seal_pool
+        self.departed = departed
+        self.arrived = arrived
+        self.bay: list[Item] = []
         self._load_generation = 0  # which open load a max-wait timer belongs to
         # Statistics count the trucks dispatched after the warm-up, like every other one.
-        self.measured_from = model.warmup
+        self.measured_from = measured_from
         self.alarms: dict[str, int] = {a.kind: 0 for a in spec.alarms}
         self.transit_times: list[float] = []  # seal start -> unsealed, seconds
         self.loads: list[int] = []  # declarations per truck
@@ -110,8 +122,8 @@ class CorridorRuntime:
 
     # --- loading ---------------------------------------------------------------------------
 
-    def load(self, decl: Declaration) -> None:
-        self.bay.append(decl)
+    def load(self, item: Item) -> None:
+        self.bay.append(item)
         if len(self.bay) >= self.spec.truck_capacity:
             self._dispatch()
         elif len(self.bay) == 1 and self.max_wait is not None:
@@ -149,21 +161,19 @@ class CorridorRuntime:
         event = simpy.Timeout(self.env, delay)
         event.callbacks.append(lambda _e: then())
 
-    def _seal(self, cargo: list[Declaration], measured: bool) -> None:
+    def _seal(self, cargo: list[Item], measured: bool) -> None:
         started = self.env.now
         depart = lambda *_args: self._depart(cargo, started, measured)  # noqa: E731
         if self.spec.seal_mode is SealMode.OFFICER:
-            assert self.spec.seal_resource is not None
-            pool = self.model.pools[self.spec.seal_resource]
+            pool = self.seal_pool
+            assert pool is not None  # the schema demands a seal_resource for officer sealing
             # Sealing is urgent work: it jumps the officers' queue (priority -1).
             pool.request(cargo, -1, self.seal(), depart, self.seal_queue)
         else:
             self._after(self.seal(), depart)
 
-    def _depart(self, cargo: list[Declaration], started: float, measured: bool) -> None:
-        info = {"corridor": self.name, "destination": self.spec.destination}
-        for decl in cargo:
-            self.model.emit(decl, ReturnStatus.RELEASED, Milestone.TRANSIT_START, info)
+    def _depart(self, cargo: list[Item], started: float, measured: bool) -> None:
+        self.departed(cargo, {"corridor": self.name, "destination": self.spec.destination})
         delay = self.travel()
         alarmed: list[str] = [a.kind for a in self.spec.alarms if self.uniform() < a.probability]
         if measured:
@@ -175,13 +185,10 @@ class CorridorRuntime:
         self._after(delay + self.unseal(), arrive)
 
     def _arrive(
-        self, cargo: list[Declaration], started: float, alarmed: list[str], measured: bool
+        self, cargo: list[Item], started: float, alarmed: list[str], measured: bool
     ) -> None:
         now = self.env.now
         if measured:
             self.transit_times.append(now - started)
-        info: dict[str, Any] = {"corridor": self.name, "alarms": alarmed}
-        for decl in cargo:
-            self.model.emit(decl, ReturnStatus.RELEASED, Milestone.TRANSIT_END, info)
-            self.model.exit(decl)
+        self.arrived(cargo, {"corridor": self.name, "alarms": alarmed})
         self._after(self.lock_return(), self.locks.give_back)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import declarations
+
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = {"fastapi", "starlette", "sqlalchemy", "alembic", "uvicorn", "app"}
 
@@ -194,8 +196,6 @@ def test_core_package_stays_out_of_transport_and_persistence(package: str) -> No
 def private_uses(module: str, source: str, is_package: bool) -> list[str]:
     """Every import in ``source`` of a part of declarations/ that is not public: one of its
     modules, or a name of the package that ``__all__`` does not list."""
-    import declarations
-
     problems = []
     for line, target in sorted(set(imports(module, source, is_package))):
         if target.split(".")[0] == "declarations" and target not in DECLARATIONS_PUBLIC:

@@ -41,8 +41,8 @@ from app.settings import Settings
 from app.states import RECORDED
 from declarations import ReturnStatus
 from simulation.lifecycle import Milestone
-from simulation.model import ClearanceModel, Forced
-from simulation.runtime import REJECT_WITHOUT_CODE
+from simulation.model import ClearanceModel
+from simulation.routing import REJECT_WITHOUT_CODE, Forced
 from simulation.scenario import Scenario, StageName
 
 log = structlog.get_logger("danchuang.engine")

@@ -13,9 +13,10 @@ same for both (case-insensitive, ``+`` joins words)::
     DANCHUANG:RETURN             inspected, then shipped back (700)
     DANCHUANG:REVIEW+INSPECT     words combine where they make sense
 
-Without a marker the outcome is drawn from the scenario's risk profile with a generator seeded
-by (engine seed, declaration id): the same declaration gets the same path after a restart, so
-a recovered declaration never contradicts the receipts it already has.
+Without a marker the outcome is drawn from the scenario's risk profile by the model's own
+routing (``simulation.routing.draw_path``) with a generator seeded by (engine seed, declaration
+id): the same declaration gets the same path after a restart, so a recovered declaration never
+contradicts the receipts it already has.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from declarations import DETENTIONS, ReturnStatus
-from simulation.model import Forced
-from simulation.runtime import REJECT_WITHOUT_CODE
+from simulation.routing import REJECT_WITHOUT_CODE, Forced, draw_path
 from simulation.scenario import RiskProfile
 
 MARKER = "DANCHUANG:"
@@ -119,33 +119,36 @@ def draw_outcome(
     rules: Sequence[tuple[float, bool]] = (),
     has_review: bool = True,
 ) -> Forced:
-    """One path through the risk channel, drawn like the model's own routing (see
-    ``docs/simulation.md``): reject at audit; else review; inspection (direct, after review, or
-    by a risk rule with its probability); manual after the machine check; after inspection
-    detention or return. Every choice is made (no ``None``), so the model draws nothing."""
-    u = rng.random(5)
-    review = bool(has_review and u[1] < profile.review)
-    inspect = bool(u[2] < (profile.inspect_after_review if review else profile.inspect_direct))
-    manual = bool(u[3] < profile.manual_after_machine)
-    for probability, rule_manual in rules:
+    """One path through the risk channel, drawn with ``rng`` by the model's routing
+    (``simulation.routing.draw_path``, see ``docs/simulation.md``); ``rules`` are the
+    (probability, manual) of the flow's risk rules, drawn for this declaration alone. Every
+    choice is made (no ``None``), so the model draws nothing.
+
+    The order of the draws is part of the seeding contract (a declaration keeps its path when
+    the engine restarts, also on a newer version): the path's five uniforms, then one per rule,
+    then a detention's code."""
+    uniforms = rng.random(5).tolist()
+    rule_hit = rule_manual = False
+    for probability, manual in rules:
         if rng.random() < probability:
-            inspect = True
-            manual = manual or rule_manual
-    detention: ReturnStatus | None = None
-    return_goods = False
-    if inspect and u[4] < profile.detain:
-        codes = list(profile.detention_codes)
-        weights = np.array(list(profile.detention_codes.values()), dtype=float)
-        detention = ReturnStatus(codes[int(rng.choice(len(codes), p=weights / weights.sum()))])
-    elif inspect and u[4] < profile.detain + profile.return_goods:
-        return_goods = True
+            rule_hit = True
+            rule_manual = rule_manual or manual
+    path = draw_path(
+        profile,
+        uniforms,
+        rng.random,  # a detention's code, after the rules
+        review_stage=has_review,
+        rule_hit=rule_hit,
+        rule_manual=rule_manual,
+    )
+    ending = path.ending
     return Forced(
-        review=review,
-        inspection=inspect,
-        manual_inspection=manual,
-        reject_code=REJECT_WITHOUT_CODE if u[0] < profile.reject else None,
-        detention=detention,
-        return_goods=return_goods,
+        review=path.review,
+        inspection=path.inspect,
+        manual_inspection=path.manual,
+        reject_code=REJECT_WITHOUT_CODE if path.rejected else None,
+        detention=ending if ending not in {ReturnStatus.RELEASED, ReturnStatus.RETURNED} else None,
+        return_goods=ending is ReturnStatus.RETURNED,
     )
 
 

@@ -64,8 +64,13 @@ PLOT_IDS = (
 )
 
 
-def _plots(run: Mapping[str, Any], scenario: Scenario) -> list[Plot]:
-    edges, arrivals = expected_arrivals(scenario)
+def _plots(
+    run: Mapping[str, Any], scenario: Scenario, result: RunResult | None = None
+) -> list[Plot]:
+    # The expected arrivals come from the run's plan, whose traces were read once for the run;
+    # a result without one (a sweep's point) has its scenario planned here.
+    plan = result.plan if result is not None else None
+    edges, arrivals = expected_arrivals(plan if plan is not None else scenario)
     drawn: dict[str, tuple[str, Callable[[], str | None], str]] = {
         "queues": (
             "Queue length per stage over simulated time",
@@ -176,7 +181,7 @@ def render_report(
         .render(
             run=run,
             description=scenario.description,
-            plots=_plots(run, scenario),
+            plots=_plots(run, scenario, result),
             kpi_groups=_kpi_groups(run["kpis"]),
             sources=scenario.sources,
             assumptions=scenario.assumptions,

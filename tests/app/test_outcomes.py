@@ -12,8 +12,7 @@ from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Role
 from app.engine.outcomes import OutcomeError, normalise, parse_outcome
 from declarations.codes import ReturnStatus
-from simulation.model import Forced
-from simulation.runtime import REJECT_WITHOUT_CODE
+from simulation.routing import REJECT_WITHOUT_CODE, Forced
 
 BRANCHES = [
     # outcome, receipt statuses, final state
