@@ -41,6 +41,7 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from simulation.plan import RunPlan, plan_run
 from simulation.runner import ReplicationResult, RunResult, run_replication, summarise
 from simulation.scenario import Scenario, field_path
 
@@ -250,12 +251,11 @@ def replication_seed(seed: int, index: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(index,))
 
 
-def _replicate(
-    scenario: Scenario, seed: int, point: int, index: int
-) -> tuple[int, ReplicationResult]:
-    # Module-level so that process pools and Dask can pickle it by reference; only plain
-    # numbers cross to the worker, so nothing it does can leak into another task.
-    return point, run_replication(scenario, replication_seed(seed, index), index=index)
+def _replicate(plan: RunPlan, seed: int, point: int, index: int) -> tuple[int, ReplicationResult]:
+    # Module-level so that process pools and Dask can pickle it by reference; only the plan
+    # (the scenario and its traces) and plain numbers cross to the worker, so nothing it does
+    # can leak into another task.
+    return point, run_replication(plan, replication_seed(seed, index), index=index)
 
 
 def run_sweep(
@@ -278,15 +278,16 @@ def run_sweep(
         if progress is not None:
             progress(sum(len(r) for r in done.values()), total)
 
+    plans = [plan_run(point.scenario) for point in points]  # traces read once per point
     if executor is None:
         for p, i in tasks:
-            collect(*_replicate(points[p].scenario, seed, p, i))
+            collect(*_replicate(plans[p], seed, p, i))
     else:
-        futures = [executor.submit(_replicate, points[p].scenario, seed, p, i) for p, i in tasks]
+        futures = [executor.submit(_replicate, plans[p], seed, p, i) for p, i in tasks]
         for future in as_completed(futures):
             collect(*future.result())
     return [
-        PointResult(point, summarise(point.scenario.name, seed, done[p]))
+        PointResult(point, summarise(point.scenario.name, seed, done[p], plans[p]))
         for p, point in enumerate(points)
     ]
 

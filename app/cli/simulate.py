@@ -141,7 +141,7 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
         from app.report import write_report
 
         try:
-            write_report(result, spec, report, horizon_hours=horizon)
+            write_report(result, spec, report)
         except OSError as exc:
             raise usage_error("simulate", f"cannot write {report}: {exc.strerror}") from None
         typer.echo(f"wrote {report}")

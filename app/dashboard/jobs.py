@@ -111,15 +111,13 @@ def submit(database: Database, request: JobRequest, limits: DashboardSettings) -
         return job.id
 
 
-def write_outputs(
-    result: RunResult, scenario: Scenario, folder: Path, horizon_hours: float | None
-) -> None:
+def write_outputs(result: RunResult, scenario: Scenario, folder: Path) -> None:
     """Write the results (JSON) and the HTML report; runs in a pool process."""
     from app.report import write_report  # noqa: PLC0415  # matplotlib only in the workers
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RESULT_FILE).write_text(result.to_json(), encoding="utf-8")
-    write_report(result, scenario, folder / REPORT_FILE, horizon_hours=horizon_hours)
+    write_report(result, scenario, folder / REPORT_FILE)
 
 
 class JobRunner:
@@ -239,7 +237,7 @@ class JobRunner:
                 progress=lambda done, _total: self._progress(job_id, done),
                 horizon_hours=request.horizon_hours,
             )
-            executor.submit(write_outputs, result, scenario, folder, request.horizon_hours).result()
+            executor.submit(write_outputs, result, scenario, folder).result()
         except JobError as exc:
             self._finish(job_id, FAILED, str(exc))
             return

@@ -159,15 +159,12 @@ def _parameters(scenario: Scenario) -> list[tuple[str, str]]:
     return [row for key, value in data.items() for row in _parameter_rows(value, key)]
 
 
-def render_report(
-    result: RunResult, scenario: Scenario, *, horizon_hours: float | None = None
-) -> str:
-    """The report of ``result`` (a run of ``scenario``) as one self-contained HTML page.
-
-    ``horizon_hours``: the override the run was made with (``simulate --horizon``), if any.
-    """
-    if horizon_hours is not None:
-        scenario = scenario.model_copy(update={"horizon_hours": horizon_hours})
+def render_report(result: RunResult, scenario: Scenario) -> str:
+    """The report of ``result`` (a run of ``scenario``) as one self-contained HTML page. A
+    result that carries its plan (``runner.run``) is reported on the scenario as run, with the
+    horizon it was run with."""
+    if result.plan is not None:
+        scenario = result.plan.scenario
     run = result.to_json_dict()
     run.update(
         horizon_hours=scenario.horizon_hours,
@@ -191,14 +188,8 @@ def render_report(
     )
 
 
-def write_report(
-    result: RunResult,
-    scenario: Scenario,
-    path: str | Path,
-    *,
-    horizon_hours: float | None = None,
-) -> Path:
+def write_report(result: RunResult, scenario: Scenario, path: str | Path) -> Path:
     """Write the report to ``path`` (UTF-8) and return the path; ``OSError`` if it cannot."""
     path = Path(path)
-    path.write_text(render_report(result, scenario, horizon_hours=horizon_hours), encoding="utf-8")
+    path.write_text(render_report(result, scenario), encoding="utf-8")
     return path

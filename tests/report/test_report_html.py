@@ -118,9 +118,9 @@ def test_a_site_without_locks_says_so_instead_of_drawing() -> None:
     assert "The scenario declares no sources." in page.text_content()
 
 
-def test_horizon_override_moves_the_end_of_arrivals(ezhou_run: RunResult, ezhou: Scenario) -> None:
-    longer = render_report(ezhou_run, ezhou, horizon_hours=3.5)
-    assert "horizon 3.5 h" in longer
+def test_horizon_override_moves_the_end_of_arrivals(ezhou: Scenario) -> None:
+    shorter = render_report(run(ezhou, 2, seed=11, horizon_hours=3.5), ezhou)
+    assert "horizon 3.5 h" in shorter
 
 
 def test_expected_arrivals_integrate_the_rate(ezhou: Scenario) -> None:

@@ -15,6 +15,7 @@ from simulation.model import ClearanceModel
 from simulation.plan import plan_run
 from simulation.runner import CountingEnvironment, run, run_replication
 from simulation.scenario import Scenario, load_scenario
+from simulation.sweep import build_grid, parse_vary, run_sweep
 
 SITE = """\
 name: traced
@@ -57,7 +58,7 @@ def test_replications_and_the_report_use_the_plan_not_the_files(tmp_path: Path) 
     assert result.plan is not None
     again = run_replication(result.plan, np.random.SeedSequence(3).spawn(2)[0])
     assert again.kpis == result.replications[0].kpis
-    page = render_report(result, scenario, horizon_hours=2.0)
+    page = render_report(result, scenario)
     assert 'data-plot="throughput"' in page
     edges, expected = expected_arrivals(result.plan)
     assert list(edges) == [0.0, 1.0, 2.0] and list(expected) == [8.0, 8.0]
@@ -91,3 +92,15 @@ def test_the_event_count_is_simpys_own_numbering(tmp_path: Path) -> None:
     env.run(until=6 * 3600.0)
     assert env.scheduled >= 16 + 32  # an event per epoch and per audit at least
     assert env.scheduled == next(env._eid)
+
+
+def test_a_sweep_plans_each_point_once_and_reports_on_the_plan(tmp_path: Path) -> None:
+    scenario = _traced(tmp_path)
+    points = build_grid(scenario, [parse_vary("resources.server.capacity=1,2")])
+    results = run_sweep(points, 2, seed=5)
+    assert [r.result.plan is not None for r in results] == [True, True]
+    (tmp_path / "trace.csv").unlink()  # the reports read the plans, not the files
+    for point_result in results:
+        assert point_result.result.plan is not None
+        assert point_result.result.plan.traces["parcels"].total == 2 * 16
+        assert 'data-plot="throughput"' in render_report(point_result.result, scenario)
