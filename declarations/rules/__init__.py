@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from declarations.document import Document
 from declarations.findings import Finding
 from declarations.quota import QuotaProvider
-from declarations.rules._common import Context, Unit, read_units
+from declarations.rules._common import QuotaScope, Unit, read_units
 from declarations.rules.inventory import check_export_inventory, check_import_inventory
 from declarations.rules.order import check_export_order, check_import_order
 
-__all__ = ["CHECKS", "Check", "Context", "Unit", "check_document", "read_units"]
+__all__ = ["CHECKS", "Check", "QuotaScope", "Unit", "check_document", "read_units"]
 
-Check = Callable[[Unit, Context], Iterable[Finding]]
+Check = Callable[[Unit, QuotaScope], Iterable[Finding]]
 
 # Message code -> the checks of one of its records. Payments, waybills and receipts have no
 # single-document rule beyond our XSDs (currency 142 and payerIdType 1 on import are schema
@@ -42,8 +42,8 @@ def check_document(
     check = CHECKS.get(doc.message.code)
     if check is None:
         return []
-    context = Context(quota=quota)
+    scope = QuotaScope(quota=quota)
     findings: list[Finding] = []
     for unit in read_units(doc) if units is None else units:
-        findings.extend(check(unit, context))
+        findings.extend(check(unit, scope))
     return findings

@@ -311,8 +311,9 @@ def read_units(doc: Document) -> list[Unit]:
 
 
 @dataclass(slots=True)
-class Context:
-    """What a document's rules may consult beyond the document itself."""
+class QuotaScope:
+    """The annual quota a message's rules count against, beyond the document itself: the
+    ledger (``quota``) and what earlier 清单 of the same message have added."""
 
     quota: QuotaProvider | None = None
     # CNY each buyer has declared earlier in the same message: several 清单 of one buyer in one

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from declarations.findings import Finding, Layer, define_rule
 from declarations.rules import limits
-from declarations.rules._common import Context, Unit, lines_total
+from declarations.rules._common import QuotaScope, Unit, lines_total
 from declarations.rules.lines import check_gnum_sequence, check_line_totals
 
 LINE_TOTAL = define_rule(
@@ -27,15 +27,15 @@ GNUM_SEQUENCE = define_rule(
 )
 
 
-def check_import_inventory(unit: Unit, context: Context) -> Iterator[Finding]:
+def check_import_inventory(unit: Unit, scope: QuotaScope) -> Iterator[Finding]:
     yield from check_line_totals(unit, LINE_TOTAL)
     yield from check_gnum_sequence(unit, GNUM_SEQUENCE)
     value = limits.transaction_value(unit)
     yield from limits.check_single_transaction(unit, limits.SINGLE_TRANSACTION, value, None)
-    yield from limits.check_annual(unit, context, limits.purchase_of(unit, value))
+    yield from limits.check_annual(unit, scope, limits.purchase_of(unit, value))
 
 
-def check_export_inventory(unit: Unit, context: Context) -> Iterator[Finding]:
+def check_export_inventory(unit: Unit, scope: QuotaScope) -> Iterator[Finding]:
     yield from check_line_totals(unit, LINE_TOTAL)
     yield from check_gnum_sequence(unit, GNUM_SEQUENCE)
     yield from limits.check_b2b_list_route(unit, lines_total(unit.lines))

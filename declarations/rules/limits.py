@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from declarations.findings import Finding, Layer, RuleInfo, Severity, define_rule
-from declarations.rules._common import CNY, Context, Node, Unit, lines_total, money
+from declarations.rules._common import CNY, Node, QuotaScope, Unit, lines_total, money
 from declarations.rules.lines import sum_decimal
 from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
 
@@ -124,16 +124,16 @@ def purchase_of(unit: Unit, value: Decimal | None = None) -> Purchase | None:
     return None
 
 
-def check_annual(unit: Unit, context: Context, purchase: Purchase | None) -> Iterator[Finding]:
+def check_annual(unit: Unit, scope: QuotaScope, purchase: Purchase | None) -> Iterator[Finding]:
     if purchase is None:
         return
     buyer, year, value = purchase.buyer_id_number, purchase.year, purchase.amount
     # without a ledger only the message itself counts (several 清单 of one buyer)
     used = Decimal(0)
-    if context.quota is not None:
-        used = context.quota.used(buyer, year, replacing=_replaced_order(unit))
-    earlier = used + context.pending_for(buyer)
-    context.add_pending(buyer, value)
+    if scope.quota is not None:
+        used = scope.quota.used(buyer, year, replacing=_replaced_order(unit))
+    earlier = used + scope.pending_for(buyer)
+    scope.add_pending(buyer, value)
     if exceeds_annual_limit(earlier, value):
         english, chinese = annual_limit_text(buyer, year, value)
         yield unit.finding(ANNUAL, unit.head, "buyerIdNumber", english, chinese)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from declarations.findings import Finding, Layer, define_rule
 from declarations.rules import limits
-from declarations.rules._common import Context, Unit, agree, money
+from declarations.rules._common import QuotaScope, Unit, agree, money
 from declarations.rules.lines import (
     check_gnum_sequence,
     check_line_totals,
@@ -45,7 +45,7 @@ CURRENCY = define_rule(
 )
 
 
-def check_import_order(unit: Unit, context: Context) -> Iterator[Finding]:
+def check_import_order(unit: Unit, scope: QuotaScope) -> Iterator[Finding]:
     head = unit.head
     goods, freight = head.decimal("goodsValue"), head.decimal("freight")
     tax, discount, paid = (
@@ -82,7 +82,7 @@ def check_import_order(unit: Unit, context: Context) -> Iterator[Finding]:
         )
 
 
-def check_export_order(unit: Unit, context: Context) -> Iterator[Finding]:
+def check_export_order(unit: Unit, scope: QuotaScope) -> Iterator[Finding]:
     yield from check_line_totals(unit, LINE_TOTAL)
     yield from check_gnum_sequence(unit, GNUM_SEQUENCE)
     yield from check_lines_in_head_currency(unit, CURRENCY)
