@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import StopSimulation
 
 from simulation.kpi_table import kpi_range
 from simulation.kpis import ArrivalWindow, replication_kpis
@@ -50,7 +51,7 @@ class ReplicationResult:
     finished: dict[int, int]  # final returnStatus -> count
     in_system: int
     conservation_ok: bool
-    events: int  # SimPy events scheduled in the replication (CountingEnvironment.scheduled)
+    events: int  # SimPy events processed in the replication (``run_counting``)
     wall_seconds: float  # informational only; never asserted
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,26 +115,20 @@ def _nan_to_none(value: Any) -> Any:
 # --- one replication -----------------------------------------------------------------------
 
 
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events scheduled on it (``scheduled``), through
-    SimPy's public ``schedule``: every event — timeouts, process steps, the run's end — is
-    scheduled there once."""
-
-    def __init__(self, initial_time: float = 0) -> None:
-        super().__init__(initial_time)
-        self.scheduled = 0
-
-    def schedule(
-        self,
-        event: simpy.Event,
-        priority: simpy.events.EventPriority = simpy.events.NORMAL,
-        delay: float = 0,
-    ) -> None:
-        self.scheduled += 1
-        _schedule(self, event, priority, delay)
-
-
-_schedule = simpy.Environment.schedule
+def run_counting(env: simpy.Environment, stop: simpy.Event) -> int:
+    """Run ``env`` until ``stop`` (an event scheduled before any other of its time, e.g. a
+    timeout made before the model: then nothing due at the stop time runs, as with SimPy's
+    ``run(until=...)``); returns how many events were processed. The loop is SimPy's own
+    (``step`` until ``StopSimulation``), so counting costs no call per event."""
+    stop.callbacks.append(StopSimulation.callback)
+    step = env.step
+    processed = 0
+    try:
+        while True:
+            step()
+            processed += 1
+    except StopSimulation:
+        return processed
 
 
 def _reader(obj: object, attribute: str = "value") -> Callable[[], float]:
@@ -214,8 +209,9 @@ def run_replication(
             seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
         )
     rng = np.random.default_rng(seed)
-    env = CountingEnvironment()
+    env = simpy.Environment()
     end = (scenario.horizon_hours + scenario.drain_hours) * HOUR
+    stop = env.timeout(end)  # first of its time: nothing due at the end runs
     model = ClearanceModel(
         env,
         scenario,
@@ -232,7 +228,7 @@ def run_replication(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        env.run(until=end)
+        events = run_counting(env, stop)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -254,7 +250,7 @@ def run_replication(
         finished={int(k): v for k, v in model.finished.items()},
         in_system=in_system,
         conservation_ok=conservation_ok,
-        events=env.scheduled,
+        events=events,
         wall_seconds=time.perf_counter() - started,
     )
 

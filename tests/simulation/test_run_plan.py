@@ -13,7 +13,7 @@ from app.report import render_report
 from app.report.arrivals import expected_arrivals
 from simulation.model import ClearanceModel
 from simulation.plan import plan_run
-from simulation.runner import CountingEnvironment, run, run_replication
+from simulation.runner import run, run_counting, run_replication
 from simulation.scenario import Scenario, load_scenario
 from simulation.sweep import build_grid, parse_vary, run_sweep
 
@@ -82,16 +82,27 @@ def test_the_model_takes_its_traces_and_target_cutoff_when_built(tmp_path: Path)
     assert model.target_eligible == 10
 
 
-def test_the_event_count_is_simpys_own_numbering(tmp_path: Path) -> None:
-    """``events`` keeps its meaning: every event SimPy scheduled, as SimPy numbers them (the
-    test reads SimPy's private counter as the oracle; the runner does not)."""
-    env = CountingEnvironment()
+def test_the_event_count_is_the_events_simpy_processed(tmp_path: Path) -> None:
+    """``events`` counts the events processed before the stop (the test reads SimPy's private
+    counter and queue as the oracle; the runner does not), and stopping this way runs the same
+    events as SimPy's ``run(until=...)``."""
     plan = plan_run(_traced(tmp_path))
+    env = simpy.Environment()
+    stop = env.timeout(6 * 3600.0)
     model = ClearanceModel(env, plan.scenario, np.random.default_rng(1), traces=plan.traces)
     model.start()
-    env.run(until=6 * 3600.0)
-    assert env.scheduled >= 16 + 32  # an event per epoch and per audit at least
-    assert env.scheduled == next(env._eid)
+    events = run_counting(env, stop)
+    assert events >= 16 + 32  # an event per epoch and per audit at least
+    assert events == next(env._eid) - 1 - len(env._queue)  # scheduled, less the stop, less pending
+    same = simpy.Environment()
+    twin = ClearanceModel(same, plan.scenario, np.random.default_rng(1), traces=plan.traces)
+    twin.start()
+    same.run(until=6 * 3600.0)
+    assert (same.now, twin.released_total, twin.arrived) == (
+        env.now,
+        model.released_total,
+        model.arrived,
+    )
 
 
 def test_a_sweep_plans_each_point_once_and_reports_on_the_plan(tmp_path: Path) -> None:
