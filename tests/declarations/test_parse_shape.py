@@ -3,7 +3,8 @@
 ``parse_xml`` drops indentation between elements, comments and processing instructions (fewer
 nodes for the schema and every later walk), but keeps what is data: the text of a leaf, even
 when it is only spaces, and the line of every element. Rules and reconciliation then name a
-record's head without walking the tree (``Unit.sole``); that name must be ``readable_xpath``'s.
+record's head without walking the tree (``Unit.sole``); the XPath a finding about the whole
+record reports must still be ``readable_xpath``'s.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from declarations.document import Document, readable_xpath
 from declarations.messages import BY_ROOT, Direction, Regime
 from declarations.parsing import parse_xml
 from declarations.paths import xsd_root
-from declarations.rules._common import read_units
+from declarations.reconcile_rules import MISSING_DOCUMENT
+from declarations.rules._common import Unit, read_units
 from declarations.samples import generate_sets, to_bytes
 
 
@@ -83,8 +85,7 @@ def test_a_sole_records_head_is_named_as_readable_xpath_names_it(
         for unit in units:
             if len(units) > 1:
                 assert not unit.sole
-            if unit.sole:
-                assert unit._sole_head_xpath() == readable_xpath(unit.head.element)
+            assert _record_finding_xpath(unit) == readable_xpath(unit.head.element)
 
 
 def test_a_sole_record_inside_another_tree_is_named_with_its_ancestors() -> None:
@@ -95,5 +96,11 @@ def test_a_sole_record_inside_another_tree_is_named_with_its_ancestors() -> None
     message = BY_ROOT["CEB411Message"]
     (unit,) = read_units(Document("p.xml", root, message, message.direction, Regime.DIRECT))
     assert unit.sole
-    assert unit._sole_head_xpath() == readable_xpath(unit.head.element)
-    assert unit._sole_head_xpath().startswith("/wrapper/")
+    assert _record_finding_xpath(unit) == readable_xpath(unit.head.element)
+    assert _record_finding_xpath(unit).startswith("/wrapper/")
+
+
+def _record_finding_xpath(unit: Unit) -> str | None:
+    """The XPath a finding about the whole record (no field) reports, as a set's missing
+    document does."""
+    return unit.finding(MISSING_DOCUMENT, unit.head, None, "missing", "缺少").xpath
