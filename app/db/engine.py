@@ -21,7 +21,9 @@ processes (a ``danchuang worker`` beside ``serve``, a CLI command).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -66,8 +68,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
         # Let SQLAlchemy (not pysqlite) say when transactions begin: see the "begin" hook.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        _enter_wal(cursor, busy_timeout_ms / 1000)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; fsync at checkpoints
         cursor.close()
@@ -78,6 +80,26 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _enter_wal(cursor: Any, timeout_s: float) -> None:
+    """Switch the database to WAL, waiting for other connections as a write would.
+
+    On a fresh database several processes may open their first connections at once (``serve``
+    and ``worker`` both migrate on start). The switch needs the database to itself, and SQLite
+    answers "database is locked" at once instead of calling the busy handler, so wait here.
+    """
+    deadline = time.monotonic() + timeout_s
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 class WriterQueueTimeoutError(TimeoutError):
