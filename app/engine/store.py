@@ -14,7 +14,7 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app import states
 from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
@@ -110,6 +110,7 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
             DocumentRow.current.is_(True),  # a 清单 replaced by a change is not current
         )
         .order_by(DocumentRow.id)
+        .options(defer(DocumentRow.raw_xml))  # the facts are all it reads: not the bytes
     ):
         if inventory.declaration_id is not None:  # the latest 清单 (a change) wins
             notes[inventory.declaration_id] = facts_of(inventory).note

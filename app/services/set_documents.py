@@ -7,7 +7,7 @@ whether an orphan may join, reads a set without importing ``sets`` back.
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.db.models import DocumentRow
 from declarations import BY_CODE, Facts, Kind
@@ -17,6 +17,7 @@ _SET_DOCUMENTS = (
     select(DocumentRow)
     .where(DocumentRow.declaration_id == bindparam("declaration_id"), DocumentRow.current.is_(True))
     .order_by(DocumentRow.id)
+    .options(defer(DocumentRow.raw_xml))  # a set is read through its facts, never its bytes
 )
 
 
