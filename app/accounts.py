@@ -9,9 +9,10 @@ from typing import Protocol
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app.db.models import ApiKey, CreditClass, Enterprise, Role, utcnow
+from app.db.models import ApiKey, Enterprise, Role, utcnow
 from app.errors import conflict, not_found
 from app.security import generate_key, key_matches, key_prefix
+from simulation.scenario import CreditClass
 
 
 class _EnterpriseColumns(Protocol):

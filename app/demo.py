@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from app import accounts
 from app.db.engine import Database
-from app.db.models import CreditClass, Enterprise, Role
+from app.db.models import Enterprise, Role
 from declarations.samples import Company
+from simulation.scenario import CreditClass
 
 DEMO_LABEL = "demo"
 
@@ -57,7 +58,7 @@ DEMO_ENTERPRISES: tuple[DemoEnterprise, ...] = (
     DemoEnterprise("4403960204", "演示出口物流 Demo Export Carrier", (Role.LOGISTICS,),
                    CreditClass.AEO, "export"),
     DemoEnterprise("4403960205", "演示出口报关行 Demo Export Customs Broker", (Role.AGENT,),
-                   CreditClass.LOW, "export"),
+                   CreditClass.LOW_CREDIT, "export"),
 )  # fmt: skip
 
 

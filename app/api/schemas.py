@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.db.models import CreditClass, Role
+from app.db.models import Role
+from simulation.scenario import CreditClass
 
 # -- errors -----------------------------------------------------------------------------------
 
@@ -77,11 +78,24 @@ KeyPrefix = Annotated[
 ]
 
 
+# The spellings the API took before the service and the model shared one CreditClass.
+# Deprecated (docs/api.md): accepted on input, never answered.
+_OLD_CREDIT_SPELLINGS = {"AEO": CreditClass.AEO.value, "low": CreditClass.LOW_CREDIT.value}
+
+
+def _credit_class(value: object) -> object:
+    return _OLD_CREDIT_SPELLINGS.get(value, value) if isinstance(value, str) else value
+
+
 class EnterpriseIn(BaseModel):
     code: Annotated[str, Field(**_CODE)]
     name: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
-    credit_class: CreditClass = CreditClass.GENERAL
+    credit_class: Annotated[
+        CreditClass,
+        BeforeValidator(_credit_class),
+        Field(description="aeo (高级认证), general (一般信用) or low_credit (失信)."),
+    ] = CreditClass.GENERAL
 
 
 class EnterpriseOut(BaseModel):

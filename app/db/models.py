@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app import states
+from simulation.scenario import CreditClass
 
 # Stable constraint names, so that migrations (and SQLite batch mode) can refer to them.
 NAMING = {
@@ -88,14 +89,6 @@ class Role(StrEnum):
     AGENT = "agent"  # customs broker / declarant (agentCode)
 
 
-class CreditClass(StrEnum):
-    """Customs credit rating (海关信用等级), which drives inspection rates in the model."""
-
-    AEO = "AEO"  # 高级认证企业
-    GENERAL = "general"  # 一般信用
-    LOW = "low"  # 失信
-
-
 class Enterprise(Base):
     __tablename__ = "enterprises"
     __table_args__ = (CheckConstraint("length(code) BETWEEN 10 AND 18", name="code_length"),)
@@ -104,6 +97,7 @@ class Enterprise(Base):
     code: Mapped[str] = mapped_column(String(18), unique=True)  # customs registration code
     name: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(JSON)  # values of Role
+    # A simulation.scenario.CreditClass value: the rating that picks the model's risk profile.
     credit_class: Mapped[str] = mapped_column(String(10), default=CreditClass.GENERAL.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -110,13 +110,6 @@ class Route:
     profile: RiskProfile
 
 
-_CREDIT_OF_ENTERPRISE = {
-    "AEO": CreditClass.AEO,
-    "general": CreditClass.GENERAL,
-    "low": CreditClass.LOW_CREDIT,
-}
-
-
 def route(scenario: Scenario, regime: str | None, direction: str, credit_class: str) -> Route:
     """The flow of the same regime and direction; else the same direction; else the first.
     The credit class is the enterprise's when the flow has a profile for it, else general,
@@ -126,7 +119,7 @@ def route(scenario: Scenario, regime: str | None, direction: str, credit_class: 
     exact = [f for f in same_direction if f.regime == regime]
     flow = (exact or same_direction or flows)[0]
     profiles = scenario.risk_for(flow)
-    credit = _CREDIT_OF_ENTERPRISE.get(credit_class, CreditClass.GENERAL)
+    credit = CreditClass(credit_class)
     if credit not in profiles:
         credit = CreditClass.GENERAL if CreditClass.GENERAL in profiles else next(iter(profiles))
     return Route(flow, credit, profiles[credit])

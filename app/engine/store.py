@@ -23,6 +23,7 @@ from app.receipts import NewReceipt, record_receipts
 from app.services import sets
 from app.services.set_documents import facts_of
 from declarations import ReturnStatus
+from simulation.scenario import CreditClass
 
 log = structlog.get_logger("danchuang.engine")
 
@@ -41,7 +42,7 @@ class Pickup:
     declaration_id: int
     regime: str | None
     direction: str
-    credit_class: str  # the platform's (ebp) credit rating, app.db.models.CreditClass value
+    credit_class: str  # the platform's (ebp) credit rating, a CreditClass value
     forced: str | None  # a normalised outcome (app.engine.outcomes), or None
 
 
@@ -119,7 +120,7 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
             declaration_id=row.id,
             regime=row.regime,
             direction=row.direction,
-            credit_class=credit.get(row.ebp_code, "general"),
+            credit_class=credit.get(row.ebp_code, CreditClass.GENERAL),
             forced=row.forced_outcome or _marker(row.id, notes.get(row.id)),
         )
         for row in rows

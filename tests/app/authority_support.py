@@ -19,11 +19,12 @@ from submission_helpers import kind, new_guid, sample, set_field, xml
 from app import accounts
 from app.accounts import Principal
 from app.db.engine import Database
-from app.db.models import CreditClass, Enterprise, Role
+from app.db.models import Enterprise, Role
 from app.errors import ServiceError
 from app.services.submission import submit_document
 from declarations.messages import CEB_NS, Direction, Kind, Regime
 from declarations.samples import SampleSet
+from simulation.scenario import CreditClass
 
 C = "{" + CEB_NS + "}"
 

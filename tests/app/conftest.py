@@ -18,9 +18,10 @@ from service_support import Party, PartyFactory
 from app import accounts
 from app.db import migrate
 from app.db.engine import Database
-from app.db.models import CreditClass, Role
+from app.db.models import Role
 from app.main import create_app
 from app.settings import Settings
+from simulation.scenario import CreditClass
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
 

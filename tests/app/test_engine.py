@@ -53,7 +53,7 @@ def test_a_ready_declaration_is_released_and_closed(
 
 def test_unforced_declarations_follow_the_lifecycle_order(database: Database) -> None:
     # Low-credit declarations of the built-in site see review and inspection often.
-    idents = [make_ready(database, "9610", "import", credit_class="low") for _ in range(30)]
+    idents = [make_ready(database, "9610", "import", credit_class="low_credit") for _ in range(30)]
     engine = instant_engine(database)
     engine.run_until_idle()
     finals = {}
@@ -94,7 +94,7 @@ def test_the_same_declaration_takes_the_same_path_on_every_engine(database: Data
     engine_a = instant_engine(database, seed=7)
     engine_b = instant_engine(database, seed=7)
     engine_c = instant_engine(database, seed=8)
-    pickups = [Pickup(i, "9610", "import", "low", None) for i in range(1, 200)]
+    pickups = [Pickup(i, "9610", "import", "low_credit", None) for i in range(1, 200)]
     paths_a = [engine_a.outcome_of(p) for p in pickups]
     assert paths_a == [engine_b.outcome_of(p) for p in pickups]
     assert paths_a != [engine_c.outcome_of(p) for p in pickups]

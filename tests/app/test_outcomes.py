@@ -35,7 +35,7 @@ def test_each_forced_branch_gives_its_receipts(
     database: Database, outcome: str, expected: list[int], final: str
 ) -> None:
     # Low credit: without forcing, this declaration could take any branch.
-    ident = make_ready(database, "9610", "import", forced=outcome, credit_class="low")
+    ident = make_ready(database, "9610", "import", forced=outcome, credit_class="low_credit")
     instant_engine(database).run_until_idle()
     assert statuses(database, ident) == expected
     assert state_of(database, ident) == (final, expected[-1])
@@ -59,7 +59,7 @@ def test_the_api_outcome_wins_over_the_note(database: Database) -> None:
 
 
 def test_a_bad_marker_means_no_forcing(database: Database) -> None:
-    ident = make_ready(database, "9610", "import", note="DANCHUANG:EXPLODE", credit_class="AEO")
+    ident = make_ready(database, "9610", "import", note="DANCHUANG:EXPLODE", credit_class="aeo")
     instant_engine(database).run_until_idle()
     assert state_of(database, ident)[0] in states.FINAL_STATES
 

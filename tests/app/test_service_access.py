@@ -77,10 +77,11 @@ async def test_admin_registers_lists_and_issues_keys(
     client: httpx.AsyncClient, database: Database, admin_headers: dict[str, str]
 ) -> None:
     body = {"code": "4403960201", "name": "深圳测试平台", "roles": ["ebp", "ebc"],
-            "credit_class": "AEO"}  # fmt: skip
+            "credit_class": "aeo"}  # fmt: skip
     response = await client.post("/api/v1/enterprises", json=body, headers=admin_headers)
     assert response.status_code == 201, response.text
     assert response.json()["code"] == "4403960201"
+    assert response.json()["credit_class"] == "aeo"
     again = await client.post("/api/v1/enterprises", json=body, headers=admin_headers)
     _error(again, 409, "enterprise.exists")
 
@@ -189,3 +190,22 @@ async def test_xml_body_and_quota_dependencies_for_the_submission_routes(
 
             chunked = await client.post("/probe", content=stream(), headers=party.headers)
             _error(chunked, 413, "request.too_large")
+
+
+async def test_credit_class_old_spellings_are_accepted_and_answered_in_the_model_spelling(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    answered = {}
+    for code, sent in (("4403960301", "AEO"), ("4403960302", "low"), ("4403960303", None)):
+        body = {"code": code, "name": "x", "roles": ["ebp"]}
+        if sent is not None:
+            body["credit_class"] = sent
+        response = await client.post("/api/v1/enterprises", json=body, headers=admin_headers)
+        assert response.status_code == 201, response.text
+        answered[sent] = response.json()["credit_class"]
+    assert answered == {"AEO": "aeo", "low": "low_credit", None: "general"}
+
+    body = {"code": "4403960304", "name": "x", "roles": ["ebp"], "credit_class": "gold"}
+    refused = await client.post("/api/v1/enterprises", json=body, headers=admin_headers)
+    error = _error(refused, 422, "request.invalid")
+    assert "credit_class" in error["message_en"] and "low_credit" in error["message_en"]

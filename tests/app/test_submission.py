@@ -144,7 +144,7 @@ def test_parties_submitting_at_the_same_moment_complete_their_sets(
         parties = register(make_party, sample_set)
         for root in sample_set.documents.values():
             sender = parties.sender(kind(root))
-            principal = Principal(sender.id, sender.code, "t", _roles(kind(root)), "AEO")
+            principal = Principal(sender.id, sender.code, "t", _roles(kind(root)), "aeo")
             work.append((principal, xml(root)))
     random.Random(8).shuffle(work)
     with ThreadPoolExecutor(max_workers=4) as pool:

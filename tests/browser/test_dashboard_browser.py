@@ -30,7 +30,7 @@ def _register(server: Server, code: str, name: str, role: str) -> str:
     """An enterprise and its API key, through the admin API."""
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     with server.client() as http:
-        body = {"code": code, "name": name, "roles": [role], "credit_class": "AEO"}
+        body = {"code": code, "name": name, "roles": [role], "credit_class": "aeo"}
         created = http.post("/api/v1/enterprises", json=body, headers=admin)
         assert created.status_code in (200, 201), created.text
         issued = http.post(f"/api/v1/enterprises/{code}/keys", json={}, headers=admin)

@@ -15,11 +15,12 @@ from lxml import etree
 from app import accounts
 from app.dashboard.config import DashboardSettings
 from app.db.engine import Database
-from app.db.models import CreditClass, Role
+from app.db.models import Role
 from app.main import create_app
 from app.settings import Settings
 from declarations.messages import BY_ROOT, Direction, Kind, Regime
 from declarations.samples import SampleSet, generate_sets, to_bytes
+from simulation.scenario import CreditClass
 
 SENDER_ROLE = {
     Kind.ORDER: ("seller", Role.EBC),

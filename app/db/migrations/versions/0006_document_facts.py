@@ -1,7 +1,7 @@
 """Documents keep what the core learnt of them on arrival (``documents.facts``)
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0004
 
 Advancing a set, answering with receipts in XML and clearing a declaration read these facts
 (``declarations.Facts``) instead of parsing the stored XML again. The upgrade works them out
