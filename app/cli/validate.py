@@ -102,9 +102,29 @@ def _junit(names: list[str], reports: list[Report]) -> str:
 _RENDER = {OutputFormat.TEXT: _text, OutputFormat.JSON: _json_lines, OutputFormat.JUNIT: _junit}
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """The files named, a folder standing for the .xml files under it (sorted, recursive)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml" and p.is_file())
+            if not found:
+                raise usage_error("validate", f"{path}: a folder without .xml files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise usage_error("validate", f"{path}: no such file or folder")
+    return files
+
+
 @cli.command()
 def validate(
-    files: list[Path] = typer.Argument(..., help="CEB XML messages to check.", show_default=False),
+    files: list[Path] = typer.Argument(
+        ...,
+        help="CEB XML messages to check; a folder stands for the .xml files under it.",
+        show_default=False,
+    ),
     regime: str | None = typer.Option(
         None, "--regime", help="Supervision code 9610, 1210, 9710 or 9810 (default: from the file)."
     ),
@@ -118,9 +138,7 @@ def validate(
     except ValueError as error:
         raise usage_error("validate", str(error)) from None
     documents: list[tuple[str, bytes]] = []
-    for path in files:
-        if not path.is_file():
-            raise usage_error("validate", f"{path}: no such file")
+    for path in _expand(files):
         try:
             documents.append((str(path), _read(path)))
         except OSError as error:

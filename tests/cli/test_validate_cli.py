@@ -123,6 +123,20 @@ def test_files_of_one_set_are_reconciled_and_findings_land_on_the_right_file(
     assert code == 0
 
 
+def test_a_folder_stands_for_the_xml_files_under_it(tmp_path: Path) -> None:
+    first = write_set(tmp_path / "sets" / "a", seed=1)
+    second = write_set(tmp_path / "sets" / "b", seed=2)
+    (tmp_path / "sets" / "README.txt").write_text("not a message")
+    edit(second["order-CEB311.xml"], "orderNo", "N" * 61)
+    code, out, _ = run(tmp_path / "sets")
+    assert code == 1
+    for path in first.values():
+        assert f"{path}: valid (CEB" in out
+    assert f"{second['order-CEB311.xml']}: INVALID" in out
+    assert "README.txt" not in out
+    assert "of 8 file(s) valid" in out  # both sets, and nothing else
+
+
 def test_regime_option(tmp_path: Path) -> None:
     paths = write_set(tmp_path, Regime.B2B_DIRECT, Direction.EXPORT)
     order = paths["order-CEB303.xml"]
@@ -134,7 +148,8 @@ def test_regime_option(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--regime", "0110", "x.xml"], "unknown regime '0110'"),
-        (["does-not-exist.xml"], "does-not-exist.xml: no such file"),
+        (["does-not-exist.xml"], "does-not-exist.xml: no such file or folder"),
+        (["tests/cli"], "tests/cli: a folder without .xml files"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message_and_no_traceback(args: list[str], message: str) -> None:
