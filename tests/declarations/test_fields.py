@@ -93,7 +93,9 @@ def test_a_comment_standing_in_for_a_missing_field_is_not_read_as_a_field() -> N
         assert unit.head.text(field) == (expected or None), field
 
 
-def test_the_pipeline_reads_each_document_once_for_rules_and_reconciliation() -> None:
+def test_reconciliation_judges_the_records_the_rules_read() -> None:
+    """Data flows forward: the set check works on what the document steps read, not on the
+    tree again. A tree edited after the checks (here: the order's orderNo) changes nothing."""
     s = generate_sets(Regime.DIRECT, Direction.IMPORT, seed=5, count=1)[0]
     options = pipeline.Options()
     contexts = [
@@ -103,8 +105,13 @@ def test_the_pipeline_reads_each_document_once_for_rules_and_reconciliation() ->
         for step in pipeline.DOCUMENT_STEPS:
             step(ctx)
     order = next(c for c in contexts if c.source.startswith("order"))
-    read_by_rules = order.units
-    assert read_by_rules is not None  # the order has rules: its records were read for them
+    assert order.root is not None
+    order_no = order.root.find(f".//{_C}orderNo")
+    assert order_no is not None and order_no.text
+    order_no.text = "EDITED-AFTER-THE-CHECKS"
     assert pipeline.reconcile_step(contexts, options) == []
-    assert order.units is read_by_rules  # and reused, not read again
-    assert all(c.units is not None for c in contexts)
+
+    # Read again (what was read forgotten), the edited tree is what reconciliation reports.
+    for ctx in contexts:
+        ctx.units = None
+    assert pipeline.reconcile_step(contexts, options) != []
