@@ -9,9 +9,10 @@ scenario variants comparable: common random numbers).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import chain
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from simulation.durations import (
 )
 
 BLOCK = 4096
+T = TypeVar("T")
 AnyDistribution = Exponential | Deterministic | LogNormal | Triangular | Uniform | Empirical
 
 
@@ -63,18 +65,24 @@ Sampler = Callable[[], float]
 """A zero-argument function returning the next draw."""
 
 
-def _blocks(draw: Callable[[int], np.ndarray]) -> Iterator[list[float]]:
+def _blocks(draw: Callable[[int], Iterable[T]]) -> Iterator[Iterable[T]]:
     size = 64  # grows to BLOCK: short runs (live mode) should not draw 4096 values at once
     while True:
-        yield draw(size).tolist()
+        yield draw(size)
         size = min(size * 4, BLOCK)
 
 
-def stream(draw: Callable[[int], np.ndarray]) -> Sampler:
-    """Draws one value at a time from numpy blocks. ``next`` on a chained list iterator runs in
-    C, so a draw costs a C call, not a Python method call (it is the most frequent call of the
-    model)."""
+def block_stream(draw: Callable[[int], Iterable[T]]) -> Callable[[], T]:
+    """The items of ``draw(n)``, one per call, ``draw`` called for blocks of growing size.
+    ``next`` on a chained iterator runs in C, so an item costs a C call, not a Python method
+    call (drawing is the most frequent call of the model)."""
     return partial(next, chain.from_iterable(_blocks(draw)))
+
+
+def stream(draw: Callable[[int], np.ndarray]) -> Sampler:
+    """Draws one value at a time from numpy blocks (``block_stream`` over ``draw``'s values
+    as Python floats)."""
+    return block_stream(lambda n: cast(list[float], draw(n).tolist()))
 
 
 def sampler(dist: AnyDistribution, rng: np.random.Generator) -> Sampler:

@@ -33,7 +33,7 @@ from simulation.arrivals import ArrivalPlan, arrival_plan, walk
 from simulation.distributions import uniform_sampler
 from simulation.durations import HOUR
 from simulation.lifecycle import Milestone, OnTransition
-from simulation.routing import Forced, uniform_rows
+from simulation.routing import Forced
 from simulation.runtime import CREDIT_INDEX, CREDITS, FlowRuntime, Lodgement, StageRuntime
 from simulation.scenario import CreditClass, Scenario, StageName
 from simulation.site import Site
@@ -68,10 +68,16 @@ class ClearanceModel:
         self.on_transition = on_transition
         self.observed = on_transition is not None
         self.warmup = scenario.warmup_hours * HOUR
-        self.flows = [FlowRuntime(i, f, scenario, rng) for i, f in enumerate(scenario.flows)]
+        review_stage = scenario.stages.review is not None
+        self.flows = [
+            FlowRuntime(i, f, scenario, rng, review_stage=review_stage)
+            for i, f in enumerate(scenario.flows)
+        ]
         self.flow_by_name = {f.name: f for f in self.flows}
         self.site = Site[Lodgement](env, scenario, rng, trace_pools=trace_pools)
-        self.path_uniforms = uniform_rows(rng)  # the risk paths (simulation.routing)
+        routing = rng.spawn(1)[0]  # the risk paths (simulation.routing)
+        for flow in self.flows:
+            flow.route_with(routing)
         self.site.add_corridors(
             scenario,
             rng,
@@ -168,7 +174,11 @@ class ClearanceModel:
     ) -> Lodgement:
         now = self.env.now
         credit = int(flow.credit()) if credit_class is None else CREDIT_INDEX[credit_class]
-        path = flow.risk_path(credit, rule, force, self.path_uniforms, self._review is not None)
+        path = (
+            flow.path[credit]()
+            if rule is None and force is None
+            else flow.drawn_path(credit, rule, force)
+        )
         decl = Lodgement(self.next_id, flow, credit, self.priority[credit], now, path)
         if force is not None:
             decl.reject_code = force.reject_code

@@ -5,17 +5,25 @@ declaration list (not the database's ``Declaration``)."""
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
 import numpy as np
 
 from declarations import ReturnStatus
-from simulation.distributions import Sampler, choice_sampler, sampler, stream, uniform_sampler
+from simulation.distributions import Sampler, choice_sampler, sampler, uniform_sampler
 from simulation.monitor import Level
 from simulation.resources import Pool
-from simulation.routing import STRAIGHT, Forced, RiskPath, draw_path, routes
+from simulation.routing import (
+    UNIFORMS,
+    Forced,
+    RiskPath,
+    Rule,
+    draw_path,
+    path_stream,
+    uniform_rows,
+)
 from simulation.scenario import CreditClass, Flow, RiskProfile, Scenario, StageName
 from simulation.transit import CorridorRuntime
 
@@ -84,7 +92,13 @@ class FlowRuntime:
     """A flow's compiled parameters: risk as plain floats, samplers, statistics lists."""
 
     def __init__(
-        self, index: int, spec: Flow, scenario: Scenario, rng: np.random.Generator
+        self,
+        index: int,
+        spec: Flow,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        *,
+        review_stage: bool,
     ) -> None:
         self.index = index
         self.spec = spec
@@ -95,11 +109,16 @@ class FlowRuntime:
         self.credit = choice_sampler(mix, rng)
         profiles = scenario.risk_for(spec)
         self.risk: list[RiskProfile | None] = [profiles.get(c) for c in CREDITS]
-        self.routed = [p is not None and routes(p) for p in self.risk]
+        self.rules: list[Rule] = [(r.probability, r.manual) for r in spec.rule_hits]
+        self.rule_manual = {r.name: r.manual for r in spec.rule_hits}
+        self.review_stage = review_stage
         # The uniform of a detention's code, one stream per risk profile.
         self.detention_code = [uniform_sampler(rng) if p is not None else None for p in self.risk]
-        self.rules = RuleStreams([(r.probability, r.manual) for r in spec.rule_hits], rng)
-        self.rule_manual = {r.name: r.manual for r in spec.rule_hits}
+        # Per credit class, set by ``route_with``: the paths of the declarations the flow's own
+        # rules alone decide (``path[credit]()``, the hot path), and rows of uniforms for those
+        # a caller names a rule for or forces (``drawn_path``).
+        self.path: list[Callable[[], RiskPath]] = [_no_profile for _ in CREDITS]
+        self.rows: list[Callable[[], list[float]] | None] = [None for _ in CREDITS]
         self.goods_arrival = sampler(spec.goods_arrival, rng) if spec.goods_arrival else None
         after = spec.departure if self.export else spec.closing
         self.after_release = sampler(after, rng) if after else None
@@ -116,69 +135,38 @@ class FlowRuntime:
         # the risk paths taken, one PathCounts per credit class (indexed like CREDITS)
         self.path_counts = [PathCounts() for _ in CREDITS]
 
-    def risk_path(
-        self,
-        credit: int,
-        rule: str | None,
-        force: Forced | None,
-        uniforms: Callable[[], Sequence[float]],
-        review_stage: bool,
-    ) -> RiskPath:
-        """The path through the risk channel (``simulation.routing``) of one declaration of
-        this flow and credit class, lodged now, drawn with ``uniforms()``. Risk rules fire at
-        lodgement: the ``rule`` a trace or the caller names, or the flow's own rules."""
-        rule_hit = rule is not None
-        rule_manual = rule is not None and self.rule_manual.get(rule, True)
-        if self.rules.soonest:
-            hit, manual = self.rules.hits()
-            rule_hit = rule_hit or hit
-            rule_manual = rule_manual or manual
-        if not (self.routed[credit] or rule_hit or force is not None):
-            return STRAIGHT  # nothing to draw (``routing.routes``)
-        profile, code = self.risk[credit], self.detention_code[credit]
-        assert profile is not None and code is not None  # the schema checks the credit mix
+    def route_with(self, rng: np.random.Generator) -> None:
+        """Draw this flow's paths with streams spawned from ``rng`` (the model's routing
+        generator, spawned after every other stream, so that a change in routing does not shift
+        the arrivals' and services' random numbers)."""
+        width = UNIFORMS + len(self.rules)
+        for credit, (profile, code) in enumerate(zip(self.risk, self.detention_code, strict=True)):
+            if profile is not None and code is not None:
+                self.path[credit] = path_stream(
+                    profile, self.rules, rng, code, review_stage=self.review_stage
+                )
+                self.rows[credit] = uniform_rows(rng, width)
+
+    def drawn_path(self, credit: int, rule: str | None, force: Forced | None) -> RiskPath:
+        """The path (``simulation.routing``) of a declaration of this flow and credit class
+        that a caller names a risk ``rule`` for (it hit, besides the flow's own rules) or
+        forces choices on (live mode)."""
+        profile, code, rows = self.risk[credit], self.detention_code[credit], self.rows[credit]
+        assert profile is not None and code is not None and rows is not None
         return draw_path(
             profile,
-            uniforms(),
+            rows(),
             code,
-            review_stage=review_stage,
-            rule_hit=rule_hit,
-            rule_manual=rule_manual,
+            review_stage=self.review_stage,
+            rules=self.rules,
+            rule_hit=rule is not None,
+            rule_manual=rule is not None and self.rule_manual.get(rule, True),
             forced=force,
         )
 
 
-class RuleStreams:
-    """Independent risk rules, each hitting a declaration with its probability.
-
-    A Bernoulli stream is a sequence of geometric gaps, so instead of one uniform draw per rule
-    per declaration we keep the ordinal of each rule's next hit: the common case (no hit) costs
-    one integer comparison."""
-
-    def __init__(self, rules: list[tuple[float, bool]], rng: np.random.Generator) -> None:
-        self.rules = [(p, manual) for p, manual in rules if p > 0]
-        self.gaps = [_geometric(p, rng) for p, _manual in self.rules]
-        self.next_hit = [int(gap()) for gap in self.gaps]
-        self.soonest = min(self.next_hit, default=0)  # 0: never (ordinals start at 1)
-        self.ordinal = 0
-
-    def hits(self) -> tuple[bool, bool]:
-        """Advance one declaration: (did any rule hit, does one demand manual inspection)."""
-        self.ordinal += 1
-        if self.ordinal != self.soonest:
-            return False, False
-        manual = False
-        for i, (_p, rule_manual) in enumerate(self.rules):
-            if self.next_hit[i] == self.ordinal:
-                manual = manual or rule_manual
-                self.next_hit[i] += int(self.gaps[i]())
-        self.soonest = min(self.next_hit)
-        return True, manual
-
-
-def _geometric(p: float, rng: np.random.Generator) -> Sampler:
-    child = rng.spawn(1)[0]
-    return stream(lambda n: child.geometric(p, n).astype(float))
+def _no_profile() -> RiskPath:
+    raise AssertionError("no risk profile for this credit class (the scenario checks the mix)")
 
 
 class StageRuntime:

@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from declarations import DETENTIONS, ReturnStatus
-from simulation.routing import REJECT_WITHOUT_CODE, Forced, draw_path
+from simulation.routing import REJECT_WITHOUT_CODE, UNIFORMS, Forced, draw_path
 from simulation.scenario import RiskProfile
 
 MARKER = "DANCHUANG:"
@@ -127,19 +127,13 @@ def draw_outcome(
     The order of the draws is part of the seeding contract (a declaration keeps its path when
     the engine restarts, also on a newer version): the path's five uniforms, then one per rule,
     then a detention's code."""
-    uniforms = rng.random(5).tolist()
-    rule_hit = rule_manual = False
-    for probability, manual in rules:
-        if rng.random() < probability:
-            rule_hit = True
-            rule_manual = rule_manual or manual
+    uniforms = rng.random(UNIFORMS + len(rules)).tolist()  # the path's, then one per rule
     path = draw_path(
         profile,
         uniforms,
         rng.random,  # a detention's code, after the rules
         review_stage=has_review,
-        rule_hit=rule_hit,
-        rule_manual=rule_manual,
+        rules=rules,
     )
     ending = path.ending
     return Forced(

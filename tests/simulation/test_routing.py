@@ -8,7 +8,16 @@ import pytest
 
 from app.engine.outcomes import draw_outcome
 from declarations.codes import ReturnStatus as S
-from simulation.routing import STRAIGHT, Forced, RiskPath, draw_path, routes
+from simulation.routing import (
+    STRAIGHT,
+    UNIFORMS,
+    Forced,
+    RiskPath,
+    draw_path,
+    draw_paths,
+    path_stream,
+    routes,
+)
 from simulation.scenario import RiskProfile
 
 PROFILE = RiskProfile(
@@ -72,3 +81,45 @@ def test_the_engine_draws_its_paths_with_the_same_function() -> None:
 def test_a_profile_that_routes_nowhere_is_known() -> None:
     assert routes(PROFILE)
     assert not routes(RiskProfile(manual_after_machine=0.5, detain=0.2))
+
+
+RULES = [(0.3, True), (0.2, False)]  # (probability, orders a manual inspection)
+
+
+def test_a_rule_that_hits_orders_an_inspection_and_a_manual_one_if_it_says_so() -> None:
+    quiet = [0.9] * UNIFORMS  # nothing drawn off the straight path
+    assert draw_path(PROFILE, [*quiet, 0.9, 0.9], _never, rules=RULES) is STRAIGHT
+    assert draw_path(PROFILE, [*quiet, 0.1, 0.9], _never, rules=RULES) == RiskPath(
+        False, False, True, True, S.RELEASED
+    )
+    assert draw_path(PROFILE, [*quiet, 0.9, 0.1], _never, rules=RULES) == RiskPath(
+        False, False, True, False, S.RELEASED
+    )
+    with pytest.raises(ValueError, match="5 \\+ 2 uniforms"):
+        draw_path(PROFILE, quiet, _never, rules=RULES)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_paths_drawn_in_a_block_are_the_paths_drawn_one_by_one(seed: int) -> None:
+    """The batch model draws blocks of paths; each is the path its row gives alone, and the
+    detentions draw their codes in row order."""
+    rows = np.random.default_rng(seed).random((2000, UNIFORMS + len(RULES)))
+    block = draw_paths(PROFILE, rows, np.random.default_rng(seed + 100).random, rules=RULES)
+    codes = np.random.default_rng(seed + 100).random
+    alone = [draw_path(PROFILE, row, codes, rules=RULES) for row in rows.tolist()]
+    assert block == alone
+    assert {p.ending for p in block} >= {S.RELEASED, S.RETURNED, S(501), S(502), S(599)}
+
+
+def test_the_batch_models_stream_draws_with_the_profiles_probabilities() -> None:
+    paths = path_stream(PROFILE, RULES, np.random.default_rng(1), np.random.default_rng(2).random,
+                        review_stage=True)  # fmt: skip
+    drawn = [paths() for _ in range(40_000)]
+    share = np.mean([p.review for p in drawn])
+    assert abs(share - PROFILE.review) < 4 * np.sqrt(0.3 * 0.7 / len(drawn))
+    # inspected: a rule hit (1 - 0.7 * 0.8 = 0.44) or else the risk channel's own draw
+    channel = PROFILE.review * PROFILE.inspect_after_review + (1 - PROFILE.review) * 0.2
+    expected = 1 - (1 - 0.44) * (1 - channel)
+    assert abs(np.mean([p.inspect for p in drawn]) - expected) < 4 * np.sqrt(0.25 / len(drawn))
+    nowhere = path_stream(RiskProfile(), [], np.random.default_rng(1), _never, review_stage=True)
+    assert {nowhere() for _ in range(100)} == {STRAIGHT}
