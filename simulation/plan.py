@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from simulation.arrivals import ArrivalPlan, read_trace, until
-from simulation.scenario import Scenario, TraceArrivals
+from simulation.arrivals import ArrivalPlan, until
+from simulation.scenario import Scenario, trace_plans
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,10 @@ class RunPlan:
 
 def plan_run(scenario: Scenario, horizon_hours: float | None = None) -> RunPlan:
     """The plan of a run of ``scenario``, with ``horizon_hours`` instead of its own horizon
-    if given: the trace files are read here (file I/O), and only here."""
-    if horizon_hours is not None:
-        scenario = scenario.model_copy(update={"horizon_hours": horizon_hours})
-    traces = {
-        flow.name: until(
-            read_trace(scenario.trace_path(flow.arrivals), flow.arrivals.time_unit),
-            scenario.horizon_hours,
-        )
-        for flow in scenario.flows
-        if isinstance(flow.arrivals, TraceArrivals)
-    }
-    return RunPlan(scenario, traces)
+    if given. The trace files are those ``load_scenario`` read and kept (``trace_plans``); a
+    scenario built otherwise, or a variant naming another file, has them read here."""
+    read = trace_plans(scenario)
+    horizon = scenario.horizon_hours if horizon_hours is None else horizon_hours
+    as_run = scenario.model_copy(update={"horizon_hours": horizon})
+    as_run._traces = {}  # the plan carries its arrivals: the whole files need not travel too
+    return RunPlan(as_run, {name: until(plan, horizon) for name, plan in read.items()})

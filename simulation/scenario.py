@@ -43,7 +43,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from simulation.arrivals import read_trace
+from simulation.arrivals import ArrivalPlan, read_trace
 from simulation.scenario_errors import ScenarioError, ScenarioProblem
 from simulation.scenario_schema import (
     DEFAULT_PRIORITY,
@@ -106,6 +106,7 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "scenario_json_schema",
+    "trace_plans",
 ]
 
 # --- loading with file + line errors -------------------------------------------------------
@@ -188,20 +189,34 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(str(path), None, "", f"cannot read the file: {exc.strerror}") from None
     scenario = parse_scenario(text, str(path), str(path.resolve().parent))
-    for flow in scenario.flows:
-        if isinstance(flow.arrivals, TraceArrivals):
-            trace = scenario.trace_path(flow.arrivals)
-            plan = read_trace(trace, flow.arrivals.time_unit)
-            profiles = scenario.risk_for(flow)
-            for row, credit in enumerate(plan.credit or []):
-                if credit is not None and credit not in profiles:
-                    raise ScenarioError(
-                        str(trace),
-                        row + 2,  # the header is line 1
-                        "credit_class",
-                        f"flow {flow.name} has no risk profile for {credit.value!r}",
-                    )
+    trace_plans(scenario)  # the trace files are checked now, and kept for the run
     return scenario
+
+
+def trace_plans(scenario: Scenario) -> dict[str, ArrivalPlan]:
+    """The arrivals of each trace flow of ``scenario`` as its file gives them, by flow name;
+    ``ScenarioError`` names the file, line and field of a bad one. Each file is read once for
+    a scenario and the variants made from it (a horizon, a sweep point): the plans are kept."""
+    plans = {}
+    for flow in scenario.flows:
+        if not isinstance(flow.arrivals, TraceArrivals):
+            continue
+        trace = scenario.trace_path(flow.arrivals)
+        key = (trace.resolve(), flow.arrivals.time_unit)
+        if key not in scenario._traces:
+            scenario._traces[key] = read_trace(trace, flow.arrivals.time_unit)
+        plan: ArrivalPlan = scenario._traces[key]
+        profiles = scenario.risk_for(flow)
+        for row, credit in enumerate(plan.credit or []):
+            if credit is not None and credit not in profiles:
+                raise ScenarioError(
+                    str(trace),
+                    row + 2,  # the header is line 1
+                    "credit_class",
+                    f"flow {flow.name} has no risk profile for {credit.value!r}",
+                )
+        plans[flow.name] = plan
+    return plans
 
 
 def scenario_json_schema() -> dict[str, Any]:

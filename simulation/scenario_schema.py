@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
@@ -331,6 +331,9 @@ class Scenario(Strict):
     assumptions: list[str] = Field(default_factory=list)
     # Folder of the scenario file; trace paths are relative to it. Set by the loader.
     _base_dir: str | None = PrivateAttr(default=None)
+    # Trace files read for this scenario and the variants made from it, by (file, time unit):
+    # ``simulation.scenario.trace_plans`` reads each once (its ArrivalPlan, from below).
+    _traces: dict[tuple[Path, str], Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

@@ -187,6 +187,7 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Scalar]) -> Scen
         raise SweepError(f"{setting} makes an invalid scenario: {problems}") from None
     # Trace files are found relative to the original file's folder.
     variant._base_dir = scenario._base_dir
+    variant._traces = scenario._traces  # keyed by file: a variant naming another reads it
     return variant
 
 

@@ -115,3 +115,14 @@ def test_a_sweep_plans_each_point_once_and_reports_on_the_plan(tmp_path: Path) -
         assert point_result.result.plan is not None
         assert point_result.result.plan.traces["parcels"].total == 2 * 16
         assert 'data-plot="throughput"' in render_report(point_result.result, scenario)
+
+
+def test_a_loaded_scenario_reads_each_trace_file_once(tmp_path: Path) -> None:
+    """Loading checks the trace files and keeps what it read: the run, a run with another
+    horizon and every sweep point plan from it, without the files."""
+    scenario = _traced(tmp_path)
+    (tmp_path / "trace.csv").unlink()
+    assert run(scenario, 1, seed=3, horizon_hours=2.0).replications[0].arrived == 16
+    grid = build_grid(scenario, [parse_vary("resources.server.capacity=1,3")])
+    results = run_sweep(grid, 1, seed=1)
+    assert [r.result.replications[0].arrived for r in results] == [32, 32]
