@@ -4,6 +4,11 @@ A receipt node carries the business keys of the document it answers, ``returnSta
 ``returnTime`` (yyyyMMddHHmmssSSS) and ``returnInfo`` (e.g. CEB spec 202205 §3.10.4 p. 86). The
 field order of each node below is the order of the 202205 structure; optional keys are left
 out when unknown.
+
+Each receipt is written in the form of the official 202205 sample of its type, which clients
+written against the real E-Port parse: the import receipts in the default namespace under
+``<?xml version="1.0" encoding="UTF-8" standalone="yes"?>``, the export receipts with the
+``ceb:`` prefix under ``<?xml version="1.0" encoding="UTF-8"?>``.
 """
 
 from __future__ import annotations
@@ -15,9 +20,15 @@ from datetime import datetime
 
 from lxml import etree
 
-from declarations.messages import BY_CODE, CEB_NS, MessageType
+from declarations.messages import BY_CODE, CEB_NS, Direction, MessageType
 
 _STATUS_AND_TIME = ("returnStatus", "returnTime", "returnInfo")
+
+# The form of the official samples' receipts, by direction: (namespace prefix, XML declaration).
+_FORM: dict[Direction, tuple[str | None, bytes]] = {
+    Direction.IMPORT: (None, b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'),
+    Direction.EXPORT: ("ceb", b'<?xml version="1.0" encoding="UTF-8"?>\n'),
+}
 
 # The key fields of each receipt node, in the 202205 order; "?" marks an optional one.
 _NODE_KEYS: dict[str, str] = {
@@ -68,10 +79,10 @@ def build_receipt(
     if not 1 <= len(entries) <= 100:
         raise ValueError("a receipt message holds 1 to 100 receipt nodes")
     message = BY_CODE[receipt_code]
-    nsmap = {"ceb": CEB_NS}
+    prefix, declaration = _FORM[message.direction]
     root = etree.Element(
         f"{{{CEB_NS}}}{message.root}",
-        nsmap=nsmap,
+        nsmap={prefix: CEB_NS},
         guid=guid or str(uuid.uuid4()).upper(),
         version="1.0",
     )
@@ -88,7 +99,7 @@ def build_receipt(
         values = (str(entry.status), return_time(entry.time), entry.info or "-")
         for name, value in zip(_STATUS_AND_TIME, values, strict=True):
             etree.SubElement(node, f"{{{CEB_NS}}}{name}").text = value[:1000]
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return declaration + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
 
 
 def receipt_keys(

@@ -87,6 +87,28 @@ def test_every_receipt_we_emit_is_officially_valid(
     assert nodes[0].findtext("{*}guid") == GUID
 
 
+def _form(xml: bytes) -> tuple[str, set[str | None], dict[str | None, str]]:
+    """What a client that parses receipts by hand sees: the XML declaration as written, the
+    prefixes of the elements, and the root's namespace declarations."""
+    text = xml.decode("utf-8").lstrip("\ufeff")
+    declaration = text[: text.index("?>") + 2]
+    root = etree.fromstring(xml)
+    return declaration, {element.prefix for element in root.iter()}, dict(root.nsmap)
+
+
+@pytest.mark.parametrize("data_code", sorted(HEADS))
+def test_every_receipt_has_the_form_of_its_official_sample(
+    data_code: str, official_dir: Path
+) -> None:
+    """Clients written against the real E-Port read receipts by prefix (or by none): the import
+    samples use the default namespace, the export ones ``ceb:``."""
+    receipt = receipt_type(data_code)
+    keys = receipt_keys(data_code, GUID, HEADS[data_code], assigned_numbers(data_code))
+    ours = build_receipt(receipt.code, [ReceiptEntry(keys, 2, "-", WHEN)])
+    sample = official_dir / "samples" / receipt.direction.value / f"{receipt.root}.xml"
+    assert _form(ours) == _form(sample.read_bytes())
+
+
 def test_return_time_has_milliseconds() -> None:
     assert return_time(WHEN) == "20261111000005123"
 
