@@ -42,7 +42,18 @@ from declarations.pipeline import (
     validate_set,
 )
 from declarations.quota import InMemoryQuota, OrderKey, QuotaProvider
-from declarations.receipts import ReceiptEntry, build_receipt, receipt_keys, receipt_type
+from declarations.receipts import (
+    FAILS_SCHEMA,
+    FORMAT_RECEIPT,
+    NOT_WELL_FORMED,
+    FormatReceipt,
+    ReceiptEntry,
+    build_format_receipt,
+    build_receipt,
+    original_type,
+    receipt_keys,
+    receipt_type,
+)
 from declarations.reconcile_rules import MISSING_DOCUMENT, required_kinds
 from declarations.rules.limits import Purchase, annual_refusal
 from declarations.schemas import SchemaNotFoundError
@@ -55,7 +66,10 @@ __all__ = [
     "CEB_NS",
     "DEFAULT_LIMITS",
     "DETENTIONS",
+    "FAILS_SCHEMA",
+    "FORMAT_RECEIPT",
     "MISSING_DOCUMENT",
+    "NOT_WELL_FORMED",
     "PARTY_FIELDS",
     "REGIME_CONFLICT",
     "RULES",
@@ -67,6 +81,7 @@ __all__ = [
     "DocumentSummary",
     "Facts",
     "Finding",
+    "FormatReceipt",
     "Held",
     "InMemoryQuota",
     "Kind",
@@ -84,6 +99,7 @@ __all__ = [
     "SchemaNotFoundError",
     "Severity",
     "annual_refusal",
+    "build_format_receipt",
     "build_receipt",
     "check",
     "check_stored_set",
@@ -92,6 +108,7 @@ __all__ = [
     "identify_document",
     "invt_no",
     "judge",
+    "original_type",
     "parse_regime",
     "parse_xml",
     "pre_no",

@@ -13,10 +13,12 @@ written against the real E-Port parse: the import receipts in the default namesp
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from lxml import etree
 
@@ -24,10 +26,14 @@ from declarations.messages import BY_CODE, CEB_NS, Direction, MessageType
 
 _STATUS_AND_TIME = ("returnStatus", "returnTime", "returnInfo")
 
-# The form of the official samples' receipts, by direction: (namespace prefix, XML declaration).
-_FORM: dict[Direction, tuple[str | None, bytes]] = {
-    Direction.IMPORT: (None, b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'),
-    Direction.EXPORT: ("ceb", b'<?xml version="1.0" encoding="UTF-8"?>\n'),
+# The form of the official samples' receipts, by direction: (namespace map, XML declaration).
+# The import ones use the default namespace: lxml's prefix None, which its type stubs lack.
+_FORM: dict[Direction, tuple[dict[str, str], bytes]] = {
+    Direction.IMPORT: (
+        cast(dict[str, str], {None: CEB_NS}),
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+    ),
+    Direction.EXPORT: ({"ceb": CEB_NS}, b'<?xml version="1.0" encoding="UTF-8"?>\n'),
 }
 
 # The key fields of each receipt node, in the 202205 order; "?" marks an optional one.
@@ -79,10 +85,10 @@ def build_receipt(
     if not 1 <= len(entries) <= 100:
         raise ValueError("a receipt message holds 1 to 100 receipt nodes")
     message = BY_CODE[receipt_code]
-    prefix, declaration = _FORM[message.direction]
+    nsmap, declaration = _FORM[message.direction]
     root = etree.Element(
         f"{{{CEB_NS}}}{message.root}",
-        nsmap={prefix: CEB_NS},
+        nsmap=nsmap,
         guid=guid or str(uuid.uuid4()).upper(),
         version="1.0",
     )
@@ -121,3 +127,60 @@ def receipt_keys(
             keys[name] = value
     keys.update(assigned or {})
     return keys
+
+
+# --- the format-check receipt (CEB900, CEB spec 202205 §3.19 pp. 104-106) -----------------
+
+FORMAT_RECEIPT = "CEB900"
+UNKNOWN_TYPE = "Unknown"  # oriMessageType of a message whose type cannot be told
+# returnStatus of a format-check receipt: negative (§3.19.4 table 3-65 p. 105). The spec gives
+# no values; danchuang numbers them after the platform's error codes (table 7-1 p. 112):
+# 0001 报文格式错误 and 0002 数据包不能通过schema验证.
+NOT_WELL_FORMED = -1
+FAILS_SCHEMA = -2
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class FormatReceipt:
+    """What a CEB900 says about one message that failed the format check."""
+
+    status: int  # NOT_WELL_FORMED or FAILS_SCHEMA
+    info: str
+    time: datetime
+    original: bytes  # the message as received (oriBizMessage)
+    original_type: str  # its root, e.g. "CEB311Message", or UNKNOWN_TYPE
+    original_guid: str  # the message's guid (as for every receipt node: the one it answers)
+    original_cop_msg_id: str  # the transport message's CopMsgId; a bare message: its guid
+
+
+def original_type(root_name: str | None) -> str:
+    """``oriMessageType``: the root of a CEB message (``CEB311Message``), else ``Unknown``."""
+    if root_name and re.fullmatch(r"CEB\d{3}Message", root_name):
+        return root_name
+    return UNKNOWN_TYPE
+
+
+def build_format_receipt(receipt: FormatReceipt, *, guid: str | None = None) -> bytes:
+    """The CEB900 message, in the form of the import receipts (it is defined with them, in the
+    import structure): the original message in a CDATA section, as text."""
+    guid = guid or str(uuid.uuid4()).upper()
+    nsmap, declaration = _FORM[Direction.IMPORT]
+    root = etree.Element(f"{{{CEB_NS}}}CEB900Message", nsmap=nsmap, guid=guid, version="1.0")
+    node = etree.SubElement(root, f"{{{CEB_NS}}}MessageReturn")
+    values = (
+        ("guid", receipt.original_guid),
+        ("returnStatus", str(receipt.status)),
+        ("returnInfo", receipt.info[:5000] or "-"),
+        ("returnTime", return_time(receipt.time)),
+        ("oriCopMsgId", receipt.original_cop_msg_id[:255]),
+        ("oriMessageType", receipt.original_type[:15]),
+    )
+    for name, value in values:
+        etree.SubElement(node, f"{{{CEB_NS}}}{name}").text = value
+    text = _XML_ILLEGAL.sub("\ufffd", receipt.original.decode("utf-8", errors="replace"))
+    original = etree.SubElement(node, f"{{{CEB_NS}}}oriBizMessage")
+    # CDATA as the spec shows it, unless the text closes a CDATA section itself: then plain
+    # (escaped) text, which a parser reads back the same.
+    original.text = etree.CDATA(text) if "]]>" not in text else text
+    return declaration + etree.tostring(root, encoding="UTF-8", xml_declaration=False)

@@ -12,8 +12,19 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
-from app.receipts import NewReceipt, record_receipts
-from declarations import BY_CODE, Finding, Kind, ReturnStatus, Severity, receipt_type
+from app.receipts import NewReceipt, first_receipts, record_receipts
+from declarations import (
+    BY_CODE,
+    FAILS_SCHEMA,
+    FORMAT_RECEIPT,
+    NOT_WELL_FORMED,
+    Finding,
+    Kind,
+    Layer,
+    ReturnStatus,
+    Severity,
+    receipt_type,
+)
 
 MAX_INFO = 1000  # returnInfo is C..1000 in the receipt XML
 
@@ -85,3 +96,35 @@ def refusal_status(findings: Iterable[Finding]) -> int:
         if finding.severity is Severity.ERROR and code.startswith("-") and code[1:].isdigit():
             return int(code)
     return int(ReturnStatus.REJECTED)
+
+
+def format_failure(findings: Iterable[Finding]) -> tuple[int, str] | None:
+    """(returnStatus, returnInfo) of the format-check receipt (CEB900, CEB spec 202205 §3.19
+    p. 105) a message gets when it cannot be parsed or fails the schema; None when it passes.
+
+    Such a message never reaches the business system: no 2/3/100, only the CEB900. A message
+    that parses and fits the schema but breaks a business rule keeps its business receipts.
+    """
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if any(f.layer is Layer.PARSE for f in errors):
+        status = NOT_WELL_FORMED
+    elif any(f.layer is Layer.SCHEMA for f in errors):
+        status = FAILS_SCHEMA
+    else:
+        return None
+    format_errors = [f for f in errors if f.layer in (Layer.PARSE, Layer.SCHEMA)]
+    return status, findings_text(format_errors)
+
+
+def answer_format_failure(
+    session: Session, row: DocumentRow, failure: tuple[int, str]
+) -> list[Receipt]:
+    """Store ``row`` (a message that failed the format check: no set, no lifecycle) with the
+    CEB900 that answers it."""
+    row.return_status, info = failure
+    session.add(row)
+    session.flush()
+    first_receipts(session, document_id=row.id)
+    return record_receipts(
+        session, [NewReceipt(FORMAT_RECEIPT, failure[0], info, document_id=row.id)]
+    )

@@ -20,9 +20,13 @@ from app.receipts import receipt_json
 from app.services.set_documents import facts_of
 from declarations import (
     BY_CODE,
+    FORMAT_RECEIPT,
+    FormatReceipt,
     Kind,
     ReceiptEntry,
+    build_format_receipt,
     build_receipt,
+    original_type,
     pre_no,
     receipt_keys,
     receipt_type,
@@ -188,14 +192,17 @@ def document_receipts(session: Session, row: DocumentRow) -> list[Receipt]:
 
 
 def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
-    """The receipts as one CEB receipt message (CEB312, CEB622, CEB604...), newest last."""
+    """The receipts as one CEB receipt message (CEB312, CEB622, CEB604...), newest last; a
+    message that failed the format check: its CEB900 (one per message)."""
     if not receipts:
         raise ServiceError(
             404,
             "receipt.none",
-            f"document {row.id} has no receipt (it could not be identified as a CEB message)",
-            f"单证{row.id}没有回执（无法识别为CEB报文）",
+            f"document {row.id} has no receipt yet",
+            f"单证{row.id}尚无回执",
         )
+    if receipts[-1].message_code == FORMAT_RECEIPT:
+        return _format_receipt_xml(row, receipts[-1])
     # the document's own keys, but the numbers the service gives are the service's
     fields = {k: v for k, v in facts_of(row).keys.items() if k not in _ASSIGNED}
     assigned = {"preNo": pre_no(row.received_at.date(), row.id % 10**9)}
@@ -214,3 +221,18 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
 
 
 _ASSIGNED = ("guid", "preNo", "invtNo")  # numbers the service gives, not the document's
+
+
+def _format_receipt_xml(row: DocumentRow, receipt: Receipt) -> bytes:
+    message = BY_CODE.get(row.message_code)
+    return build_format_receipt(
+        FormatReceipt(
+            status=receipt.return_status,
+            info=receipt.return_info,
+            time=receipt.created_at,
+            original=row.raw_xml,
+            original_type=original_type(message.root if message else None),
+            original_guid=row.guid,
+            original_cop_msg_id=row.guid,  # a bare message: its guid (no transport envelope)
+        )
+    )

@@ -1,14 +1,17 @@
 """One CEB message from the party that sends it, answered as the single window would.
 
     identify → may this enterprise send it? → same guid again? → schema and rules
-             → store it (always) → lifecycle (appType 1/2/3, ``declarations.lifecycle.judge``)
+             → store it (always) → a format failure (parse, schema) is answered with a CEB900
+             → lifecycle (appType 1/2/3, ``declarations.lifecycle.judge``)
              → receipts: 2 → 3 → 120, or 100 / the spec's negative code
              → its set (``app.services.sets``): reconcile and hand over to the clearance engine
 
 Decisions where the brief is silent:
 
 - The raw bytes are stored whatever the outcome, also when the message cannot be identified
-  (then under a generated guid, with no receipt: no receipt type answers an unknown message).
+  (then under a generated guid). A message that cannot be parsed or fails the schema gets the
+  format-check receipt CEB900 alone (``answers.format_failure``), as E-Port's exchange
+  platform answers it before the business system sees it.
   Messages refused at the door (403: not the sender's to send; 422: a ``?regime=`` that the
   message's own tradeMode or orderType contradicts) are not stored.
 - One record per message: the live service ties each message to one declaration. The CEB
@@ -41,13 +44,16 @@ from app.receipts import first_receipts, take_feed_lock
 from app.security import ensure_may_send
 from app.services import authority, sets
 from app.services.answers import (
+    answer_format_failure,
     findings_text,
+    format_failure,
     is_inventory,
     record_many,
     refusal_status,
     status_text,
 )
 from declarations import (
+    FAILS_SCHEMA,
     REGIME_CONFLICT,
     AppType,
     Facts,
@@ -234,6 +240,9 @@ def _take(
     """
     _serialise(session)
     row = _new_row(enterprise, facts, guid, data)
+    failure = format_failure(report.findings)
+    if failure is not None:  # the exchange platform's format check answers it (CEB900)
+        return Outcome(row, answer_format_failure(session, row, failure), report)
     if not report.valid:  # refused: kept in the history, no place in its set
         plan = Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
     else:
@@ -371,6 +380,7 @@ def _store_unidentified(
     database: Database, enterprise: Principal, data: bytes, report: Report
 ) -> Outcome:
     with database.write() as session:
+        _serialise(session)
         row = DocumentRow(
             guid=str(uuid.uuid4()).upper(),
             message_code="UNKNOWN",
@@ -379,9 +389,9 @@ def _store_unidentified(
             sender_id=enterprise.id,
             current=False,
         )
-        session.add(row)
-        session.flush()
+        failure = format_failure(report.findings) or (FAILS_SCHEMA, findings_text(report.findings))
+        receipts = answer_format_failure(session, row, failure)
     metrics.SUBMISSIONS.labels(message="UNKNOWN", outcome="rejected").inc()
     for finding in report.findings:
         metrics.FINDINGS.labels(rule=finding.rule, severity=finding.severity.value).inc()
-    return Outcome(row, [], report, http_status=422)
+    return Outcome(row, receipts, report, http_status=422)

@@ -38,7 +38,9 @@ async def test_an_unidentifiable_message_is_stored_and_answered_422(
     )
     assert response.status_code == 422
     body = response.json()
-    assert body["report"]["valid"] is False and body["receipts"] == []
+    assert body["report"]["valid"] is False
+    # answered by the format check (CEB900), not by a business receipt
+    assert [(r["message_code"], r["return_status"]) for r in body["receipts"]] == [("CEB900", -2)]
     stored = await client.get(
         f"/api/v1/documents/{body['document']['id']}/xml", headers=party.headers
     )

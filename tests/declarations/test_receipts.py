@@ -12,8 +12,12 @@ from declarations.codes import ReturnStatus
 from declarations.identifiers import invt_no, pre_no
 from declarations.messages import Direction
 from declarations.receipts import (
+    FAILS_SCHEMA,
+    FormatReceipt,
     ReceiptEntry,
+    build_format_receipt,
     build_receipt,
+    original_type,
     receipt_keys,
     receipt_type,
     return_time,
@@ -124,3 +128,30 @@ def test_identifiers_have_the_spec_shapes() -> None:
     assert len(invt_no("2991", 2026, Direction.EXPORT, 1)) == 20
     with pytest.raises(ValueError):
         invt_no("29A1", 2026, Direction.IMPORT, 1)
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        b'<?xml version="1.0"?><ceb:CEB311Message xmlns:ceb="x">\xe8\xae\xa2\xe5\x8d\x95</x>',
+        b"not xml ]]> at all",  # closes a CDATA section itself
+        b"\xff\xfe\x00binary\x01",  # not UTF-8, control characters
+    ],
+)
+def test_a_format_receipt_is_officially_valid_and_carries_the_original(
+    original: bytes, official_schemas: dict[Direction, etree.XMLSchema]
+) -> None:
+    receipt = FormatReceipt(FAILS_SCHEMA, "[schema.type] x", WHEN, original, "Unknown", GUID, GUID)
+    doc = etree.fromstring(build_format_receipt(receipt))
+    schema = official_schemas[Direction.IMPORT]  # the structure defines CEB900 with the import
+    assert schema.validate(doc), schema.error_log
+    kept = doc.findtext("{*}MessageReturn/{*}oriBizMessage")
+    assert kept == original.decode("utf-8", errors="replace").replace("\x00", "\ufffd").replace(
+        "\x01", "\ufffd"
+    )
+    assert doc.findtext("{*}MessageReturn/{*}returnStatus") == "-2"
+
+
+def test_the_original_type_is_a_ceb_root_or_unknown() -> None:
+    assert original_type("CEB311Message") == "CEB311Message"
+    assert original_type("order") == original_type(None) == "Unknown"

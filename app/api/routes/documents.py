@@ -58,8 +58,10 @@ _SUBMISSION_RESPONSES: dict[int | str, dict[str, Any]] = {
     **errors(401, 403, 409, 413, 415),
     422: {
         "model": SubmissionOut | ErrorBody,
-        "description": "Not a CEB message danchuang knows (stored, with the report), or an "
-        "invalid request (the error body).",
+        "description": "Not a CEB message danchuang knows (stored, with the report, and "
+        "answered with a CEB900 format-check receipt: its XML when asked for), or an invalid "
+        "request (the error body).",
+        "content": XML_CONTENT,
     },
 }
 
