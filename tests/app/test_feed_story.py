@@ -22,7 +22,7 @@ import httpx
 import pytest
 from lxml import etree
 from service_support import Party, PartyFactory, loopback_server
-from submission_helpers import Parties, document, kind, register, sample, send, set_field
+from submission_helpers import XML, Parties, document, kind, register, sample, send, set_field
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
@@ -223,3 +223,26 @@ async def test_an_export_order_of_type_e_may_be_declared_under_1210(
     refused = await send(client, parties.seller, order, regime="1210")
     assert refused.status_code == 422, refused.text
     assert "9710" in refused.json()["error"]["message_en"]
+
+
+async def test_a_format_check_receipt_reaches_the_sender_by_webhook_as_in_its_feed(
+    client: httpx.AsyncClient, database: Database, make_party: PartyFactory, receivers: Receivers
+) -> None:
+    sample_set = sample(Regime.DIRECT, Direction.IMPORT, seed=44)
+    parties = register(make_party, sample_set)
+    await _subscribe(client, parties.seller, receivers.url(parties.seller))
+    order = document(sample_set, Kind.ORDER)
+    set_field(order, "goodsValue", "abc")  # fails the schema: a CEB900, no business receipt
+    answer = (await send(client, parties.seller, order)).json()
+    broken = await client.post(
+        "/api/v1/documents", content=b"<x", headers={**parties.seller.headers, **XML}
+    )
+    assert broken.status_code == 422
+    _push_everything(database)
+    feed = await _feed(client, parties.seller)
+    assert [(r["message_code"], r["return_status"]) for r in feed] == [
+        ("CEB900", -2),
+        ("CEB900", -1),
+    ]
+    assert receivers.receipt_ids(parties.seller) == [r["id"] for r in feed]
+    assert feed[0]["document_id"] == answer["document"]["id"]
