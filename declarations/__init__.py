@@ -45,6 +45,7 @@ from declarations.quota import InMemoryQuota, OrderKey, QuotaProvider
 from declarations.receipts import (
     FAILS_SCHEMA,
     FORMAT_RECEIPT,
+    FORMAT_STATUS_MEANINGS,
     NOT_WELL_FORMED,
     FormatReceipt,
     ReceiptEntry,
@@ -68,6 +69,7 @@ __all__ = [
     "DETENTIONS",
     "FAILS_SCHEMA",
     "FORMAT_RECEIPT",
+    "FORMAT_STATUS_MEANINGS",
     "MISSING_DOCUMENT",
     "NOT_WELL_FORMED",
     "PARTY_FIELDS",

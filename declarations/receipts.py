@@ -138,6 +138,11 @@ UNKNOWN_TYPE = "Unknown"  # oriMessageType of a message whose type cannot be tol
 # 0001 报文格式错误 and 0002 数据包不能通过schema验证.
 NOT_WELL_FORMED = -1
 FAILS_SCHEMA = -2
+# (Chinese, English) meaning of each, in the words of table 7-1.
+FORMAT_STATUS_MEANINGS: Mapping[int, tuple[str, str]] = {
+    NOT_WELL_FORMED: ("报文格式错误", "the message is not well-formed"),
+    FAILS_SCHEMA: ("数据包不能通过schema验证", "the message fails the schema"),
+}
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 

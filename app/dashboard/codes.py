@@ -1,7 +1,8 @@
 """What a receipt's ``returnStatus`` means, in Chinese and English.
 
-Positive codes are the spec's receipt statuses (``declarations.codes.ReturnStatus``); negative
-ones are business refusals, carried by the rule that raised them (``RuleInfo.spec_code``).
+Positive codes are the spec's receipt statuses (``declarations.codes.ReturnStatus``); -1 and -2
+are the format-check receipt's (CEB900); other negative ones are business refusals, carried by
+the rule that raised them (``RuleInfo.spec_code``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from declarations import ReturnStatus, dictionary
+from declarations import FORMAT_STATUS_MEANINGS, ReturnStatus, dictionary
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ def _by_spec_code() -> dict[int, tuple[str, str]]:
 def meaning(code: int | None) -> Meaning:
     if code is None:
         return Meaning("—", "no receipt yet", "info")
+    if code in FORMAT_STATUS_MEANINGS:  # a CEB900: the format check refused the message
+        zh, en = FORMAT_STATUS_MEANINGS[code]
+        return Meaning(f"格式校验未通过 {zh}", f"format check: {en}", "bad")
     if code < 0:
         zh, en = _by_spec_code().get(code, ("业务校验未通过", "refused by a business check"))
         return Meaning(f"退单 {zh}", f"refused: {en}", "bad")

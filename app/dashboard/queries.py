@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
 from app.services import history
 from app.states import ALL_STATES
-from declarations import BY_CODE, Kind
+from declarations import BY_CODE, FORMAT_RECEIPT, Kind
 
 REGIMES = ("9610", "1210", "9710", "9810")
 
@@ -144,11 +144,13 @@ def latest_receipts(
 
 def receipt_xml(session: Session, receipt_id: int) -> bytes | None:
     """One receipt as the CEB receipt message customs would send (None if it has no
-    identifiable document to answer)."""
+    document to answer; a CEB900 answers even a message that could not be identified)."""
     receipt = session.get(Receipt, receipt_id)
     if receipt is None:
         return None
     row = answered_document(session, receipt)
-    if row is None or BY_CODE.get(row.message_code) is None:
+    if row is None:
+        return None
+    if BY_CODE.get(row.message_code) is None and receipt.message_code != FORMAT_RECEIPT:
         return None
     return history.receipts_xml(row, [receipt])

@@ -11,10 +11,10 @@ from dashboard_support import SendSet
 from lxml import etree
 from sqlalchemy import select
 
-from app import states
+from app import accounts, states
 from app.dashboard import templating
 from app.db.engine import Database
-from app.db.models import Declaration, Receipt
+from app.db.models import Declaration, Receipt, Role
 from app.engine import ClearanceEngine
 from declarations.codes import ReturnStatus
 from declarations.findings import RULES
@@ -158,3 +158,27 @@ async def test_error_codes_page_lists_every_rule_and_status(client: httpx.AsyncC
 def test_templates_name_no_external_address() -> None:
     for template in Path(templating.HERE / "templates").glob("*.j2"):
         assert_self_contained(template.read_text(encoding="utf-8"))
+
+
+async def test_a_format_check_receipt_is_listed_with_its_meaning_and_shown_as_ceb900(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    with database.write() as session:
+        enterprise = accounts.create_enterprise(
+            session, code="3301960999", name="x", roles=[Role.EBC]
+        )
+        key = accounts.issue_key(session, enterprise)[1]
+    sent = await client.post(
+        "/api/v1/documents",
+        content=b"<not-ceb/>",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/xml"},
+    )
+    (receipt,) = sent.json()["receipts"]
+    page = (await client.get("/live/panel")).text
+    assert f'id="receipt-{receipt["id"]}" data-status="-2"' in page
+    assert "格式校验未通过" in page and "format check: the message fails the schema" in page
+    shown = await client.get(f"/receipts/{receipt['id']}.xml")
+    assert shown.status_code == 200
+    root = etree.fromstring(shown.content)
+    assert root.tag == f"{{{CEB_NS}}}CEB900Message"
+    assert root.findtext(f"{{{CEB_NS}}}MessageReturn/{{{CEB_NS}}}oriBizMessage") == "<not-ceb/>"
