@@ -14,6 +14,7 @@ error-code dictionary). Where to start:
 
 from declarations.codes import DETENTIONS, ReturnStatus
 from declarations.document import Document
+from declarations.envelope import DXP_NS, Envelope, is_envelope, seal
 from declarations.facts import Facts, check_stored_set
 from declarations.findings import RULES, DocumentSummary, Finding, Layer, Report, RuleInfo, Severity
 from declarations.identifiers import invt_no, pre_no
@@ -67,6 +68,7 @@ __all__ = [
     "CEB_NS",
     "DEFAULT_LIMITS",
     "DETENTIONS",
+    "DXP_NS",
     "FAILS_SCHEMA",
     "FORMAT_RECEIPT",
     "FORMAT_STATUS_MEANINGS",
@@ -81,6 +83,7 @@ __all__ = [
     "Direction",
     "Document",
     "DocumentSummary",
+    "Envelope",
     "Facts",
     "Finding",
     "FormatReceipt",
@@ -109,6 +112,7 @@ __all__ = [
     "group_sets",
     "identify_document",
     "invt_no",
+    "is_envelope",
     "judge",
     "original_type",
     "parse_regime",
@@ -117,6 +121,7 @@ __all__ = [
     "receipt_keys",
     "receipt_type",
     "required_kinds",
+    "seal",
     "send_rank",
     "validate",
     "validate_batch",

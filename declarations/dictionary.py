@@ -52,6 +52,18 @@ _INLINE: dict[str, tuple[str, str]] = {
     ),
     "parse.malformed": ("<ceb:orderNo>A1</ceb:orderNo>", "<ceb:orderNo>A1</ceb:orderN>"),
     "schema.unknown-message": ("<ceb:CEB311Message …>", "<ceb:CEB999Message …>"),
+    "schema.envelope": (
+        "<dxp:SenderId>DXPENT0000000001</dxp:SenderId>",
+        "<dxp:DxpMsg ver=\"1.0\"><dxp:TransInfo> (no SenderId) …",
+    ),
+    "schema.envelope-data": (
+        "<dxp:Data>PD94bWwg…</dxp:Data> (the message, Base64)",
+        "<dxp:Data>not base64!</dxp:Data>",
+    ),
+    "schema.envelope-msg-type": (
+        "<dxp:MsgType>CEB311Message</dxp:MsgType> around a CEB311Message",
+        "<dxp:MsgType>CEB411Message</dxp:MsgType> around a CEB311Message",
+    ),
     "schema.namespace": (
         '<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb">',
         "<CEB311Message>",

@@ -19,6 +19,7 @@ from lxml import etree
 
 from declarations import reconcile, rules
 from declarations.document import Document
+from declarations.envelope import Envelope, is_envelope, open_envelope
 from declarations.facts import Facts, common_regime, facts_of
 from declarations.findings import DocumentSummary, Finding, Report, Severity
 from declarations.grouping import connected
@@ -55,6 +56,7 @@ class Context:
     root: etree._Element | None = None
     document: Document | None = None
     regime_tentative: bool = False  # assumed, not named: see identify.Identified
+    envelope: Envelope | None = None  # the transport envelope it came in (DxpMsg, DxpMsgSv)
     schema_valid: bool = False
     # The document's records with their fields, read once (rules.read_units) and shared by the
     # rules and the reconciliation of this call.
@@ -68,7 +70,7 @@ class Context:
 
     def checked(self) -> Checked:
         return Checked(self.source, accept([self]), self.document, not self.regime_tentative,
-                       self.units if self.schema_valid else None)  # fmt: skip
+                       self.units if self.schema_valid else None, self.envelope)  # fmt: skip
 
     def summary(self) -> DocumentSummary:
         doc = self.document
@@ -97,6 +99,7 @@ class Checked:
     regime_named: bool  # the document (or the caller) named its regime; else it was assumed
     # The records as the rules read them, when the document passed the schema (else None).
     units: list[rules.Unit] | None = None
+    envelope: Envelope | None = None  # the transport envelope it came in, if any
 
     def facts(self) -> Facts:
         """What to keep of a one-record document (``declarations.facts``)."""
@@ -121,6 +124,10 @@ def parse_step(ctx: Context) -> None:
     )
     ctx.root = parsed.root
     ctx.findings.extend(parsed.findings)
+    if ctx.root is not None and is_envelope(ctx.root):  # checked as the message it carries
+        opened = open_envelope(ctx.root, source=ctx.source, limits=ctx.options.limits)
+        ctx.envelope, ctx.root, ctx.data = opened.envelope, opened.root, opened.data
+        ctx.findings.extend(opened.findings)
 
 
 # The only elements of a schema-valid message under which the schema lets any XML through
