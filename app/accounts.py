@@ -28,6 +28,8 @@ class _EnterpriseColumns(Protocol):
     def roles(self) -> Iterable[str]: ...
     @property
     def credit_class(self) -> str: ...
+    @property
+    def dxp_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Principal:
     name: str
     roles: tuple[str, ...]
     credit_class: str
+    dxp_id: str | None = None  # its data exchange platform id, when registered
 
     @classmethod
     def of(cls, enterprise: _EnterpriseColumns) -> Principal:
@@ -48,6 +51,7 @@ class Principal:
             name=enterprise.name,
             roles=tuple(enterprise.roles),
             credit_class=enterprise.credit_class,
+            dxp_id=enterprise.dxp_id,
         )
 
 
@@ -58,6 +62,7 @@ def create_enterprise(
     name: str,
     roles: Collection[Role],
     credit_class: CreditClass = CreditClass.GENERAL,
+    dxp_id: str | None = None,
 ) -> Enterprise:
     if session.scalar(select(Enterprise.id).where(Enterprise.code == code)) is not None:
         raise conflict(
@@ -65,15 +70,36 @@ def create_enterprise(
             f"an enterprise with code {code} is already registered",
             f"企业代码{code}已登记",
         )
+    if dxp_id is not None:
+        _ensure_dxp_id_free(session, dxp_id, code)
     enterprise = Enterprise(
         code=code,
         name=name,
         roles=sorted({Role(r).value for r in roles}),
         credit_class=CreditClass(credit_class).value,
+        dxp_id=dxp_id,
     )
     session.add(enterprise)
     session.flush()
     return enterprise
+
+
+def register_dxp_id(session: Session, code: str, dxp_id: str) -> Enterprise:
+    """The enterprise registers its data exchange platform id (the SenderId of its envelopes)."""
+    enterprise = find_enterprise(session, code)
+    _ensure_dxp_id_free(session, dxp_id, code)
+    enterprise.dxp_id = dxp_id
+    return enterprise
+
+
+def _ensure_dxp_id_free(session: Session, dxp_id: str, code: str) -> None:
+    holder = session.scalar(select(Enterprise.code).where(Enterprise.dxp_id == dxp_id))
+    if holder is not None and holder != code:  # the holder is not named: not the caller's
+        raise conflict(
+            "enterprise.dxp_id_taken",
+            f"the DXP id {dxp_id} is registered for another enterprise",
+            f"数据交换平台ID {dxp_id} 已登记于其他企业",
+        )
 
 
 def find_enterprise(session: Session, code: str) -> Enterprise:
@@ -114,6 +140,7 @@ _ACTIVE_KEY = (
         Enterprise.name,
         Enterprise.roles,
         Enterprise.credit_class,
+        Enterprise.dxp_id,
     )
     .join(Enterprise, Enterprise.id == ApiKey.enterprise_id)
     .where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))

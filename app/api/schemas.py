@@ -87,6 +87,19 @@ def _credit_class(value: object) -> object:
     return _OLD_CREDIT_SPELLINGS.get(value, value) if isinstance(value, str) else value
 
 
+# TransInfo/SenderId: an16, assigned by the data exchange platform (CEB spec 202205 §4.4 p. 107).
+DxpId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=16,
+        pattern=r"^[0-9A-Za-z]+$",
+        description="The enterprise's id on the data exchange platform: the SenderId of the "
+        "DxpMsg envelopes it sends (letters and digits, at most 16).",
+    ),
+]
+
+
 class EnterpriseIn(BaseModel):
     code: Annotated[str, Field(**_CODE)]
     name: str = Field(min_length=1, max_length=200)
@@ -96,6 +109,7 @@ class EnterpriseIn(BaseModel):
         BeforeValidator(_credit_class),
         Field(description="aeo (高级认证), general (一般信用) or low_credit (失信)."),
     ] = CreditClass.GENERAL
+    dxp_id: DxpId | None = None
 
 
 class EnterpriseOut(BaseModel):
@@ -105,7 +119,12 @@ class EnterpriseOut(BaseModel):
     name: str
     roles: list[Role]
     credit_class: CreditClass
+    dxp_id: str | None = None
     created_at: datetime | None = None
+
+
+class DxpIdIn(BaseModel):
+    dxp_id: DxpId
 
 
 class KeyIn(BaseModel):

@@ -99,6 +99,9 @@ class Enterprise(Base):
     roles: Mapped[list[str]] = mapped_column(JSON)  # values of Role
     # A simulation.scenario.CreditClass value: the rating that picks the model's risk profile.
     credit_class: Mapped[str] = mapped_column(String(10), default=CreditClass.GENERAL.value)
+    # Its id on the data exchange platform (DXP, TransInfo/SenderId of CEB spec 202205 §4.4):
+    # the envelopes it sends must name it.
+    dxp_id: Mapped[str | None] = mapped_column(String(16), unique=True, index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="enterprise")
@@ -178,6 +181,11 @@ class DocumentRow(Base):
     logistics_code: Mapped[str | None] = mapped_column(String(18), default=None)
     pay_transaction_id: Mapped[str | None] = mapped_column(String(60), default=None)
     invt_no: Mapped[str | None] = mapped_column(String(20), default=None)
+    # The transport envelope it came in ("DxpMsg", "DxpMsgSv"; None: sent bare), its CopMsgId
+    # and SenderId: receipts answer it in a DxpMsg addressed to that sender.
+    envelope: Mapped[str | None] = mapped_column(String(8), default=None)
+    cop_msg_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    dxp_sender: Mapped[str | None] = mapped_column(String(16), default=None)
     sender_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     declaration_id: Mapped[int | None] = mapped_column(
         ForeignKey("declarations.id", ondelete="SET NULL"), index=True, default=None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, not_found
 from app.receipts import receipt_json
+from app.services import transport
 from app.services.set_documents import facts_of
 from declarations import (
     BY_CODE,
@@ -220,6 +221,12 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
     return build_receipt(receipt_type(row.message_code).code, entries)
 
 
+def answer_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
+    """``receipts_xml`` as the document's sender gets it: in a DxpMsg when the document came in
+    an envelope (``transport.in_kind``)."""
+    return transport.in_kind(row, receipts_xml(row, receipts))
+
+
 _ASSIGNED = ("guid", "preNo", "invtNo")  # numbers the service gives, not the document's
 
 
@@ -233,6 +240,6 @@ def _format_receipt_xml(row: DocumentRow, receipt: Receipt) -> bytes:
             original=row.raw_xml,
             original_type=original_type(message.root if message else None),
             original_guid=row.guid,
-            original_cop_msg_id=row.guid,  # a bare message: its guid (no transport envelope)
+            original_cop_msg_id=row.cop_msg_id or row.guid,  # a bare message: its guid
         )
     )

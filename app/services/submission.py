@@ -8,18 +8,15 @@
 
 Decisions where the brief is silent:
 
-- The raw bytes are stored whatever the outcome, also when the message cannot be identified
-  (then under a generated guid). A message that cannot be parsed or fails the schema gets the
-  format-check receipt CEB900 alone (``answers.format_failure``), as E-Port's exchange
-  platform answers it before the business system sees it.
-  Messages refused at the door (403: not the sender's to send; 422: a ``?regime=`` that the
-  message's own tradeMode or orderType contradicts) are not stored.
-- One record per message: the live service ties each message to one declaration. The CEB
-  format allows up to 100; a message with more is refused with 422 (validate it with
-  ``POST /api/v1/validate``).
+- The raw bytes are stored whatever the outcome (an unidentified message under a generated
+  guid); a parse or schema failure gets a CEB900 alone (``answers.format_failure``). Messages
+  refused at the door (403: not the sender's; 422: a ``?regime=`` the message's tradeMode or
+  orderType contradicts) are not stored.
+- One record per message (the CEB format allows 100): more is a 422; ``POST /api/v1/validate``
+  checks such messages.
+- A message may come in a DxpMsg or DxpMsgSv envelope (``app.services.transport``).
 - A resent guid from the same sender with the same bytes is the same message: the stored
-  answer comes back (HTTP 200, ``repeat: true``) and no receipt is added. The same guid with
-  other bytes, or from another enterprise, is a conflict (409).
+  answer comes back (HTTP 200, ``repeat: true``), no receipt added; else a 409.
 - A rejected message (100 / negative code) is kept in the history but holds no place in its
   set; the party sends a corrected one with a new guid (appType 1).
 """
@@ -42,7 +39,7 @@ from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
 from app.receipts import first_receipts, take_feed_lock
 from app.security import ensure_may_send
-from app.services import authority, sets
+from app.services import authority, sets, transport
 from app.services.answers import (
     answer_format_failure,
     findings_text,
@@ -56,6 +53,7 @@ from declarations import (
     FAILS_SCHEMA,
     REGIME_CONFLICT,
     AppType,
+    Checked,
     Facts,
     Held,
     Kind,
@@ -116,9 +114,10 @@ def submit_document(
     checked = check(data, regime, source=source, quota=LedgerQuota(database))
     report = checked.report
     _refuse_regime_conflict(report)
+    transport.ensure_sender(enterprise, checked.envelope)
     document = checked.document
     if document is None:
-        return _store_unidentified(database, enterprise, data, report)
+        return _store_unidentified(database, enterprise, data, checked)
     code = document.message.code
     try:
         ensure_may_send(enterprise, document)
@@ -146,7 +145,7 @@ def submit_document(
                 repeat = _repeat(session, enterprise, guid, data) if attempt else None
                 if repeat is not None:
                     return repeat
-                outcome = _take(session, enterprise, facts, guid=guid, data=data, report=report)
+                outcome = _take(session, enterprise, facts, guid=guid, data=data, checked=checked)
         except IntegrityError:
             if attempt == _ATTEMPTS - 1:
                 raise
@@ -230,7 +229,7 @@ def _take(
     *,
     guid: str,
     data: bytes,
-    report: Report,
+    checked: Checked,
 ) -> Outcome:
     """Store the document and answer it, inside one write transaction.
 
@@ -240,6 +239,8 @@ def _take(
     """
     _serialise(session)
     row = _new_row(enterprise, facts, guid, data)
+    transport.keep(row, checked.envelope)
+    report = checked.report
     failure = format_failure(report.findings)
     if failure is not None:  # the exchange platform's format check answers it (CEB900)
         return Outcome(row, answer_format_failure(session, row, failure), report)
@@ -377,8 +378,9 @@ def _assign_invt_no(row: DocumentRow, facts: Facts) -> None:
 
 
 def _store_unidentified(
-    database: Database, enterprise: Principal, data: bytes, report: Report
+    database: Database, enterprise: Principal, data: bytes, checked: Checked
 ) -> Outcome:
+    report = checked.report
     with database.write() as session:
         _serialise(session)
         row = DocumentRow(
@@ -389,9 +391,9 @@ def _store_unidentified(
             sender_id=enterprise.id,
             current=False,
         )
+        transport.keep(row, checked.envelope)
         failure = format_failure(report.findings) or (FAILS_SCHEMA, findings_text(report.findings))
         receipts = answer_format_failure(session, row, failure)
-    metrics.SUBMISSIONS.labels(message="UNKNOWN", outcome="rejected").inc()
-    for finding in report.findings:
-        metrics.FINDINGS.labels(rule=finding.rule, severity=finding.severity.value).inc()
-    return Outcome(row, receipts, report, http_status=422)
+    outcome = Outcome(row, receipts, report, http_status=422)
+    _count("UNKNOWN", outcome)
+    return outcome

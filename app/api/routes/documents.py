@@ -120,7 +120,7 @@ def submit_document(
         database, enterprise, body, regime=submission.regime_argument(regime)
     )
     if wants_xml(request, format) and outcome.receipts:
-        xml = history.receipts_xml(outcome.document, outcome.receipts)
+        xml = history.answer_xml(outcome.document, outcome.receipts)
         return Response(xml, status_code=outcome.http_status, media_type="application/xml")
     return JSONResponse(outcome_json(outcome), status_code=outcome.http_status)
 
@@ -177,7 +177,7 @@ def read_document_receipts(
         row = history.own_document(session, document_id, enterprise.id)
         receipts = history.document_receipts(session, row)
     if wants_xml(request, format):
-        return Response(history.receipts_xml(row, receipts), media_type="application/xml")
+        return Response(history.answer_xml(row, receipts), media_type="application/xml")
     return JSONResponse({"receipts": [receipt_json(r) for r in receipts]})
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app import accounts
 from app.api.deps import AdminDep, CurrentEnterprise, DatabaseDep
 from app.api.schemas import (
+    DxpIdIn,
     EnterpriseCode,
     EnterpriseIn,
     EnterpriseOut,
@@ -37,6 +38,7 @@ def register_enterprise(body: EnterpriseIn, database: DatabaseDep) -> Enterprise
             name=body.name,
             roles=body.roles,
             credit_class=body.credit_class,
+            dxp_id=body.dxp_id,
         )
 
 
@@ -56,6 +58,16 @@ def who_am_i(enterprise: CurrentEnterprise, database: DatabaseDep) -> Enterprise
     """The enterprise the presented API key belongs to."""
     with database.read() as session:
         return accounts.find_enterprise(session, enterprise.code)
+
+
+@router.put("/me/dxp-id", response_model=EnterpriseOut, responses=errors(401, 409, 422))
+def register_dxp_id(
+    body: DxpIdIn, enterprise: CurrentEnterprise, database: DatabaseDep
+) -> Enterprise:
+    """Register (or change) the enterprise's own data exchange platform id: the
+    ``TransInfo/SenderId`` its DxpMsg envelopes must carry. 409 when another enterprise has it."""
+    with database.write() as session:
+        return accounts.register_dxp_id(session, enterprise.code, body.dxp_id)
 
 
 @router.post(
