@@ -24,6 +24,7 @@ from app.api.routes import (
     declarations,
     documents,
     enterprises,
+    entrustments,
     health,
     outcomes,
     receipts,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(enterprises.router)
     app.include_router(webhooks.router)
+    app.include_router(entrustments.router)
     app.include_router(receipts.router)
     app.include_router(documents.router)
     app.include_router(declarations.router)

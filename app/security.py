@@ -70,18 +70,23 @@ class Sender(Protocol):
     def roles(self) -> Collection[str]: ...
 
 
-def ensure_may_send(sender: Sender, document: Document) -> None:
+def ensure_may_send(sender: Sender, document: Document, entrusted_by: Collection[str] = ()) -> None:
     """Raise 403 unless ``sender`` may transmit ``document`` (``check_sender``)."""
-    problem = check_sender(sender.code, sender.roles, document)
+    problem = check_sender(sender.code, sender.roles, document, entrusted_by)
     if problem is not None:
         raise problem
 
 
-def check_sender(code: str, roles: Collection[str], document: Document) -> ServiceError | None:
+def check_sender(
+    code: str, roles: Collection[str], document: Document, entrusted_by: Collection[str] = ()
+) -> ServiceError | None:
     """Why the enterprise ``code`` (holding ``roles``) may not send ``document``; None if it may.
 
     Every record of the message must name the enterprise in one of the message's sender
-    fields, with the matching role; a message of up to 100 records is all or nothing.
+    fields, with the matching role; a message of up to 100 records is all or nothing. An
+    express operator or postal enterprise (role ``express``) may instead send for a party that
+    entrusted it: ``entrusted_by`` holds the codes of those parties, for this message
+    (``app.services.entrustments``).
     """
     message = document.message
     if not message.sender_fields:
@@ -107,6 +112,12 @@ def check_sender(code: str, roles: Collection[str], document: Document) -> Servi
     fields = " / ".join(message.sender_fields)
     for number, record in enumerate(document.records(), start=1):
         named = [f for f in message.sender_fields if record.head.text(f) == code]
+        if (
+            not named
+            and "express" in roles
+            and any(record.head.text(f) in entrusted_by for f in message.sender_fields)
+        ):
+            continue  # sent for a party that entrusted this sender with this message
         if not named:
             return forbidden(
                 "access.not_a_party",

@@ -138,6 +138,25 @@ class KeyOut(BaseModel):
     key: str = Field(description="The API key. Shown only in this response: store it now.")
 
 
+class EntrustmentIn(BaseModel):
+    agent: Annotated[
+        str,
+        Field(
+            **_CODE,
+            description="The express operator or postal enterprise (role express) you entrust.",
+        ),
+    ]
+    message: Literal["CEB311", "CEB411"] = Field(description="The message it may send for you.")
+
+
+class EntrustmentOut(BaseModel):
+    id: int
+    principal: str = Field(description="The party that entrusts (named in the message).")
+    agent: str = Field(description="The entrusted enterprise, which transmits the message.")
+    message: str
+    created_at: datetime
+
+
 class WebhookIn(BaseModel):
     url: AnyHttpUrl
     events: list[str] = Field(

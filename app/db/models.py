@@ -87,6 +87,9 @@ class Role(StrEnum):
     PAY = "pay"  # payment company (payCode)
     LOGISTICS = "logistics"  # carrier (logisticsCode)
     AGENT = "agent"  # customs broker / declarant (agentCode)
+    # 受委托的快件运营人、邮政企业: an express operator or postal enterprise that sends orders
+    # (CEB311) and payments (CEB411) on behalf of the parties that entrust it (``Entrustment``).
+    EXPRESS = "express"
 
 
 class Enterprise(Base):
@@ -244,6 +247,22 @@ class QuotaEntry(Base):
         ForeignKey("declarations.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Entrustment(Base):
+    """``principal`` lets ``agent`` (an express operator or postal enterprise) send its
+    ``message_code`` messages: the official import structure names 受委托的快件运营人、邮政企业
+    among the senders of CEB311 and CEB411 (``app.services.entrustments``)."""
+
+    __tablename__ = "entrustments"
+    __table_args__ = (UniqueConstraint("principal_id", "agent_id", "message_code", name="pair"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    message_code: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Webhook(Base):

@@ -18,8 +18,9 @@ checked inside the write transaction that stores the document, close that:
    other kinds carry in that field (the 清单 names the platform, the seller and the carrier; the
    import order names the payment company), else the sender of the set's latest document of the
    same kind, current or not (``access.not_in_set``). Where neither names the role (the first
-   清单 of a set, the first export 收款单), the first sender names itself: danchuang has no
-   register of who entrusted whom. A waybill joins only the set whose 清单 names it
+   清单 of a set, the first export 收款单), the first sender names itself: danchuang's only
+   register of who entrusted whom is the express operators' (``app.services.entrustments``),
+   who act for the party that entrusted them. A waybill joins only the set whose 清单 names it
    (``app.services.sets``); one that waited for that 清单 is adopted only if its sender passes
    this same check (``orphan_may_join``).
 

@@ -12,8 +12,7 @@ Decisions where the brief is silent:
   guid); a parse or schema failure gets a CEB900 alone (``answers.format_failure``). Messages
   refused at the door (403: not the sender's; 422: a ``?regime=`` the message's tradeMode or
   orderType contradicts) are not stored.
-- One record per message (the CEB format allows 100): more is a 422; ``POST /api/v1/validate``
-  checks such messages.
+- One record per message (the format allows 100): more is a 422 (``POST /api/v1/validate``).
 - A message may come in a DxpMsg or DxpMsgSv envelope (``app.services.transport``).
 - A resent guid from the same sender with the same bytes is the same message: the stored
   answer comes back (HTTP 200, ``repeat: true``), no receipt added; else a 409.
@@ -38,8 +37,7 @@ from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
 from app.receipts import first_receipts, take_feed_lock
-from app.security import ensure_may_send
-from app.services import authority, sets, transport
+from app.services import authority, entrustments, sets, transport
 from app.services.answers import (
     answer_format_failure,
     findings_text,
@@ -120,7 +118,7 @@ def submit_document(
         return _store_unidentified(database, enterprise, data, checked)
     code = document.message.code
     try:
-        ensure_may_send(enterprise, document)
+        acting = entrustments.ensure_may_send(database, enterprise, document)
     except ServiceError:
         metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
         raise
@@ -145,7 +143,8 @@ def submit_document(
                 repeat = _repeat(session, enterprise, guid, data) if attempt else None
                 if repeat is not None:
                     return repeat
-                outcome = _take(session, enterprise, facts, guid=guid, data=data, checked=checked)
+                outcome = _take(session, enterprise, facts, acting=acting, guid=guid, data=data,
+                                checked=checked)  # fmt: skip
         except IntegrityError:
             if attempt == _ATTEMPTS - 1:
                 raise
@@ -227,6 +226,7 @@ def _take(
     enterprise: Principal,
     facts: Facts,
     *,
+    acting: str,  # the party the sender acts as: itself, or the party that entrusted it
     guid: str,
     data: bytes,
     checked: Checked,
@@ -258,8 +258,8 @@ def _take(
         regime = facts.regime if facts.regime_named else None
         declaration = sets.attach(session, row, regime)
         if declaration is not None:
-            fields = authority.naming_fields(enterprise.code, facts)
-            authority.ensure_may_join(session, declaration, row, enterprise.code, fields)
+            fields = authority.naming_fields(acting, facts)
+            authority.ensure_may_join(session, declaration, row, acting, fields)
     elif plan.withdraws is not None:
         row.declaration_id = plan.withdraws.declaration_id
         if row.declaration_id is not None:  # the feed shows its sender the set from now on
