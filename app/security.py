@@ -109,13 +109,14 @@ def check_sender(
             f"{message.code} holds no {message.record} record to check the sender against",
             f"{message.code}中没有{message.record}记录，无法核对发送企业",
         )
-    fields = " / ".join(message.sender_fields)
     for number, record in enumerate(document.records(), start=1):
-        named = [f for f in message.sender_fields if record.head.text(f) == code]
+        senders = message.senders(record.head.text)
+        fields = " / ".join(senders)
+        named = [f for f in senders if record.head.text(f) == code]
         if (
             not named
             and "express" in roles
-            and any(record.head.text(f) in entrusted_by for f in message.sender_fields)
+            and any(record.head.text(f) in entrusted_by for f in senders)
         ):
             continue  # sent for a party that entrusted this sender with this message
         if not named:

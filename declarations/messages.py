@@ -8,6 +8,7 @@ waybills, export receipts of payment). See CEB spec 202205 §2 (export) and §3 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -60,6 +61,14 @@ class MessageType:
     # Fields of the record/head naming the enterprise that really sends the message; the sender's
     # code must appear in one of them (checked by the live service's access rules).
     sender_fields: tuple[str, ...] = ()
+    # Where a record names nobody in ``sender_fields``, the fields naming who sends it instead.
+    fallback_sender_fields: tuple[str, ...] = ()
+
+    def senders(self, value: Callable[[str], str | None]) -> tuple[str, ...]:
+        """The sender fields that apply to a record whose fields ``value`` reads."""
+        if self.fallback_sender_fields and not any(value(f) for f in self.sender_fields):
+            return self.fallback_sender_fields
+        return self.sender_fields
 
     @property
     def root(self) -> str:
@@ -93,8 +102,12 @@ MESSAGES: tuple[MessageType, ...] = (
     # export (9610, 1210 special area, 9710 B2B, 9810 overseas warehouse)
     MessageType("CEB303", _E, Kind.ORDER, "order", "电子订单", "Order", "OrderHead", "OrderList",
                 receipt="CEB304", sender_fields=("ebpCode", "ebcCode")),
+    # payCode is required of domestic payment companies only (§2.3.4 p. 9: 国内企业必填; payName
+    # "现金支付" for offline payment): without one, the e-commerce enterprise collecting the money
+    # sends it (danchuang's reading; the structure names only 支付企业).
     MessageType("CEB403", _E, Kind.PAYMENT, "receipt of payment", "收款单", "Receipts",
-                receipt="CEB404", sender_fields=("payCode",)),
+                receipt="CEB404", sender_fields=("payCode",),
+                fallback_sender_fields=("ebcCode",)),
     MessageType("CEB505", _E, Kind.WAYBILL, "waybill", "物流运单", "Logistics",
                 receipt="CEB506", sender_fields=("logisticsCode",)),
     MessageType("CEB603", _E, Kind.INVENTORY, "declaration list", "出口清单", "Inventory",

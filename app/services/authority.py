@@ -44,7 +44,7 @@ from declarations import BY_CODE, Facts
 def naming_fields(code: str, facts: Facts) -> tuple[str, ...]:
     """The sender fields of a (one-record) document that name the enterprise ``code``."""
     parties = facts.parties
-    return tuple(f for f in facts.message.sender_fields if parties.get(f) == code)
+    return tuple(f for f in facts.message.senders(parties.get) if parties.get(f) == code)
 
 
 def ensure_owner(row: DocumentRow, held: DocumentRow | None) -> None:
@@ -105,8 +105,8 @@ def orphan_may_join(
     code = session.scalar(select(Enterprise.code).where(Enterprise.id == orphan.sender_id))
     if code is None:
         return False
-    sender_fields = BY_CODE[orphan.message_code].sender_fields
     parties = facts_of(orphan).parties
+    sender_fields = BY_CODE[orphan.message_code].senders(parties.get)
     fields = [f for f, v in parties.items() if v == code and f in sender_fields]
     return may_join(session, declaration, orphan, code, fields, arriving=inventory)
 
