@@ -27,7 +27,15 @@ from lxml import etree
 
 from declarations.document import Document, ceb, source_line
 from declarations.findings import Finding, Layer, define_rule
-from declarations.messages import BY_ROOT, CEB_NS, Direction, Kind, MessageType, Regime
+from declarations.messages import (
+    BY_ROOT,
+    CEB_NS,
+    REGIME_OF_TRADE_MODE,
+    Direction,
+    Kind,
+    MessageType,
+    Regime,
+)
 
 # Platform-level code 0002 of the spec (chapter 7): "报文不符合XML Schema" (fails the schema).
 _SCHEMA_ERROR = "0002"
@@ -121,7 +129,7 @@ def regime_from_document(root: etree._Element, message: MessageType) -> Regime |
         if order_type in ORDER_TYPE_REGIMES:
             return ORDER_TYPE_REGIMES[order_type]
     elif message.kind is Kind.INVENTORY:
-        trade_mode = _REGIME_BY_CODE.get(_first_text(root, message, "tradeMode") or "")
+        trade_mode = REGIME_OF_TRADE_MODE.get(_first_text(root, message, "tradeMode") or "")
         if trade_mode is not None and message.direction in trade_mode.directions:
             return trade_mode
         if message.direction is Direction.IMPORT and (
@@ -139,8 +147,8 @@ def stated_regimes(root: etree._Element, message: MessageType) -> tuple[str, set
         return None
     if message.kind is Kind.INVENTORY:
         trade_mode = _first_text(root, message, "tradeMode") or ""
-        if trade_mode in _REGIME_BY_CODE:
-            return f"tradeMode {trade_mode}", {_REGIME_BY_CODE[trade_mode]}
+        if trade_mode in REGIME_OF_TRADE_MODE:
+            return f"tradeMode {trade_mode}", {REGIME_OF_TRADE_MODE[trade_mode]}
     elif message.kind is Kind.ORDER and message.direction is Direction.EXPORT:
         order_type = _first_text(root, message, "orderType") or ""
         if order_type in ORDER_TYPE_REGIMES:

@@ -35,6 +35,25 @@ class Regime(StrEnum):
             return (Direction.IMPORT, Direction.EXPORT)
         return (Direction.EXPORT,)
 
+    def trade_modes(self, direction: Direction) -> tuple[str, ...]:
+        """The 清单's ``tradeMode`` values under this regime: its own code; a special-area export
+        (1210) also 1239, which the official export structure names beside it (贸易方式: 一般出口为
+        9610, 特殊区域出口为1210/1239). Import takes 1210 only (直购进口9610, 保税进口1210: the
+        import structure, and §3.9.4 p. 84)."""
+        if self is Regime.BONDED and direction is Direction.EXPORT:
+            return (self.value, SPECIAL_AREA_EXPORT_A)
+        return (self.value,)
+
+
+SPECIAL_AREA_EXPORT_A = "1239"  # a second special-area export code (see Regime.trade_modes)
+# The regime a 清单's tradeMode names.
+REGIME_OF_TRADE_MODE: dict[str, Regime] = {
+    code: regime
+    for regime in Regime
+    for direction in regime.directions
+    for code in regime.trade_modes(direction)
+}
+
 
 class Kind(StrEnum):
     """The document's place in a set. The payment slot holds CEB411 (import) or CEB403 (export)."""

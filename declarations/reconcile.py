@@ -32,7 +32,7 @@ from functools import cache
 from declarations.document import Document
 from declarations.findings import Finding, RuleInfo, Severity
 from declarations.grouping import connected
-from declarations.messages import DATA_MESSAGES, Direction, Kind, Regime
+from declarations.messages import DATA_MESSAGES, REGIME_OF_TRADE_MODE, Direction, Kind, Regime
 from declarations.reconcile_rules import (
     BUYER_PAYER,
     CONSIGNEE,
@@ -58,10 +58,10 @@ _ORDER, _PAYMENT, _WAYBILL, _INVENTORY = Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL,
 _RETURN = Kind.RETURN
 _IMPORT, _EXPORT = Direction.IMPORT, Direction.EXPORT
 _ERROR, _WARNING = Severity.ERROR, Severity.WARNING
-_REGIMES = Regime._value2member_map_
 
 _EXPORT_TYPES = {"B": Regime.B2B_DIRECT, "W": Regime.OVERSEAS_WAREHOUSE}
-_TRADE_MODES = {"I": ("9610", "1210"), "E": ("9610", "1210"), "B": ("9710",), "W": ("9810",)}
+_E_MODES = ("9610", *Regime.BONDED.trade_modes(Direction.EXPORT))
+_TRADE_MODES = {"I": ("9610", "1210"), "E": _E_MODES, "B": ("9710",), "W": ("9810",)}
 
 
 @dataclass(slots=True)
@@ -87,8 +87,8 @@ class Deal:
     def regime(self) -> Regime | None:
         inventory = self.first(_INVENTORY)
         trade_mode = inventory.head.text("tradeMode") if inventory else None
-        if trade_mode is not None and trade_mode in _REGIMES:
-            return Regime(trade_mode)
+        if trade_mode is not None and trade_mode in REGIME_OF_TRADE_MODE:
+            return REGIME_OF_TRADE_MODE[trade_mode]
         for found in self.parts.values():
             for unit in found:
                 if unit.doc.regime is not None:

@@ -45,3 +45,25 @@ async def test_a_receipt_of_payment_without_paycode_is_the_sellers_and_clears(
     with database.read() as session:
         declaration = session.get(Declaration, declaration_id)
         assert declaration is not None and declaration.state == states.CLEARED
+
+
+async def test_a_special_area_export_list_under_trademode_1239_is_a_1210_declaration_and_clears(
+    client: httpx.AsyncClient, database: Database, make_party: PartyFactory
+) -> None:
+    """The official export structure names 1239 beside 1210 for special-area export."""
+    s = sample(Regime.BONDED, Direction.EXPORT, seed=82)
+    parties = register(make_party, s)
+    inventory = document(s, Kind.INVENTORY)
+    set_field(inventory, "tradeMode", "1239")
+    declaration_id = None
+    for what in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
+        root = inventory if what is Kind.INVENTORY else document(s, what)
+        sent = await send(client, parties.sender(what), root)
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["report"]["valid"], sent.json()["report"]
+        declaration_id = (sent.json()["declaration"] or {}).get("id", declaration_id)
+    instant_engine(database).run_until_idle()
+    with database.read() as session:
+        declaration = session.get(Declaration, declaration_id)
+        assert declaration is not None and declaration.regime == "1210"
+        assert declaration.state == states.CLEARED

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from declarations import Kind, check
 from declarations.identify import SUPPORTED, identify, parse_regime
 from declarations.messages import BY_ROOT, CEB_NS, Direction, Regime
 from declarations.parsing import parse_xml
+from declarations.samples import generate_sets, to_bytes
 
 
 def message(root: str, record: str = "", head: str = "", **fields: str) -> etree._Element:
@@ -173,3 +175,21 @@ def test_official_samples_parse_and_identify(official_dir: Path) -> None:
         else:
             assert [f.rule for f in identified.findings] == ["schema.unknown-message"]
             assert root_name in identified.findings[0].message_en
+
+
+def test_trademode_1239_is_a_special_area_export_under_1210_and_no_import() -> None:
+    """The official export structure: 特殊区域出口为1210/1239; the import one: 保税进口1210."""
+    for direction, valid in ((Direction.EXPORT, True), (Direction.IMPORT, False)):
+        sample_set = generate_sets(Regime.BONDED, direction, seed=5, count=1)[0]
+        inventory = next(
+            r
+            for r in sample_set.documents.values()
+            if BY_ROOT[etree.QName(r).localname].kind is Kind.INVENTORY
+        )
+        inventory.find(f".//{{{CEB_NS}}}tradeMode").text = "1239"  # type: ignore[union-attr]
+        checked = check(to_bytes(inventory))
+        assert checked.document is not None and checked.document.regime is Regime.BONDED
+        rules = {f.rule for f in checked.report.findings}
+        assert checked.report.valid is valid, rules
+        if not valid:
+            assert "schema.enumeration" in rules

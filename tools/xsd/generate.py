@@ -78,14 +78,15 @@ def field_element(parent: etree._Element, field: Field) -> None:
     if field.regime_note:
         text += f" — {field.regime_note}"
         if field.only is not None:
-            text += f': only "{field.only}"'
+            text += ": only " + " or ".join(f'"{value}"' for value in field.only)
     document(element, text)
     if field.only is not None:
         # An enumeration, not fixed="": with fixed, an empty element would silently take the
         # value and pass, which the official structure (length 1) would have rejected.
         simple = xs(element, "simpleType")
         restriction = xs(simple, "restriction", base=qualified(type_name(field.type)))
-        xs(restriction, "enumeration", value=field.only)
+        for value in field.only:
+            xs(restriction, "enumeration", value=value)
 
 
 def qualified(name: str) -> str:

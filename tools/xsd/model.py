@@ -107,7 +107,7 @@ class Field:
     required: bool = True
     fixed: str | None = None  # the official schema's own fixed value (an empty element gets it)
     default: str | None = None  # the official schema's default (an empty element gets it)
-    only: str | None = None  # a regime's single allowed value (an enumeration: empty is invalid)
+    only: tuple[str, ...] | None = None  # a regime's allowed values (empty is invalid)
     regime_note: str | None = None  # why a regime changed this field, for the documentation
 
 
@@ -148,7 +148,7 @@ class Rule:
     node: str
     field: str
     why: str
-    only: str | None = None  # the single value the regime allows
+    only: str | tuple[str, ...] | None = None  # the value(s) the regime allows
     require: bool = False  # make an optional field required and non-empty
 
     def apply(self, node: Node) -> Node:
@@ -156,7 +156,8 @@ class Rule:
         note = f"{self.why}: required, not empty" if self.require else self.why
         changed = replace(current, regime_note=note)
         if self.only is not None:
-            changed = replace(changed, only=self.only)
+            values = (self.only,) if isinstance(self.only, str) else self.only
+            changed = replace(changed, only=values)
         if self.require:
             text = _TEXT.match(current.type)
             if not text or text["max"] is None:

@@ -13,6 +13,8 @@ import fields_export
 import fields_import
 from model import DataMessage, ReceiptMessage, Rule, Schema
 
+from declarations.messages import Direction, Regime
+
 IMPORT_DATA = (
     DataMessage(
         "CEB311", "电子订单 / import order", "Order", (("OrderHead", 1), ("OrderList", 99))
@@ -80,8 +82,10 @@ _IMPORT_IDENTITY = (
 )
 
 
-def _trade_mode(regime: str) -> Rule:
-    return Rule("InventoryHead", "tradeMode", f"the 清单 of regime {regime}", only=regime)
+def _trade_mode(regime: str, direction: str) -> Rule:
+    """The regime's tradeMode values (``declarations.messages.Regime.trade_modes``)."""
+    modes = Regime(regime).trade_modes(Direction(direction))
+    return Rule("InventoryHead", "tradeMode", f"the 清单 of regime {regime}", only=modes)
 
 
 def _order_type(order_type: str, why: str) -> Rule:
@@ -97,7 +101,7 @@ SCHEMAS: tuple[Schema, ...] = (
         IMPORT_DATA,
         IMPORT_RECEIPTS,
         fields_import.NODES,
-        (*_IMPORT_IDENTITY, _trade_mode("9610")),
+        (*_IMPORT_IDENTITY, _trade_mode("9610", "import")),
     ),
     Schema(
         "1210",
@@ -108,7 +112,7 @@ SCHEMAS: tuple[Schema, ...] = (
         fields_import.NODES,
         (
             *_IMPORT_IDENTITY,
-            _trade_mode("1210"),
+            _trade_mode("1210", "import"),
             Rule(
                 "InventoryHead", "emsNo", _BONDED + "account book for zone write-off", require=True
             ),
@@ -125,7 +129,7 @@ SCHEMAS: tuple[Schema, ...] = (
         EXPORT_DATA,
         EXPORT_RECEIPTS,
         fields_export.NODES,
-        (_order_type("E", "9610 export orders are B2C (type E)"), _trade_mode("9610")),
+        (_order_type("E", "9610 export orders are B2C (type E)"), _trade_mode("9610", "export")),
     ),
     Schema(
         "1210",
@@ -136,7 +140,7 @@ SCHEMAS: tuple[Schema, ...] = (
         fields_export.NODES,
         (
             _order_type("E", "1210 export orders are B2C (type E)"),
-            _trade_mode("1210"),
+            _trade_mode("1210", "export"),
             Rule("InventoryHead", "iacCode", "1210 export: zone enterprise", require=True),
             Rule("InventoryHead", "iacName", "1210 export: zone enterprise", require=True),
             Rule("InventoryHead", "emsNo", "1210 export: zone account book", require=True),
@@ -150,7 +154,7 @@ SCHEMAS: tuple[Schema, ...] = (
         EXPORT_DATA,
         EXPORT_RECEIPTS,
         fields_export.NODES,
-        (_order_type("B", "9710 orders are B2B orders (type B)"), _trade_mode("9710")),
+        (_order_type("B", "9710 orders are B2B orders (type B)"), _trade_mode("9710", "export")),
     ),
     Schema(
         "9810",
@@ -161,7 +165,7 @@ SCHEMAS: tuple[Schema, ...] = (
         fields_export.NODES,
         (
             _order_type("W", "9810 orders are overseas-warehouse bookings (type W)"),
-            _trade_mode("9810"),
+            _trade_mode("9810", "export"),
         ),
     ),
 )
