@@ -14,12 +14,17 @@ gnum). Where it leaves room, these are danchuang's own modelling choices:
 - A deal that holds a 清单 must hold every other document its regime requires (customs checks
   the 清单 against the receipts of the others, cf. -621002): a missing one is an error. A deal
   without a 清单 is a set still in progress: missing documents are reported as warnings.
-- Import amounts: acturalPaid = amountPaid. Export: the receipt's charge = goodsValue + freight,
-  in the order's currency (the collected amount covers goods and shipping).
+- Import amounts: acturalPaid = amountPaid (p. 63). Export: the receipt is in the order's
+  currency; its charge is the order's transaction amount (p. 10) while goodsValue includes
+  non-cash deductions (p. 4), so a coupon lowers it: only a charge above goodsValue + freight is
+  reported, as a warning (``EXPORT_CHARGE``).
+- The buyer should be the payer: a warning (``BUYER_PAYER``), as 公告2018年第194号 requires it
+  only of orderers whose identity is not authenticated, which the messages do not tell.
 - 清单 lines match order lines one-to-one by gnum, with equal qty and price (to the fen); names:
   import gname = the order's itemName (CEB spec 202205 §3.9.4 p. 84), export itemNo = the
-  order's itemNo
-  (the export order names goods only by its SKU and platform name).
+  order's itemNo (the export order names goods only by its SKU and platform name) when the
+  order's fits the 清单's field: the order's itemNo is C..30 (p. 4), the 清单's C..20 (p. 30),
+  so a longer SKU cannot be repeated and is not compared.
 - The import 清单's buyer (name, ID number) is the order's buyer.
 """
 
@@ -33,14 +38,13 @@ from declarations.document import Document
 from declarations.findings import Finding, RuleInfo, Severity
 from declarations.grouping import connected
 from declarations.messages import DATA_MESSAGES, REGIME_OF_TRADE_MODE, Direction, Kind, Regime
+from declarations.reconcile_lines import check_lines
 from declarations.reconcile_rules import (
     BUYER_PAYER,
     CONSIGNEE,
     DUPLICATE,
-    INVENTORY_AMOUNTS,
+    EXPORT_CHARGE,
     INVENTORY_BUYER,
-    INVENTORY_GOODS,
-    INVENTORY_LINES,
     INVENTORY_ORDER_LINK,
     INVENTORY_WAYBILL_LINK,
     MISSING_DOCUMENT,
@@ -50,7 +54,7 @@ from declarations.reconcile_rules import (
     WAYBILL_ORDER_LINK,
     required_kinds,
 )
-from declarations.rules._common import Node, Unit, agree, money, read_units
+from declarations.rules._common import Unit, agree, money, read_units
 
 # Enum members read for every set, bound once: on Python 3.11 ``Kind.ORDER`` is a lookup through
 # the enum's metaclass, several times a module global's cost.
@@ -169,7 +173,7 @@ def check_deal(deal: Deal) -> list[Finding]:
             found += _same(
                 INVENTORY_BUYER, first_order, first_inventory, _BUYER_FIELDS, ("buyer", "订购人")
             )
-        found.extend(_lines(first_order, first_inventory, imported))
+        found.extend(check_lines(first_order, first_inventory, imported))
         found.extend(_trade_mode(first_order, first_inventory))
     if inventory and waybill:
         found += _same(
@@ -295,30 +299,40 @@ def _same(
 
 
 def _payment(order: Unit, payment: Unit, imported: bool) -> list[Finding]:
+    found = _same(PAYMENT_LINK, order, payment, (("ebpCode", "ebpCode"),), ("order", "订单"))
     if imported:
-        found = _same(BUYER_PAYER, order, payment, _PAYER_FIELDS, ("buyer", "订购人"))
-        expected, paid_field = order.head.decimal("acturalPaid"), "amountPaid"
-        basis_en, basis_zh = "the order's acturalPaid", "订单实际支付金额"
-    else:
-        goods, freight = order.head.decimal("goodsValue"), order.head.decimal("freight")
-        expected = goods + freight if goods is not None and freight is not None else None
-        paid_field = "charge"
-        basis_en, basis_zh = "the order's goodsValue + freight", "订单货值加运费"
-        found = _same(PAYMENT_AMOUNT, order, payment, _CURRENCY, ("order", "订单"))
-    found += _same(PAYMENT_LINK, order, payment, (("ebpCode", "ebpCode"),), ("order", "订单"))
-    paid = payment.head.decimal(paid_field)
-    if expected is not None and paid is not None and not agree(paid, expected):
-        found.append(
-            payment.finding(
-                PAYMENT_AMOUNT,
-                payment.head,
-                paid_field,
-                f"{paid_field} {money(paid)} differs from {basis_en} {money(expected)} "
-                f"({order.doc.source})",
-                f"支付金额 {money(paid)} 与{basis_zh} {money(expected)} "
-                f"不一致（{order.doc.source}）",
+        found = _same(BUYER_PAYER, order, payment, _PAYER_FIELDS, ("buyer", "订购人")) + found
+        expected, paid = order.head.decimal("acturalPaid"), payment.head.decimal("amountPaid")
+        if expected is not None and paid is not None and not agree(paid, expected):
+            found.append(
+                payment.finding(
+                    PAYMENT_AMOUNT,
+                    payment.head,
+                    "amountPaid",
+                    f"amountPaid {money(paid)} differs from the order's acturalPaid "
+                    f"{money(expected)} ({order.doc.source})",
+                    f"支付金额 {money(paid)} 与订单实际支付金额 {money(expected)} "
+                    f"不一致（{order.doc.source}）",
+                )
             )
-        )
+        return found
+    found = _same(PAYMENT_AMOUNT, order, payment, _CURRENCY, ("order", "订单")) + found
+    goods, freight = order.head.decimal("goodsValue"), order.head.decimal("freight")
+    charge = payment.head.decimal("charge")
+    if goods is not None and freight is not None and charge is not None:
+        ceiling = goods + freight
+        if charge > ceiling and not agree(charge, ceiling):
+            found.append(
+                payment.finding(
+                    EXPORT_CHARGE,
+                    payment.head,
+                    "charge",
+                    f"charge {money(charge)} is more than the order's goodsValue + freight "
+                    f"{money(ceiling)} ({order.doc.source})",
+                    f"收款金额 {money(charge)} 高于订单商品金额加运杂费 {money(ceiling)}"
+                    f"（{order.doc.source}）",
+                )
+            )
     return found
 
 
@@ -336,63 +350,3 @@ def _trade_mode(order: Unit, inventory: Unit) -> Iterator[Finding]:
         f"({order.doc.source}), which is declared under {wanted}",
         f"贸易方式 {trade_mode} 与订单类型 {order_type} 不符（{order.doc.source}），应为 {wanted}",
     )
-
-
-def _lines(order: Unit, inventory: Unit, imported: bool) -> Iterator[Finding]:
-    ordered = _by_gnum(order.lines)
-    declared = _by_gnum(inventory.lines)
-    for gnum, line in declared.items():
-        if gnum not in ordered:
-            yield inventory.finding(
-                INVENTORY_LINES,
-                line,
-                "gnum",
-                f"清单 line {gnum} has no order line {gnum} ({order.doc.source})",
-                f"清单第{gnum}项在订单中没有对应商品（{order.doc.source}）",
-            )
-    for gnum in ordered.keys() - declared.keys():
-        yield inventory.finding(
-            INVENTORY_LINES,
-            inventory.head,
-            None,
-            f"order line {gnum} is missing from the 清单",
-            f"订单第{gnum}项商品未在清单中申报",
-        )
-    names = (("itemName", "gname"),) if imported else (("itemNo", "itemNo"),)
-    for gnum, line in declared.items():
-        ordered_line = ordered.get(gnum)
-        if ordered_line is None:
-            continue
-        for ref_field, field_name in names:
-            expected, actual = ordered_line.text(ref_field), line.text(field_name)
-            if expected is not None and actual is not None and expected != actual:
-                yield inventory.finding(
-                    INVENTORY_GOODS,
-                    line,
-                    field_name,
-                    f"清单 line {gnum} {field_name} {actual!r} differs from the order's "
-                    f"{ref_field} {expected!r}",
-                    f"清单第{gnum}项 {field_name} {actual!r} 与订单 {ref_field} "
-                    f"{expected!r} 不一致",
-                )
-        for name in ("qty", "price"):
-            expected_value, value = ordered_line.decimal(name), line.decimal(name)
-            if expected_value is None or value is None or agree(value, expected_value):
-                continue
-            yield inventory.finding(
-                INVENTORY_AMOUNTS,
-                line,
-                name,
-                f"清单 line {gnum} {name} {money(value)} differs from the order's "
-                f"{money(expected_value)}",
-                f"清单第{gnum}项 {name} {money(value)} 与订单 {money(expected_value)} 不一致",
-            )
-
-
-def _by_gnum(lines: tuple[Node, ...]) -> dict[int, Node]:
-    found: dict[int, Node] = {}
-    for line in lines:
-        value = line.decimal("gnum")
-        if value is not None and value == value.to_integral_value():
-            found.setdefault(int(value), line)
-    return found

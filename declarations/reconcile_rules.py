@@ -6,13 +6,14 @@ The spec's basis and danchuang's own modelling choices are in ``declarations.rec
 
 from __future__ import annotations
 
-from declarations.findings import Layer, define_rule
+from declarations.findings import Layer, Severity, define_rule
 from declarations.messages import SET_KINDS, Direction, Kind, Regime
 
 __all__ = [
     "BUYER_PAYER",
     "CONSIGNEE",
     "DUPLICATE",
+    "EXPORT_CHARGE",
     "INVENTORY_AMOUNTS",
     "INVENTORY_BUYER",
     "INVENTORY_GOODS",
@@ -42,8 +43,19 @@ DUPLICATE = define_rule(
 PAYMENT_AMOUNT = define_rule(
     "reconcile.payment-amount",
     Layer.RECONCILE,
-    "The payment equals the order: amountPaid = acturalPaid (export: charge = goods + freight)",
-    "支付金额与订单一致：支付单支付金额 = 订单实际支付金额（出口：收款金额 = 货值 + 运费）",
+    "The payment equals the order: amountPaid = acturalPaid (CEB spec 202205 p. 63: 与支付凭证的"
+    "支付金额一致); export: the receipt is in the order's currency",
+    "支付金额与订单一致：支付单支付金额 = 订单实际支付金额（出口：收款单币制与订单一致）",
+)
+EXPORT_CHARGE = define_rule(
+    "reconcile.export-charge",
+    Layer.RECONCILE,
+    "An export receipt's charge is not above the order's goodsValue + freight. A warning only: "
+    "the spec defines charge as the order's transaction amount (CEB spec 202205 p. 10) and "
+    "goodsValue as including non-cash deductions (p. 4), so a coupon makes charge lower and "
+    "no equality holds; collecting more than goods and freight is only suspicious",
+    "收款金额高于订单商品金额加运杂费（提示）：收款金额为订单交易金额，商品金额含非现金抵扣",
+    severity=Severity.WARNING,
 )
 PAYMENT_LINK = define_rule(
     "reconcile.payment-link",
@@ -60,8 +72,12 @@ CONSIGNEE = define_rule(
 BUYER_PAYER = define_rule(
     "reconcile.buyer-payer",
     Layer.RECONCILE,
-    "The buyer is the payer (name and ID number)",
-    "订购人与支付人一致（姓名、证件号码）",
+    "The buyer is the payer (name and ID number). A warning only: the spec does not require it "
+    "(CEB spec 202205 p. 63, p. 69 define buyer and payer apart), and 海关总署公告2018年第194号 "
+    "requires it only of orderers whose identity is not authenticated, which no message field "
+    "tells",
+    "订购人与支付人不一致（提示）：身份信息未经认证的订购人应与支付人一致",
+    severity=Severity.WARNING,
 )
 INVENTORY_BUYER = define_rule(
     "reconcile.inventory-buyer",
@@ -102,8 +118,9 @@ INVENTORY_LINES = define_rule(
 INVENTORY_GOODS = define_rule(
     "reconcile.inventory-goods",
     Layer.RECONCILE,
-    "清单 goods are the order's: import gname = itemName, export itemNo = itemNo",
-    "清单商品与订单一致：进口商品名称、出口商品货号",
+    "清单 goods are the order's: import gname = itemName (CEB spec 202205 p. 84); export itemNo = "
+    "itemNo when the order's fits the 清单's 20 characters (order C..30 p. 4, 清单 C..20 p. 30)",
+    "清单商品与订单一致：进口商品名称；出口商品货号（订单货号不超过20位时）",
 )
 INVENTORY_AMOUNTS = define_rule(
     "reconcile.inventory-amounts",

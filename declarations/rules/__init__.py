@@ -13,6 +13,7 @@ from declarations.document import Document
 from declarations.findings import Finding
 from declarations.quota import QuotaProvider
 from declarations.rules._common import QuotaScope, Unit, read_units
+from declarations.rules.fields import check_fields, check_repeated_order_no
 from declarations.rules.inventory import check_export_inventory, check_import_inventory
 from declarations.rules.order import check_export_order, check_import_order
 
@@ -20,13 +21,22 @@ __all__ = ["CHECKS", "Check", "QuotaScope", "Unit", "check_document", "read_unit
 
 Check = Callable[[Unit, QuotaScope], Iterable[Finding]]
 
-# Message code -> the checks of one of its records. Payments, waybills and receipts have no
-# single-document rule beyond our XSDs (currency 142 and payerIdType 1 on import are schema
-# facets); their amounts and parties are checked against the order in reconciliation.
+
+def _fields_only(unit: Unit, scope: QuotaScope) -> Iterable[Finding]:
+    return check_fields(unit)
+
+
+# Message code -> the checks of one of its records. Payments and waybills have only the field
+# rules every message shares (appType, code values; ``rules.fields``): their amounts and parties
+# are checked against the order in reconciliation. Receipts have none.
 CHECKS: dict[str, Check] = {
     "CEB311": check_import_order,
+    "CEB411": _fields_only,
+    "CEB511": _fields_only,
     "CEB621": check_import_inventory,
     "CEB303": check_export_order,
+    "CEB403": _fields_only,
+    "CEB505": _fields_only,
     "CEB603": check_export_inventory,
 }
 
@@ -44,6 +54,8 @@ def check_document(
         return []
     scope = QuotaScope(quota=quota)
     findings: list[Finding] = []
-    for unit in read_units(doc) if units is None else units:
+    records = read_units(doc) if units is None else units
+    for unit in records:
         findings.extend(check(unit, scope))
+    findings.extend(check_repeated_order_no(records))
     return findings

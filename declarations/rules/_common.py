@@ -84,23 +84,27 @@ class Layout:
 HEAD_FIELDS: dict[str, Layout] = {
     code: Layout.of(names)
     for code, names in {
-        "CEB311": "orderType orderNo ebpCode ebcCode goodsValue freight discount taxTotal "
-        "acturalPaid buyerName buyerIdNumber consignee consigneeTelephone consigneeAddress",
-        "CEB411": "orderNo ebpCode payerIdNumber payerName amountPaid",
-        "CEB511": "logisticsCode logisticsNo orderNo consignee consigneeAddress consigneeTelephone",
-        "CEB621": "appType appTime orderNo ebpCode ebcCode logisticsNo logisticsCode declTime "
-        "buyerIdNumber buyerName tradeMode freight insuredFee",
-        "CEB303": "orderType orderNo ebpCode ebcCode goodsValue freight currency",
-        "CEB403": "ebpCode orderNo charge currency",
-        "CEB505": "logisticsCode logisticsNo",
-        "CEB603": "ebpCode orderNo logisticsCode logisticsNo ebcCode tradeMode",
+        "CEB311": "appType orderType orderNo ebpCode ebcCode goodsValue freight discount taxTotal "
+        "acturalPaid currency buyerName buyerIdNumber consignee consigneeTelephone "
+        "consigneeAddress",
+        "CEB411": "appType orderNo ebpCode payerIdNumber payerName amountPaid currency",
+        "CEB511": "appType logisticsCode logisticsNo orderNo currency consignee consigneeAddress "
+        "consigneeTelephone",
+        "CEB621": "appType appTime orderNo ebpCode ebcCode logisticsNo logisticsCode assureCode "
+        "ieFlag declTime customsCode portCode buyerIdNumber buyerName tradeMode trafNo voyageNo "
+        "billNo country freight insuredFee currency packNo",
+        "CEB303": "appType orderType orderNo ebpCode ebcCode goodsValue freight currency",
+        "CEB403": "appType ebpCode orderNo charge currency",
+        "CEB505": "appType logisticsCode logisticsNo currency",
+        "CEB603": "appType customsCode ebpCode orderNo logisticsCode logisticsNo ieFlag portCode "
+        "statisticsFlag ebcCode tradeMode country fCurrency iCurrency",
     }.items()
 }
 LINE_FIELDS: dict[str, Layout] = {
-    "CEB311": Layout.of("gnum itemName qty price totalPrice"),
-    "CEB303": Layout.of("gnum itemNo currency qty price totalPrice"),
-    "CEB621": Layout.of("gnum gname qty price totalPrice"),
-    "CEB603": Layout.of("gnum itemNo currency qty price totalPrice"),
+    "CEB311": Layout.of("gnum itemName unit qty price totalPrice currency country"),
+    "CEB303": Layout.of("gnum itemNo unit currency qty price totalPrice"),
+    "CEB621": Layout.of("gnum gname country currency qty unit unit1 unit2 price totalPrice"),
+    "CEB603": Layout.of("gnum itemNo country currency qty unit unit1 unit2 price totalPrice"),
 }
 NO_FIELDS = Layout(())
 

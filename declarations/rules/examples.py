@@ -183,8 +183,14 @@ def _bump(kind: str, name: str, line: bool = False) -> Mutation:
 
 
 def _payment_amount(s: SampleSet) -> None:
-    imported = s.deal.direction is Direction.IMPORT
-    add(head(s, "payment"), "amountPaid" if imported else "charge", Decimal(1))
+    if s.deal.direction is Direction.IMPORT:
+        add(head(s, "payment"), "amountPaid", Decimal(1))
+    else:  # the export amounts need not agree (a coupon): the currency must
+        put(head(s, "payment"), "currency", "502")
+
+
+def _export_charge(s: SampleSet) -> None:
+    add(head(s, "payment"), "charge", Decimal(1))
 
 
 def _drop_waybill(s: SampleSet) -> None:
@@ -211,6 +217,47 @@ def _inventory_qty(s: SampleSet) -> None:
     put(line, "totalPrice", fmt(qty * Decimal(get(line, "price"))))
 
 
+def _gnum_gap(kind: str) -> Mutation:
+    def mutate(s: SampleSet) -> None:
+        last = lines(s, kind)[-1]
+        put(last, "gnum", str(int(get(last, "gnum")) + 1))
+
+    return mutate
+
+
+def _goods_value(s: SampleSet) -> None:
+    order = head(s, "order")
+    add(order, "goodsValue", Decimal(1))
+    if s.deal.direction is Direction.IMPORT:
+        add(order, "discount", Decimal(1))  # acturalPaid still adds up
+
+
+def _ie_flag(s: SampleSet) -> None:
+    inventory = head(s, "inventory")
+    put(inventory, "ieFlag", "E" if get(inventory, "ieFlag") == "I" else "I")
+
+
+def _app_type(s: SampleSet) -> None:
+    """The set's order with appType 4, after another order of the message: conformance tools
+    take a message's first appType for what it does (new, change, delete)."""
+    order = head(s, "order")
+    twin = copy.deepcopy(order.getparent())
+    assert twin is not None
+    put(twin[0], "orderNo", get(order, "orderNo") + "A")
+    order.getparent().addprevious(twin)  # type: ignore[union-attr]
+    put(order, "appType", "4")
+
+
+def _drop(kind: str, name: str) -> Mutation:
+    def mutate(s: SampleSet) -> None:
+        node = head(s, kind).find(_C + name)
+        if node is None:
+            raise KeyError(name)
+        node.getparent().remove(node)  # type: ignore[union-attr]
+
+    return mutate
+
+
 _IMPORT_REGIMES = (Regime.DIRECT, Regime.BONDED)
 _B2B = (Regime.B2B_DIRECT, Regime.OVERSEAS_WAREHOUSE)
 
@@ -218,6 +265,11 @@ EXAMPLES: dict[str, Example] = {
     "order.actural-paid": Example(_I, _actural_paid),
     "order.line-total": Example(_BOTH, _bump("order", "totalPrice", line=True)),
     "order.gnum-sequence": Example(_BOTH, _duplicate_gnum("order")),
+    "order.gnum-gap": Example(_BOTH, _gnum_gap("order")),
+    "order.goods-value": Example(_BOTH, _goods_value),
+    "document.app-type": Example(_BOTH, _app_type),
+    "document.code-format": Example(_BOTH, _set("order", "unit", "11吨", line=True)),
+    "document.repeated-order-no": Example(_BOTH, _duplicate_order),
     "order.currency": Example(_E, _set("order", "currency", "502", line=True)),
     "limit.order-single-transaction": Example(_I, lambda s: reprice(s, Decimal(6000))),
     "limit.single-transaction": Example(_I, lambda s: reprice(s, Decimal(6000))),
@@ -227,15 +279,23 @@ EXAMPLES: dict[str, Example] = {
     "limit.annual": Example(_I, _annual(6), lone_document="inventory"),
     "limit.b2b-list-route": Example(_E, lambda s: reprice(s, Decimal(6000)), _B2B),
     "inventory.line-total": Example(_BOTH, _bump("inventory", "totalPrice", line=True)),
-    "inventory.gnum-sequence": Example(_BOTH, _duplicate_gnum("inventory")),
+    "inventory.gnum-sequence": Example(_I, _duplicate_gnum("inventory")),
+    "inventory.export-gnum-sequence": Example(_E, _duplicate_gnum("inventory")),
+    "inventory.gnum-gap": Example(_BOTH, _gnum_gap("inventory")),
+    "inventory.ie-flag": Example(_BOTH, _ie_flag),
+    "inventory.direct-transport": Example(_I, _drop("inventory", "trafNo"), (Regime.DIRECT,)),
+    "inventory.pack-no": Example(_I, _set("inventory", "packNo", "2")),
+    "inventory.assure-code": Example(_I, _set("inventory", "assureCode", "1234567890")),
+    "inventory.statistics-flag": Example(_E, _set("inventory", "statisticsFlag", "C")),
     "reconcile.missing-document": Example(_BOTH, _drop_waybill),
     "reconcile.duplicate-document": Example(_BOTH, _duplicate_order),
     "reconcile.payment-amount": Example(_BOTH, _payment_amount, _IMPORT_REGIMES),
+    "reconcile.export-charge": Example(_E, _export_charge, _IMPORT_REGIMES),
     "reconcile.payment-link": Example(_BOTH, _change("payment", "ebpCode"), _IMPORT_REGIMES),
     "reconcile.consignee": Example(_I, _set("waybill", "consigneeTelephone", "13900000000")),
     "reconcile.buyer-payer": Example(_I, _set("payment", "payerName", "另一人")),
     "reconcile.inventory-buyer": Example(_I, _set("inventory", "buyerName", "另一人")),
-    "reconcile.inventory-order-link": Example(_BOTH, _change("inventory", "ebcCode")),
+    "reconcile.inventory-order-link": Example(_BOTH, _change("inventory", "ebpCode")),
     "reconcile.inventory-waybill-link": Example(_BOTH, _change("inventory", "logisticsCode")),
     "reconcile.waybill-order-link": Example(_I, _change("waybill", "orderNo")),
     "reconcile.trade-mode": Example(_E, _order_type),

@@ -68,13 +68,17 @@ def test_import_payment_must_equal_acturalpaid() -> None:
     assert str(paid.normalize()) in finding.message_en and "order-CEB311.xml" in finding.message_en
 
 
-def test_export_receipt_must_equal_goods_plus_freight_in_the_order_currency() -> None:
+def test_export_receipt_may_be_lowered_by_a_coupon_but_warns_above_goods_plus_freight() -> None:
+    # charge is the transaction amount (p. 10), goodsValue includes non-cash deductions (p. 4)
     s = sample(Regime.DIRECT, Direction.EXPORT)
     order = head(s, "order")
     expected = D(get(order, "goodsValue")) + D(get(order, "freight"))
     assert D(get(head(s, "payment"), "charge")) == expected
-    put(head(s, "payment"), "charge", f"{D(get(order, 'goodsValue')):f}")  # freight left out
-    assert rules(check_set(docs(s))) == ["reconcile.payment-amount"]
+    put(head(s, "payment"), "charge", f"{expected - 5:f}")  # a 5 CNY coupon
+    assert check_set(docs(s)) == []
+    put(head(s, "payment"), "charge", f"{expected + 5:f}")
+    finding = only(check_set(docs(s)), "reconcile.export-charge")
+    assert finding.severity is Severity.WARNING and finding.field == "charge"
     s = sample(Regime.DIRECT, Direction.EXPORT)
     put(head(s, "payment"), "currency", "502")
     assert only(check_set(docs(s)), "reconcile.payment-amount").field == "currency"
@@ -98,7 +102,9 @@ def test_order_and_waybill_name_the_same_consignee(field: str) -> None:
 def test_buyer_is_the_payer(field: str) -> None:
     s = sample()
     put(head(s, "payment"), field, "X" + get(head(s, "payment"), field)[1:])
-    assert only(check_set(docs(s)), "reconcile.buyer-payer").field == field
+    finding = only(check_set(docs(s)), "reconcile.buyer-payer")
+    # a warning: 公告2018年第194号 asks it only of unauthenticated orderers, which no field tells
+    assert finding.field == field and finding.severity is Severity.WARNING
 
 
 def test_list_buyer_is_the_order_buyer() -> None:
@@ -172,6 +178,18 @@ def test_list_goods_names_and_skus_match_the_order() -> None:
     assert finding.field == "gname" and "InventoryList[2]" in (finding.xpath or "")
     s = sample(Regime.OVERSEAS_WAREHOUSE, Direction.EXPORT)
     put(lines(s, "inventory")[0], "itemNo", "OTHER")
+    assert only(check_set(docs(s)), "reconcile.inventory-goods").field == "itemNo"
+
+
+def test_an_export_sku_longer_than_the_list_field_is_not_compared() -> None:
+    # the order's itemNo is C..30 (p. 4), the 清单's C..20 (p. 30): a 25-character SKU cannot
+    # be repeated, so the 清单 may hold any 20-character form of it
+    s = sample(Regime.DIRECT, Direction.EXPORT)
+    put(lines(s, "order")[0], "itemNo", "SKU-" + "7" * 21)
+    put(lines(s, "inventory")[0], "itemNo", "SKU-" + "7" * 16)
+    assert check_set(docs(s)) == []
+    put(lines(s, "order")[0], "itemNo", "SKU-" + "7" * 16)  # fits: compared as before
+    put(lines(s, "inventory")[0], "itemNo", "SKU-" + "8" * 16)
     assert only(check_set(docs(s)), "reconcile.inventory-goods").field == "itemNo"
 
 
