@@ -164,6 +164,11 @@ class WebhookIn(BaseModel):
         description="Receipt message codes to receive (e.g. CEB622); empty for all.",
         max_length=50,
     )
+    xml: bool = Field(
+        default=False,
+        description="Also send each receipt as its CEB receipt message (body field xml): in a "
+        "DxpMsg when it answers a document you sent in one.",
+    )
     secret: str | None = Field(
         default=None,
         max_length=200,
@@ -175,6 +180,7 @@ class WebhookOut(BaseModel):
     id: int
     url: str
     events: list[str]
+    xml: bool
     active: bool
     created_at: datetime
 

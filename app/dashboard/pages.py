@@ -20,6 +20,7 @@ from app.dashboard.codes import error_dictionary
 from app.dashboard.templating import templates
 from app.db.engine import Database
 from app.db.models import DocumentRow
+from app.services import history
 from declarations import Layer
 
 router = APIRouter()
@@ -77,7 +78,7 @@ def declaration_page(request: Request, declaration_id: int, database: DatabaseDe
         found = queries.declaration(session, declaration_id)
         if found is None:
             return not_found_page(request, f"declaration {declaration_id} / 申报单{declaration_id}")
-        documents = queries.documents_of(session, declaration_id)
+        documents = history.documents_of(session, declaration_id)
         events = queries.message_history(session, found)
         receipt_xml: dict[int, str] = {}
         for event in events:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
 from app.services import history
 from app.states import ALL_STATES
-from declarations import BY_CODE, FORMAT_RECEIPT, Kind
 
 REGIMES = ("9610", "1210", "9710", "9810")
 
@@ -71,17 +70,6 @@ def declaration(session: Session, declaration_id: int) -> Declaration | None:
     return session.get(Declaration, declaration_id)
 
 
-def documents_of(session: Session, declaration_id: int) -> list[DocumentRow]:
-    """Every document ever filed under the declaration (replaced and refused ones too)."""
-    return list(
-        session.scalars(
-            select(DocumentRow)
-            .where(DocumentRow.declaration_id == declaration_id)
-            .order_by(DocumentRow.id)
-        )
-    )
-
-
 def senders(session: Session, documents: list[DocumentRow]) -> dict[int, Enterprise]:
     ids = {d.sender_id for d in documents}
     if not ids:
@@ -92,29 +80,6 @@ def senders(session: Session, documents: list[DocumentRow]) -> dict[int, Enterpr
 def message_history(session: Session, found: Declaration) -> list[dict[str, object]]:
     """The declaration's documents and receipts in order (the submission side's own view)."""
     return history.history(session, found)
-
-
-def engine_inventory(documents: list[DocumentRow]) -> DocumentRow | None:
-    """The 清单 the engine's receipts (filed under the declaration only) answer: the
-    declaration's current 清单, else the newest one."""
-    inventories = [
-        d
-        for d in documents
-        if (m := BY_CODE.get(d.message_code)) is not None and m.kind is Kind.INVENTORY
-    ]
-    current = [d for d in inventories if d.current]
-    chosen = current or inventories
-    return chosen[-1] if chosen else None
-
-
-def answered_document(session: Session, receipt: Receipt) -> DocumentRow | None:
-    """The document a receipt answers: its own document, or — for the engine's receipts — the
-    declaration's ``engine_inventory``."""
-    if receipt.document_id is not None:
-        return session.get(DocumentRow, receipt.document_id)
-    if receipt.declaration_id is None:
-        return None
-    return engine_inventory(documents_of(session, receipt.declaration_id))
 
 
 def latest_receipts(
@@ -132,7 +97,7 @@ def latest_receipts(
         )
         .order_by(Receipt.id)
     )
-    inventory = engine_inventory(documents)
+    inventory = history.engine_inventory(documents)
     engine_answers = inventory.id if inventory is not None else None
     latest: dict[int, Receipt] = {}
     for receipt in receipts:  # ids only grow: the last one seen is the latest
@@ -146,11 +111,4 @@ def receipt_xml(session: Session, receipt_id: int) -> bytes | None:
     """One receipt as the CEB receipt message customs would send (None if it has no
     document to answer; a CEB900 answers even a message that could not be identified)."""
     receipt = session.get(Receipt, receipt_id)
-    if receipt is None:
-        return None
-    row = answered_document(session, receipt)
-    if row is None:
-        return None
-    if BY_CODE.get(row.message_code) is None and receipt.message_code != FORMAT_RECEIPT:
-        return None
-    return history.receipts_xml(row, [receipt])
+    return None if receipt is None else history.receipt_message(session, receipt)

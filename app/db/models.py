@@ -280,6 +280,8 @@ class Webhook(Base):
     secret: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Deliveries also carry the receipt as its CEB receipt message (``xml``).
+    xml: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="webhooks")

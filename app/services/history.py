@@ -243,3 +243,55 @@ def _format_receipt_xml(row: DocumentRow, receipt: Receipt) -> bytes:
             original_cop_msg_id=row.cop_msg_id or row.guid,  # a bare message: its guid
         )
     )
+
+
+# -- one receipt, and the document it answers ------------------------------------------
+
+
+def documents_of(session: Session, declaration_id: int) -> list[DocumentRow]:
+    """Every document ever filed under the declaration (replaced and refused ones too)."""
+    return list(
+        session.scalars(
+            select(DocumentRow)
+            .where(DocumentRow.declaration_id == declaration_id)
+            .order_by(DocumentRow.id)
+        )
+    )
+
+
+def engine_inventory(documents: list[DocumentRow]) -> DocumentRow | None:
+    """The 清单 the engine's receipts (filed under the declaration only) answer: the
+    declaration's current 清单, else the newest one."""
+    inventories = [
+        d
+        for d in documents
+        if (m := BY_CODE.get(d.message_code)) is not None and m.kind is Kind.INVENTORY
+    ]
+    current = [d for d in inventories if d.current]
+    chosen = current or inventories
+    return chosen[-1] if chosen else None
+
+
+def answered_document(session: Session, receipt: Receipt) -> DocumentRow | None:
+    """The document a receipt answers: its own document, or — for the engine's receipts — the
+    declaration's ``engine_inventory``."""
+    if receipt.document_id is not None:
+        return session.get(DocumentRow, receipt.document_id)
+    if receipt.declaration_id is None:
+        return None
+    return engine_inventory(documents_of(session, receipt.declaration_id))
+
+
+def receipt_message(
+    session: Session, receipt: Receipt, *, for_enterprise: int | None = None
+) -> bytes | None:
+    """One receipt as its CEB receipt message (None when it answers no document it could
+    be written for). For ``for_enterprise``, the sender of the answered document, it comes in
+    the form that document came in (a DxpMsg for an enveloped one, ``transport.in_kind``)."""
+    row = answered_document(session, receipt)
+    if row is None:
+        return None
+    if BY_CODE.get(row.message_code) is None and receipt.message_code != FORMAT_RECEIPT:
+        return None
+    xml = receipts_xml(row, [receipt])
+    return transport.in_kind(row, xml) if for_enterprise == row.sender_id else xml

@@ -18,12 +18,14 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Delivery, Receipt, Webhook
 from app.receipts import receipt_json
+from app.services import history
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +61,19 @@ class Job:
     body: bytes
 
 
-def delivery_body(receipt: Receipt) -> bytes:
-    """The JSON body; identical on every attempt so that signatures and dedupe are stable."""
-    payload = {"type": "receipt", "receipt": receipt_json(receipt)}
+def delivery_body(receipt: Receipt, xml: bytes | None = None) -> bytes:
+    """The JSON body; identical on every attempt so that signatures and dedupe are stable.
+    ``xml``: the receipt as its CEB receipt message, for a webhook that asked for it."""
+    payload: dict[str, Any] = {"type": "receipt", "receipt": receipt_json(receipt)}
+    if xml is not None:
+        payload["xml"] = xml.decode("utf-8")
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _xml(session: Session, webhook: Webhook, receipt: Receipt) -> bytes | None:
+    if not webhook.xml:
+        return None
+    return history.receipt_message(session, receipt, for_enterprise=webhook.enterprise_id)
 
 
 def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
@@ -91,7 +102,7 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
                 attempt=delivery.attempts,
                 url=webhook.url,
                 secret=webhook.secret,
-                body=delivery_body(receipt),
+                body=delivery_body(receipt, _xml(session, webhook, receipt)),
             )
         )
     session.flush()

@@ -4,16 +4,23 @@ registered DXP id, receipts answered in a DxpMsg, a broken envelope answered wit
 from __future__ import annotations
 
 import base64
+import json
+import random
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from lxml import etree
-from service_support import Party, PartyFactory
+from service_support import Party, PartyFactory, loopback_server
 from submission_helpers import XML, Parties, document, register, sample, send, xml
 
+from app.db.engine import Database
 from app.services.transport import CUSTOMS_DXP_ID
+from app.webhooks import outbox
+from app.webhooks.worker import DeliveryWorker
 from declarations import BY_ROOT, CEB_NS, DXP_NS, Direction, Kind, Regime, seal
 
 _D = "{" + DXP_NS + "}"
@@ -162,3 +169,48 @@ async def test_a_broken_envelope_gets_a_ceb900_in_a_dxpmsg(
     assert missing.status_code == 422
     findings = missing.json()["report"]["findings"]
     assert {(f["rule"], f["field"]) for f in findings} == {("schema.envelope", "TransInfo")}
+
+
+async def test_a_webhook_that_asks_for_xml_gets_receipts_in_kind(
+    client: httpx.AsyncClient, database: Database, make_party: PartyFactory
+) -> None:
+    """The sender of an enveloped document gets its receipts' XML in a DxpMsg; receipts of
+    documents it did not send come bare."""
+    bodies: list[dict[str, Any]] = []
+
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        bodies.append(json.loads(request.rfile.read(int(request.headers["Content-Length"]))))
+        request.send_response(204)
+        request.end_headers()
+
+    s = sample(Regime.DIRECT, Direction.IMPORT, seed=65)
+    parties = register(make_party, s)
+    await _register_dxp_ids(client, parties)
+    with loopback_server(answer) as url:
+        hook = await client.post(
+            "/api/v1/webhooks", json={"url": url, "xml": True}, headers=parties.seller.headers
+        )
+        assert hook.status_code == 201 and hook.json()["xml"] is True
+        seller = parties.seller
+        assert (
+            await send(client, seller, _sealed(seller, document(s, Kind.ORDER)))
+        ).status_code == 201
+        for what in (Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
+            assert (await send(client, parties.sender(what), document(s, what))).status_code == 201
+        policy = outbox.BackoffPolicy(base_s=1, cap_s=2, max_attempts=3)
+        worker = DeliveryWorker(database, policy=policy, timeout_s=5, rng=random.Random(1))
+        try:
+            while worker.run_once():
+                pass
+        finally:
+            worker.stop()
+    roots = {}
+    for body in bodies:
+        root = etree.fromstring(body["xml"].encode())
+        if root.tag == f"{_D}DxpMsg":
+            root = etree.fromstring(base64.b64decode(root.findtext(f"{_D}Data") or ""))
+            roots.setdefault("enveloped", set()).add(etree.QName(root).localname)
+        else:
+            roots.setdefault("bare", set()).add(etree.QName(root).localname)
+    assert roots["enveloped"] == {"CEB312Message"}  # its own order's receipts
+    assert "CEB622Message" in roots["bare"]  # the 清单 the agent sent bare

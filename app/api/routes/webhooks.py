@@ -21,8 +21,9 @@ RECEIPT_CODES = sorted(code for code, m in BY_CODE.items() if m.is_receipt)
 
 def _out(hook: Webhook) -> WebhookOut:
     return WebhookOut(
-        id=hook.id, url=hook.url, events=hook.events, active=hook.active, created_at=hook.created_at
-    )
+        id=hook.id, url=hook.url, events=hook.events, xml=bool(hook.xml), active=hook.active,
+        created_at=hook.created_at,
+    )  # fmt: skip
 
 
 def _invalid(code: str, en: str, zh: str) -> ServiceError:
@@ -67,6 +68,7 @@ def create_webhook(
             url=str(body.url),
             secret=secret,
             events=sorted(set(body.events)),
+            xml=body.xml,
         )
         session.add(hook)
         session.flush()
