@@ -54,7 +54,7 @@ _INLINE: dict[str, tuple[str, str]] = {
     "schema.unknown-message": ("<ceb:CEB311Message …>", "<ceb:CEB999Message …>"),
     "schema.envelope": (
         "<dxp:SenderId>DXPENT0000000001</dxp:SenderId>",
-        "<dxp:DxpMsg ver=\"1.0\"><dxp:TransInfo> (no SenderId) …",
+        '<dxp:DxpMsg ver="1.0"><dxp:TransInfo> (no SenderId) …',
     ),
     "schema.envelope-data": (
         "<dxp:Data>PD94bWwg…</dxp:Data> (the message, Base64)",
