@@ -3,11 +3,16 @@ module name is the same in every test folder)."""
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from app.db.engine import Database
+from app.webhooks import outbox
+from app.webhooks.worker import DeliveryWorker
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,14 @@ def loopback_server(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterato
     finally:
         server.shutdown()
         server.server_close()
+
+
+def push_everything(database: Database) -> None:
+    """Run the webhook delivery worker until nothing is due (real HTTP to the receivers)."""
+    policy = outbox.BackoffPolicy(base_s=1, cap_s=2, max_attempts=3)
+    worker = DeliveryWorker(database, policy=policy, timeout_s=5, rng=random.Random(1))
+    try:
+        while worker.run_once():
+            pass
+    finally:
+        worker.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -14,13 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-from service_support import Party, PartyFactory, loopback_server
+from service_support import Party, PartyFactory, loopback_server, push_everything
 from submission_helpers import XML, Parties, document, register, sample, send, xml
 
 from app.db.engine import Database
 from app.services.transport import CUSTOMS_DXP_ID
-from app.webhooks import outbox
-from app.webhooks.worker import DeliveryWorker
 from declarations import BY_ROOT, CEB_NS, DXP_NS, Direction, Kind, Regime, seal
 
 _D = "{" + DXP_NS + "}"
@@ -197,13 +194,7 @@ async def test_a_webhook_that_asks_for_xml_gets_receipts_in_kind(
         ).status_code == 201
         for what in (Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
             assert (await send(client, parties.sender(what), document(s, what))).status_code == 201
-        policy = outbox.BackoffPolicy(base_s=1, cap_s=2, max_attempts=3)
-        worker = DeliveryWorker(database, policy=policy, timeout_s=5, rng=random.Random(1))
-        try:
-            while worker.run_once():
-                pass
-        finally:
-            worker.stop()
+        push_everything(database)
     roots = {}
     for body in bodies:
         root = etree.fromstring(body["xml"].encode())

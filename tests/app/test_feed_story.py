@@ -11,7 +11,6 @@ regime: ``?regime=`` never overrides its tradeMode or orderType.
 from __future__ import annotations
 
 import json
-import random
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,13 +20,11 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-from service_support import Party, PartyFactory, loopback_server
+from service_support import Party, PartyFactory, loopback_server, push_everything
 from submission_helpers import XML, Parties, document, kind, register, sample, send, set_field
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
-from app.webhooks import outbox
-from app.webhooks.worker import DeliveryWorker
 from declarations.messages import Direction, Kind, Regime
 
 
@@ -86,16 +83,6 @@ async def _feed(client: httpx.AsyncClient, party: Party) -> list[dict[str, Any]]
         cursor = page["cursor"]
 
 
-def _push_everything(database: Database) -> None:
-    policy = outbox.BackoffPolicy(base_s=1, cap_s=2, max_attempts=3)
-    worker = DeliveryWorker(database, policy=policy, timeout_s=5, rng=random.Random(1))
-    try:
-        while worker.run_once():
-            pass
-    finally:
-        worker.stop()
-
-
 async def _send(
     client: httpx.AsyncClient, parties: Parties, roots: list[etree._Element]
 ) -> list[dict[str, Any]]:
@@ -133,7 +120,7 @@ async def test_each_partys_webhook_pushes_exactly_its_feed(
         client, parties, roots if arrival == "as listed" else _waybill_first(roots)
     )
     instant_engine(database).run_until_idle()
-    _push_everything(database)
+    push_everything(database)
 
     [declaration_id] = {a["declaration"]["id"] for a in answers if a["declaration"]}
     # The declaration's history numbers its receipts once each, from 1 without gaps.
@@ -177,7 +164,7 @@ async def test_a_webhook_pushes_what_reaches_the_feed_after_its_registration(
     for party in (parties.seller, parties.payer):
         await _subscribe(client, party, receivers.url(party))
     await _send(client, parties, rest)
-    _push_everything(database)
+    push_everything(database)
 
     payer_feed = [r["id"] for r in await _feed(client, parties.payer)]
     seller_feed = [r["id"] for r in await _feed(client, parties.seller)]
@@ -238,7 +225,7 @@ async def test_a_format_check_receipt_reaches_the_sender_by_webhook_as_in_its_fe
         "/api/v1/documents", content=b"<x", headers={**parties.seller.headers, **XML}
     )
     assert broken.status_code == 422
-    _push_everything(database)
+    push_everything(database)
     feed = await _feed(client, parties.seller)
     assert [(r["message_code"], r["return_status"]) for r in feed] == [
         ("CEB900", -2),
