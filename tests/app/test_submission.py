@@ -123,9 +123,7 @@ async def test_an_invalid_document_is_stored_and_refused_with_its_findings(
     assert response.status_code == 201
     answer = response.json()
     # a schema failure: answered by the format check (CEB900), not by 2 -> 3 -> 100
-    assert [(r["message_code"], r["return_status"]) for r in answer["receipts"]] == [
-        ("CEB900", -2)
-    ]
+    assert [(r["message_code"], r["return_status"]) for r in answer["receipts"]] == [("CEB900", -2)]
     assert answer["report"]["valid"] is False
     # Chinese first, with the rule id
     info = answer["receipts"][-1]["return_info"]
