@@ -23,7 +23,7 @@ from declarations import rules as _rules  # noqa: F401  (registers the business 
 from declarations.codes import FINAL, ReturnStatus
 from declarations.findings import RULES, Layer, RuleInfo
 from declarations.lifecycle import AppType, Held, judge
-from declarations.messages import Kind, Regime
+from declarations.messages import Direction, Kind, Regime
 from declarations.paths import xsd_root
 
 # Tiny inline examples for the rules that have no example folder: (passing, failing). Parse
@@ -187,7 +187,7 @@ def _refusals() -> list[dict[str, str]]:
     found = []
     for kind in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
         for situation, app_type, held in situations:
-            refusal = judge(kind, app_type, "new-guid", held).refusal
+            refusal = judge(kind, app_type, "new-guid", held, direction=Direction.IMPORT).refusal
             if refusal is not None:
                 found.append(
                     {

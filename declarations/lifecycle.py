@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from declarations.codes import ReturnStatus
-from declarations.messages import Kind
+from declarations.messages import Direction, Kind
 
 
 class AppType(StrEnum):
@@ -62,6 +62,9 @@ _CODES: dict[Kind, tuple[str, str, str]] = {
     Kind.WAYBILL: ("-504015", "-504014", "-504016"),
     Kind.INVENTORY: ("-621004", "-621011", "-621012"),
 }
+# Table 7-2 gives the 清单 codes for CEB621 only (its texts name CEB621Message); an export 清单
+# (CEB603) has none, so its lifecycle refusals are answered 100 (海关退单), the reason in the text.
+_EXPORT_LIST_CODES = ("100", "100", "100")
 
 # A declaration list may change while customs has not decided, and be deleted before acceptance.
 _LIST_CHANGEABLE = frozenset(
@@ -76,11 +79,14 @@ _LIST_CHANGEABLE = frozenset(
 _LIST_DELETABLE = frozenset({ReturnStatus.STAGED, ReturnStatus.DECLARING, ReturnStatus.SENT})
 
 
-def judge(kind: Kind, app_type: AppType, guid: str, held: Held | None) -> Verdict:
+def judge(
+    kind: Kind, app_type: AppType, guid: str, held: Held | None, *, direction: Direction
+) -> Verdict:
     """May a document of ``kind`` with ``app_type`` and ``guid`` be taken, given ``held``?"""
     if kind not in _CODES:
         raise ValueError(f"{kind.value} documents have no lifecycle of their own")
-    duplicate, not_found, forbidden = _CODES[kind]
+    export_list = kind is Kind.INVENTORY and direction is Direction.EXPORT
+    duplicate, not_found, forbidden = _EXPORT_LIST_CODES if export_list else _CODES[kind]
     if held is not None and held.guid == guid:
         return Verdict(repeat=True)
     if app_type is AppType.NEW:

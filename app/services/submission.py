@@ -312,13 +312,12 @@ class Plan:
 
 def _lifecycle(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     kind = facts.message.kind
-    keys = sets.Keys.of(facts)
-    held = sets.held_document(session, row.message_code, keys)
+    held = sets.held_document(session, row.message_code, sets.Keys.of(facts))
     authority.ensure_owner(row, held)
     app_type = AppType(row.app_type) if row.app_type in ("1", "2", "3") else AppType.NEW
-    verdict = judge(kind, app_type, row.guid, _held(session, held) if held else None)
-    if verdict.refusal is not None:
-        refusal = verdict.refusal
+    current = _held(session, held) if held else None
+    verdict = judge(kind, app_type, row.guid, current, direction=facts.direction)
+    if (refusal := verdict.refusal) is not None:
         return Plan(final=(int(refusal.code), f"{refusal.message_zh} / {refusal.message_en}"))
     if held is not None:
         held.current = False  # replaced (change), withdrawn (delete) or superseded (new)
