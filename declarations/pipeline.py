@@ -194,7 +194,7 @@ def rules_step(ctx: Context) -> None:
     if ctx.document is None or not ctx.schema_valid:
         return
     if ctx.document.message.code not in rules.CHECKS:
-        return  # payments, waybills, receipts: nothing to read until the reconciliation
+        return  # receipts: nothing to check until the reconciliation
     found = rules.check_document(ctx.document, quota=ctx.options.quota, units=ctx.read_units())
     if found:  # (most documents have no finding: no list to copy)
         ctx.findings.extend(_with_source(found, ctx.source))
