@@ -121,10 +121,9 @@ def answer_format_failure(
 ) -> list[Receipt]:
     """Store ``row`` (a message that failed the format check: no set, no lifecycle) with the
     CEB900 that answers it."""
-    row.return_status, info = failure
+    status, info = failure
+    row.return_status = status
     session.add(row)
     session.flush()
     first_receipts(session, document_id=row.id)
-    return record_receipts(
-        session, [NewReceipt(FORMAT_RECEIPT, failure[0], info, document_id=row.id)]
-    )
+    return record_receipts(session, [NewReceipt(FORMAT_RECEIPT, status, info, document_id=row.id)])

@@ -114,9 +114,9 @@ def ensure_may_send(database: Database, sender: Principal, document: Document) -
         principals = set(session.scalars(_principals(sender.id, code)))
     if check_sender(sender.code, sender.roles, document, principals) is not None:
         raise problem
-    (record,) = document.records()[:1]
-    fields = document.message.sender_fields
-    return next(v for f in fields if (v := record.head.text(f) or "") in principals)
+    head = document.records()[0].head  # check_sender saw it name a principal
+    named = (head.text(f) or "" for f in document.message.sender_fields)
+    return next(code for code in named if code in principals)
 
 
 def _active(principal_id: int, agent_id: int, message: str) -> Select[Entrustment]:
