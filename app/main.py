@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from app import dashboard
 from app.api.middleware import RequestLogMiddleware
+from app.api.routes import certificates as certificate_routes
 from app.api.routes import (
     declarations,
     documents,
@@ -36,6 +37,7 @@ from app.db.engine import Database
 from app.engine import ClearanceEngine, EngineSettings
 from app.errors import ServiceError
 from app.logging import configure_logging
+from app.services import certificates
 from app.settings import Settings, get_settings
 from app.webhooks.worker import DeliveryWorker
 
@@ -70,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if settings.migrate_on_start:
         migrate.upgrade(database.engine)
+        certificates.authority(database)  # the test CA and customs' key, made on first start
     app.state.database = database
     worker: DeliveryWorker | None = None
     if settings.run_background_in_api:
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enterprises.router)
     app.include_router(webhooks.router)
     app.include_router(entrustments.router)
+    app.include_router(certificate_routes.router)
     app.include_router(receipts.router)
     app.include_router(documents.router)
     app.include_router(declarations.router)

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from declarations import SignatureMode
+
 DEFAULT_DATABASE_URL = "sqlite:///./var/danchuang.db"
 
 
@@ -47,6 +49,12 @@ class Settings(BaseSettings):
     incomplete_set_window_s: float = Field(default=24 * 3600, gt=0)
     max_document_bytes: int = Field(default=2 * 1024 * 1024, gt=0)  # one XML message
     max_bundle_bytes: int = Field(default=20 * 1024 * 1024, gt=0)  # a bundle of messages
+
+    # -- signatures (CEB spec 202205 §6): "off"; "warn" reports bad signatures and accepts the
+    # message; "require" refuses an unsigned or badly signed message with a CEB900.
+    signature_mode: SignatureMode = SignatureMode.WARN
+    # Accept the 2018 RSA-SHA1 besides the 2022 SM2-SM3 (older clients still sign with it).
+    signature_allow_rsa_sha1: bool = True
 
     # -- access
     # The admin key registers enterprises and issues their API keys. Unset = admin API closed.

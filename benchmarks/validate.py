@@ -58,6 +58,7 @@ from declarations.pipeline import (  # noqa: E402
     parse_step,
     rules_step,
     schema_step,
+    signature_step,
     validate_set,
 )
 
@@ -291,12 +292,13 @@ def print_stages(
     stages = [
         ("parse (hardened)", upto((parse_step,))),
         ("identify", upto(IDENTIFY_STEPS)),
-        ("schema", upto((*IDENTIFY_STEPS, schema_step))),
-        ("business rules", upto((*IDENTIFY_STEPS, schema_step, rules_step))),
+        ("signatures", upto((*IDENTIFY_STEPS, signature_step))),
+        ("schema", upto((*IDENTIFY_STEPS, signature_step, schema_step))),
+        ("business rules", upto((*IDENTIFY_STEPS, *CHECK_STEPS))),
         ("reconciliation+report", validate_set),
     ]
     assert (parse_step, identify_step) == IDENTIFY_STEPS
-    assert (schema_step, rules_step) == CHECK_STEPS
+    assert (signature_step, schema_step, rules_step) == CHECK_STEPS
     runs = [("bare parse", bare_parse), *stages]
     measured = {p.label: p for p in measure_paired(runs, bare_validate, sets, 20, seconds)}
     per_set = {label: p.microseconds() for label, p in measured.items()}

@@ -12,6 +12,7 @@ error-code dictionary). Where to start:
   ``annual_refusal`` the re-check when it is counted.
 """
 
+from declarations.batches import group_sets, validate_batch
 from declarations.codes import DETENTIONS, ReturnStatus
 from declarations.document import Document
 from declarations.envelope import DXP_NS, Envelope, is_envelope, seal
@@ -36,11 +37,19 @@ from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml
 from declarations.pipeline import (
     Checked,
     check,
-    group_sets,
     identify_document,
     validate,
-    validate_batch,
     validate_set,
+)
+from declarations.pki import (
+    Certificate,
+    CertificateError,
+    KeyType,
+    PrivateKey,
+    issue_certificate,
+    load_certificate,
+    load_private_key,
+    new_key,
 )
 from declarations.quota import InMemoryQuota, OrderKey, QuotaProvider
 from declarations.receipts import (
@@ -59,7 +68,16 @@ from declarations.receipts import (
 from declarations.reconcile_rules import MISSING_DOCUMENT, required_kinds
 from declarations.rules.limits import Purchase, annual_refusal
 from declarations.schemas import SchemaNotFoundError
+from declarations.signature_check import CertificateOwners, SignatureMode, SignaturePolicy
 from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
+from declarations.xmldsig import (
+    RSA_SHA1,
+    SM2_SM3,
+    Problem,
+    Verification,
+    sign_message,
+    verify_signature,
+)
 
 __all__ = [
     "ANNUAL_LIMIT",
@@ -76,9 +94,14 @@ __all__ = [
     "NOT_WELL_FORMED",
     "PARTY_FIELDS",
     "REGIME_CONFLICT",
+    "RSA_SHA1",
     "RULES",
     "SINGLE_TRANSACTION_LIMIT",
+    "SM2_SM3",
     "AppType",
+    "Certificate",
+    "CertificateError",
+    "CertificateOwners",
     "Checked",
     "Direction",
     "Document",
@@ -89,11 +112,14 @@ __all__ = [
     "FormatReceipt",
     "Held",
     "InMemoryQuota",
+    "KeyType",
     "Kind",
     "Layer",
     "MessageType",
     "OrderKey",
     "ParseLimits",
+    "PrivateKey",
+    "Problem",
     "Purchase",
     "QuotaProvider",
     "ReceiptEntry",
@@ -103,6 +129,9 @@ __all__ = [
     "RuleInfo",
     "SchemaNotFoundError",
     "Severity",
+    "SignatureMode",
+    "SignaturePolicy",
+    "Verification",
     "annual_refusal",
     "build_format_receipt",
     "build_receipt",
@@ -113,7 +142,11 @@ __all__ = [
     "identify_document",
     "invt_no",
     "is_envelope",
+    "issue_certificate",
     "judge",
+    "load_certificate",
+    "load_private_key",
+    "new_key",
     "original_type",
     "parse_regime",
     "parse_xml",
@@ -123,7 +156,9 @@ __all__ = [
     "required_kinds",
     "seal",
     "send_rank",
+    "sign_message",
     "validate",
     "validate_batch",
     "validate_set",
+    "verify_signature",
 ]

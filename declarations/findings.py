@@ -3,8 +3,8 @@
 Every rule has a stable id, registered once in ``RULES`` with its meaning in English and Chinese,
 so that the CLI, the HTTP API and the error-code dictionary all speak of the same thing.
 Rule ids are lower-case and dotted, the first segment naming the layer or the document:
-``parse.*``, ``schema.*``, ``order.*``, ``payment.*``, ``waybill.*``, ``inventory.*``,
-``limit.*``, ``reconcile.*``.
+``parse.*``, ``schema.*``, ``signature.*``, ``order.*``, ``payment.*``, ``waybill.*``,
+``inventory.*``, ``limit.*``, ``reconcile.*``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class Layer(StrEnum):
 
     PARSE = "parse"
     SCHEMA = "schema"
+    SIGNATURE = "signature"
     RULE = "rule"
     RECONCILE = "reconcile"
 

@@ -1,6 +1,6 @@
 """Grouping items that share a key, directly or through others (union-find).
 
-Both the batch validation (which files form a set: ``pipeline.group_sets``) and the
+Both the batch validation (which files form a set: ``batches.group_sets``) and the
 reconciliation (which records form a deal: ``reconcile.group_units``) tie things together by
 the business keys they carry, orderNo and logisticsNo (CEB spec 202205 §3.9.4): an export
 waybill shares only its logisticsNo with the 清单, which shares its orderNo with the order.

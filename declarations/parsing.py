@@ -81,7 +81,9 @@ class _RefuseEverything(etree.Resolver):
         return self.resolve_string("", context, base_url=None)
 
 
-def _new_parser() -> etree.XMLParser:
+def _new_parser(*, exact: bool = False) -> etree.XMLParser:
+    """The hardened parser; ``exact`` keeps every node of the text (blank text, comments,
+    processing instructions), as a signature's digest needs them (``declarations.xmldsig``)."""
     parser = etree.XMLParser(
         resolve_entities=False,  # no entity expansion: billion laughs stays a few bytes
         load_dtd=False,
@@ -92,12 +94,12 @@ def _new_parser() -> etree.XMLParser:
         # Indentation between elements is not data: dropping it leaves fewer nodes for the
         # schema and every later walk. Line numbers stay, and so does the text of a leaf
         # that holds only spaces (libxml2 keeps it, so the schema still sees it).
-        remove_blank_text=True,
+        remove_blank_text=not exact,
         # Comments and processing instructions carry no data in a CEB message. Dropped, they
         # cannot split a field's text (libxml2 joins the pieces) nor stand among a record's
         # fields, where lxml would count them as children.
-        remove_comments=True,
-        remove_pis=True,
+        remove_comments=not exact,
+        remove_pis=not exact,
     )
     parser.resolvers.add(_RefuseEverything())
     return parser
@@ -107,11 +109,20 @@ def _new_parser() -> etree.XMLParser:
 _local = threading.local()
 
 
-def _parser() -> etree.XMLParser:
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+def _parser(*, exact: bool = False) -> etree.XMLParser:
+    name = "exact_parser" if exact else "parser"
+    parser: etree.XMLParser | None = getattr(_local, name, None)
     if parser is None:
-        parser = _local.parser = _new_parser()
+        parser = _new_parser(exact=exact)
+        setattr(_local, name, parser)
     return parser
+
+
+def parse_exact(data: bytes) -> etree._Element:
+    """``data`` as written, every node kept, by the same hardened parser; for bytes that
+    ``parse_xml`` has accepted (a signature's check reads them again this way). Raises
+    ``etree.XMLSyntaxError`` for bytes that are not well-formed."""
+    return etree.fromstring(data, _parser(exact=True))
 
 
 _DECLARED_ENCODING = re.compile(rb"\sencoding\s*=\s*[\"']([^\"']{0,40})[\"']")

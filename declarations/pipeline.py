@@ -1,6 +1,6 @@
 """The validation pipeline: small steps over one context, after the KoSIT validator.
 
-    parse → identify → schema → business rules        (each document)
+    parse → identify → signature → schema → business rules        (each document)
           → reconciliation (三单对碰)                   (each set)
           → acceptance                                  (the report)
 
@@ -22,12 +22,15 @@ from declarations.document import Document
 from declarations.envelope import Envelope, is_envelope, open_envelope
 from declarations.facts import Facts, common_regime, facts_of
 from declarations.findings import DocumentSummary, Finding, Report, Severity
-from declarations.grouping import connected
 from declarations.identify import identify, parse_regime
 from declarations.messages import CEB_NS, DSIG_NS, Kind, Regime
 from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, tree_refusal
 from declarations.quota import QuotaProvider
 from declarations.schemas import SchemaRegistry, default_registry
+from declarations.signature_check import SignatureMode, SignaturePolicy, check_signatures
+from declarations.xmldsig import SIGNATURE_TAG
+
+DEFAULT_POLICY = SignaturePolicy()  # warn; nobody's ownership checked (offline validation)
 
 # Enum members read in every call, bound once: on Python 3.11 ``Kind.RETURN`` is a class
 # attribute lookup through the enum's metaclass, several times a module global's cost.
@@ -43,6 +46,7 @@ class Options:
     quota: QuotaProvider | None = None
     limits: ParseLimits = DEFAULT_LIMITS
     schemas: SchemaRegistry | None = None
+    signatures: SignaturePolicy = DEFAULT_POLICY
 
 
 @dataclass(slots=True)
@@ -57,6 +61,7 @@ class Context:
     document: Document | None = None
     regime_tentative: bool = False  # assumed, not named: see identify.Identified
     envelope: Envelope | None = None  # the transport envelope it came in (DxpMsg, DxpMsgSv)
+    signed_envelope: bytes | None = None  # that envelope's bytes, when it is signed itself
     schema_valid: bool = False
     # The document's records with their fields, read once (rules.read_units) and shared by the
     # rules and the reconciliation of this call.
@@ -125,9 +130,31 @@ def parse_step(ctx: Context) -> None:
     ctx.root = parsed.root
     ctx.findings.extend(parsed.findings)
     if ctx.root is not None and is_envelope(ctx.root):  # checked as the message it carries
+        if _signed(ctx.root):
+            ctx.signed_envelope = ctx.data
         opened = open_envelope(ctx.root, source=ctx.source, limits=ctx.options.limits)
         ctx.envelope, ctx.root, ctx.data = opened.envelope, opened.root, opened.data
         ctx.findings.extend(opened.findings)
+
+
+def _signed(root: etree._Element) -> bool:
+    return len(root) > 0 and root[-1].tag == SIGNATURE_TAG
+
+
+def signature_step(ctx: Context) -> None:
+    """The message's signature, and its envelope's, under the caller's policy (only a signed
+    message is read again: ``declarations.signature_check``)."""
+    policy = ctx.options.signatures
+    root = ctx.root
+    if root is None or policy.mode is SignatureMode.OFF:
+        return
+    if policy.mode is SignatureMode.WARN and not _signed(root) and ctx.signed_envelope is None:
+        return
+    ctx.findings += check_signatures(
+        ctx.data, policy, source=ctx.source, root_name=f"ceb:{etree.QName(root).localname}",
+        envelope_data=ctx.signed_envelope,
+        envelope_name=ctx.envelope.kind if ctx.envelope is not None else None,
+    )  # fmt: skip
 
 
 # The only elements of a schema-valid message under which the schema lets any XML through
@@ -203,7 +230,7 @@ def rules_step(ctx: Context) -> None:
 Step = Callable[[Context], None]
 # Until the regime is known, then after: a set settles its regime between the two (share_regime).
 IDENTIFY_STEPS: tuple[Step, ...] = (parse_step, identify_step)
-CHECK_STEPS: tuple[Step, ...] = (schema_step, rules_step)
+CHECK_STEPS: tuple[Step, ...] = (signature_step, schema_step, rules_step)
 DOCUMENT_STEPS: tuple[Step, ...] = IDENTIFY_STEPS + CHECK_STEPS
 
 
@@ -268,8 +295,10 @@ def _options(
     quota: QuotaProvider | None,
     limits: ParseLimits | None,
     schemas: SchemaRegistry | None,
+    signatures: SignaturePolicy | None = None,
 ) -> Options:
-    return Options(parse_regime(regime), quota, limits or DEFAULT_LIMITS, schemas)
+    return Options(parse_regime(regime), quota, limits or DEFAULT_LIMITS, schemas,
+                   signatures or DEFAULT_POLICY)  # fmt: skip
 
 
 def check(
@@ -280,10 +309,12 @@ def check(
     quota: QuotaProvider | None = None,
     limits: ParseLimits | None = None,
     schemas: SchemaRegistry | None = None,
+    signatures: SignaturePolicy | None = None,
 ) -> Checked:
     """Identify one document and run every check on it: the core's entry point. ``regime``
-    given overrides the document's own. Raises as ``validate`` does."""
-    ctx = Context(source, xml, _options(regime, quota, limits, schemas))
+    given overrides the document's own; ``signatures`` is how signatures are judged (by
+    default: ``warn``, nobody's ownership checked). Raises as ``validate`` does."""
+    ctx = Context(source, xml, _options(regime, quota, limits, schemas, signatures))
     _run([ctx], DOCUMENT_STEPS)
     return ctx.checked()
 
@@ -334,58 +365,3 @@ def validate_set(
     share_regime(contexts)
     _run(contexts, CHECK_STEPS)
     return accept(contexts, reconcile_step(contexts, options))
-
-
-# -- batches: many files, some of which form sets -------------------------------------------
-
-
-def set_keys(document: Document) -> set[tuple[str, str, str]]:
-    """The business keys that tie a document to others of its set (CEB spec 202205 §3.9.4): the
-    orderNo, and the logisticsNo that links an export waybill to its 清单."""
-    if document.message.kind is Kind.RETURN:
-        return set()
-    direction = document.direction.value
-    keys: set[tuple[str, str, str]] = set()
-    for record in document.records():
-        order_no = record.head.text("orderNo")
-        if order_no:
-            keys.add((direction, "orderNo", order_no))
-        # Export waybills carry no orderNo: they join their set through the 清单's logisticsNo.
-        logistics_no = record.head.text("logisticsNo")
-        if logistics_no:
-            keys.add((direction, "logisticsNo", logistics_no))
-    return keys
-
-
-def group_sets(documents: Sequence[Document | None]) -> list[list[int]]:
-    """Indices of the documents that share a key, transitively; singletons included."""
-    return connected([set_keys(d) if d is not None else () for d in documents])
-
-
-def validate_batch(
-    documents: Sequence[bytes | tuple[str, bytes]],
-    regime: str | Regime | None = None,
-    *,
-    quota: QuotaProvider | None = None,
-    limits: ParseLimits | None = None,
-    schemas: SchemaRegistry | None = None,
-) -> list[Report]:
-    """One report per document, in order. Documents that form a set (same orderNo; export
-    waybills through the 清单's logisticsNo) are also reconciled, as ``validate_set`` does, and
-    each reconciliation finding is attached to the documents it concerns (all of the set's
-    when it names none)."""
-    options = _options(regime, quota, limits, schemas)
-    contexts = [Context(source, data, options) for source, data in _named(documents)]
-    _run(contexts, IDENTIFY_STEPS)
-    groups = [g for g in group_sets([c.document for c in contexts]) if len(g) > 1]
-    for group in groups:
-        share_regime([contexts[i] for i in group])
-    _run(contexts, CHECK_STEPS)
-    extra: list[list[Finding]] = [[] for _ in contexts]
-    for group in groups:
-        members = [contexts[i] for i in group]
-        for finding in reconcile_step(members, options):
-            concerned = [i for i in group if contexts[i].source == finding.source] or group
-            for i in concerned:
-                extra[i].append(finding)
-    return [accept([ctx], more) for ctx, more in zip(contexts, extra, strict=True)]

@@ -142,6 +142,12 @@ FAILS_SCHEMA = -2
 FORMAT_STATUS_MEANINGS: Mapping[int, tuple[str, str]] = {
     NOT_WELL_FORMED: ("报文格式错误", "the message is not well-formed"),
     FAILS_SCHEMA: ("数据包不能通过schema验证", "the message fails the schema"),
+    # A signature refused under the ``require`` mode (declarations.signature_check): the
+    # exchange platform's security codes of table 7-1 (CEB spec 202205 §7 p. 112), negative.
+    -1001: ("数字签名无效", "the signature is missing or invalid"),
+    -1002: ("数字签名过期", "the signing certificate is expired"),
+    -1004: ("签名与数据不符", "the message is not the one signed"),
+    -1999: ("其他安全错误", "another security error (certificate unknown or another's)"),
 }
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

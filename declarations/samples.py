@@ -17,7 +17,6 @@ named ``<regime>-<direction>-<nnnn>``.
 
 from __future__ import annotations
 
-import base64
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ from declarations.sample_deals import (
     id_check_digit,
     make_deal,
 )
+from declarations.sample_signer import sample_signer
+from declarations.xmldsig import SIGNATURE_TAG, sign_message
 
 __all__ = [
     "PARTY_ROLES",
@@ -81,28 +82,14 @@ def _transfer(root: etree._Element, sender: Company) -> None:
     ])  # fmt: skip
 
 
-# A structurally valid enveloped XML-DSig signature (CEB spec 202205 §6) — NOT a real signature: no
-# cryptography happens here. Digest, signature value and certificate are random base64 bytes,
-# only so that a schema making the Signature mandatory (CEB621) is satisfied.
-_SIGNATURE = """<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>
-<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>
-<ds:SignatureMethod Algorithm="http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3"/>
-<ds:Reference URI=""><ds:Transforms>
-<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></ds:Transforms>
-<ds:DigestMethod Algorithm="http://www.chinaport.gov.cn/2022/04/xmldsig#sm3"/>
-<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>
-<ds:SignatureValue>{value}</ds:SignatureValue>
-<ds:KeyInfo><ds:KeyName>0001</ds:KeyName>
-<ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
-</ds:Signature>"""
-
-
-def signature(root: etree._Element, deal: Deal) -> None:
-    """Append a placeholder ``ds:Signature`` (see ``_SIGNATURE``)."""
-    rng = random.Random(deal.guids[3])
-    digest, value, certificate = (base64.b64encode(rng.randbytes(n)).decode() for n in (32, 64, 96))
-    text = _SIGNATURE.format(digest=digest, value=value, certificate=certificate)
-    root.append(etree.fromstring(text, etree.XMLParser(remove_blank_text=True)))
+# Where the schema requires a signature (the 清单, CEB621), the message is signed for real by
+# the sample signer (``declarations.sample_signer``), and signed again when written
+# (``to_bytes``): an edited tree or its indented file is not the message first signed.
+def signature(root: etree._Element) -> None:
+    """Append the sample signer's signature of ``root`` as it stands."""
+    key, certificate = sample_signer()
+    signed = sign_message(etree.tostring(root, encoding="UTF-8"), key, certificate)
+    root.append(etree.fromstring(signed)[-1])
 
 
 # fmt: off
@@ -206,7 +193,7 @@ def import_inventory(deal: Deal) -> etree._Element:
             ("qty1", f"{line.legal_qty:f}"), ("unit1", line.goods.legal_unit),
             ("price", fmt(line.price)), ("totalPrice", fmt(line.total))])
     _transfer(root, deal.agent)
-    signature(root, deal)
+    signature(root)
     return root
 
 
@@ -335,7 +322,12 @@ class SampleSet:
 
 
 def to_bytes(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    """The message as a file; a signed one is signed again as written (see ``signature``)."""
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    if len(root) and root[-1].tag == SIGNATURE_TAG:
+        key, certificate = sample_signer()
+        data = sign_message(data, key, certificate)
+    return data
 
 
 def build_set(deal: Deal) -> SampleSet:

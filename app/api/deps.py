@@ -1,7 +1,8 @@
 """Every FastAPI dependency of the service, in one place.
 
 Routes declare what they need with the ``Annotated`` aliases below (``SettingsDep``,
-``DatabaseDep``, ``QuotaDep``, ``XmlBody``, ``CurrentEnterprise``, ``AdminDep``); they never
+``DatabaseDep``, ``QuotaDep``, ``XmlBody``, ``CurrentEnterprise``, ``SignaturesDep``,
+``AdminDep``); they never
 reach into ``app.state`` themselves; tests replace a dependency with
 ``app.dependency_overrides`` if they must. ``read_body`` is the one reader of request bodies.
 The objects behind them (settings, database, worker) are built once by the lifespan in
@@ -24,7 +25,9 @@ from app.accounts import Principal, authenticate
 from app.db.engine import Database
 from app.errors import ServiceError, forbidden, unauthorized
 from app.quota import LedgerQuota
+from app.services import certificates
 from app.settings import Settings
+from declarations import SignaturePolicy
 
 
 async def get_settings(request: Request) -> Settings:
@@ -123,6 +126,19 @@ def current_enterprise(key: KeyDep, database: DatabaseDep) -> Principal:
 
 
 CurrentEnterprise = Annotated[Principal, Depends(current_enterprise)]
+
+
+async def signature_policy(
+    enterprise: CurrentEnterprise, database: DatabaseDep, settings: SettingsDep
+) -> SignaturePolicy:
+    """How the caller's signatures are judged (``DANCHUANG_SIGNATURE_MODE``)."""
+    return certificates.signature_policy(
+        database, enterprise, settings.signature_mode,
+        allow_rsa=settings.signature_allow_rsa_sha1,
+    )  # fmt: skip
+
+
+SignaturesDep = Annotated[SignaturePolicy, Depends(signature_policy)]
 
 
 async def require_admin(key: KeyDep, settings: SettingsDep) -> None:

@@ -157,6 +157,44 @@ class EntrustmentOut(BaseModel):
     created_at: datetime
 
 
+class CertificateIn(BaseModel):
+    certificate: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="An X.509 certificate (SM2 or RSA key): PEM, or the Base64 DER that "
+        "ds:X509Certificate holds (CEB spec 202205 §6.2.3).",
+    )
+
+
+class CertificateOut(BaseModel):
+    fingerprint: str = Field(description="SHA-256 of the certificate's DER, lower-case hex.")
+    subject: str = Field(description="The subject's common name.")
+    key_type: Literal["sm2", "rsa"]
+    not_before: datetime
+    not_after: datetime
+    created_at: datetime
+
+
+class IssuedCertificate(BaseModel):
+    certificate: CertificateOut
+    certificate_pem: str
+    private_key_pem: str = Field(
+        description="PKCS#8, unencrypted: a sandbox key, shown once and never stored."
+    )
+
+
+class IssueIn(BaseModel):
+    key_type: Literal["sm2", "rsa"] = Field(
+        default="sm2", description="sm2 (SM2-SM3, the 2022 algorithm) or rsa (RSA-SHA1, 2018)."
+    )
+    days: float = Field(default=365, gt=0, le=3650, description="How long it is valid.")
+
+
+class SignaturePolicyOut(BaseModel):
+    mode: Literal["off", "warn", "require"]
+    methods: list[str] = Field(description="The SignatureMethod algorithms accepted.")
+
+
 class WebhookIn(BaseModel):
     url: AnyHttpUrl
     events: list[str] = Field(

@@ -34,6 +34,7 @@ from app.cli import (  # noqa: E402, F401
     planning,
     samples,
     serve,
+    signing,
     simulate,
     validate,
 )

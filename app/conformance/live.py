@@ -31,7 +31,16 @@ from app.conformance.offline import CaseResult, Outcome
 from app.conformance.offline.catalogue import Action, Expected, Step
 from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes
 from app.conformance.results import Run
-from declarations import BY_ROOT, CEB_NS, Kind, send_rank
+from declarations import (
+    BY_ROOT,
+    CEB_NS,
+    Certificate,
+    CertificateError,
+    Kind,
+    load_certificate,
+    send_rank,
+    verify_signature,
+)
 
 # The final declaration states as docs/api.md names them: like any integrator, this client knows
 # the service only through its HTTP contract (the service's own names: app.states).
@@ -46,6 +55,7 @@ class LiveError(Exception):
 class Sent:
     status_code: int
     body: dict[str, Any]
+    key: str = ""  # the key it was sent with
 
     @property
     def declaration_id(self) -> int | None:
@@ -71,6 +81,7 @@ class LiveClient:
         self.http = http or httpx.Client(base_url=base_url, timeout=30.0)
         self._key_of_code: dict[str, str] | None = None  # enterprise code -> its key
         self._recent: list[str] = []  # keys that sent a message, the latest first
+        self._signature_mode: str | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -127,7 +138,7 @@ class LiveClient:
                 self._recent = [key, *[k for k in self._recent if k != key]]
                 break
         assert response is not None
-        return Sent(response.status_code, _json(response))
+        return Sent(response.status_code, _json(response), key)
 
     def _party_keys(self) -> list[str]:
         """Keys of the parties that sent something lately first: any party of a declaration
@@ -148,6 +159,29 @@ class LiveClient:
         if response is None or response.status_code != 200:
             text = response.text if response is not None else "no key"
             raise LiveError(f"forcing {outcome} on declaration {declaration_id}: {text}")
+
+    def signature_mode(self) -> str:
+        """The service's signature mode (``GET /api/v1/signature-policy``, no key needed)."""
+        if self._signature_mode is None:
+            response = self._request("GET", "/api/v1/signature-policy", self.keys[0])
+            self._signature_mode = str(_json(response).get("mode", "unknown"))
+        return self._signature_mode
+
+    def customs_certificate(self) -> Certificate:
+        response = self._request("GET", "/api/v1/certificates/customs", self.keys[0])
+        try:
+            return load_certificate(response.content)
+        except CertificateError as error:
+            raise LiveError(f"GET /api/v1/certificates/customs: {error}") from None
+
+    def receipts_xml(self, sent: Sent) -> bytes:
+        """The receipts of a document as its sender pulls them in XML."""
+        document_id = (sent.body.get("document") or {}).get("id")
+        url = f"/api/v1/documents/{document_id}/receipts"
+        response = self._request("GET", url, sent.key, params={"format": "xml"})
+        if response.status_code != 200:
+            raise LiveError(f"GET {url}: {response.status_code}")
+        return response.content
 
     def declaration(self, declaration_id: int) -> dict[str, Any]:
         for key in self._party_keys():
@@ -174,8 +208,10 @@ class CaseRun:
     declaration_id: int | None = None
     receipts: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> receipt
     problems: list[str] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
 
     def note_answer(self, sent: Sent) -> None:
+        self.sent.append(sent)
         if self.declaration_id is None:
             self.declaration_id = sent.declaration_id
         for receipt in sent.body.get("receipts") or []:
@@ -306,6 +342,22 @@ def _await(run: CaseRun, step: Step, before: set[int]) -> None:
         time.sleep(run.client.poll_interval)
 
 
+def _receipts_in_kind(run: CaseRun) -> None:
+    """A document sent in an envelope gets its receipts in a DxpMsg that customs signed with
+    the certificate the service publishes (docs/api.md, "Signatures")."""
+    customs = run.client.customs_certificate()
+    for sent in run.sent:
+        xml = run.client.receipts_xml(sent)
+        name = _root_name(xml)
+        if name != "DxpMsg":
+            run.problems.append(f"live: receipts came as {name}, not in a DxpMsg")
+            continue
+        checked = verify_signature(xml)
+        if checked.problems or checked.certificate != customs:
+            said = "; ".join(checked.problems.values()) or "not signed by the customs certificate"
+            run.problems.append(f"live: the receipts' DxpMsg signature: {said}")
+
+
 def check_case_live(client: LiveClient, result: CaseResult, files: list[NamedFile]) -> None:
     """Run one case's steps on the service; its problems join the offline ones."""
     run = CaseRun(client, files)
@@ -314,6 +366,8 @@ def check_case_live(client: LiveClient, result: CaseResult, files: list[NamedFil
             _run_step(run, step)
             if run.problems:
                 break
+        if result.case.exhibit.transport and not run.problems:
+            _receipts_in_kind(run)
     except LiveError as error:
         run.problems.append(f"live: {error}")
     result.problems += run.problems
@@ -331,5 +385,12 @@ def check_live(client: LiveClient, run: Run, by_case: Mapping[str, list[NamedFil
             continue
         if not result.case.live:
             result.notes.append("live: not run (offline only: see the case's preconditions)")
+            continue
+        wanted = result.case.live_signature_mode
+        if wanted and client.signature_mode() != wanted:
+            result.notes.append(
+                f"live: not run (it needs a service in signature mode {wanted}; this one is "
+                f"in {client.signature_mode()})"
+            )
             continue
         check_case_live(client, result, by_case.get(result.case.id, []))

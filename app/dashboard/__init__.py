@@ -6,7 +6,8 @@
 - ``/scenarios``: run a shipped scenario in the background (``app.dashboard.jobs``) and open
   its report;
 - ``/conformance``: validate pasted or uploaded XML, findings beside the numbered lines;
-- ``/error-codes``: every rule id and receipt status, in English and Chinese.
+- ``/error-codes``: every rule id and receipt status, in English and Chinese;
+- ``/certificates``: enterprises' signing certificates; register one, or issue a test one.
 
 No build step and nothing from the network: one stylesheet and one small script under
 ``static/``. ``router`` carries a lifespan (FastAPI merges it into the app's, inside it, so the
@@ -20,7 +21,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app.dashboard import pages, tools
+from app.dashboard import certificates, pages, tools
 from app.dashboard.config import DashboardSettings
 from app.dashboard.jobs import JobRunner
 from app.dashboard.templating import static_files
@@ -45,3 +46,4 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(lifespan=_lifespan)
 router.include_router(pages.router)
 router.include_router(tools.router)
+router.include_router(certificates.router)

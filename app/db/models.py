@@ -265,6 +265,38 @@ class Entrustment(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class SigningCertificate(Base):
+    """A certificate an enterprise signs its messages with (CEB spec 202205 §6.2.3: the
+    ``KeyInfo`` certificate). ``fingerprint`` (SHA-256 of the DER) finds it; one certificate
+    belongs to one enterprise (``app.services.certificates``)."""
+
+    __tablename__ = "signing_certificates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    key_type: Mapped[str] = mapped_column(String(8))  # declarations.pki.KeyType: sm2, rsa
+    not_before: Mapped[datetime]
+    not_after: Mapped[datetime]
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthorityKey(Base):
+    """The sandbox's own keys, made on first use and shared by every process of one database:
+    ``ca`` (the test certificate authority) and ``customs`` (signs receipts)."""
+
+    __tablename__ = "authority_keys"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key_pem: Mapped[str] = mapped_column(Text)
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Webhook(Base):
     """Where an enterprise wants its receipts pushed. ``events``: receipt codes, empty = all."""
 

@@ -98,21 +98,35 @@ def refusal_status(findings: Iterable[Finding]) -> int:
     return int(ReturnStatus.REJECTED)
 
 
+# What the exchange platform checks before the business system sees a message, in its order.
+_FORMAT_LAYERS = (Layer.PARSE, Layer.SCHEMA, Layer.SIGNATURE)
+
+
 def format_failure(findings: Iterable[Finding]) -> tuple[int, str] | None:
     """(returnStatus, returnInfo) of the format-check receipt (CEB900, CEB spec 202205 §3.19
-    p. 105) a message gets when it cannot be parsed or fails the schema; None when it passes.
+    p. 105) a message gets when it cannot be parsed, fails the schema, or (under the
+    ``require`` signature mode) is not signed as §6 says; None when it passes.
 
-    Such a message never reaches the business system: no 2/3/100, only the CEB900. A message
-    that parses and fits the schema but breaks a business rule keeps its business receipts.
+    Such a message never reaches the business system: no 2/3/100, only the CEB900. Its status
+    is the exchange platform's code of table 7-1 (§7 p. 112), negative as §3.19 asks: -1
+    (0001, 报文格式错误), -2 (0002, schema), or the signature's -1001 (数字签名无效), -1002
+    (过期), -1004 (签名与数据不符), -1999 (其他安全错误). A message that passes these but
+    breaks a business rule keeps its business receipts.
     """
     errors = [f for f in findings if f.severity is Severity.ERROR]
-    if any(f.layer is Layer.PARSE for f in errors):
-        status = NOT_WELL_FORMED
-    elif any(f.layer is Layer.SCHEMA for f in errors):
-        status = FAILS_SCHEMA
+    for layer in _FORMAT_LAYERS:
+        failed = [f for f in errors if f.layer is layer]
+        if failed:
+            break
     else:
         return None
-    format_errors = [f for f in errors if f.layer in (Layer.PARSE, Layer.SCHEMA)]
+    if layer is Layer.PARSE:
+        status = NOT_WELL_FORMED
+    elif layer is Layer.SCHEMA:
+        status = FAILS_SCHEMA
+    else:
+        status = -int(failed[0].spec_code or "1999")
+    format_errors = [f for f in errors if f.layer in _FORMAT_LAYERS]
     return status, findings_text(format_errors)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, not_found
 from app.receipts import receipt_json
-from app.services import transport
+from app.services import certificates, transport
 from app.services.set_documents import facts_of
 from declarations import (
     BY_CODE,
@@ -221,10 +221,11 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
     return build_receipt(receipt_type(row.message_code).code, entries)
 
 
-def answer_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
-    """``receipts_xml`` as the document's sender gets it: in a DxpMsg when the document came in
-    an envelope (``transport.in_kind``)."""
-    return transport.in_kind(row, receipts_xml(row, receipts))
+def answer_xml(session: Session, row: DocumentRow, receipts: list[Receipt]) -> bytes:
+    """``receipts_xml`` as the document's sender gets it: in a DxpMsg signed by customs when
+    the document came in an envelope (``transport.in_kind``)."""
+    xml = receipts_xml(row, receipts)
+    return transport.in_kind(row, xml, certificates.customs_signer(session))
 
 
 _ASSIGNED = ("guid", "preNo", "invtNo")  # numbers the service gives, not the document's
@@ -294,4 +295,6 @@ def receipt_message(
     if BY_CODE.get(row.message_code) is None and receipt.message_code != FORMAT_RECEIPT:
         return None
     xml = receipts_xml(row, [receipt])
-    return transport.in_kind(row, xml) if for_enterprise == row.sender_id else xml
+    if for_enterprise != row.sender_id:
+        return xml
+    return transport.in_kind(row, xml, certificates.customs_signer(session))

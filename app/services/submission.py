@@ -1,7 +1,7 @@
 """One CEB message from the party that sends it, answered as the single window would.
 
     identify → may this enterprise send it? → same guid again? → schema and rules
-             → store it (always) → a format failure (parse, schema) is answered with a CEB900
+             → store it (always) → a format failure (parse, schema, signature) gets a CEB900
              → lifecycle (appType 1/2/3, ``declarations.lifecycle.judge``)
              → receipts: 2 → 3 → 120, or 100 / the spec's negative code
              → its set (``app.services.sets``): reconcile and hand over to the clearance engine
@@ -58,6 +58,7 @@ from declarations import (
     Regime,
     Report,
     ReturnStatus,
+    SignaturePolicy,
     check,
     invt_no,
     judge,
@@ -106,10 +107,11 @@ def submit_document(
     *,
     regime: Regime | None = None,
     source: str = "<request body>",
+    signatures: SignaturePolicy | None = None,
 ) -> Outcome:
-    # Checked once, against the ledger as it stands (the quota is checked again, inside the
-    # write transaction, when a set is counted: app.services.set_quota).
-    checked = check(data, regime, source=source, quota=LedgerQuota(database))
+    # Checked once, against the ledger as it stands (the quota is checked again when a set is
+    # counted, app.services.set_quota) and the signature policy of the caller.
+    checked = check(data, regime, source=source, quota=LedgerQuota(database), signatures=signatures)
     report = checked.report
     _refuse_regime_conflict(report)
     transport.ensure_sender(enterprise, checked.envelope)
@@ -191,9 +193,8 @@ def _repeat(session: Session, enterprise: Principal, guid: str, data: bytes) -> 
 
 
 def receipts_of(session: Session, row: DocumentRow) -> list[Receipt]:
-    return list(
-        session.scalars(select(Receipt).where(Receipt.document_id == row.id).order_by(Receipt.id))
-    )
+    query = select(Receipt).where(Receipt.document_id == row.id).order_by(Receipt.id)
+    return list(session.scalars(query))
 
 
 def _clip(value: str | None, length: int) -> str | None:

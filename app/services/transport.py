@@ -19,7 +19,7 @@ from lxml import etree
 from app.accounts import Principal
 from app.db.models import DocumentRow
 from app.errors import ServiceError
-from declarations import Envelope, seal
+from declarations import Certificate, Envelope, PrivateKey, seal, sign_message
 
 # The sandbox customs node's DXP id: the SenderId of the envelopes danchuang answers in.
 CUSTOMS_DXP_ID = "DXPDANCHUANG0001"
@@ -48,12 +48,15 @@ def keep(row: DocumentRow, envelope: Envelope | None) -> None:
         row.dxp_sender = envelope.sender_id[:16] or None
 
 
-def in_kind(row: DocumentRow, receipt: bytes) -> bytes:
+def in_kind(
+    row: DocumentRow, receipt: bytes, signer: tuple[PrivateKey, Certificate] | None = None
+) -> bytes:
     """A receipt message as the document's sender gets it: bare for a bare message, in a
-    ``DxpMsg`` for one that came in an envelope."""
+    ``DxpMsg`` for one that came in an envelope, signed by ``signer`` (customs: the receipt
+    messages' own schemas hold no signature, the envelope's does, CEB spec 202205 §4.3)."""
     if row.envelope is None or not row.dxp_sender:
         return receipt
-    return seal(
+    sealed = seal(
         receipt,
         cop_msg_id=str(uuid.uuid4()).upper(),
         sender_id=CUSTOMS_DXP_ID,
@@ -61,3 +64,7 @@ def in_kind(row: DocumentRow, receipt: bytes) -> bytes:
         msg_type=etree.QName(etree.fromstring(receipt)).localname,
         created=datetime.now(UTC),
     )
+    if signer is None:
+        return sealed
+    key, certificate = signer
+    return sign_message(sealed, key, certificate)

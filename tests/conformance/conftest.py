@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dressing import dress
 from lxml import etree
 from typer.testing import CliRunner
 
@@ -72,6 +73,7 @@ def arrange(tmp_path: Path) -> Callable[[Path, Group], list[str]]:
         for case_id, set_folder in zip(ids, sets, strict=True):
             shutil.move(str(set_folder), str(folder / case_id))
             add_app_type_copies(folder / case_id, group, case_id)
+            dress(folder / case_id, next(c for c in group.cases if c.id == case_id))
         return ids
 
     return fill

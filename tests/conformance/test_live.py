@@ -3,16 +3,20 @@ an instant clock, over starlette's TestClient, which is an httpx client)."""
 
 from __future__ import annotations
 
+import base64
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from dressing import cop_code, dxp_id_of, signer
 from fastapi.testclient import TestClient
 from lxml import etree
 
 from app import accounts, states
+from app.accounts import Principal
 from app.conformance.live import FINAL_STATES, LiveClient, check_live, unmet_expectations
 from app.conformance.offline import Group, Outcome, run_offline
 from app.conformance.offline.catalogue import Expected
@@ -20,9 +24,12 @@ from app.conformance.results import Run
 from app.db.engine import Database
 from app.db.models import Role
 from app.main import create_app
+from app.services import certificates
 from app.settings import Settings
+from declarations.envelope import DXP_NS
 from declarations.messages import BY_ROOT, CEB_NS
 from declarations.samples import to_bytes
+from declarations.xmldsig import sign_message
 
 C = "{" + CEB_NS + "}"
 _ROLES = {"ebcCode": Role.EBC, "payCode": Role.PAY, "logisticsCode": Role.LOGISTICS}
@@ -30,9 +37,14 @@ _ROLES["agentCode"] = Role.AGENT
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[TestClient, Database]]:
+def service(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[TestClient, Database]]:
+    """The service; ``@pytest.mark.parametrize("service", ["require"], indirect=True)`` sets
+    its signature mode."""
     url = f"sqlite:///{tmp_path / 'live.db'}"
     settings = Settings(
+        signature_mode=getattr(request, "param", "warn"),
         environment="test",
         database_url=url,
         run_background_in_api=True,
@@ -56,6 +68,9 @@ def register_senders(database: Database, folder: Path) -> list[str]:
             root = etree.parse(str(path)).getroot()
         except etree.XMLSyntaxError:
             continue
+        data = root.find("{" + DXP_NS + "}Data")
+        if data is not None:  # an enveloped message: the one it carries
+            root = etree.fromstring(base64.b64decode(data.text or ""))
         message = BY_ROOT.get(etree.QName(root).localname)
         if message is None:
             continue
@@ -67,7 +82,10 @@ def register_senders(database: Database, folder: Path) -> list[str]:
     with database.write() as session:
         for code, roles in codes.items():
             enterprise = accounts.create_enterprise(session, code=code, name=code, roles=roles)
+            enterprise.dxp_id = dxp_id_of(code)
             keys.append(accounts.issue_key(session, enterprise)[1])
+            session.flush()
+            certificates.register(session, Principal.of(enterprise), signer(code)[1].pem())
     return keys
 
 
@@ -160,3 +178,45 @@ def test_the_client_waits_for_the_final_states_the_service_reports() -> None:
     # The client knows the service only through its HTTP contract, so it spells the final
     # states itself; they must be the service's own (app.states).
     assert FINAL_STATES == states.FINAL_STATES
+
+
+@pytest.mark.parametrize("service", ["require"], indirect=True)
+def test_the_signature_cases_run_live_against_a_service_that_requires_signatures(
+    tmp_path: Path,
+    catalogue: list[Group],
+    arrange: Callable[[Path, Group], list[str]],
+    service: tuple[TestClient, Database],
+) -> None:
+    http, database = service
+    group = catalogue[0]
+    folder = tmp_path / "integrator"
+    folder.mkdir()
+    arrange(folder, group)
+    signed = next(c for c in group.cases if c.exhibit.signed)
+    refused = next(c for c in group.cases if c.rule == "signature.*")
+    for case in group.cases:  # only the signed set and the tampered order this time
+        if case is not signed and (folder / case.id).is_dir():
+            shutil.rmtree(folder / case.id)
+    (folder / refused.id).mkdir()
+    order = etree.fromstring(next((folder / signed.id).glob("order*.xml")).read_bytes())
+    order.set("guid", str(uuid.uuid4()).upper())  # a message of its own
+    for node in order.iter(C + "guid"):
+        node.text = order.get("guid")
+    data = to_bytes(order)
+    # signed by its sender's registered certificate, then changed
+    tampered = sign_message(data, *signer(cop_code(data))).replace(
+        b"<ceb:orderNo>", b"<ceb:orderNo>X", 1
+    )
+    (folder / refused.id / "order.xml").write_bytes(tampered)
+    keys = register_senders(database, folder)
+
+    results, assignment = run_offline(folder, [group])
+    tried = {r.case.id: r for r in results if r.outcome is not Outcome.SKIPPED}
+    assert set(tried) == {signed.id, refused.id}
+    assert all(r.outcome is Outcome.PASSED for r in tried.values()), [
+        (r.case.id, r.problems) for r in tried.values()
+    ]
+    with LiveClient("http://testserver", keys, timeout=20, poll_interval=0.05, http=http) as c:
+        check_live(c, Run(results, assignment.unmatched), assignment.by_case)
+    assert {i: r.problems for i, r in tried.items() if r.problems} == {}
+    assert all(any(n.startswith("live: answered") for n in r.notes) for r in tried.values())

@@ -3,11 +3,10 @@ XML, error codes — with real declarations sent through the API and a real engi
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import httpx
-from dashboard_support import SendSet
+from dashboard_support import SendSet, assert_self_contained
 from lxml import etree
 from sqlalchemy import select
 
@@ -19,15 +18,6 @@ from app.engine import ClearanceEngine
 from declarations.codes import ReturnStatus
 from declarations.findings import RULES
 from declarations.messages import CEB_NS, Direction, Regime
-
-# An address that would make the browser fetch something from elsewhere.
-EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
-
-
-def assert_self_contained(html: str) -> None:
-    assert not EXTERNAL.search(html), EXTERNAL.search(html)
-    assert not re.search(r"<script[^>]+src\s*=\s*[\"']?http", html, re.IGNORECASE)
-    assert "@import" not in html
 
 
 def run_engine(database: Database) -> ClearanceEngine:

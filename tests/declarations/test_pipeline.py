@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from declarations.batches import group_sets, validate_batch
 from declarations.document import Document
 from declarations.findings import RULES, DocumentSummary, Layer
 from declarations.messages import BY_ROOT, Direction, Regime
-from declarations.pipeline import group_sets, validate, validate_batch, validate_set
+from declarations.pipeline import validate, validate_set
 from declarations.samples import generate_sets, to_bytes
 from declarations.schemas import SchemaNotFoundError, SchemaRegistry, explain
 

@@ -17,6 +17,7 @@ from declarations.paths import xsd_root
 from declarations.reconcile import check_set
 from declarations.rules import check_document
 from declarations.samples import generate_sets, id_check_digit, to_bytes
+from declarations.xmldsig import Problem, verify_signature
 
 COMBINATIONS = [(r, d) for r in Regime for d in r.directions]
 IDS = [f"{r.value}-{d.value}" for r, d in COMBINATIONS]
@@ -121,11 +122,19 @@ def test_b2b_sets_stay_on_the_list_route(regime: Regime) -> None:
         assert order.findtext(f".//{C}orderType") == order_type
 
 
-def test_import_list_carries_a_placeholder_signature() -> None:
+def test_import_list_is_signed_for_real_and_the_same_seed_writes_the_same_bytes() -> None:
     sample = generate_sets(Regime.DIRECT, Direction.IMPORT, seed=6)[0]
     root = sample.documents["inventory-CEB621.xml"]
     assert etree.QName(root[-1]).text == "{" + DSIG_NS + "}Signature"
-    assert root[-1].findtext(".//{*}KeyName") == "0001"
+    written = to_bytes(root)
+    assert verify_signature(written).problems == {}
+    assert verify_signature(etree.tostring(root)).problems == {}  # the tree itself, as built
+    again = generate_sets(Regime.DIRECT, Direction.IMPORT, seed=6)[0]
+    assert to_bytes(again.documents["inventory-CEB621.xml"]) == written
+    # an edited tree is signed again as written: its file still verifies
+    root.find(f".//{C}orderNo").text = "EDITED-1"  # type: ignore[union-attr]
+    assert verify_signature(to_bytes(root)).problems == {}
+    assert Problem.DIGEST in verify_signature(etree.tostring(root)).problems
 
 
 def test_regime_without_the_direction_is_refused() -> None:

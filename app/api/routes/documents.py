@@ -15,7 +15,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep, XmlBody, read_body
+from app.api.deps import (
+    CurrentEnterprise,
+    DatabaseDep,
+    SettingsDep,
+    SignaturesDep,
+    XmlBody,
+    read_body,
+)
 from app.api.schemas import (
     XML_CONTENT,
     BundleOut,
@@ -29,7 +36,7 @@ from app.api.schemas import (
 from app.errors import ServiceError
 from app.receipts import receipt_json
 from app.services import bundles, history, submission
-from declarations import Regime
+from declarations import Regime, SignaturePolicy
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -111,16 +118,19 @@ def submit_document(
     body: XmlBody,
     enterprise: CurrentEnterprise,
     database: DatabaseDep,
+    signatures: SignaturesDep,
     regime: RegimeQuery = None,
     format: FormatQuery = None,
 ) -> Response:
     """Submit one CEB message (order, payment, waybill or 清单) as the party that sends it."""
     _require_xml_body(request)
     outcome = submission.submit_document(
-        database, enterprise, body, regime=submission.regime_argument(regime)
-    )
+        database, enterprise, body, regime=submission.regime_argument(regime),
+        signatures=signatures,
+    )  # fmt: skip
     if wants_xml(request, format) and outcome.receipts:
-        xml = history.answer_xml(outcome.document, outcome.receipts)
+        with database.read() as session:
+            xml = history.answer_xml(session, outcome.document, outcome.receipts)
         return Response(xml, status_code=outcome.http_status, media_type="application/xml")
     return JSONResponse(outcome_json(outcome), status_code=outcome.http_status)
 
@@ -176,8 +186,9 @@ def read_document_receipts(
     with database.read() as session:
         row = history.own_document(session, document_id, enterprise.id)
         receipts = history.document_receipts(session, row)
-    if wants_xml(request, format):
-        return Response(history.answer_xml(row, receipts), media_type="application/xml")
+        xml = history.answer_xml(session, row, receipts) if wants_xml(request, format) else b""
+    if xml:
+        return Response(xml, media_type="application/xml")
     return JSONResponse({"receipts": [receipt_json(r) for r in receipts]})
 
 
@@ -223,10 +234,12 @@ async def _bundle_body(request: Request, settings: SettingsDep) -> list[bytes]:
     responses=errors(401, 403, 409, 413, 422),
 )
 async def submit_bundle(
+    *,
     request: Request,
     enterprise: CurrentEnterprise,
     database: DatabaseDep,
     settings: SettingsDep,
+    signatures: SignaturesDep,
     regime: RegimeQuery = None,
 ) -> dict[str, Any]:
     """Submit a whole set in one call. The caller must be allowed to send every message of it
@@ -237,14 +250,19 @@ async def submit_bundle(
     results = []
     for item in ordered:
         # The synchronous service runs in the threadpool, like the plain ``def`` routes.
-        outcome = await _in_threadpool(database, enterprise, item, chosen)
+        outcome = await _in_threadpool(database, enterprise, item, chosen, signatures)
         results.append(outcome_json(outcome))
     return {"documents": results}
 
 
 async def _in_threadpool(
-    database: DatabaseDep, enterprise: CurrentEnterprise, data: bytes, regime: Regime | None
+    database: DatabaseDep,
+    enterprise: CurrentEnterprise,
+    data: bytes,
+    regime: Regime | None,
+    signatures: SignaturePolicy,
 ) -> submission.Outcome:
     return await run_in_threadpool(
-        submission.submit_document, database, enterprise, data, regime=regime
-    )
+        submission.submit_document, database, enterprise, data, regime=regime,
+        signatures=signatures,
+    )  # fmt: skip

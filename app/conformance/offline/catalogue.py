@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -86,6 +87,10 @@ class Exhibit(_Strict):
     also_allowed: list[str] = []  # errors a faithful example cannot avoid (e.g. an unpaired line)
     note_marker: str | None = None  # e.g. "DANCHUANG:INSPECT", in the 清单's note
     app_types: list[str] = []  # appType values the folder must hold besides 1 (change/delete)
+    # Every new document comes in this transport envelope (CEB spec 202205 §4-5); live, its
+    # receipts must come back in a DxpMsg signed by customs.
+    transport: Literal["DxpMsg", "DxpMsgSv"] | None = None
+    signed: bool = False  # every new document carries a sound signature (§6)
 
 
 class Expected(_Strict):
@@ -120,6 +125,8 @@ class Case(_Strict):
     # False where the documents cannot be sent as they are: the live service takes one record
     # per message, and some rules are shown with several (docs/conformance.md, Known limits).
     live: bool = True
+    # Run live only against a service in this signature mode (GET /api/v1/signature-policy).
+    live_signature_mode: Literal["off", "warn", "require"] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:

@@ -21,8 +21,12 @@ from declarations import (
     CEB_NS,
     Finding,
     Kind,
+    Layer,
     Report,
     Severity,
+    SignatureMode,
+    SignaturePolicy,
+    check,
     parse_xml,
     validate,
     validate_set,
@@ -98,6 +102,7 @@ def check_case(group: Group, case: Case, files: Sequence[NamedFile]) -> CaseResu
     problems += _verdict(case, report)
     problems += _marker(case, base, result.notes)
     problems += _variants(case, variants)
+    problems += _transport(case, base)
     result.outcome = Outcome.FAILED if problems else Outcome.PASSED
     return result
 
@@ -157,6 +162,21 @@ def _variants(case: Case, variants: Sequence[NamedFile]) -> list[str]:
         problems += [describe(f) for f in validate(data, source=name).errors()]
     for app_type in held.keys() - set(case.exhibit.app_types):
         problems.append(f"{held[app_type][0]}: appType {app_type} is not used by this case")
+    return problems
+
+
+def _transport(case: Case, base: Sequence[NamedFile]) -> list[str]:
+    """The envelope and the signature a transport case asks of every new document."""
+    wanted, problems = case.exhibit.transport, []
+    strict = SignaturePolicy(SignatureMode.REQUIRE)
+    for name, data in base if wanted or case.exhibit.signed else ():
+        root = parse_xml(data, source=name).root
+        found = etree.QName(root).localname if root is not None else "?"
+        if wanted and found != wanted:
+            problems.append(f"{name}: sent as {found}, this case wants it in a {wanted}")
+        if case.exhibit.signed:
+            checked = check(data, source=name, signatures=strict).report.findings
+            problems += [describe(f) for f in checked if f.layer is Layer.SIGNATURE]
     return problems
 
 
