@@ -7,6 +7,7 @@ one, whose private key is shown once on the page and never stored
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -63,6 +64,17 @@ def certificates_page(request: Request, database: DatabaseDep) -> HTMLResponse:
     return _page(request, database)
 
 
+def _attempt(
+    request: Request, database: Database, act: Callable[[], dict[str, Any]]
+) -> HTMLResponse:
+    """The page after ``act``, or with the reason it was refused."""
+    try:
+        shown = act()
+    except ServiceError as exc:
+        return _page(request, database, exc.status, error=f"{exc.message_en} / {exc.message_zh}")
+    return _page(request, database, **shown)
+
+
 @router.post("/certificates", response_class=HTMLResponse, include_in_schema=False)
 def register(
     request: Request,
@@ -71,13 +83,14 @@ def register(
     certificate: Annotated[str, Form()],
 ) -> HTMLResponse:
     """Register a pasted certificate to an enterprise."""
-    try:
+
+    def act() -> dict[str, Any]:
         with database.write() as session:
             principal = Principal.of(find_enterprise(session, enterprise.strip()))
             certificates.register(session, principal, certificate)
-    except ServiceError as exc:
-        return _page(request, database, exc.status, error=f"{exc.message_en} / {exc.message_zh}")
-    return _page(request, database)
+        return {}
+
+    return _attempt(request, database, act)
 
 
 @router.post("/certificates/issue", response_class=HTMLResponse, include_in_schema=False)
@@ -90,9 +103,9 @@ def issue(
     """Issue a test key pair and certificate; the key is shown on this page only."""
     if key_type not in ("sm2", "rsa"):
         return _page(request, database, 422, error=f"key type {key_type!r}: sm2 or rsa")
-    try:
+
+    def act() -> dict[str, Any]:
         key, cert = certificates.issue(database, enterprise.strip(), key_type=KeyType(key_type))
-    except ServiceError as exc:
-        return _page(request, database, exc.status, error=f"{exc.message_en} / {exc.message_zh}")
-    return _page(request, database, issued={"key": key.pem(), "cert": cert.pem(),
-                                            "subject": cert.subject})  # fmt: skip
+        return {"issued": {"key": key.pem(), "cert": cert.pem(), "subject": cert.subject}}
+
+    return _attempt(request, database, act)
