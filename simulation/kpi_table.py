@@ -33,7 +33,7 @@ STATISTICS = ("mean", "p50", "p90", "p95", "p99")
 """What ``simulation.stats.describe`` reports of a list of observations."""
 
 _ANY_TEXT = ("FLOW", "LABEL", "POOL", "CORRIDOR")
-_ONE_WORD = ("STAGE", "CREDIT", "KIND")
+_ONE_WORD = ("STAGE", "CREDIT", "KIND", "HOUR", "HOURS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +117,15 @@ _TABLE: list[KPI] = [
         "end, the share released within `target_hours`",
         headline=True,
     ),
+    KPI(
+        "released_within.LABEL.HOURS",
+        "share",
+        "higher",
+        "of one regime's declarations lodged after the warm-up and at least `target_hours` "
+        "before the run's end, the share released within `target_hours` (HOURS is it, e.g. "
+        "`2h`)",
+        headline=True,
+    ),
     KPI("arrived_after_warmup", "count", None, "declarations lodged after the warm-up"),
     *_durations("cycle_time.all", "lodgement → release", _HEADLINE),
     *_durations("cycle_time.flow.FLOW", "lodgement → release of one flow"),
@@ -124,6 +133,13 @@ _TABLE: list[KPI] = [
         "cycle_time.regime.LABEL",
         "lodgement → release of one regime (`9610-import`, `9710-export`, `mail`…)",
         _HEADLINE,
+    ),
+    KPI(
+        "cycle_time.lodged_hour.HOUR.mean",
+        "seconds",
+        "lower",
+        "mean lodgement → release of the declarations lodged in one hour of the day (HOUR "
+        "`00` … `23`), released ones only",
     ),
     *_durations("end_to_end.all", "lodgement → exit (899)"),
     *_durations(
@@ -162,6 +178,21 @@ _TABLE: list[KPI] = [
         "busy-server time / capacity time in the arrival window",
         headline=True,
     ),
+    KPI(
+        "resource.POOL.utilisation.peak",
+        "share",
+        None,
+        "sampled busy servers / sampled capacity in the peak window (the 6 h of the arrival "
+        "window with the most declarations in the system)",
+        headline=True,
+    ),
+    KPI(
+        "resource.POOL.utilisation.busiest",
+        "share",
+        None,
+        "the highest sampled busy servers / capacity in the peak window",
+    ),
+    KPI("peak.start_hour", "count", None, "the hour the peak window starts (hours of the run)"),
     KPI("resource.POOL.busy.mean", "count", None, "time-average busy servers"),
     KPI("resource.POOL.preemptions", "count", "lower", "services interrupted at a shift end"),
     KPI(
@@ -186,6 +217,18 @@ _TABLE: list[KPI] = [
         None,
         "time-average locks in use / pool size in the arrival window",
         headline=True,
+    ),
+    KPI(
+        "locks.POOL.utilisation.peak",
+        "share",
+        None,
+        "sampled locks in use / pool size in the peak window",
+    ),
+    KPI(
+        "locks.POOL.utilisation.busiest",
+        "share",
+        None,
+        "the highest sampled locks in use / pool size in the peak window",
     ),
     KPI("locks.POOL.in_use.max", "count", None, "most locks in use at once", headline=True),
     KPI("locks.POOL.waited_share", "share", "lower", "share of trucks that waited for a lock"),
@@ -223,6 +266,15 @@ def kpi(name: str) -> KPI:
     if found is None:
         raise KeyError(f"KPI {name!r} is not in simulation/kpi_table.py")
     return found
+
+
+def duration(seconds: float) -> str:
+    """A duration for a person: seconds, minutes or hours, whichever reads best."""
+    if abs(seconds) < 120:
+        return f"{seconds:.1f} s"
+    if abs(seconds) < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
 
 
 def kpi_unit(name: str) -> Unit:

@@ -13,6 +13,7 @@ after it is reported apart, under ``drain.``.
 from __future__ import annotations
 
 import math
+from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,17 +27,49 @@ if TYPE_CHECKING:
     from simulation.model import ClearanceModel
 
 
+class TimedSamples(array):  # type: ignore[type-arg]  # array("d"); generic only in 3.12
+    """A flow's cycle times (``array("d")``) that also note when each was appended: the
+    release time, so that the lodgement time is ``at - cycle``."""
+
+    at: array  # type: ignore[type-arg]
+    clock: simpy.Environment
+
+    def append(self, value: float) -> None:
+        super().append(value)
+        self.at.append(self.clock.now)
+
+
+def _timed(env: simpy.Environment) -> TimedSamples:
+    samples = TimedSamples("d")
+    samples.at = array("d")
+    samples.clock = env
+    return samples
+
+
 class ArrivalWindow:
     """Marks the horizon (the end of arrivals) so that rates and time averages are taken over
-    the arrival window and the drain separately. Create it before the run starts."""
+    the arrival window and the drain separately, and notes what the per-regime target shares
+    need: each release's time and each flow's lodgements by the target cut-off. Create it
+    after ``model.start()`` and before the run starts."""
 
-    def __init__(self, model: ClearanceModel, horizon: float) -> None:
+    def __init__(self, model: ClearanceModel, horizon: float, cutoff: float) -> None:
         self.model = model
         self.horizon = horizon
+        self.cutoff = cutoff  # lodged by then: eligible for "released within target"
         self.released = -1  # releases by the horizon; -1 until marked
+        self.eligible = [0 for _ in model.flows]  # lodged after warm-up, by the cut-off
+        for flow in model.flows:
+            flow.cycle = _timed(model.env)
         # At the horizon itself (no drain) the run stops before events due then: the KPIs mark
         # it at the end instead.
         simpy.Timeout(model.env, horizon).callbacks.append(lambda _e: self.mark())
+        if cutoff >= model.warmup:
+            simpy.Timeout(model.env, cutoff).callbacks.append(lambda _e: self._count_eligible())
+        self.counted = cutoff < model.warmup  # nothing lodged after the warm-up is eligible
+
+    def _count_eligible(self) -> None:
+        self.eligible = [flow.arrived for flow in self.model.flows]
+        self.counted = True
 
     def mark(self) -> None:
         self.released = self.model.released_total
@@ -59,6 +92,7 @@ def replication_kpis(model: ClearanceModel, window: ArrivalWindow) -> dict[str, 
     )
     kpis["arrived_after_warmup"] = float(sum(f.arrived for f in model.flows))
     _cycle_kpis(model, kpis)
+    _target_kpis(model, window, kpis)
     _stage_kpis(model, kpis, drain_hours > 0)
     _path_kpis(model, kpis)
     _transit_kpis(model, kpis, drain_hours > 0)
@@ -83,6 +117,36 @@ def _cycle_kpis(model: ClearanceModel, kpis: dict[str, float]) -> None:
         describe([t for f in model.flows for t in f.decision_to_release], "trs.decision_to_release")
     )
     kpis.update(describe(all_e2e, "end_to_end.all"))
+
+
+def _target_kpis(model: ClearanceModel, window: ArrivalWindow, kpis: dict[str, float]) -> None:
+    """Per regime, the share released within the target, counted as ``released_within_target``
+    counts it; and the mean cycle time by hour of day of lodgement."""
+    if not window.counted:  # the run ended before the cut-off: every lodgement is eligible
+        window.eligible = [flow.arrived for flow in model.flows]
+    hours = f"{model.target / HOUR:g}h"
+    eligible: dict[str, int] = {}
+    within: dict[str, int] = {}
+    by_hour: dict[int, list[float]] = {}
+    for flow, counted in zip(model.flows, window.eligible, strict=True):
+        cycles = np.asarray(flow.cycle, dtype=float)
+        samples = flow.cycle
+        released_at = (
+            np.asarray(samples.at, dtype=float)
+            if isinstance(samples, TimedSamples)
+            else np.full(cycles.shape, math.nan)
+        )
+        lodged = released_at - cycles
+        eligible[flow.label] = eligible.get(flow.label, 0) + counted
+        hit = (cycles <= model.target) & (lodged <= window.cutoff)
+        within[flow.label] = within.get(flow.label, 0) + int(hit.sum())
+        hour_of_day = np.floor(lodged / HOUR) % 24
+        for hour in np.unique(hour_of_day[np.isfinite(hour_of_day)]):
+            by_hour.setdefault(int(hour), []).extend(cycles[hour_of_day == hour].tolist())
+    for label, count in eligible.items():
+        kpis[f"released_within.{label}.{hours}"] = _ratio(within[label], count)
+    for hour, cycles_in_hour in sorted(by_hour.items()):
+        kpis[f"cycle_time.lodged_hour.{hour:02d}.mean"] = float(np.mean(cycles_in_hour))
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -34,6 +34,7 @@ from simulation.kpi_table import kpi_range
 from simulation.kpis import ArrivalWindow, replication_kpis
 from simulation.lifecycle import OnTransition
 from simulation.model import HOUR, ClearanceModel
+from simulation.peak import peak_kpis
 from simulation.plan import RunPlan, plan_run
 from simulation.scenario import Scenario
 from simulation.stats import Estimate, band, t_interval
@@ -212,16 +213,12 @@ def run_replication(
     env = simpy.Environment()
     end = (scenario.horizon_hours + scenario.drain_hours) * HOUR
     stop = env.timeout(end)  # first of its time: nothing due at the end runs
+    cutoff = end - scenario.target_hours * HOUR
     model = ClearanceModel(
-        env,
-        scenario,
-        rng,
-        traces=plan.traces,
-        target_cutoff=end - scenario.target_hours * HOUR,
-        on_transition=on_transition,
+        env, scenario, rng, traces=plan.traces, target_cutoff=cutoff, on_transition=on_transition
     )
     planned = model.start()
-    window = ArrivalWindow(model, scenario.horizon_hours * HOUR)
+    window = ArrivalWindow(model, scenario.horizon_hours * HOUR, cutoff)
     times, series, last_sample = _sampler(model, scenario.sample_every_minutes * 60.0, end)
     # Nothing in the model makes reference cycles at a rate worth collecting; the cyclic GC
     # would only rescan the growing heap.
@@ -241,9 +238,12 @@ def run_replication(
         and model.arrived == planned
         and all(not d.status.is_final for d in model.live.values())
     )
+    kpis = replication_kpis(model, window)
+    sizes = {name: pool.size for name, pool in scenario.lock_pools.items()}
+    kpis.update(peak_kpis(series, times, scenario.warmup_hours, scenario.horizon_hours, sizes))
     return ReplicationResult(
         index=index,
-        kpis=replication_kpis(model, window),
+        kpis=kpis,
         series=series,
         series_times_h=times,
         arrived=model.arrived,

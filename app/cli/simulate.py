@@ -1,9 +1,11 @@
 """``danchuang simulate SCENARIO [--replications N] [--seed S] [--json FILE] [--report FILE]
-[--horizon H] [--workers W] [--schema]``.
+[--horizon H] [--workers W] [--what-if] [--schema]``.
 
 A thin layer over ``simulation.runner.run``: replications run on local processes (a
 ``ProcessPoolExecutor``; ``--workers 1`` runs them in this process), a rich progress bar counts
-them, and a table shows the main KPIs with 95 % confidence intervals. ``--json`` writes the
+them, a table shows the main KPIs with 95 % confidence intervals, and the headline
+(``simulation.headline``) follows it; ``--what-if`` (the default with ``--report``) measures the
+change that helps most (``simulation.sensitivity``). ``--json`` writes the
 full result (format in docs/simulation.md); it and ``--report`` say what they wrote. SCENARIO
 is a file or the name of a shipped scenario (``--help`` lists them; a typo gets the nearest).
 ``--schema`` prints the scenario JSON Schema instead of running.
@@ -31,6 +33,8 @@ from app.report.format import format_value, headline
 
 if TYPE_CHECKING:  # the model pulls in numpy, SciPy and SimPy: load it only when simulating
     from simulation.runner import RunResult
+    from simulation.scenario import Scenario
+    from simulation.sensitivity import Change
     from simulation.stats import Estimate
 
 
@@ -66,6 +70,33 @@ def _table(result: RunResult) -> Table:
     return table
 
 
+def _what_if(result: RunResult, progress: Progress, executor: Executor | None) -> list[Change]:
+    """The sensitivity run: each waiting pool a step larger, on the run's first seeds."""
+    from simulation.sensitivity import best_changes
+
+    assert result.plan is not None
+    with progress:
+        progress.add_task(f"{result.scenario}: sensitivity run", total=None)
+        return best_changes(
+            result,
+            result.plan.scenario,
+            replications=min(3, len(result.replications)),
+            executor=executor,
+        )
+
+
+def _print_headline(result: RunResult, changes: list[Change] | None) -> None:
+    from app.report.headline_view import headline_lines
+    from simulation.headline import headline as make_headline
+
+    assert result.plan is not None
+    head = make_headline(result, result.plan.scenario)
+    for line in headline_lines(head, changes):
+        typer.echo(f"{line.label}: {line.text}")
+    for warning in head.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
 @cli.command()
 def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
     scenario: str | None = typer.Argument(None, help=scenario_help()),
@@ -79,6 +110,12 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
     schema: bool = typer.Option(False, "--schema", help="Print the scenario JSON Schema."),
     report: Path | None = typer.Option(
         None, "--report", help="Write a self-contained HTML report (plots, KPIs, sources)."
+    ),
+    what_if: bool | None = typer.Option(
+        None,
+        "--what-if/--no-what-if",
+        help="Measure the change that helps most (a short sensitivity run; default: with "
+        "--report).",
     ),
 ) -> None:
     """Run a clearance scenario: replications, KPIs with 95 % confidence intervals."""
@@ -123,14 +160,27 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
                 progress=lambda done, _total: progress.update(task, completed=done),
                 horizon_hours=horizon,
             )
+        measure = what_if if what_if is not None else report is not None
+        changes = _what_if(result, progress, executor) if measure else None
     except ScenarioError as exc:  # e.g. a trace file that changed since it was checked
         raise usage_error("simulate", str(exc)) from None
     finally:
         if executor is not None:
             executor.shutdown()
     Console().print(_table(result))
+    _print_headline(result, changes)
     if not all(r.conservation_ok for r in result.replications):
         typer.echo("warning: a replication failed its conservation check", err=True)
+    _write_files(result, spec, json_file, report, changes)
+
+
+def _write_files(
+    result: RunResult,
+    spec: Scenario,
+    json_file: Path | None,
+    report: Path | None,
+    changes: list[Change] | None,
+) -> None:
     if json_file is not None:
         try:
             json_file.write_text(result.to_json(), encoding="utf-8")
@@ -141,7 +191,7 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
         from app.report import write_report
 
         try:
-            write_report(result, spec, report)
+            write_report(result, spec, report, changes)
         except OSError as exc:
             raise usage_error("simulate", f"cannot write {report}: {exc.strerror}") from None
         typer.echo(f"wrote {report}")

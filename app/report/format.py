@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import math
 
-from simulation.kpi_table import find_kpi
+from simulation.kpi_table import duration, find_kpi
 
-
-def duration(seconds: float) -> str:
-    if abs(seconds) < 120:
-        return f"{seconds:.1f} s"
-    if abs(seconds) < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.2f} h"
+__all__ = ["duration", "exact", "format_change", "format_value", "headline"]
 
 
 def format_value(name: str, value: float | None) -> str:

@@ -20,8 +20,12 @@ import jinja2
 from app.report import plots
 from app.report.arrivals import expected_arrivals
 from app.report.format import exact, format_value
+from app.report.headline_view import headline_lines
+from simulation.headline import headline
+from simulation.kpi_table import find_kpi
 from simulation.runner import RunResult
 from simulation.scenario import Scenario
+from simulation.sensitivity import Change
 from simulation.stats import PERCENTILES
 from simulation.sweep import path_children
 
@@ -111,20 +115,42 @@ def _plots(
     return [Plot(i, drawn[i][0], drawn[i][1](), drawn[i][2]) for i in PLOT_IDS]
 
 
+# The KPI table's groups, by the first part of a KPI's name, in the order a planner reads them.
+GROUPS = {
+    "site": "Demand, throughput and target",
+    "released_within": "Released within target, per regime",
+    "cycle_time": "Cycle times (lodgement → release)",
+    "trs": "Time Release Study split: customs time",
+    "end_to_end": "Lodgement → exit",
+    "stage": "Stages: waits, sojourns, queues",
+    "resource": "Resources: utilisation",
+    "peak": "Peak window",
+    "share": "Risk routing shares",
+    "locks": "E-lock pools",
+    "corridor": "Corridors",
+    "cost": "Cost",
+    "drain": "The drain (after the last arrival)",
+}
+
+
 def _kpi_groups(kpis: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for name in sorted(kpis):
         estimate = kpis[name]
         fields = ("mean", "low", "high", "half_width")
+        entry = find_kpi(name)
         row = {
             "name": name,
             "n": estimate["n"],
             "exact": {f: exact(estimate[f]) for f in fields},
             "text": {f: format_value(name, estimate[f]) for f in fields},
+            "unit": entry.unit if entry is not None else "",
+            "description": entry.description if entry is not None else "",
         }
         group = name.split(".")[0] if "." in name else "site"
-        groups.setdefault(group, []).append(row)
-    return list(groups.items())
+        groups.setdefault(group if group in GROUPS else "site", []).append(row)
+    order = list(GROUPS)
+    return [(GROUPS[g], groups[g]) for g in sorted(groups, key=order.index)]
 
 
 def _parameter_rows(node: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -159,12 +185,16 @@ def _parameters(scenario: Scenario) -> list[tuple[str, str]]:
     return [row for key, value in data.items() for row in _parameter_rows(value, key)]
 
 
-def render_report(result: RunResult, scenario: Scenario) -> str:
+def render_report(
+    result: RunResult, scenario: Scenario, changes: list[Change] | None = None
+) -> str:
     """The report of ``result`` (a run of ``scenario``) as one self-contained HTML page. A
     result that carries its plan (``runner.run``) is reported on the scenario as run, with the
-    horizon it was run with."""
+    horizon it was run with. ``changes`` are the sensitivity run's (``simulation.sensitivity``;
+    None when it was not run)."""
     if result.plan is not None:
         scenario = result.plan.scenario
+    head = headline(result, scenario)
     run = result.to_json_dict()
     run.update(
         horizon_hours=scenario.horizon_hours,
@@ -180,6 +210,8 @@ def render_report(result: RunResult, scenario: Scenario) -> str:
             description=scenario.description,
             plots=_plots(run, scenario, result),
             kpi_groups=_kpi_groups(run["kpis"]),
+            headline=headline_lines(head, changes),
+            warnings=head.warnings,
             sources=scenario.sources,
             assumptions=scenario.assumptions,
             parameters=_parameters(scenario),
@@ -188,8 +220,10 @@ def render_report(result: RunResult, scenario: Scenario) -> str:
     )
 
 
-def write_report(result: RunResult, scenario: Scenario, path: str | Path) -> Path:
+def write_report(
+    result: RunResult, scenario: Scenario, path: str | Path, changes: list[Change] | None = None
+) -> Path:
     """Write the report to ``path`` (UTF-8) and return the path; ``OSError`` if it cannot."""
     path = Path(path)
-    path.write_text(render_report(result, scenario), encoding="utf-8")
+    path.write_text(render_report(result, scenario, changes), encoding="utf-8")
     return path

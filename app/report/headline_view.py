@@ -1,0 +1,64 @@
+"""The headline as words: the same lines in the HTML report and on the terminal."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.report.format import format_value
+from simulation.headline import Headline
+from simulation.sensitivity import Change
+from simulation.stats import Estimate
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str  # stable, for the report's ``data-headline`` attribute
+    label: str
+    text: str
+
+
+def _interval(name: str, estimate: Estimate) -> str:
+    if not math.isfinite(estimate.half_width):
+        return ""
+    return f" (95 % CI {format_value(name, estimate.low)} … {format_value(name, estimate.high)})"
+
+
+def _rate(estimate: Estimate) -> str:
+    return f"{estimate.mean:,.1f}/h" if math.isfinite(estimate.mean) else "–"
+
+
+def headline_lines(head: Headline, changes: Sequence[Change] | None) -> list[Line]:
+    """Demand against throughput, the share released within target, the bottleneck and the
+    change that helps most (``changes`` None: not measured)."""
+    demand, out = head.demand_per_hour, head.throughput_per_hour
+    ratio = out.mean / demand.mean if demand.mean and math.isfinite(demand.mean) else math.nan
+    keeping = f", {ratio:.1%} of demand" if math.isfinite(ratio) else ""
+    rate = "throughput_per_hour"
+    lines = [
+        Line(
+            "demand",
+            "Demand against throughput",
+            f"{_rate(demand)} lodged, {_rate(out)} released{_interval(rate, out)}{keeping}",
+        )
+    ]
+    share = "released_within_target"
+    parts = [
+        f"{label} {format_value(share, e.mean)}{_interval(share, e)}"
+        for label, e in head.released_within.items()
+    ]
+    lines.append(
+        Line("within-target", f"Released within {head.target_hours:g} h", "; ".join(parts))
+    )
+    lines.append(Line("bottleneck", "Bottleneck", head.bottleneck_text()))
+    if changes is None:
+        best = "not measured (the sensitivity run was skipped)"
+    elif not changes:
+        best = "none to try: no declaration waited for a pool"
+    elif changes[0].difference.mean < 0:
+        best = changes[0].text()
+    else:
+        best = "no one-step enlargement of a waiting pool shortens the mean lodgement → exit time"
+    lines.append(Line("best-change", "The change that helps most", best))
+    return lines
