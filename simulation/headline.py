@@ -69,6 +69,8 @@ class Headline:
     bottleneck: PoolLoad | None
     busiest: PoolLoad | None  # highest peak utilisation
     warnings: list[str] = field(default_factory=list)
+    cost: dict[str, Estimate] = field(default_factory=dict)  # the cost.* KPIs, if costed
+    currency: str = ""
 
     def bottleneck_text(self) -> str:
         b = self.bottleneck
@@ -249,4 +251,6 @@ def headline(result: RunResult, scenario: Scenario) -> Headline:
         waiting[0] if waiting else None,
         busiest,
         _warnings(result, scenario),
+        {k: e for k, e in result.kpis.items() if k.startswith("cost.")},
+        scenario.costs.currency if scenario.costs is not None else "",
     )

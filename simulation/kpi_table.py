@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-Unit = Literal["seconds", "per hour", "count", "share"]
-"""Durations are seconds, rates per hour, shares fractions of 1 (0 … 1)."""
+Unit = Literal["seconds", "per hour", "count", "share", "hours per day", "money"]
+"""Durations are seconds, rates per hour, shares fractions of 1 (0 … 1); server-hours a day
+and money (in the scenario's ``costs.currency``) are the cost KPIs'."""
 
 Better = Literal["higher", "lower"] | None
 """Which way a planner wants the KPI to move; ``None`` where neither is better (how many
@@ -247,6 +248,34 @@ _TABLE: list[KPI] = [
         "alarms of one kind (`tamper`, `low_battery`, `route_deviation`) on the way",
     ),
     *_durations("corridor.CORRIDOR.transit", "a truck's seal → unseal time"),
+    KPI(
+        "cost.staff_hours",
+        "hours per day",
+        None,
+        "scheduled server-hours a day of the pools costed as staff (`costs:`)",
+        headline=True,
+    ),
+    KPI(
+        "cost.equipment_hours",
+        "hours per day",
+        None,
+        "scheduled server-hours a day of the pools costed as equipment",
+        headline=True,
+    ),
+    KPI(
+        "cost.per_day",
+        "money",
+        "lower",
+        "cost of the costed pools' scheduled hours and of the e-locks, per day",
+        headline=True,
+    ),
+    KPI(
+        "cost.per_declaration",
+        "money",
+        "lower",
+        "cost per day / releases per day (arrival window)",
+        headline=True,
+    ),
 ]
 
 KPIS: Mapping[str, KPI] = {kpi.name: kpi for kpi in _TABLE}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from simulation.cost import cost_kpis
 from simulation.durations import HOUR
 from simulation.runtime import CREDITS, PathCounts
 from simulation.stats import describe
@@ -96,6 +97,7 @@ def replication_kpis(model: ClearanceModel, window: ArrivalWindow) -> dict[str, 
     _stage_kpis(model, kpis, drain_hours > 0)
     _path_kpis(model, kpis)
     _transit_kpis(model, kpis, drain_hours > 0)
+    kpis.update(cost_kpis(model.scenario, kpis["throughput_per_hour"]))
     return kpis
 
 

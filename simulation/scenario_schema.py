@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from declarations import DETENTIONS
+from simulation.cost_schema import Costs
 from simulation.durations import Distribution, Strict, Unit
 
 # --- resources and shifts ------------------------------------------------------------------
@@ -327,6 +328,7 @@ class Scenario(Strict):
     flows: list[Flow] = Field(min_length=1)
     lock_pools: dict[str, LockPool] = Field(default_factory=dict)
     corridors: dict[str, Corridor] = Field(default_factory=dict)
+    costs: Costs | None = None  # simulation.cost: hourly pool costs, e-lock cost per day
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     # Folder of the scenario file; trace paths are relative to it. Set by the loader.
@@ -367,6 +369,8 @@ class Scenario(Strict):
                 raise ValueError(
                     f"corridor {key}: unknown seal_resource {corridor.seal_resource!r}"
                 )
+        if self.costs is not None:
+            self.costs.check(self.resources, list(self.lock_pools))
         return self
 
     def risk_for(self, flow: Flow) -> dict[CreditClass, RiskProfile]:

@@ -52,7 +52,7 @@ def _compare_table(runs: list[RunFile], show_all: bool, alpha: float) -> Table:
     from app.report.compare import compare
 
     table = Table(title="KPIs: mean [95 % CI]; * = significantly different from the baseline")
-    table.add_column("KPI", overflow="fold", min_width=30)
+    table.add_column("KPI", overflow="fold", min_width=40)
     for i, run in enumerate(runs):
         table.add_column(f"{run.label}{' (baseline)' if i == 0 else ''}", justify="right")
         if i:
@@ -96,7 +96,7 @@ def compare_command(
         runs = load_runs(files)
     except CompareError as exc:
         raise usage_error("compare", str(exc)) from None
-    Console(width=max(120, 40 + 38 * len(runs))).print(_compare_table(runs, show_all, alpha))
+    Console(width=max(130, 50 + 40 * len(runs))).print(_compare_table(runs, show_all, alpha))
     if html is not None:
         _write("compare", html, render_comparison(runs, compare(runs, alpha), alpha))
 

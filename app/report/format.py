@@ -23,6 +23,8 @@ def format_value(name: str, value: float | None) -> str:
         return duration(value)
     if unit == "share":
         return f"{100 * value:.1f} %"
+    if unit == "hours per day":
+        return f"{value:,.1f} h/day"
     return f"{value:,.2f}"
 
 

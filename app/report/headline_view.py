@@ -29,6 +29,23 @@ def _rate(estimate: Estimate) -> str:
     return f"{estimate.mean:,.1f}/h" if math.isfinite(estimate.mean) else "–"
 
 
+def _cost(head: Headline) -> str:
+    def value(name: str, suffix: str = "") -> str:
+        e = head.cost.get(name)
+        return f"{e.mean:,.2f}{suffix}" if e is not None and math.isfinite(e.mean) else "–"
+
+    per = head.cost.get("cost.per_declaration")
+    ci = ""
+    if per is not None and math.isfinite(per.half_width):
+        ci = f" (95 % CI {per.low:,.3f} … {per.high:,.3f})"
+    return (
+        f"{value('cost.per_day')} {head.currency} a day, "
+        f"{value('cost.per_declaration')} {head.currency} per declaration{ci}; "
+        f"{value('cost.staff_hours', ' staff-hours')} and "
+        f"{value('cost.equipment_hours', ' equipment-hours')} a day"
+    )
+
+
 def headline_lines(head: Headline, changes: Sequence[Change] | None) -> list[Line]:
     """Demand against throughput, the share released within target, the bottleneck and the
     change that helps most (``changes`` None: not measured)."""
@@ -52,6 +69,8 @@ def headline_lines(head: Headline, changes: Sequence[Change] | None) -> list[Lin
         Line("within-target", f"Released within {head.target_hours:g} h", "; ".join(parts))
     )
     lines.append(Line("bottleneck", "Bottleneck", head.bottleneck_text()))
+    if head.cost:
+        lines.append(Line("cost", "Cost", _cost(head)))
     if changes is None:
         best = "not measured (the sensitivity run was skipped)"
     elif not changes:
