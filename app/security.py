@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.errors import ServiceError, forbidden
-from declarations import PARTY_FIELDS, Document
+from declarations import PARTY_FIELDS, SET_KINDS, Document, Kind
+
+# The messages the live intake takes: a set's documents and the 清单's cancellation (CEB623).
+LIVE_KINDS = frozenset({*SET_KINDS, Kind.CANCELLATION})
 
 KEY_SCHEME = "dck_"
 PREFIX_LENGTH = len(KEY_SCHEME) + 8  # "dck_" + 8 hex characters
@@ -93,7 +96,16 @@ def check_sender(
         return forbidden(
             "access.message_not_sendable",
             f"{message.code} is sent by customs, not by enterprises",
-            f"{message.code}为海关回执报文，企业不能发送",
+            f"{message.code}由海关发送，企业不能发送",
+        )
+    if message.kind not in LIVE_KINDS:  # validated (POST /api/v1/validate), not yet cleared
+        return ServiceError(
+            422,
+            "submission.not_live_yet",
+            f"{message.code} ({message.name_en}) is known and validated, but the live service "
+            "does not take it yet: check it with POST /api/v1/validate",
+            f"{message.code}（{message.name_zh}）可校验，但实时申报尚不受理：请用 "
+            "POST /api/v1/validate 校验",
         )
     transfer = document.base_transfer()
     cop_code = transfer.text("copCode") if transfer is not None else None

@@ -19,11 +19,14 @@ CLEARED = "cleared"  # 899 结关
 REJECTED = "rejected"
 DETAINED = "detained"  # 501/502/503/599 扣留
 RETURNED = "returned"  # 700 退运
+CANCELLED = "cancelled"  # its 清单 cancelled by a 撤销申请单 (CEB623, app.services.cancellations)
 
 # Every state in lifecycle order (the dashboard's columns).
-ALL_STATES = (INCOMPLETE, CLEARANCE_READY, CLEARING, CLEARED, REJECTED, DETAINED, RETURNED)
+ALL_STATES = (
+    INCOMPLETE, CLEARANCE_READY, CLEARING, CLEARED, REJECTED, DETAINED, RETURNED, CANCELLED,
+)  # fmt: skip
 OPEN_STATES = (INCOMPLETE, REJECTED)  # a new or changed document may (re)open the set
-FINAL_STATES = frozenset({CLEARED, REJECTED, DETAINED, RETURNED})
+FINAL_STATES = frozenset({CLEARED, REJECTED, DETAINED, RETURNED, CANCELLED})
 
 # Receipt statuses the engine records for a 清单 (CEB spec 202205 §3.10.4 p. 86, §2.12.4 p. 33),
 # in lifecycle order (danchuang's model of it, docs/simulation.md). The

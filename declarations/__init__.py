@@ -13,6 +13,7 @@ error-code dictionary). Where to start:
 """
 
 from declarations.batches import group_sets, validate_batch
+from declarations.cancellation import judge_cancellation
 from declarations.codes import DETENTIONS, ReturnStatus
 from declarations.document import Document
 from declarations.envelope import DXP_NS, Envelope, is_envelope, seal
@@ -26,6 +27,7 @@ from declarations.messages import (
     BY_ROOT,
     CEB_NS,
     PARTY_FIELDS,
+    SET_KINDS,
     Direction,
     Kind,
     MessageType,
@@ -96,6 +98,7 @@ __all__ = [
     "REGIME_CONFLICT",
     "RSA_SHA1",
     "RULES",
+    "SET_KINDS",
     "SINGLE_TRANSACTION_LIMIT",
     "SM2_SM3",
     "AppType",
@@ -144,6 +147,7 @@ __all__ = [
     "is_envelope",
     "issue_certificate",
     "judge",
+    "judge_cancellation",
     "load_certificate",
     "load_private_key",
     "new_key",

@@ -20,6 +20,7 @@ from typing import Any
 
 from declarations import pipeline
 from declarations import rules as _rules  # noqa: F401  (registers the business rules)
+from declarations.cancellation import judge_cancellation
 from declarations.codes import FINAL, ReturnStatus
 from declarations.findings import RULES, Layer, RuleInfo
 from declarations.lifecycle import AppType, Held, judge
@@ -236,6 +237,22 @@ def _refusals() -> list[dict[str, str]]:
                         "meaning_zh": refusal.message_zh,
                     }
                 )
+    cancellations = [  # the 撤销申请单 (CEB623): declarations.cancellation
+        ("no such 清单", judge_cancellation(None)),
+        ("cancelled already", judge_cancellation(int(ReturnStatus.ACCEPTED), cancelled=True)),
+        ("state forbids", judge_cancellation(int(ReturnStatus.CLOSED))),
+    ]
+    for situation, refusal in cancellations:
+        assert refusal is not None
+        found.append(
+            {
+                "code": refusal.code,
+                "document": Kind.CANCELLATION.value,
+                "situation": situation,
+                "meaning_en": refusal.message_en,
+                "meaning_zh": refusal.message_zh,
+            }
+        )
     return found
 
 

@@ -63,6 +63,13 @@ class Kind(StrEnum):
     WAYBILL = "waybill"
     INVENTORY = "inventory"  # 清单
     RETURN = "return"  # 回执 (a receipt customs sends back)
+    # What follows a 清单 (import: CEB spec 202205 §3.7, §3.11, §3.13, §3.15, §3.17-3.18)
+    WAYBILL_STATUS = "waybill-status"  # 运单状态: the carrier's delivery record
+    CANCELLATION = "cancellation"  # 撤销申请单
+    REFUND = "refund"  # 退货申请单 (InvtRefund): goods the buyer sends back
+    SITE_ENTRY = "site-entry"  # 入库明细单: goods entered at the supervised site
+    TAX_BILL = "tax-bill"  # 电子税单, customs' own message
+    TAX_STATUS = "tax-status"  # 电子税单状态, customs' own message
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,29 @@ MESSAGES: tuple[MessageType, ...] = (
                 answers="CEB511"),
     MessageType("CEB622", _I, Kind.RETURN, "declaration list receipt", "清单回执",
                 "InventoryReturn", answers="CEB621"),
+    # import, after the 清单 (schemas and identification; their lifecycle: docs/api.md)
+    MessageType("CEB513", _I, Kind.WAYBILL_STATUS, "waybill status", "运单状态",
+                "LogisticsStatus", receipt="CEB514", sender_fields=("logisticsCode",)),
+    MessageType("CEB623", _I, Kind.CANCELLATION, "declaration list cancellation",
+                "撤销申请单", "InvtCancel", receipt="CEB624", sender_fields=("agentCode",)),
+    MessageType("CEB625", _I, Kind.REFUND, "return application", "退货申请单", "InvtRefund",
+                "InvtRefundHead", "InvtRefundList", receipt="CEB626",
+                sender_fields=("agentCode",)),
+    MessageType("CEB711", _I, Kind.SITE_ENTRY, "site entry record", "入库明细单", "Delivery",
+                "DeliveryHead", "DeliveryList", receipt="CEB712",
+                sender_fields=("operatorCode",)),
+    MessageType("CEB816", _I, Kind.TAX_BILL, "electronic tax bill", "电子税单", "Tax",
+                "TaxHeadRd", "TaxListRd"),
+    MessageType("CEB818", _I, Kind.TAX_STATUS, "tax bill status", "电子税单状态", "Tax",
+                "TaxHeadStatus"),
+    MessageType("CEB514", _I, Kind.RETURN, "waybill status receipt", "运单状态回执",
+                "LogisticsStatusReturn", answers="CEB513"),
+    MessageType("CEB624", _I, Kind.RETURN, "cancellation receipt", "撤销申请单回执",
+                "InvtCancelReturn", answers="CEB623"),
+    MessageType("CEB626", _I, Kind.RETURN, "return application receipt", "退货申请单回执",
+                "InvtRefundReturn", answers="CEB625"),
+    MessageType("CEB712", _I, Kind.RETURN, "site entry receipt", "入库明细单回执",
+                "DeliveryReturn", answers="CEB711"),
     # export (9610, 1210 special area, 9710 B2B, 9810 overseas warehouse)
     MessageType("CEB303", _E, Kind.ORDER, "order", "电子订单", "Order", "OrderHead", "OrderList",
                 receipt="CEB304", sender_fields=("ebpCode", "ebcCode")),
@@ -150,6 +180,7 @@ PARTY_FIELDS: dict[str, str] = {
     "payCode": "pay",  # payment company
     "logisticsCode": "logistics",  # carrier
     "agentCode": "agent",  # customs broker / declarant
+    "operatorCode": "operator",  # supervised-site operator (监管场所经营人, CEB711)
 }
 BY_ROOT: dict[str, MessageType] = {m.root: m for m in MESSAGES}
 

@@ -62,8 +62,11 @@ class CertificateError(ValueError):
 
 
 def _sm2(private: int | None, public: bytes) -> Any:
-    return sm2.CryptSM2(private_key="" if private is None else f"{private:064x}",
-                        public_key=public.hex())  # fmt: skip
+    signer = sm2.CryptSM2(private_key="" if private is None else f"{private:064x}", public_key="")
+    # Set after construction: gmssl's constructor strips a leading "04" with str.lstrip, which
+    # also eats the point's own leading 0 and 4 digits (1 key in 256 starts with 04).
+    signer.public_key = public.hex()
+    return signer
 
 
 def _raw_sm2_signature(signature: bytes) -> bytes | None:

@@ -1,4 +1,5 @@
-"""Receipt messages (回执) as customs would send them: CEB312/412/512/622 and CEB304/404/506/604.
+"""Receipt messages (回执) as customs would send them: CEB312/412/512/622 (and, after the 清单,
+CEB514/624/626/712) and CEB304/404/506/604.
 
 A receipt node carries the business keys of the document it answers, ``returnStatus``,
 ``returnTime`` (yyyyMMddHHmmssSSS) and ``returnInfo`` (e.g. CEB spec 202205 §3.10.4 p. 86). The
@@ -26,15 +27,20 @@ from declarations.messages import BY_CODE, CEB_NS, Direction, MessageType
 
 _STATUS_AND_TIME = ("returnStatus", "returnTime", "returnInfo")
 
-# The form of the official samples' receipts, by direction: (namespace map, XML declaration).
-# The import ones use the default namespace: lxml's prefix None, which its type stubs lack.
+# The form of the official samples' receipts: (namespace map, XML declaration). The import ones
+# use the default namespace (lxml's prefix None, which its type stubs lack), under a declaration
+# with standalone="yes" except the receipts of the messages after the 清单; the export ones the
+# ceb: prefix.
+_DEFAULT_NS = cast(dict[str, str], {None: CEB_NS})
+_PLAIN = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _FORM: dict[Direction, tuple[dict[str, str], bytes]] = {
     Direction.IMPORT: (
-        cast(dict[str, str], {None: CEB_NS}),
+        _DEFAULT_NS,
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
     ),
-    Direction.EXPORT: ({"ceb": CEB_NS}, b'<?xml version="1.0" encoding="UTF-8"?>\n'),
+    Direction.EXPORT: ({"ceb": CEB_NS}, _PLAIN),
 }
+_FORM_OF_CODE = {code: (_DEFAULT_NS, _PLAIN) for code in ("CEB514", "CEB624", "CEB626", "CEB712")}
 
 # The key fields of each receipt node, in the 202205 order; "?" marks an optional one.
 _NODE_KEYS: dict[str, str] = {
@@ -42,6 +48,11 @@ _NODE_KEYS: dict[str, str] = {
     "CEB412": "guid payCode payTransactionId",
     "CEB512": "guid logisticsCode logisticsNo",
     "CEB622": "guid customsCode? ebpCode? ebcCode? agentCode? copNo preNo invtNo?",
+    # after the 清单 (§3.8.4 p. 79, §3.12.4 p. 90, §3.14.4 p. 96, §3.16.4 p. 101)
+    "CEB514": "guid logisticsCode logisticsNo logisticsStatus",
+    "CEB624": "guid customsCode? agentCode? ebpCode? ebcCode? copNo preNo invtNo?",
+    "CEB626": "guid customsCode? agentCode? ebpCode? ebcCode? copNo preNo invtNo?",
+    "CEB712": "guid customsCode? operatorCode? copNo? preNo? rkdNo?",
     "CEB304": "guid ebpCode ebcCode orderNo",
     "CEB404": "guid ebcCode orderNo payNo?",
     "CEB506": "guid logisticsCode logisticsNo",
@@ -85,7 +96,7 @@ def build_receipt(
     if not 1 <= len(entries) <= 100:
         raise ValueError("a receipt message holds 1 to 100 receipt nodes")
     message = BY_CODE[receipt_code]
-    nsmap, declaration = _FORM[message.direction]
+    nsmap, declaration = _FORM_OF_CODE.get(receipt_code) or _FORM[message.direction]
     root = etree.Element(
         f"{{{CEB_NS}}}{message.root}",
         nsmap=nsmap,

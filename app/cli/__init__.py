@@ -30,6 +30,7 @@ def _root() -> None:
 
 # Each module adds its commands to ``cli``; the imports are for that side effect.
 from app.cli import (  # noqa: E402, F401
+    capacity,
     conformance,
     planning,
     samples,

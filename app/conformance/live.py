@@ -44,7 +44,7 @@ from declarations import (
 
 # The final declaration states as docs/api.md names them: like any integrator, this client knows
 # the service only through its HTTP contract (the service's own names: app.states).
-FINAL_STATES = {"cleared", "rejected", "detained", "returned"}
+FINAL_STATES = {"cleared", "rejected", "detained", "returned", "cancelled"}
 
 
 class LiveError(Exception):

@@ -37,7 +37,7 @@ from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
 from app.receipts import first_receipts, take_feed_lock
-from app.services import authority, entrustments, sets, transport
+from app.services import authority, cancellations, entrustments, plans, sets, transport
 from app.services.answers import (
     answer_format_failure,
     findings_text,
@@ -50,10 +50,8 @@ from app.services.answers import (
 from declarations import (
     FAILS_SCHEMA,
     REGIME_CONFLICT,
-    AppType,
     Checked,
     Facts,
-    Held,
     Kind,
     Regime,
     Report,
@@ -61,7 +59,6 @@ from declarations import (
     SignaturePolicy,
     check,
     invt_no,
-    judge,
     parse_regime,
 )
 
@@ -246,9 +243,10 @@ def _take(
     if failure is not None:  # the exchange platform's format check answers it (CEB900)
         return Outcome(row, answer_format_failure(session, row, failure), report)
     if not report.valid:  # refused: kept in the history, no place in its set
-        plan = Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
+        plan = plans.Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
     else:
-        plan = _lifecycle(session, row, facts)
+        judged = cancellations.plan if facts.message.kind is Kind.CANCELLATION else plans.plan
+        plan = judged(session, row, facts)
     # The row is written once, with the status its last receipt gives it and (found before the
     # INSERT) its declaration.
     row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
@@ -271,10 +269,14 @@ def _take(
     if plan.joins_set and is_inventory(row):
         _assign_invt_no(row, facts)
     elif plan.withdraws is not None:
-        declaration = _withdraw(session, row)
+        declaration = plans.withdraw(session, row)
+    elif plan.cancels is not None:
+        declaration = plan.cancels
+        cancellations.apply(session, declaration)
     steps = [
         (int(ReturnStatus.DECLARING), ""),
         (int(ReturnStatus.SENT), ""),
+        *([(int(ReturnStatus.ACCEPTED), "")] if plan.cancels is not None else []),
         *([plan.final] if plan.final else []),
     ]
     receipts = record_many(
@@ -298,75 +300,6 @@ def _serialise(session: Session) -> None:
     lock; on PostgreSQL take the receipt feed's advisory lock, which ``record_receipts`` would
     take at the first receipt anyway (so this adds no contention, only takes it earlier)."""
     take_feed_lock(session)
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """How a valid document is answered: after 2 and 3, ``final`` (none: a 清单 waits at 3 for
-    its set and the engine); whether it takes its place in a set, or withdraws ``withdraws``."""
-
-    final: tuple[int, str] | None
-    joins_set: bool = False
-    changes: bool = False
-    withdraws: DocumentRow | None = None
-
-
-def _lifecycle(session: Session, row: DocumentRow, facts: Facts) -> Plan:
-    kind = facts.message.kind
-    held = sets.held_document(session, row.message_code, sets.Keys.of(facts))
-    authority.ensure_owner(row, held)
-    app_type = AppType(row.app_type) if row.app_type in ("1", "2", "3") else AppType.NEW
-    current = _held(session, held) if held else None
-    verdict = judge(kind, app_type, row.guid, current, direction=facts.direction)
-    if (refusal := verdict.refusal) is not None:
-        return Plan(final=(int(refusal.code), f"{refusal.message_zh} / {refusal.message_en}"))
-    if held is not None:
-        held.current = False  # replaced (change), withdrawn (delete) or superseded (new)
-    accepted = (int(ReturnStatus.ACCEPTED), "")
-    if app_type is AppType.DELETE:
-        return Plan(final=accepted, withdraws=held)
-    row.current = True
-    final = None if kind is Kind.INVENTORY else accepted
-    return Plan(final=final, joins_set=True, changes=app_type is AppType.CHANGE)
-
-
-def _withdraw(session: Session, row: DocumentRow) -> Declaration | None:
-    """A delete (appType 3) withdraws the held document from its set; the delete message itself
-    is answered 2 → 3 → 120 and kept in the history."""
-    declaration = session.get(Declaration, row.declaration_id) if row.declaration_id else None
-    before_clearance = (states.CLEARANCE_READY, *states.OPEN_STATES)
-    if declaration is not None and declaration.state in before_clearance:
-        sets.release_quota(session, declaration.id)
-        declaration.state = states.INCOMPLETE
-        if is_inventory(row):
-            declaration.return_status = None  # no 清单 left: nothing is declared
-    return declaration
-
-
-def _held(session: Session, held: DocumentRow) -> Held:
-    """What customs holds, as ``declarations.lifecycle`` sees it. A 清单's status is its
-    declaration's (the engine moves it on); the others' is their own."""
-    status = held.return_status
-    declaration = session.get(Declaration, held.declaration_id) if held.declaration_id else None
-    if is_inventory(held) and declaration is not None and declaration.return_status is not None:
-        status = declaration.return_status
-    list_declared = False
-    if not is_inventory(held) and declaration is not None:
-        # The set's 清单 stands (declared, not refused): its status is the declaration's.
-        standing = (declaration.return_status or 0) > 0 and declaration.return_status != 100
-        list_declared = standing and any(
-            is_inventory(d) for d in sets.current_documents(session, declaration.id)
-        )
-    return Held(held.guid, _as_status(status), list_declared)
-
-
-def _as_status(status: int | None) -> ReturnStatus:
-    if status is None:
-        return ReturnStatus.DECLARING
-    try:
-        return ReturnStatus(status)
-    except ValueError:  # a negative business code: refused
-        return ReturnStatus.REJECTED
 
 
 def _assign_invt_no(row: DocumentRow, facts: Facts) -> None:

@@ -37,6 +37,27 @@ HEADS = {
         "agentCode": "3301980ABE",
         "copNo": "COP2026111100001",
     },
+    # after the 清单
+    "CEB513": {
+        "logisticsCode": "3120980105",
+        "logisticsNo": "YT2026111100001",
+        "logisticsStatus": "S",
+    },
+    "CEB623": {
+        "customsCode": "2991",
+        "agentCode": "3301980ABE",
+        "ebpCode": "3301960ABC",
+        "ebcCode": "3301960ABD",
+        "copNo": "COP2026111100001",
+    },
+    "CEB625": {
+        "customsCode": "2991",
+        "agentCode": "3301980ABE",
+        "ebpCode": "3301960ABC",
+        "ebcCode": "3301960ABD",
+        "copNo": "COP2026111100001",
+    },
+    "CEB711": {"customsCode": "2991", "operatorCode": "3301980SIT", "copNo": "RK2026111100001"},
     "CEB303": {"ebpCode": "3301960ABC", "ebcCode": "3301960ABD", "orderNo": "EO2026111100001"},
     "CEB403": {"ebcCode": "3301960ABD", "orderNo": "EO2026111100001", "payNo": "R1"},
     "CEB505": {"logisticsCode": "3120980105", "logisticsNo": "EX2026111100001"},
@@ -52,7 +73,7 @@ HEADS = {
 
 
 def assigned_numbers(code: str) -> dict[str, str]:
-    if code == "CEB621":
+    if code in ("CEB621", "CEB623", "CEB625"):  # the 清单's numbers, which the others name
         return {
             "preNo": pre_no(date(2026, 11, 11), 1),
             "invtNo": invt_no("2991", 2026, Direction.IMPORT, 42),

@@ -102,6 +102,45 @@ RECEIPTS: tuple[Node, ...] = (
         *_IMPORT_INFO,
     ),
     _receipt(
+        "ImportLogisticsStatusReturnType",
+        "运单状态回执 / waybill status receipt (CEB514)",
+        ("logisticsCode", "C1..18", _R),
+        ("logisticsNo", "C1..60", _R),
+        ("logisticsStatus", "C1", _R),
+        *_IMPORT_TAIL,
+        *_IMPORT_INFO,
+    ),
+    *(
+        _receipt(
+            name,
+            doc,
+            ("customsCode", "C4", _O),
+            ("agentCode", "C1..18", _O),
+            ("ebpCode", "C1..18", _O),
+            ("ebcCode", "C1..18", _O),
+            ("copNo", "C1..20", _R),
+            ("preNo", "C18", _R),
+            ("invtNo", "C18", _O),
+            *_IMPORT_TAIL,
+            *_IMPORT_INFO,
+        )
+        for name, doc in (
+            ("ImportInvtCancelReturnType", "撤销申请单回执 / cancellation receipt (CEB624)"),
+            ("ImportInvtRefundReturnType", "退货申请单回执 / return receipt (CEB626)"),
+        )
+    ),
+    _receipt(
+        "ImportDeliveryReturnType",
+        "入库明细单回执 / site entry receipt (CEB712)",
+        ("customsCode", "C4", _O),
+        ("operatorCode", "C1..18", _O),
+        ("copNo", "C..20", _O),
+        ("preNo", "C..18", _O),
+        ("rkdNo", "C..18", _O),
+        *_IMPORT_TAIL,
+        *_IMPORT_INFO,
+    ),
+    _receipt(
         "ExportOrderReturnType",
         "订单回执 / export order receipt (CEB304)",
         ("ebpCode", "C..18", _R),

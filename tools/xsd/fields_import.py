@@ -12,7 +12,7 @@ from model import Field, Node, opt, req
 MONEY = "N19,5"  # amounts, quantities and weights
 
 
-def _submission(app_status: str) -> tuple[Field, ...]:
+def submission(app_status: str) -> tuple[Field, ...]:
     """The four fields every data head starts with (e.g. CEB spec 202205 §3.1.4 p. 62)."""
     return (
         req("guid", "Guid"),
@@ -26,7 +26,7 @@ ORDER_HEAD = Node(
     "OrderHead",
     "电子订单表头 / import order head (CEB311)",
     (
-        *_submission("C1..3"),
+        *submission("C1..3"),
         req("orderType", "C1"),
         req("orderNo", "C1..60"),
         req("ebpCode", "C1..18"),
@@ -80,7 +80,7 @@ PAYMENT_HEAD = Node(
     "PaymentHead",
     "支付凭证 / import payment (CEB411)",
     (
-        *_submission("C1..3"),
+        *submission("C1..3"),
         req("payCode", "C1..18"),
         req("payName", "C1..100"),
         req("payTransactionId", "C1..60"),
@@ -102,7 +102,7 @@ LOGISTICS_HEAD = Node(
     "LogisticsHead",
     "物流运单 / import waybill (CEB511)",
     (
-        *_submission("C1..3"),
+        *submission("C1..3"),
         req("logisticsCode", "C1..18"),
         req("logisticsName", "C1..100"),
         req("logisticsNo", "C1..60"),
@@ -125,7 +125,7 @@ INVENTORY_HEAD = Node(
     "InventoryHead",
     "进口清单表头 / import inventory head (CEB621)",
     (
-        *_submission("C1..3"),
+        *submission("C1..3"),
         req("orderNo", "C1..60"),
         req("ebpCode", "C1..18"),
         req("ebpName", "C1..100"),

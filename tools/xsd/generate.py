@@ -205,10 +205,11 @@ def regime_schema(schema: Schema) -> etree._Element:
             sequence,
             "element",
             name=message.record,
-            type=f"ceb:{message.record}Type",
-            maxOccurs="100",
+            type=f"ceb:{message.type}",
+            maxOccurs=message.max_records,
         )
-        envelope(sequence, schema.direction, optional_signature=not message.signature_required)
+        if message.transfer:
+            envelope(sequence, schema.direction, optional_signature=not message.signature_required)
 
     root.append(etree.Comment(" Receipts (回执) "))
     for receipt in schema.receipts:
@@ -218,17 +219,17 @@ def regime_schema(schema: Schema) -> etree._Element:
     root.append(etree.Comment(" Business nodes "))
     for message in schema.data:
         if message.parts:
-            record = xs(root, "complexType", name=f"{message.record}Type")
+            record = xs(root, "complexType", name=message.type)
             parts = xs(record, "sequence")
             for part, max_occurs in message.parts:
                 attributes = {"name": part, "type": f"ceb:{part}Type"}
-                if max_occurs != 1:
-                    attributes["maxOccurs"] = str(max_occurs)
+                if max_occurs != 1:  # 0: unbounded
+                    attributes["maxOccurs"] = str(max_occurs or "unbounded")
                 xs(parts, "element", **attributes)
             for part, _ in message.parts:
                 node_type(root, schema.node(part), f"{part}Type")
         else:
-            node_type(root, schema.node(message.record), f"{message.record}Type")
+            node_type(root, schema.node(message.record), message.type)
     return root
 
 

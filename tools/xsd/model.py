@@ -175,6 +175,13 @@ class DataMessage:
     record: str  # Order, Payment, Receipts...
     parts: tuple[tuple[str, int], ...] = ()  # (child node, maxOccurs) when the record is split
     signature_required: bool = False
+    max_records: str = "100"  # the record's maxOccurs ("1" for CEB711, "unbounded" for a tax bill)
+    transfer: bool = True  # False: customs' own messages (CEB816, CEB818) have no envelope nodes
+    record_type: str | None = None  # the record's type name, when two messages share a record
+
+    @property
+    def type(self) -> str:
+        return self.record_type or f"{self.record}Type"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fields_export
 import fields_import
+import fields_import_after
 from model import DataMessage, ReceiptMessage, Rule, Schema
 
 from declarations.messages import Direction, Regime
@@ -28,6 +29,42 @@ IMPORT_DATA = (
         (("InventoryHead", 1), ("InventoryList", 99)),
         signature_required=True,
     ),
+    # after the 清单 (CEB spec 202205 §3.7, §3.11, §3.13, §3.15, §3.17-3.18)
+    DataMessage("CEB513", "运单状态 / waybill status", "LogisticsStatus", signature_required=False),
+    DataMessage("CEB623", "撤销申请单 / 清单 cancellation", "InvtCancel", signature_required=True),
+    DataMessage(
+        "CEB625",
+        "退货申请单 / return application",
+        "InvtRefund",
+        (("InvtRefundHead", 1), ("InvtRefundList", 99)),
+        signature_required=True,
+    ),
+    DataMessage(
+        "CEB711",
+        "入库明细单 / entry at the supervised site",
+        "Delivery",
+        (("DeliveryHead", 1), ("DeliveryList", 0)),
+        signature_required=True,
+        max_records="1",
+    ),
+    DataMessage(
+        "CEB816",
+        "电子税单 / electronic tax bill (customs)",
+        "Tax",
+        (("TaxHeadRd", 1), ("TaxListRd", 99)),
+        max_records="unbounded",
+        transfer=False,
+        record_type="TaxBillType",
+    ),
+    DataMessage(
+        "CEB818",
+        "电子税单状态 / tax bill status (customs)",
+        "Tax",
+        (("TaxHeadStatus", 1),),
+        max_records="unbounded",
+        transfer=False,
+        record_type="TaxStatusType",
+    ),
 )
 IMPORT_RECEIPTS = (
     ReceiptMessage("CEB312", "订单回执 / order receipt", "OrderReturn", "ImportOrderReturnType"),
@@ -40,7 +77,33 @@ IMPORT_RECEIPTS = (
     ReceiptMessage(
         "CEB622", "清单回执 / inventory receipt", "InventoryReturn", "ImportInventoryReturnType"
     ),
+    ReceiptMessage(
+        "CEB514",
+        "运单状态回执 / waybill status receipt",
+        "LogisticsStatusReturn",
+        "ImportLogisticsStatusReturnType",
+    ),
+    ReceiptMessage(
+        "CEB624",
+        "撤销申请单回执 / cancellation receipt",
+        "InvtCancelReturn",
+        "ImportInvtCancelReturnType",
+    ),
+    ReceiptMessage(
+        "CEB626",
+        "退货申请单回执 / return receipt",
+        "InvtRefundReturn",
+        "ImportInvtRefundReturnType",
+    ),
+    ReceiptMessage(
+        "CEB712",
+        "入库明细单回执 / site entry receipt",
+        "DeliveryReturn",
+        "ImportDeliveryReturnType",
+    ),
 )
+
+IMPORT_NODES = fields_import.NODES | fields_import_after.NODES
 
 # Export records are either split (Order, Inventory) or flat (Receipts, Logistics: no parts).
 EXPORT_DATA = (
@@ -100,7 +163,7 @@ SCHEMAS: tuple[Schema, ...] = (
         "9610 直购进口 / direct-purchase import",
         IMPORT_DATA,
         IMPORT_RECEIPTS,
-        fields_import.NODES,
+        IMPORT_NODES,
         (*_IMPORT_IDENTITY, _trade_mode("9610", "import")),
     ),
     Schema(
@@ -109,7 +172,7 @@ SCHEMAS: tuple[Schema, ...] = (
         "1210 网购保税进口 / bonded import",
         IMPORT_DATA,
         IMPORT_RECEIPTS,
-        fields_import.NODES,
+        IMPORT_NODES,
         (
             *_IMPORT_IDENTITY,
             _trade_mode("1210", "import"),
