@@ -34,7 +34,8 @@ STATISTICS = ("mean", "p50", "p90", "p95", "p99")
 """What ``simulation.stats.describe`` reports of a list of observations."""
 
 _ANY_TEXT = ("FLOW", "LABEL", "POOL", "CORRIDOR")
-_ONE_WORD = ("STAGE", "CREDIT", "KIND", "HOUR", "HOURS")
+_ONE_WORD = ("STAGE", "CREDIT", "KIND", "HOUR")
+_HOURS = r"[0-9.e+-]+h"  # HOURS: ``target_hours`` as ``hours_label`` writes it (``0.5h``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class KPI:
                 parts.append(".+")
             elif part in _ONE_WORD:
                 parts.append("[^.]+")
+            elif part == "HOURS":
+                parts.append(_HOURS)
             else:
                 parts.append(re.escape(part))
         object.__setattr__(self, "pattern", re.compile(r"\.".join(parts)))
@@ -157,6 +160,13 @@ _TABLE: list[KPI] = [
     KPI("stage.STAGE.served", "count", None, "services completed at the stage"),
     *_durations("stage.STAGE.sojourn", "wait + service at the stage", ("p95",)),
     KPI("stage.STAGE.wait.mean", "seconds", "lower", "mean wait before service", headline=True),
+    KPI(
+        "stage.STAGE.wait_within.HOURS",
+        "share",
+        "higher",
+        "of the services at the stage (declarations lodged after the warm-up), the share that "
+        "waited at most `target_hours` (HOURS is it, e.g. `2h`): 1 − P(wait > target)",
+    ),
     KPI("stage.STAGE.wait.CREDIT.mean", "seconds", "lower", "mean wait of one credit class"),
     KPI(
         "stage.STAGE.queue.mean",
@@ -295,6 +305,11 @@ def kpi(name: str) -> KPI:
     if found is None:
         raise KeyError(f"KPI {name!r} is not in simulation/kpi_table.py")
     return found
+
+
+def hours_label(hours: float) -> str:
+    """How ``target_hours`` reads in a KPI's name: ``2h``, ``0.5h``."""
+    return f"{hours:g}h"
 
 
 def duration(seconds: float) -> str:

@@ -21,6 +21,7 @@ import simpy
 
 from simulation.cost import cost_kpis
 from simulation.durations import HOUR
+from simulation.kpi_table import hours_label
 from simulation.runtime import CREDITS, PathCounts
 from simulation.stats import describe
 
@@ -126,7 +127,7 @@ def _target_kpis(model: ClearanceModel, window: ArrivalWindow, kpis: dict[str, f
     counts it; and the mean cycle time by hour of day of lodgement."""
     if not window.counted:  # the run ended before the cut-off: every lodgement is eligible
         window.eligible = [flow.arrived for flow in model.flows]
-    hours = f"{model.target / HOUR:g}h"
+    hours = hours_label(model.target / HOUR)
     eligible: dict[str, int] = {}
     within: dict[str, int] = {}
     by_hour: dict[int, list[float]] = {}
@@ -162,6 +163,9 @@ def _stage_kpis(model: ClearanceModel, kpis: dict[str, float], drained: bool) ->
         kpis[f"{prefix}.served"] = float(len(stage.sojourn))
         kpis.update(describe(stage.sojourn, f"{prefix}.sojourn"))
         kpis[f"{prefix}.wait.mean"] = float(np.mean(stage.waits)) if stage.waits else math.nan
+        kpis[f"{prefix}.wait_within.{hours_label(model.target / HOUR)}"] = (
+            float((np.asarray(stage.waits) <= model.target).mean()) if stage.waits else math.nan
+        )
         for credit, waits in zip(CREDITS, stage.by_credit_wait, strict=True):
             if waits:
                 kpis[f"{prefix}.wait.{credit.value}.mean"] = float(np.mean(waits))
