@@ -71,6 +71,8 @@ class Headline:
     warnings: list[str] = field(default_factory=list)
     cost: dict[str, Estimate] = field(default_factory=dict)  # the cost.* KPIs, if costed
     currency: str = ""
+    # customs time (trs.*) and trader time in the corridors (corridor.*), means
+    times: dict[str, Estimate] = field(default_factory=dict)
 
     def bottleneck_text(self) -> str:
         b = self.bottleneck
@@ -253,4 +255,13 @@ def headline(result: RunResult, scenario: Scenario) -> Headline:
         _warnings(result, scenario),
         {k: e for k, e in result.kpis.items() if k.startswith("cost.")},
         scenario.costs.currency if scenario.costs is not None else "",
+        {
+            k: e
+            for k, e in result.kpis.items()
+            if k in {"trs.to_decision.mean", "trs.decision_to_release.mean"}
+            or (
+                k.startswith("corridor.")
+                and k.endswith((".release_to_departure.mean", ".lodgement_to_destination.mean"))
+            )
+        },
     )

@@ -258,6 +258,17 @@ _TABLE: list[KPI] = [
         "alarms of one kind (`tamper`, `low_battery`, `route_deviation`) on the way",
     ),
     *_durations("corridor.CORRIDOR.transit", "a truck's seal → unseal time"),
+    *_durations(
+        "corridor.CORRIDOR.release_to_departure",
+        "trader time in the corridor: release → the truck's departure (the loading bay, the "
+        "wait for a lock, sealing), declarations lodged after the warm-up",
+        ("mean",),
+    ),
+    *_durations(
+        "corridor.CORRIDOR.lodgement_to_destination",
+        "lodgement → unsealed at the destination, declarations lodged after the warm-up",
+        ("mean", "p95"),
+    ),
     KPI(
         "cost.staff_hours",
         "hours per day",

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
@@ -27,6 +28,8 @@ from simulation.stats import describe
 
 if TYPE_CHECKING:
     from simulation.model import ClearanceModel
+    from simulation.runtime import Lodgement
+    from simulation.transit import Port
 
 
 class TimedSamples(array):  # type: ignore[type-arg]  # array("d"); generic only in 3.12
@@ -62,12 +65,35 @@ class ArrivalWindow:
         self.eligible = [0 for _ in model.flows]  # lodged after warm-up, by the cut-off
         for flow in model.flows:
             flow.cycle = _timed(model.env)
+        # Per corridor, of declarations lodged after the warm-up: release → departure (the
+        # loading bay, the wait for a lock, sealing) and lodgement → destination (unsealed).
+        self.to_departure: dict[str, list[float]] = {}
+        self.to_destination: dict[str, list[float]] = {}
+        for name, corridor in model.corridors.items():
+            corridor.departed = self._note(corridor.departed, self.to_departure, name, True)
+            corridor.arrived = self._note(corridor.arrived, self.to_destination, name, False)
         # At the horizon itself (no drain) the run stops before events due then: the KPIs mark
         # it at the end instead.
         simpy.Timeout(model.env, horizon).callbacks.append(lambda _e: self.mark())
         if cutoff >= model.warmup:
             simpy.Timeout(model.env, cutoff).callbacks.append(lambda _e: self._count_eligible())
         self.counted = cutoff < model.warmup  # nothing lodged after the warm-up is eligible
+
+    def _note(
+        self, port: Port[Lodgement], into: dict[str, list[float]], name: str, released: bool
+    ) -> Port[Lodgement]:
+        """``port`` (a corridor's, ``simulation.transit``), also noting each cargo's times."""
+        times = into.setdefault(name, [])
+        env, warmup = self.model.env, self.model.warmup
+
+        def noted(cargo: list[Lodgement], info: Mapping[str, Any]) -> None:
+            now = env.now
+            times.extend(
+                now - (d.released if released else d.lodged) for d in cargo if d.lodged >= warmup
+            )
+            port(cargo, info)
+
+        return noted
 
     def _count_eligible(self) -> None:
         self.eligible = [flow.arrived for flow in self.model.flows]
@@ -98,6 +124,10 @@ def replication_kpis(model: ClearanceModel, window: ArrivalWindow) -> dict[str, 
     _stage_kpis(model, kpis, drain_hours > 0)
     _path_kpis(model, kpis)
     _transit_kpis(model, kpis, drain_hours > 0)
+    for name in model.corridors:
+        prefix = f"corridor.{name}"
+        kpis.update(describe(window.to_departure[name], f"{prefix}.release_to_departure"))
+        kpis.update(describe(window.to_destination[name], f"{prefix}.lodgement_to_destination"))
     kpis.update(cost_kpis(model.scenario, kpis["throughput_per_hour"]))
     return kpis
 

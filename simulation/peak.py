@@ -31,7 +31,7 @@ def peak_window(
         return 0, 0
     first, last = int(inside[0]), int(inside[-1]) + 1
     step = float(times[1] - times[0]) if len(times) > 1 else PEAK_HOURS
-    width = max(1, min(last - first, round(PEAK_HOURS / step) + 1))
+    width = max(1, min(last - first, round(PEAK_HOURS / step)))  # a sample per step
     level = np.asarray(in_system, dtype=float)[first:last]
     sums = np.convolve(level, np.ones(width), mode="valid")
     best = first + int(np.argmax(sums))  # the earliest of equal windows
