@@ -72,9 +72,6 @@ class Target:
     def __str__(self) -> str:
         return f"{self.kpi} {self.op} {self.threshold:g}"
 
-    def met(self, value: float) -> bool:
-        return value >= self.threshold if self.op == ">=" else value <= self.threshold
-
 
 def parse_target(text: str) -> Target:
     """``KPI >= X`` or ``KPI <= X``; a ``…within.2h`` or ``…within.30min`` KPI sets the scenario's
@@ -267,12 +264,13 @@ def _examine(  # noqa: PLR0917
             _check_names(results[0], targets)
         for kpis in results:
             for t in targets:
-                candidate.samples[t.kpi].append(kpis[t.kpi])
+                candidate.samples[t.kpi].append(kpis.get(t.kpi, math.nan))
         done = wanted.stop
+        for t in targets:  # every target's bounds at this look, for the evidence and plot
+            candidate.bounds[t.kpi] = _bounds(candidate.samples[t.kpi], level)
         open_targets = 0
         for t in targets:
-            low, high = _bounds(candidate.samples[t.kpi], level)
-            candidate.bounds[t.kpi] = (low, high)
+            low, high = candidate.bounds[t.kpi]
             if (t.op == ">=" and high < t.threshold) or (t.op == "<=" and low > t.threshold):
                 candidate.verdict = "infeasible"
                 return
