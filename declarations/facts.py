@@ -105,11 +105,17 @@ _SET_KEYS = ("appType", "customsCode", "orderNo", "ebpCode", "logisticsNo", "log
              "payTransactionId")  # fmt: skip
 
 
+# What a message after the 清单 tells the lifecycle besides (the delivery time, §3.7.4 p. 77).
+_LIFECYCLE_KEYS = {"CEB513": ("logisticsTime",)}
+
+
 @cache
 def _key_names(message: MessageType) -> tuple[str, ...]:
-    """The fields kept in ``Facts.keys``: receipt keys, set keys, parties and the note."""
+    """The fields kept in ``Facts.keys``: receipt keys, set keys, parties, what the lifecycle
+    reads and the note."""
     receipt = message.receipt
-    names = [*(RECEIPT_KEY_FIELDS.get(receipt, ()) if receipt else ()), *_SET_KEYS, *PARTY_FIELDS]
+    names = [*(RECEIPT_KEY_FIELDS.get(receipt, ()) if receipt else ()), *_SET_KEYS, *PARTY_FIELDS,
+             *_LIFECYCLE_KEYS.get(message.code, ())]  # fmt: skip
     return (*dict.fromkeys(names), _NOTE)
 
 

@@ -18,7 +18,6 @@ named ``<regime>-<direction>-<nnnn>``.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,6 @@ __all__ = [
     "fmt",
     "generate_sets",
     "id_check_digit",
-    "import_cancellation",
     "make_deal",
     "to_bytes",
 ]
@@ -194,27 +192,6 @@ def import_inventory(deal: Deal) -> etree._Element:
             ("qty", fmt(line.qty)), ("unit", line.goods.unit),
             ("qty1", f"{line.legal_qty:f}"), ("unit1", line.goods.legal_unit),
             ("price", fmt(line.price)), ("totalPrice", fmt(line.total))])
-    _transfer(root, deal.agent)
-    signature(root)
-    return root
-
-
-def import_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单") -> etree._Element:
-    """A 撤销申请单 (CEB623, CEB spec 202205 §3.11.4 p. 88) of the deal's 清单, numbered
-    ``invt`` (the invtNo customs gave it), sent by its declarant."""
-    guid = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{deal.guids[3]}/cancel")).upper()
-    root = _message("CEB623", guid)
-    b = deal.buyer
-    _fill(etree.SubElement(root, _C + "InvtCancel"), [*_app(deal, guid, 90),
-        ("customsCode", deal.customs_code), ("orderNo", deal.order_no),
-        ("ebpCode", deal.platform.code), ("ebpName", deal.platform.name),
-        ("ebcCode", deal.seller.code), ("ebcName", deal.seller.name),
-        ("logisticsNo", deal.logistics_no), ("logisticsCode", deal.carrier.code),
-        ("logisticsName", deal.carrier.name),
-        ("copNo", f"C{deal.stamp(30, '%Y%m%d')}{deal.serial:06d}"), ("invtNo", invt),
-        ("buyerIdType", "1"), ("buyerIdNumber", b.id_number), ("buyerName", b.name),
-        ("buyerTelephone", b.phone), ("agentCode", deal.agent.code),
-        ("agentName", deal.agent.name), ("reason", reason)])
     _transfer(root, deal.agent)
     signature(root)
     return root

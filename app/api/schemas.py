@@ -279,6 +279,9 @@ class DeclarationOut(BaseModel):
     updated_at: IsoTime
     sim_declared_at: IsoTime | None
     sim_updated_at: IsoTime | None
+    delivered_at: IsoTime | None = Field(
+        default=None, description="When the buyer signed for the goods (the carrier's CEB513)."
+    )
 
 
 class FindingOut(BaseModel):

@@ -153,6 +153,8 @@ class Declaration(Base):
     # Times on the virtual clock of the clearance model.
     sim_declared_at: Mapped[datetime | None] = mapped_column(default=None)
     sim_updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the carrier's 运单状态 (CEB513) says the buyer signed for the goods (logisticsTime).
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
 
     documents: Mapped[list[DocumentRow]] = relationship(back_populates="declaration")
 

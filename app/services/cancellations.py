@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import states
 from app.db.models import Declaration, DocumentRow
 from app.services import authority, sets
-from app.services.plans import Plan
+from app.services.plans import FollowUp, Plan
 from declarations import Facts, ReturnStatus, judge_cancellation
 
 _LIST_CODES = ("CEB621",)  # the import 清单 (the export one is cancelled by CEB605)
@@ -40,7 +40,9 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     if refusal is not None:
         return Plan(final=(int(refusal.code), f"{refusal.message_zh} / {refusal.message_en}"))
     approved = f"撤单审结 / the 清单 {facts.key('invtNo')} is cancelled"
-    return Plan(final=(int(ReturnStatus.DECIDED), approved), cancels=declaration)
+    assert declaration is not None
+    follow = FollowUp(declaration, apply, between=(int(ReturnStatus.ACCEPTED),))
+    return Plan(final=(int(ReturnStatus.DECIDED), approved), follow_up=follow)
 
 
 def apply(session: Session, declaration: Declaration) -> None:

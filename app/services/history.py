@@ -68,6 +68,7 @@ def declaration_json(declaration: Declaration) -> dict[str, Any]:
         "updated_at": declaration.updated_at.isoformat(),
         "sim_declared_at": _iso(declaration.sim_declared_at),
         "sim_updated_at": _iso(declaration.sim_updated_at),
+        "delivered_at": _iso(declaration.delivered_at),
     }
 
 

@@ -7,6 +7,7 @@ withdraws the held one, or is refused with the spec's code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -19,15 +20,27 @@ from declarations import AppType, Facts, Held, Kind, ReturnStatus, judge
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUp:
+    """What an approved message that follows a 清单 does to its declaration once stored (a
+    cancellation ends it, a delivery record dates it), and the statuses it is answered with
+    between 3 and its final one."""
+
+    declaration: Declaration
+    apply: Callable[[Session, Declaration], None]
+    between: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """How a valid document is answered: after 2 and 3, ``final`` (none: a 清单 waits at 3 for
-    its set and the engine); whether it takes its place in a set, or withdraws ``withdraws``."""
+    its set and the engine); whether it takes its place in a set, withdraws ``withdraws``, or
+    acts on a declaration as a message after the 清单 (``follow_up``)."""
 
     final: tuple[int, str] | None
     joins_set: bool = False
     changes: bool = False
     withdraws: DocumentRow | None = None
-    cancels: Declaration | None = None  # an approved cancellation (app.services.cancellations)
+    follow_up: FollowUp | None = None
 
 
 def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:

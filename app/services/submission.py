@@ -37,7 +37,15 @@ from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
 from app.receipts import first_receipts, take_feed_lock
-from app.services import authority, cancellations, entrustments, plans, sets, transport
+from app.services import (
+    authority,
+    cancellations,
+    deliveries,
+    entrustments,
+    plans,
+    sets,
+    transport,
+)
 from app.services.answers import (
     answer_format_failure,
     findings_text,
@@ -63,6 +71,9 @@ from declarations import (
 )
 
 _ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
+# The messages after a 清单 that act on its declaration, and who judges them (the set's own
+# documents: plans.plan).
+_PLANNERS = {Kind.CANCELLATION: cancellations.plan, Kind.WAYBILL_STATUS: deliveries.plan}
 
 
 @dataclass(slots=True)
@@ -245,8 +256,7 @@ def _take(
     if not report.valid:  # refused: kept in the history, no place in its set
         plan = plans.Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
     else:
-        judged = cancellations.plan if facts.message.kind is Kind.CANCELLATION else plans.plan
-        plan = judged(session, row, facts)
+        plan = _PLANNERS.get(facts.message.kind, plans.plan)(session, row, facts)
     # The row is written once, with the status its last receipt gives it and (found before the
     # INSERT) its declaration.
     row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
@@ -270,13 +280,13 @@ def _take(
         _assign_invt_no(row, facts)
     elif plan.withdraws is not None:
         declaration = plans.withdraw(session, row)
-    elif plan.cancels is not None:
-        declaration = plan.cancels
-        cancellations.apply(session, declaration)
+    elif plan.follow_up is not None:
+        declaration = plan.follow_up.declaration
+        plan.follow_up.apply(session, declaration)
     steps = [
         (int(ReturnStatus.DECLARING), ""),
         (int(ReturnStatus.SENT), ""),
-        *([(int(ReturnStatus.ACCEPTED), "")] if plan.cancels is not None else []),
+        *((status, "") for status in (plan.follow_up.between if plan.follow_up else ())),
         *([plan.final] if plan.final else []),
     ]
     receipts = record_many(

@@ -15,7 +15,8 @@ from app.db.models import Role
 from app.engine import lease, store
 from app.quota import used_fen
 from declarations import Direction, Regime
-from declarations.samples import SampleSet, import_cancellation, to_bytes
+from declarations.sample_followups import import_cancellation
+from declarations.samples import SampleSet, to_bytes
 
 
 async def _declared(

@@ -1,0 +1,56 @@
+"""Sample messages that follow a 清单 (CEB spec 202205 §3.7, §3.11): the carrier's delivery
+record and the declarant's cancellation, for a deal of ``declarations.samples``.
+
+They name numbers customs gives (the 清单's ``invtNo``), so they are built for a 清单 already
+declared, not as part of a sample set.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from lxml import etree
+
+from declarations.samples import _C, Deal, _app, _fill, _message, _transfer, signature
+
+__all__ = ["import_cancellation", "import_delivery"]
+
+
+def _guid(deal: Deal, what: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{deal.guids[3]}/{what}")).upper()
+
+
+# fmt: off
+def import_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单") -> etree._Element:
+    """A 撤销申请单 (CEB623, CEB spec 202205 §3.11.4 p. 88) of the deal's 清单, numbered
+    ``invt`` (the invtNo customs gave it), sent by its declarant."""
+    guid = _guid(deal, "cancel")
+    root = _message("CEB623", guid)
+    b = deal.buyer
+    _fill(etree.SubElement(root, _C + "InvtCancel"), [*_app(deal, guid, 90),
+        ("customsCode", deal.customs_code), ("orderNo", deal.order_no),
+        ("ebpCode", deal.platform.code), ("ebpName", deal.platform.name),
+        ("ebcCode", deal.seller.code), ("ebcName", deal.seller.name),
+        ("logisticsNo", deal.logistics_no), ("logisticsCode", deal.carrier.code),
+        ("logisticsName", deal.carrier.name),
+        ("copNo", f"C{deal.stamp(30, '%Y%m%d')}{deal.serial:06d}"), ("invtNo", invt),
+        ("buyerIdType", "1"), ("buyerIdNumber", b.id_number), ("buyerName", b.name),
+        ("buyerTelephone", b.phone), ("agentCode", deal.agent.code),
+        ("agentName", deal.agent.name), ("reason", reason)])
+    _transfer(root, deal.agent)
+    signature(root)
+    return root
+
+
+def import_delivery(deal: Deal, status: str = "S", minutes: int = 600) -> etree._Element:
+    """The carrier's 运单状态 (CEB513, §3.7.4 p. 77): the buyer signed for the goods
+    ``minutes`` after the deal's start."""
+    guid = _guid(deal, f"delivery-{status}-{minutes}")
+    root = _message("CEB513", guid)
+    _fill(etree.SubElement(root, _C + "LogisticsStatus"), [*_app(deal, guid, minutes),
+        ("logisticsCode", deal.carrier.code), ("logisticsName", deal.carrier.name),
+        ("logisticsNo", deal.logistics_no), ("logisticsStatus", status),
+        ("logisticsTime", deal.stamp(minutes))])
+    _transfer(root, deal.carrier)
+    return root
+# fmt: on
