@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simulation.kpi_table import KPIS, find_kpi, kpi_unit
+from simulation.peak import PEAK_HOURS
 
 # Text stays text (small, searchable); a fixed hash salt makes the SVG ids reproducible.
 _SVG_STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "danchuang"}
@@ -166,20 +167,53 @@ def _is_utilisation(name: str) -> bool:
 
 
 def utilisation(run: Mapping[str, Any]) -> str | None:
-    """Time-average utilisation of each limited pool and lock pool, with 95 % CIs."""
+    """Utilisation of each limited pool and lock pool, with 95 % CIs: over the arrival window
+    and in the peak window (``simulation.peak``), where the quiet hours do not dilute it."""
     names = [k for k in run["kpis"] if _is_utilisation(k) and run["kpis"][k]["n"]]
     if not names:
         return None
-    estimates = [run["kpis"][k] for k in names]
-    means = _array([e["mean"] for e in estimates]) * 100
-    figure = Figure(figsize=(9.0, 0.5 + 0.4 * len(names)), layout="constrained")
+    figure = Figure(figsize=(9.0, 0.7 + 0.6 * len(names)), layout="constrained")
     ax = figure.subplots()
-    labels = [k.removesuffix(".utilisation") for k in names]
-    ax.barh(labels, means, xerr=_errors(estimates, 0.01), capsize=3, color="tab:blue", alpha=0.8)
+    rows = np.arange(len(names))
+    for offset, suffix, colour, label in (
+        (-0.2, "", "tab:blue", "warm-up end → end of arrivals"),
+        (0.2, ".peak", "tab:orange", "peak window"),
+    ):
+        estimates = [
+            run["kpis"].get(k + suffix) or {"mean": None, "low": None, "high": None} for k in names
+        ]
+        means = _array([e["mean"] for e in estimates]) * 100
+        ax.barh(
+            rows + offset, means, height=0.4, xerr=_errors(estimates, 0.01), capsize=3,
+            color=colour, alpha=0.8, label=label,
+        )  # fmt: skip
+    ax.set_yticks(rows, [k.removesuffix(".utilisation") for k in names])
     ax.axvline(100, color="tab:red", linestyle="--", linewidth=1)
-    ax.set_xlabel("utilisation from warm-up end to the end of arrivals (%)")
+    ax.set_xlabel("utilisation (%)")
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=7)
+    return to_svg(figure)
+
+
+def utilisation_over_time(run: Mapping[str, Any]) -> str | None:
+    """Busy servers / scheduled servers of each limited pool at each sample (mean over
+    replications), with the peak window shaded where it starts on average."""
+    pools = list(_series(run, "capacity."))
+    if not pools:
+        return None
+    times = _array(run["series"]["times_h"])
+    figure = Figure(figsize=(9.0, 3.0), layout="constrained")
+    ax = figure.subplots()
+    for pool in pools:
+        busy = _array(run["series"][f"busy.{pool}"]["mean"])
+        capacity = _array(run["series"][f"capacity.{pool}"]["mean"])
+        share = np.divide(busy, capacity, out=np.full_like(busy, np.nan), where=capacity > 0)
+        ax.plot(times, 100 * share, linewidth=1.3, label=pool)
+    start = (run["kpis"].get("peak.start_hour") or {}).get("mean")
+    if start is not None:
+        ax.axvspan(start, start + PEAK_HOURS, color="tab:orange", alpha=0.12, label="peak window")
+    _time_axes(ax, run, "utilisation (%)")
     return to_svg(figure)
 
 

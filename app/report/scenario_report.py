@@ -62,6 +62,7 @@ PLOT_IDS = (
     "in-system",
     "cycle-times",
     "utilisation",
+    "utilisation-over-time",
     "resources",
     "locks",
     "throughput",
@@ -92,8 +93,13 @@ def _plots(
             "No declaration was released after the warm-up.",
         ),
         "utilisation": (
-            "Utilisation per resource and e-lock pool",
+            "Utilisation per resource and e-lock pool: arrival window and peak window",
             lambda: plots.utilisation(run),
+            "Every pool is unlimited.",
+        ),
+        "utilisation-over-time": (
+            "Utilisation over time (busy / scheduled servers), with the peak window",
+            lambda: plots.utilisation_over_time(run),
             "Every pool is unlimited.",
         ),
         "resources": (
