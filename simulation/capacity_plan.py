@@ -165,6 +165,17 @@ def _candidates(
     if len(hours) > 1:
         raise PlanError("targets name different times; one plan has one target_hours")
     base: dict[str, Scalar] = {"target_hours": hours.pop()} if hours else {}
+    for variation in ranges:
+        parts = variation.path.split(".")
+        pool = scenario.resources.get(parts[1]) if parts[0] == "resources" else None
+        if pool is not None and pool.schedule is not None and parts[2:] == ["capacity"]:
+            steps = ", ".join(
+                f"resources.{parts[1]}.schedule.{i}.capacity" for i in range(len(pool.schedule))
+            )
+            raise PlanError(
+                f"--vary {variation.path}: {parts[1]} works shifts (schedule), so its capacity "
+                f"is set per shift step: vary {steps}"
+            )
     found = []
     for combination in itertools.product(*(v.values for v in ranges)):
         values = dict(zip((v.path for v in ranges), combination, strict=True))

@@ -96,6 +96,16 @@ def test_bad_targets_and_ranges_are_clear_errors(target: str, vary: str, message
     assert message in result.stderr and "Traceback" not in result.output
 
 
+def test_a_pool_on_shifts_is_varied_per_shift_step() -> None:
+    small = load_scenario(Path(__file__).parent / "data" / "small-site.yaml")
+    with pytest.raises(PlanError, match=r"vary resources\.officers\.schedule\.0\.capacity, "):
+        plan_capacity(
+            small,
+            [parse_target("throughput_per_hour >= 1")],
+            [parse_range("resources.officers=2..3")],
+        )
+
+
 def test_a_varied_pool_without_a_price_is_refused() -> None:
     small = (Path(__file__).parent / "data" / "small-site.yaml").read_text(encoding="utf-8")
     unpriced = parse_scenario(small.replace("  lock_per_day: {huahu: 10}\n", ""))
