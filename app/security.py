@@ -27,9 +27,9 @@ from typing import Protocol
 from app.errors import ServiceError, forbidden
 from declarations import PARTY_FIELDS, SET_KINDS, Document, Kind
 
-# The messages the live intake takes: a set's documents, the 清单's cancellation (CEB623) and
-# the carrier's delivery record (CEB513).
-LIVE_KINDS = frozenset({*SET_KINDS, Kind.CANCELLATION, Kind.WAYBILL_STATUS})
+# The messages the live intake takes: a set's documents, and after the 清单 its cancellation
+# (CEB623), the carrier's delivery record (CEB513) and returns (CEB625).
+LIVE_KINDS = frozenset({*SET_KINDS, Kind.CANCELLATION, Kind.WAYBILL_STATUS, Kind.REFUND})
 
 KEY_SCHEME = "dck_"
 PREFIX_LENGTH = len(KEY_SCHEME) + 8  # "dck_" + 8 hex characters

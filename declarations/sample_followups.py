@@ -8,12 +8,14 @@ declared, not as part of a sample set.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from decimal import Decimal
 
 from lxml import etree
 
-from declarations.samples import _C, Deal, _app, _fill, _message, _transfer, signature
+from declarations.samples import _C, Deal, _app, _fill, _message, _transfer, fmt, signature
 
-__all__ = ["import_cancellation", "import_delivery"]
+__all__ = ["import_cancellation", "import_delivery", "import_return"]
 
 
 def _guid(deal: Deal, what: str) -> str:
@@ -52,5 +54,35 @@ def import_delivery(deal: Deal, status: str = "S", minutes: int = 600) -> etree.
         ("logisticsNo", deal.logistics_no), ("logisticsStatus", status),
         ("logisticsTime", deal.stamp(minutes))])
     _transfer(root, deal.carrier)
+    return root
+
+
+def import_return(
+    deal: Deal, invt: str, quantities: Mapping[int, Decimal], *, reason: str = "七天无理由退货"
+) -> etree._Element:
+    """A 退货申请单 (CEB625, §3.13.4 p. 93) of the deal's 清单 ``invt``: ``quantities`` by the
+    清单's line number (gnum), sent by its declarant."""
+    tag = ",".join(f"{gnum}x{qty}" for gnum, qty in sorted(quantities.items()))
+    guid = _guid(deal, f"return-{tag}-{reason}")
+    root = _message("CEB625", guid)
+    record = etree.SubElement(root, _C + "InvtRefund")
+    b = deal.buyer
+    _fill(etree.SubElement(record, _C + "InvtRefundHead"), [*_app(deal, guid, 900),
+        ("customsCode", deal.customs_code), ("orderNo", deal.order_no),
+        ("ebpCode", deal.platform.code), ("ebpName", deal.platform.name),
+        ("ebcCode", deal.seller.code), ("ebcName", deal.seller.name),
+        ("logisticsNo", deal.logistics_no), ("logisticsCode", deal.carrier.code),
+        ("logisticsName", deal.carrier.name), ("invtNo", invt),
+        ("buyerIdType", "1"), ("buyerIdNumber", b.id_number), ("buyerName", b.name),
+        ("buyerTelephone", b.phone), ("agentCode", deal.agent.code),
+        ("agentName", deal.agent.name), ("reason", reason)])
+    for line in deal.lines:
+        if line.gnum in quantities:
+            _fill(etree.SubElement(record, _C + "InvtRefundList"), [
+                ("gnum", str(line.gnum)), ("gcode", line.goods.hs),
+                ("gname", line.goods.name), ("qty", fmt(quantities[line.gnum])),
+                ("unit", line.goods.unit)])
+    _transfer(root, deal.agent)
+    signature(root)
     return root
 # fmt: on

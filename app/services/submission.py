@@ -43,6 +43,7 @@ from app.services import (
     deliveries,
     entrustments,
     plans,
+    returns,
     sets,
     transport,
 )
@@ -73,7 +74,11 @@ from declarations import (
 _ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
 # The messages after a 清单 that act on its declaration, and who judges them (the set's own
 # documents: plans.plan).
-_PLANNERS = {Kind.CANCELLATION: cancellations.plan, Kind.WAYBILL_STATUS: deliveries.plan}
+_PLANNERS = {
+    Kind.CANCELLATION: cancellations.plan,
+    Kind.WAYBILL_STATUS: deliveries.plan,
+    Kind.REFUND: returns.plan,
+}
 
 
 @dataclass(slots=True)

@@ -96,6 +96,7 @@ HEAD_FIELDS: dict[str, Layout] = {
         "CEB303": "appType orderType orderNo ebpCode ebcCode goodsValue freight currency",
         "CEB403": "appType ebpCode orderNo charge currency",
         "CEB505": "appType logisticsCode logisticsNo currency",
+        "CEB625": "appType orderNo ebpCode invtNo",
         "CEB603": "appType customsCode ebpCode orderNo logisticsCode logisticsNo ieFlag portCode "
         "statisticsFlag ebcCode tradeMode country fCurrency iCurrency",
     }.items()
@@ -103,7 +104,9 @@ HEAD_FIELDS: dict[str, Layout] = {
 LINE_FIELDS: dict[str, Layout] = {
     "CEB311": Layout.of("gnum itemName unit qty price totalPrice currency country"),
     "CEB303": Layout.of("gnum itemNo unit currency qty price totalPrice"),
-    "CEB621": Layout.of("gnum gname country currency qty unit unit1 unit2 price totalPrice"),
+    "CEB621": Layout.of("gnum gcode gname country currency qty unit unit1 unit2 price totalPrice"),
+    # a return names the 清单's lines it sends back (app.services.returns)
+    "CEB625": Layout.of("gnum gcode gname qty unit"),
     "CEB603": Layout.of("gnum itemNo country currency qty unit unit1 unit2 price totalPrice"),
 }
 NO_FIELDS = Layout(())

@@ -1,7 +1,7 @@
-"""The import messages after the 清单 not yet live (CEB625, 711) are known and validated, and the
-live intake says plainly that it does not take them yet (the cancellation CEB623 and the
-delivery record CEB513 it takes: test_cancellation.py, test_delivery.py); customs' own (CEB816,
-818) and every receipt are refused as customs' to send."""
+"""The import message after the 清单 not yet live (CEB711) is known and validated, and the live
+intake says plainly that it does not take it yet (CEB623, CEB513 and CEB625 it takes:
+test_cancellation.py, test_delivery.py, test_returns.py); customs' own (CEB816, 818) and every
+receipt are refused as customs' to send."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.db.engine import Database
 from app.db.models import DocumentRow, Role
 
 
-@pytest.mark.parametrize("code", ["CEB625", "CEB711"])
+@pytest.mark.parametrize("code", ["CEB711"])
 async def test_a_message_after_the_list_is_validated_but_not_taken_live_yet(
     client: httpx.AsyncClient,
     database: Database,

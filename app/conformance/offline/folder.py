@@ -24,6 +24,7 @@ from pathlib import Path
 from app.conformance.offline.catalogue import CASE_ID, Case, CaseKind, Group
 from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes, matches
 from declarations import (
+    SET_KINDS,
     Document,
     DocumentSummary,
     Finding,
@@ -76,22 +77,30 @@ def assign(folder: Path, groups: Sequence[Group]) -> Assignment:
     return result
 
 
-def _sets(files: Sequence[NamedFile]) -> tuple[list[list[NamedFile]], list[NamedFile]]:
-    """The files grouped into sets by their keys; receipts left out and returned apart."""
+def _sets(
+    files: Sequence[NamedFile],
+) -> tuple[list[list[NamedFile]], list[NamedFile], list[NamedFile]]:
+    """The files grouped into sets by their keys; receipts, and the messages no case sends as
+    part of a set (a cancellation, a return, ...), left out and returned apart."""
     receipts: list[NamedFile] = []
+    untested: list[NamedFile] = []
     keep: list[tuple[NamedFile, Document | None]] = []
     for name, data in files:
         document, _ = identify_document(data, source=name)
         if document is not None and document.message.kind is Kind.RETURN:
             receipts.append((name, data))
+        elif document is not None and document.message.kind not in SET_KINDS:
+            untested.append((name, data))
         else:
             keep.append(((name, data), document))
     groups = group_sets([document for _, document in keep])
-    return [[keep[i][0] for i in g] for g in groups], receipts
+    return [[keep[i][0] for i in g] for g in groups], receipts, untested
 
 
 def _match_flat(files: Sequence[NamedFile], groups: Sequence[Group], out: Assignment) -> None:
-    sets, _receipts = _sets(files)
+    sets, _receipts, untested = _sets(files)
+    for name, _ in untested:
+        out.unmatched.append(UnmatchedSet([name], "a message type the catalogue does not test"))
     for members in sets:
         base = [f for f in members if app_type_of(f[1]) == "1"]
         report = validate_set(base or members)
