@@ -12,6 +12,7 @@ error-code dictionary). Where to start:
   ``annual_refusal`` the re-check when it is counted.
 """
 
+from declarations.after_list import judge_delivery, judge_return, returned_value
 from declarations.batches import group_sets, validate_batch
 from declarations.cancellation import judge_cancellation
 from declarations.codes import DETENTIONS, ReturnStatus
@@ -21,7 +22,7 @@ from declarations.facts import Facts, check_stored_set
 from declarations.findings import RULES, DocumentSummary, Finding, Layer, Report, RuleInfo, Severity
 from declarations.identifiers import invt_no, pre_no
 from declarations.identify import REGIME_CONFLICT, parse_regime
-from declarations.lifecycle import AppType, Held, judge
+from declarations.lifecycle import AppType, Held, Refusal, judge
 from declarations.messages import (
     BY_CODE,
     BY_ROOT,
@@ -126,6 +127,7 @@ __all__ = [
     "Purchase",
     "QuotaProvider",
     "ReceiptEntry",
+    "Refusal",
     "Regime",
     "Report",
     "ReturnStatus",
@@ -148,6 +150,8 @@ __all__ = [
     "issue_certificate",
     "judge",
     "judge_cancellation",
+    "judge_delivery",
+    "judge_return",
     "load_certificate",
     "load_private_key",
     "new_key",
@@ -158,6 +162,7 @@ __all__ = [
     "receipt_keys",
     "receipt_type",
     "required_kinds",
+    "returned_value",
     "seal",
     "send_rank",
     "sign_message",

@@ -15,11 +15,13 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from declarations import pipeline
 from declarations import rules as _rules  # noqa: F401  (registers the business rules)
+from declarations.after_list import judge_delivery, judge_return
 from declarations.cancellation import judge_cancellation
 from declarations.codes import FINAL, ReturnStatus
 from declarations.findings import RULES, Layer, RuleInfo
@@ -216,6 +218,9 @@ def rule_entry(rule: RuleInfo, xsd: Path) -> dict[str, Any]:
     return entry
 
 
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # any release time: the example judges lines
+
+
 def _refusals() -> list[dict[str, str]]:
     """The lifecycle refusals, asked of ``declarations.lifecycle.judge`` itself."""
     situations = [
@@ -237,17 +242,25 @@ def _refusals() -> list[dict[str, str]]:
                         "meaning_zh": refusal.message_zh,
                     }
                 )
-    cancellations = [  # the 撤销申请单 (CEB623): declarations.cancellation
-        ("no such 清单", judge_cancellation(None)),
-        ("cancelled already", judge_cancellation(int(ReturnStatus.ACCEPTED), cancelled=True)),
-        ("state forbids", judge_cancellation(int(ReturnStatus.CLOSED))),
-    ]
-    for situation, refusal in cancellations:
+    released = int(ReturnStatus.RELEASED)
+    after_list = [  # the messages after a 清单: declarations.cancellation, .after_list
+        (Kind.CANCELLATION, "no such 清单", judge_cancellation(None)),
+        (Kind.CANCELLATION, "cancelled already",
+         judge_cancellation(int(ReturnStatus.ACCEPTED), cancelled=True)),
+        (Kind.CANCELLATION, "state forbids", judge_cancellation(int(ReturnStatus.CLOSED))),
+        (Kind.WAYBILL_STATUS, "no such waybill", judge_delivery(None, found=False)),
+        (Kind.WAYBILL_STATUS, "status not S", judge_delivery(released, status="X")),
+        (Kind.WAYBILL_STATUS, "delivered already", judge_delivery(released, delivered=True)),
+        (Kind.REFUND, "no such 清单", judge_return(None, found=False)),
+        (Kind.REFUND, "a line or goods the 清单 lacks",
+         judge_return(released, released_at=_EPOCH, lines=[{"gnum": "9", "gcode": "0"}])),
+    ]  # fmt: skip
+    for kind, situation, refusal in after_list:
         assert refusal is not None
         found.append(
             {
                 "code": refusal.code,
-                "document": Kind.CANCELLATION.value,
+                "document": kind.value,
                 "situation": situation,
                 "meaning_en": refusal.message_en,
                 "meaning_zh": refusal.message_zh,

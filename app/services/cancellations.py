@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import states
 from app.db.models import Declaration, DocumentRow
 from app.services import authority, sets
-from app.services.plans import FollowUp, Plan
+from app.services.plans import FollowUp, Plan, refused
 from declarations import Facts, ReturnStatus, judge_cancellation
 
 _LIST_CODES = ("CEB621",)  # the import 清单 (the export one is cancelled by CEB605)
@@ -38,7 +38,7 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
         cancelled = declaration.state == states.CANCELLED
         refusal = judge_cancellation(declaration.return_status, cancelled=cancelled)
     if refusal is not None:
-        return Plan(final=(int(refusal.code), f"{refusal.message_zh} / {refusal.message_en}"))
+        return refused(refusal)
     approved = f"撤单审结 / the 清单 {facts.key('invtNo')} is cancelled"
     assert declaration is not None
     follow = FollowUp(declaration, apply, between=(int(ReturnStatus.ACCEPTED),))

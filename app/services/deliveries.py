@@ -1,19 +1,11 @@
 """The carrier's delivery record: 运单状态 (CEB513), answered with CEB514 (CEB spec 202205
-§3.7-3.8).
+§3.7-3.8). When one is taken is the core's (``declarations.judge_delivery``); here:
 
-The spec gives the refusals (table 7-2 p. 114) but not the states; danchuang's model:
-
-- the record names the waybill by ``logisticsCode`` and ``logisticsNo``: no such waybill (or
-  one in no set) is -505014 (未找到对应操作);
+- the record names the waybill by ``logisticsCode`` and ``logisticsNo``;
 - only the carrier that sent the waybill records its delivery (403 ``access.not_the_sender``);
-- ``logisticsStatus`` must be S (签收, "限定为S", §3.7.4 p. 77): else -505011 (参数校验不通过);
-- goods are delivered after customs releases them: a declaration not released (800) or closed
-  (899) is answered 100, the reason in the text;
-- a waybill delivered already is -505012 (物流运单状态已存在).
-
-An accepted record is answered 2 → 3 → 399 (the codes of CEB514, §3.8.4 p. 79, which has no
-120) and dates the declaration's delivery (``Declaration.delivered_at``, ``logisticsTime``):
-the return window starts there.
+- an accepted record is answered 2 → 3 → 399 (the codes of CEB514, §3.8.4 p. 79, which has no
+  120) and dates the declaration's delivery (``Declaration.delivered_at``, from
+  ``logisticsTime``).
 """
 
 from __future__ import annotations
@@ -25,16 +17,11 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow
 from app.services import authority
-from app.services.plans import FollowUp, Plan
-from declarations import Facts, ReturnStatus
+from app.services.plans import FollowUp, Plan, refused
+from declarations import Facts, ReturnStatus, judge_delivery
 
 _WAYBILLS = ("CEB511",)
 _BEIJING = timezone(timedelta(hours=8), "CST")  # China keeps no daylight saving time
-_RELEASED = (int(ReturnStatus.RELEASED), int(ReturnStatus.CLOSED))
-
-
-def _refused(code: int, zh: str, en: str) -> Plan:
-    return Plan(final=(code, f"{zh} / {en}"))
 
 
 def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
@@ -48,16 +35,17 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
         )
     ).first()
     declaration = session.get(Declaration, waybill.declaration_id) if waybill else None
-    if waybill is None or declaration is None:
-        return _refused(-505014, "未找到对应的物流运单", "no waybill with this number is declared")
-    authority.ensure_owner(row, waybill)
-    row.declaration_id = declaration.id
-    if facts.key("logisticsStatus") != "S":
-        return _refused(-505011, "物流签收状态限定为S", "logisticsStatus must be S (signed for)")
-    if declaration.delivered_at is not None:
-        return _refused(-505012, "物流运单状态已存在", "the delivery is recorded already")
-    if declaration.return_status not in _RELEASED:
-        return _refused(100, "货物尚未放行，不能签收", "the goods are not released yet")
+    if waybill is not None and declaration is not None:
+        authority.ensure_owner(row, waybill)
+        row.declaration_id = declaration.id
+    refusal = judge_delivery(
+        declaration.return_status if declaration else None,
+        found=declaration is not None,
+        status=facts.key("logisticsStatus"),
+        delivered=declaration is not None and declaration.delivered_at is not None,
+    )
+    if refusal is not None or declaration is None:
+        return refused(refusal)
     when = _logistics_time(facts.key("logisticsTime"))
 
     def apply(session: Session, declaration: Declaration) -> None:

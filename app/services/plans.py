@@ -16,7 +16,7 @@ from app import states
 from app.db.models import Declaration, DocumentRow
 from app.services import authority, sets
 from app.services.answers import is_inventory
-from declarations import AppType, Facts, Held, Kind, ReturnStatus, judge
+from declarations import AppType, Facts, Held, Kind, Refusal, ReturnStatus, judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,12 @@ class Plan:
     follow_up: FollowUp | None = None
 
 
+def refused(refusal: Refusal | None) -> Plan:
+    """The plan of a refused message: its code and the reason in both languages."""
+    assert refusal is not None
+    return Plan(final=(int(refusal.code), f"{refusal.message_zh} / {refusal.message_en}"))
+
+
 def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     """What a valid document does (``declarations.lifecycle.judge`` against what customs
     holds under its business key)."""
@@ -53,7 +59,7 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     current = _held(session, held) if held else None
     verdict = judge(kind, app_type, row.guid, current, direction=facts.direction)
     if (refusal := verdict.refusal) is not None:
-        return Plan(final=(int(refusal.code), f"{refusal.message_zh} / {refusal.message_en}"))
+        return refused(refusal)
     if held is not None:
         held.current = False  # replaced (change), withdrawn (delete) or superseded (new)
     accepted = (int(ReturnStatus.ACCEPTED), "")
