@@ -25,7 +25,7 @@ from declarations.after_list import judge_delivery, judge_return
 from declarations.cancellation import judge_cancellation
 from declarations.codes import FINAL, ReturnStatus
 from declarations.findings import RULES, Layer, RuleInfo
-from declarations.lifecycle import AppType, Held, judge
+from declarations.lifecycle import AppType, Held, Refusal, judge
 from declarations.messages import Direction, Kind, Regime
 from declarations.paths import xsd_root
 
@@ -228,20 +228,11 @@ def _refusals() -> list[dict[str, str]]:
         ("not found", AppType.CHANGE, None),
         ("state forbids", AppType.CHANGE, Held("other-guid", ReturnStatus.CLOSED, True)),
     ]
-    found = []
-    for kind in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
-        for situation, app_type, held in situations:
-            refusal = judge(kind, app_type, "new-guid", held, direction=Direction.IMPORT).refusal
-            if refusal is not None:
-                found.append(
-                    {
-                        "code": refusal.code,
-                        "document": kind.value,
-                        "situation": situation,
-                        "meaning_en": refusal.message_en,
-                        "meaning_zh": refusal.message_zh,
-                    }
-                )
+    asked: list[tuple[Kind, str, Refusal | None]] = [
+        (kind, situation, judge(kind, app_type, "new", held, direction=Direction.IMPORT).refusal)
+        for kind in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY)
+        for situation, app_type, held in situations
+    ]
     released = int(ReturnStatus.RELEASED)
     after_list = [  # the messages after a 清单: declarations.cancellation, .after_list
         (Kind.CANCELLATION, "no such 清单", judge_cancellation(None)),
@@ -255,18 +246,17 @@ def _refusals() -> list[dict[str, str]]:
         (Kind.REFUND, "a line or goods the 清单 lacks",
          judge_return(released, released_at=_EPOCH, lines=[{"gnum": "9", "gcode": "0"}])),
     ]  # fmt: skip
-    for kind, situation, refusal in after_list:
-        assert refusal is not None
-        found.append(
-            {
-                "code": refusal.code,
-                "document": kind.value,
-                "situation": situation,
-                "meaning_en": refusal.message_en,
-                "meaning_zh": refusal.message_zh,
-            }
-        )
-    return found
+    return [
+        {
+            "code": refusal.code,
+            "document": kind.value,
+            "situation": situation,
+            "meaning_en": refusal.message_en,
+            "meaning_zh": refusal.message_zh,
+        }
+        for kind, situation, refusal in [*asked, *after_list]
+        if refusal is not None
+    ]
 
 
 def build(xsd: Path | None = None) -> dict[str, Any]:

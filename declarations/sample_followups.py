@@ -23,13 +23,11 @@ def _guid(deal: Deal, what: str) -> str:
 
 
 # fmt: off
-def import_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单") -> etree._Element:
-    """A 撤销申请单 (CEB623, CEB spec 202205 §3.11.4 p. 88) of the deal's 清单, numbered
-    ``invt`` (the invtNo customs gave it), sent by its declarant."""
-    guid = _guid(deal, "cancel")
-    root = _message("CEB623", guid)
+def _named_list(deal: Deal, invt: str, reason: str) -> list[tuple[str, str | None]]:
+    """The 清单, its parties and its buyer, as a cancellation and a return name them (the same
+    fields in the same order: §3.11.4 p. 88, §3.13.4 p. 93), then the reason."""
     b = deal.buyer
-    _fill(etree.SubElement(root, _C + "InvtCancel"), [*_app(deal, guid, 90),
+    return [
         ("customsCode", deal.customs_code), ("orderNo", deal.order_no),
         ("ebpCode", deal.platform.code), ("ebpName", deal.platform.name),
         ("ebcCode", deal.seller.code), ("ebcName", deal.seller.name),
@@ -38,7 +36,16 @@ def import_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单
         ("copNo", f"C{deal.stamp(30, '%Y%m%d')}{deal.serial:06d}"), ("invtNo", invt),
         ("buyerIdType", "1"), ("buyerIdNumber", b.id_number), ("buyerName", b.name),
         ("buyerTelephone", b.phone), ("agentCode", deal.agent.code),
-        ("agentName", deal.agent.name), ("reason", reason)])
+        ("agentName", deal.agent.name), ("reason", reason)]
+
+
+def import_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单") -> etree._Element:
+    """A 撤销申请单 (CEB623, CEB spec 202205 §3.11.4 p. 88) of the deal's 清单, numbered
+    ``invt`` (the invtNo customs gave it), sent by its declarant."""
+    guid = _guid(deal, "cancel")
+    root = _message("CEB623", guid)
+    _fill(etree.SubElement(root, _C + "InvtCancel"),
+          [*_app(deal, guid, 90), *_named_list(deal, invt, reason)])
     _transfer(root, deal.agent)
     signature(root)
     return root
@@ -66,16 +73,8 @@ def import_return(
     guid = _guid(deal, f"return-{tag}-{reason}")
     root = _message("CEB625", guid)
     record = etree.SubElement(root, _C + "InvtRefund")
-    b = deal.buyer
-    _fill(etree.SubElement(record, _C + "InvtRefundHead"), [*_app(deal, guid, 900),
-        ("customsCode", deal.customs_code), ("orderNo", deal.order_no),
-        ("ebpCode", deal.platform.code), ("ebpName", deal.platform.name),
-        ("ebcCode", deal.seller.code), ("ebcName", deal.seller.name),
-        ("logisticsNo", deal.logistics_no), ("logisticsCode", deal.carrier.code),
-        ("logisticsName", deal.carrier.name), ("invtNo", invt),
-        ("buyerIdType", "1"), ("buyerIdNumber", b.id_number), ("buyerName", b.name),
-        ("buyerTelephone", b.phone), ("agentCode", deal.agent.code),
-        ("agentName", deal.agent.name), ("reason", reason)])
+    _fill(etree.SubElement(record, _C + "InvtRefundHead"),
+          [*_app(deal, guid, 900), *_named_list(deal, invt, reason)])
     for line in deal.lines:
         if line.gnum in quantities:
             _fill(etree.SubElement(record, _C + "InvtRefundList"), [
