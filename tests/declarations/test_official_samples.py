@@ -11,14 +11,17 @@ from lxml import etree
 from declarations import BY_ROOT, Direction, Layer, validate, validate_set
 from declarations.identify import SUPPORTED
 
-IMPORT = sorted(m.code for m in BY_ROOT.values() if m.direction is Direction.IMPORT)
+# The official package has a sample of every import message but customs' own tax bill and its
+# status (CEB816, CEB818), which danchuang writes itself.
+NO_SAMPLE = {"CEB816", "CEB818"}
+IMPORT = sorted(
+    m.code for m in BY_ROOT.values() if m.direction is Direction.IMPORT and m.code not in NO_SAMPLE
+)
 
 
 @pytest.mark.parametrize("code", IMPORT)
 def test_official_import_sample_passes_our_schema_layer(official_dir: Path, code: str) -> None:
     path = official_dir / f"samples/import/{code}Message.xml"
-    if not path.is_file():
-        pytest.skip(f"no official sample of {code} (customs' own message: the tax bill)")
     report = validate(path.read_bytes(), "9610", source=path.name)
     assert [f for f in report.findings if f.layer in (Layer.PARSE, Layer.SCHEMA)] == []
 
