@@ -10,12 +10,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 
 from lxml import etree
 
-from declarations.samples import _C, Deal, _app, _fill, _message, _transfer, fmt, signature
+from declarations.samples import (
+    _C,
+    Deal,
+    SampleSet,
+    _app,
+    _fill,
+    _message,
+    _transfer,
+    fmt,
+    signature,
+    to_bytes,
+)
 
-__all__ = ["import_cancellation", "import_delivery", "import_return"]
+__all__ = ["import_cancellation", "import_delivery", "import_return", "write_after"]
 
 
 def _guid(deal: Deal, what: str) -> str:
@@ -85,3 +97,20 @@ def import_return(
     signature(root)
     return root
 # fmt: on
+
+
+def write_after(sample: SampleSet, folder: Path) -> list[Path]:
+    """Write what may follow the sample's 清单 into ``folder``: a delivery record, a
+    cancellation and a return of one item of its first line, naming the sample 清单's invtNo."""
+    deal = sample.deal
+    invt = sample.documents["inventory-CEB621.xml"].findtext(f".//{_C}invtNo") or ""
+    first = deal.lines[0].gnum
+    files = {
+        "delivery-CEB513.xml": import_delivery(deal),
+        "cancellation-CEB623.xml": import_cancellation(deal, invt),
+        "return-CEB625.xml": import_return(deal, invt, {first: Decimal(1)}),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, root in files.items():
+        (folder / name).write_bytes(to_bytes(root))
+    return [folder / name for name in files]

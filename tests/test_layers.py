@@ -65,7 +65,12 @@ CORE_MODULES = {
 }
 # What code outside declarations/ may import of it: the package's ``__all__``, and the two tools
 # built on it (docs/architecture.md, "The public core").
-DECLARATIONS_PUBLIC = {"declarations", "declarations.samples", "declarations.dictionary"}
+DECLARATIONS_PUBLIC = {
+    "declarations",
+    "declarations.samples",
+    "declarations.sample_followups",
+    "declarations.dictionary",
+}
 
 
 def imports(module: str, source: str, is_package: bool) -> list[tuple[int, str]]:

@@ -19,6 +19,7 @@ import typer
 
 from app.cli import cli, usage_error
 from declarations import Direction, Regime
+from declarations.sample_followups import write_after
 from declarations.samples import generate_sets
 
 
@@ -41,6 +42,13 @@ def samples(  # noqa: PLR0917  # Typer maps each parameter to an option
         "--for-demo",
         help="Use the enterprises of `danchuang seed-demo` (their codes in every party field "
         "and copCode), so that each demo key may send its own document.",
+    ),
+    after: bool = typer.Option(
+        False,
+        "--after",
+        help="Import only: also write, under each set's after/, what may follow its 清单: the "
+        "carrier's delivery record (CEB513), a cancellation (CEB623) and a return of one item "
+        "(CEB625). They name the sample 清单's invtNo; live, name the one customs gives.",
     ),
 ) -> None:
     """Write valid sample sets (order, payment, waybill, 清单) for a regime."""
@@ -65,8 +73,13 @@ def samples(  # noqa: PLR0917  # Typer maps each parameter to an option
 
         parties = demo_parties(way.value)
     sets = generate_sets(chosen, way, seed=seed, count=count, parties=parties)
+    if after and way is not Direction.IMPORT:
+        raise usage_error("samples", "--after: the messages after a 清单 are import messages")
     try:
         folders = [s.write(out) for s in sets]
+        if after:
+            for sample, folder in zip(sets, folders, strict=True):
+                write_after(sample, folder / "after")
     except OSError as error:
         raise usage_error("samples", f"cannot write to {out}: {error.strerror or error}") from None
     who = " for the demo enterprises of seed-demo" if for_demo else ""

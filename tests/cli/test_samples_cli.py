@@ -13,7 +13,7 @@ from app.cli import cli
 from app.demo import DEMO_ENTERPRISES, demo_parties, seed_demo
 from app.main import create_app
 from app.settings import Settings
-from declarations import validate_set
+from declarations import validate, validate_set
 from declarations.messages import CEB_NS, Direction, Regime
 from declarations.samples import generate_sets
 
@@ -172,3 +172,16 @@ async def test_each_demo_key_is_accepted_for_its_own_document(
                 answer = response.json()
                 assert answer["return_status"] in (3, 120), (path.name, answer["receipts"])
     assert answer["declaration"]["state"] == "clearance_ready", answer["declaration"]
+
+
+def test_after_writes_what_may_follow_each_list_and_it_validates(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["samples", "9610", "--out", str(out), "--after"])
+    assert result.exit_code == 0, result.output
+    after = sorted(p.name for p in out.glob("*/after/*.xml"))
+    assert after == ["cancellation-CEB623.xml", "delivery-CEB513.xml", "return-CEB625.xml"]
+    for path in out.glob("*/after/*.xml"):
+        report = validate(path.read_bytes(), source=path.name)
+        assert report.valid and not report.findings, (path.name, report.findings)
+    refused = runner.invoke(cli, ["samples", "9610", "-d", "export", "--out", str(out), "--after"])
+    assert refused.exit_code == 2 and "import messages" in refused.output
