@@ -148,6 +148,9 @@ MESSAGES: tuple[MessageType, ...] = (
                 "InvtRefundReturn", answers="CEB625"),
     MessageType("CEB712", _I, Kind.RETURN, "site entry receipt", "入库明细单回执",
                 "DeliveryReturn", answers="CEB711"),
+    # the exchange platform's format check answers any message (§3.19, declarations.receipts)
+    MessageType("CEB900", _I, Kind.RETURN, "format-check receipt", "报文格式校验回执",
+                "MessageReturn"),
     # export (9610, 1210 special area, 9710 B2B, 9810 overseas warehouse)
     MessageType("CEB303", _E, Kind.ORDER, "order", "电子订单", "Order", "OrderHead", "OrderList",
                 receipt="CEB304", sender_fields=("ebpCode", "ebcCode")),

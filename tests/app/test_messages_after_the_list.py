@@ -5,6 +5,7 @@ receipt are refused as customs' to send."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from submission_helpers import XML
 
 from app.db.engine import Database
 from app.db.models import DocumentRow, Role
+from declarations import FormatReceipt, build_format_receipt
 
 
 @pytest.mark.parametrize("code", ["CEB711"])
@@ -44,4 +46,10 @@ async def test_a_receipt_of_a_message_after_the_list_is_customs_to_send(
     party = make_party("3301960702", Role.AGENT)
     body = (official_dir / "samples/import/CEB624Message.xml").read_bytes()
     sent = await client.post("/api/v1/documents", content=body, headers={**party.headers, **XML})
+    assert (sent.status_code, sent.json()["error"]["code"]) == (403, "access.message_not_sendable")
+    # the format-check receipt too: it is known, and customs' to send
+    guid = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+    answer = FormatReceipt(-2, "x", datetime.now(UTC), b"<x/>", "Unknown", guid, guid)
+    ceb900 = build_format_receipt(answer)
+    sent = await client.post("/api/v1/documents", content=ceb900, headers={**party.headers, **XML})
     assert (sent.status_code, sent.json()["error"]["code"]) == (403, "access.message_not_sendable")

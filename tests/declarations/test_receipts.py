@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from declarations import Layer, validate
 from declarations.codes import ReturnStatus
 from declarations.identifiers import invt_no, pre_no
 from declarations.messages import Direction
@@ -171,6 +172,10 @@ def test_a_format_receipt_is_officially_valid_and_carries_the_original(
         "\x01", "\ufffd"
     )
     assert doc.findtext("{*}MessageReturn/{*}returnStatus") == "-2"
+    # our own import schema knows CEB900 too, and agrees
+    report = validate(build_format_receipt(receipt), "9610")
+    assert [f.rule for f in report.findings if f.layer in (Layer.PARSE, Layer.SCHEMA)] == []
+    assert report.documents[0].message_type == "CEB900"
 
 
 def test_the_original_type_is_a_ceb_root_or_unknown() -> None:

@@ -17,8 +17,9 @@ SCHEMA_FILES = (
     ("9810", "export"),
 )
 IMPORT_DATA = ("CEB311", "CEB411", "CEB511", "CEB621", "CEB513", "CEB623", "CEB625", "CEB711")
-# customs' own import messages (the electronic tax bill and its status): no official sample
-CUSTOMS_DATA = ("CEB816", "CEB818")
+# customs' own import messages without an official sample: the electronic tax bill, its status,
+# and the format-check receipt
+CUSTOMS_DATA = ("CEB816", "CEB818", "CEB900")
 IMPORT_RECEIPTS = ("CEB312", "CEB412", "CEB512", "CEB622", "CEB514", "CEB624", "CEB626", "CEB712")
 EXPORT_DATA = ("CEB303", "CEB403", "CEB505", "CEB603")
 EXPORT_RECEIPTS = ("CEB304", "CEB404", "CEB506", "CEB604")

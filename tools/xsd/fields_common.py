@@ -140,6 +140,19 @@ RECEIPTS: tuple[Node, ...] = (
         *_IMPORT_TAIL,
         *_IMPORT_INFO,
     ),
+    Node(
+        "ImportMessageReturnType",
+        "报文格式校验回执 / format-check receipt (CEB900, §3.19.4 p. 105)",
+        (
+            req("guid", "Guid"),
+            req("returnStatus", "C1..10"),
+            req("returnInfo", "C..5000"),
+            req("returnTime", "Time17"),
+            req("oriCopMsgId", "C..255"),
+            req("oriMessageType", "C..15"),
+            req("oriBizMessage", "Text"),
+        ),
+    ),
     _receipt(
         "ExportOrderReturnType",
         "订单回执 / export order receipt (CEB304)",

@@ -214,7 +214,10 @@ def regime_schema(schema: Schema) -> etree._Element:
     root.append(etree.Comment(" Receipts (回执) "))
     for receipt in schema.receipts:
         sequence = message_root(root, receipt.code, f"{receipt.code} {receipt.doc}")
-        xs(sequence, "element", name=receipt.node, type=f"ceb:{receipt.type}", maxOccurs="100")
+        attributes = {"name": receipt.node, "type": f"ceb:{receipt.type}"}
+        if receipt.max_nodes != "1":
+            attributes["maxOccurs"] = receipt.max_nodes
+        xs(sequence, "element", **attributes)
 
     root.append(etree.Comment(" Business nodes "))
     for message in schema.data:

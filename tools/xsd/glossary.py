@@ -134,6 +134,10 @@ GLOSSARY: dict[str, str] = {
     "consumptionTax": "应征消费税 / consumption tax due",
     "taxPrice": "完税总价格 / dutiable value of the line",
     "entDutyNo": "缴款书编号 / payment notice number",
+    # the format-check receipt (CEB900, §3.19.4 p. 105)
+    "oriCopMsgId": "原始传输报文的copMsgId / the CopMsgId of the message answered",
+    "oriMessageType": "原始报文类型 / its root, e.g. CEB311Message, or Unknown",
+    "oriBizMessage": "原始报文内容 / the message answered, as text (CDATA)",
     # envelope
     "copCode": "传输企业代码 / code of the enterprise transmitting the message",
     "copName": "传输企业名称 / its name",

@@ -79,6 +79,7 @@ SEMANTIC_TYPES: dict[str, SimpleType] = {
         "Time17", XS_STRING, (("length", "17"),), "time YYYYMMDDhhmmssSSS 时间（17位）"
     ),
     "Date8": SimpleType("Date8", XS_STRING, (("length", "8"),), "date YYYYMMDD 日期"),
+    "Text": SimpleType("Text", XS_STRING, (), "text of any length 任意长度文本"),
 }
 
 
@@ -190,6 +191,7 @@ class ReceiptMessage:
     doc: str
     node: str  # OrderReturn
     type: str  # name of its complex type in the common schema
+    max_nodes: str = "100"  # the format-check receipt CEB900 holds one
 
 
 @dataclass(frozen=True)

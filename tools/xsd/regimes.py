@@ -96,6 +96,13 @@ IMPORT_RECEIPTS = (
         "ImportInvtRefundReturnType",
     ),
     ReceiptMessage(
+        "CEB900",
+        "报文格式校验回执 / format-check receipt",
+        "MessageReturn",
+        "ImportMessageReturnType",
+        max_nodes="1",
+    ),
+    ReceiptMessage(
         "CEB712",
         "入库明细单回执 / site entry receipt",
         "DeliveryReturn",
