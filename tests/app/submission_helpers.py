@@ -109,3 +109,8 @@ async def send_set(
 
 def statuses(answer: dict[str, Any]) -> list[int]:
     return [r["return_status"] for r in answer["receipts"]]
+
+
+def coded(answer: httpx.Response) -> list[tuple[str, int]]:
+    """The receipts of a submission's answer as (receipt message, returnStatus)."""
+    return [(r["message_code"], r["return_status"]) for r in answer.json()["receipts"]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 from service_support import PartyFactory
-from submission_helpers import Parties, register, sample, send, send_set
+from submission_helpers import Parties, coded, register, sample, send, send_set
 from test_engine_support import instant_engine, state_of, statuses
 
 from app import states
@@ -45,10 +45,6 @@ def _accepted(database: Database, declaration_id: int, *path: int) -> None:
     lease.release(database, engine.owner)
 
 
-def _statuses(answer: httpx.Response) -> list[tuple[str, int]]:
-    return [(r["message_code"], r["return_status"]) for r in answer.json()["receipts"]]
-
-
 def _buyer_used(database: Database, s: SampleSet) -> int:
     with database.read() as session:
         return used_fen(session, s.deal.buyer.id_number, s.deal.when.year)
@@ -62,7 +58,7 @@ async def test_an_accepted_list_is_cancelled_and_goes_no_further(
     _accepted(database, ident, 120, 399)
     answer = await send(client, parties.agent, import_cancellation(s.deal, invt))
     assert answer.status_code == 201, answer.text
-    assert _statuses(answer) == [("CEB624", 2), ("CEB624", 3), ("CEB624", 120), ("CEB624", 399)]
+    assert coded(answer) == [("CEB624", 2), ("CEB624", 3), ("CEB624", 120), ("CEB624", 399)]
     assert answer.json()["declaration"]["state"] == states.CANCELLED
     assert state_of(database, ident)[0] == states.CANCELLED
     assert _buyer_used(database, s) == 0  # the quota came back
@@ -81,7 +77,7 @@ async def test_an_accepted_list_is_cancelled_and_goes_no_further(
     again.set("guid", "0" * 8 + again.get("guid", "")[8:])
     again[0][0].text = again.get("guid")
     refused = await send(client, parties.agent, to_bytes(again))
-    assert _statuses(refused)[-1] == ("CEB624", -623009)
+    assert coded(refused)[-1] == ("CEB624", -623009)
 
 
 async def test_a_list_not_yet_accepted_or_closed_is_not_cancelled(
@@ -89,14 +85,14 @@ async def test_a_list_not_yet_accepted_or_closed_is_not_cancelled(
 ) -> None:
     s, parties, ident, invt = await _declared(client, make_party, seed=92)
     early = await send(client, parties.agent, import_cancellation(s.deal, invt))
-    assert _statuses(early)[-1] == ("CEB624", -623005)  # waits for customs' 120
+    assert coded(early)[-1] == ("CEB624", -623005)  # waits for customs' 120
     assert state_of(database, ident)[0] == states.CLEARANCE_READY
 
     s2, parties2, ident2, invt2 = await _declared(client, make_party, seed=93)
     instant_engine(database).run_until_idle()
     assert state_of(database, ident2)[0] == states.CLEARED
     late = await send(client, parties2.agent, import_cancellation(s2.deal, invt2))
-    assert _statuses(late)[-1] == ("CEB624", -623005)  # closed (899)
+    assert coded(late)[-1] == ("CEB624", -623005)  # closed (899)
 
 
 async def test_only_the_lists_declarant_cancels_it_and_only_a_list_that_exists(
@@ -105,7 +101,7 @@ async def test_only_the_lists_declarant_cancels_it_and_only_a_list_that_exists(
     s, parties, ident, invt = await _declared(client, make_party, seed=94)
     _accepted(database, ident, 120)
     unknown = await send(client, parties.agent, import_cancellation(s.deal, "29912026I999999999"))
-    assert _statuses(unknown)[-1] == ("CEB624", -623003)
+    assert coded(unknown)[-1] == ("CEB624", -623003)
     # another declarant names the 清单: refused at the door, nothing stored
     rogue = make_party("3301969999", Role.AGENT)
     forged = import_cancellation(s.deal, invt)

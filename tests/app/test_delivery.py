@@ -7,17 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from service_support import PartyFactory
-from submission_helpers import register, sample, send, send_set
+from submission_helpers import coded, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
 from app.db.models import Declaration, Role
 from declarations import Direction, Regime
 from declarations.sample_followups import import_delivery
-
-
-def _statuses(answer: httpx.Response) -> list[tuple[str, int]]:
-    return [(r["message_code"], r["return_status"]) for r in answer.json()["receipts"]]
 
 
 async def test_a_released_set_is_delivered_once_by_its_carrier(
@@ -28,7 +24,7 @@ async def test_a_released_set_is_delivered_once_by_its_carrier(
     ident = (await send_set(client, parties, s))[-1]["declaration"]["id"]
 
     early = await send(client, parties.carrier, import_delivery(s.deal))
-    assert _statuses(early)[-1] == ("CEB514", 100)  # not released yet
+    assert coded(early)[-1] == ("CEB514", 100)  # not released yet
 
     instant_engine(database).run_until_idle()  # released and closed
     rogue = make_party("3301968888", Role.LOGISTICS)
@@ -37,7 +33,7 @@ async def test_a_released_set_is_delivered_once_by_its_carrier(
         if node.text == s.deal.carrier.code:
             node.text = "3301968888"
     # a carrier names itself: it has no such waybill
-    assert _statuses(await send(client, rogue, forged))[-1] == ("CEB514", -505014)
+    assert coded(await send(client, rogue, forged))[-1] == ("CEB514", -505014)
     # it names the waybill's carrier: not its message to send
     borrowed = import_delivery(s.deal, minutes=604)
     next(borrowed.iter("{*}copCode")).text = "3301968888"
@@ -45,9 +41,9 @@ async def test_a_released_set_is_delivered_once_by_its_carrier(
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "access.not_a_party")
 
     wrong = await send(client, parties.carrier, import_delivery(s.deal, status="X"))
-    assert _statuses(wrong)[-1] == ("CEB514", -505011)
+    assert coded(wrong)[-1] == ("CEB514", -505011)
     delivered = await send(client, parties.carrier, import_delivery(s.deal, minutes=602))
-    assert _statuses(delivered) == [("CEB514", 2), ("CEB514", 3), ("CEB514", 399)]
+    assert coded(delivered) == [("CEB514", 2), ("CEB514", 3), ("CEB514", 399)]
     with database.read() as session:
         row = session.get(Declaration, ident)
         assert row is not None and row.delivered_at is not None
@@ -56,7 +52,7 @@ async def test_a_released_set_is_delivered_once_by_its_carrier(
     shown = await client.get(f"/api/v1/declarations/{ident}", headers=parties.carrier.headers)
     assert shown.json()["declaration"]["delivered_at"].startswith(f"{expected:%Y-%m-%dT%H:%M}")
     again = await send(client, parties.carrier, import_delivery(s.deal, minutes=603))
-    assert _statuses(again)[-1] == ("CEB514", -505012)
+    assert coded(again)[-1] == ("CEB514", -505012)
 
 
 async def test_a_delivery_of_no_declared_waybill_is_refused(
@@ -65,4 +61,4 @@ async def test_a_delivery_of_no_declared_waybill_is_refused(
     s = sample(Regime.DIRECT, Direction.IMPORT, seed=96)
     carrier = make_party(s.deal.carrier.code, Role.LOGISTICS)
     answer = await send(client, carrier, import_delivery(s.deal))
-    assert _statuses(answer)[-1] == ("CEB514", -505014)
+    assert coded(answer)[-1] == ("CEB514", -505014)

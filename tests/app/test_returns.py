@@ -10,7 +10,7 @@ from decimal import Decimal
 import httpx
 from service_support import PartyFactory
 from sqlalchemy import update
-from submission_helpers import Parties, register, sample, send, send_set
+from submission_helpers import Parties, coded, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
@@ -19,10 +19,6 @@ from app.quota import used_fen
 from declarations import Direction, Regime
 from declarations.sample_followups import import_return
 from declarations.samples import SampleSet
-
-
-def _statuses(answer: httpx.Response) -> list[tuple[str, int]]:
-    return [(r["message_code"], r["return_status"]) for r in answer.json()["receipts"]]
 
 
 async def _released(
@@ -49,18 +45,18 @@ async def test_a_return_gives_the_value_back_and_not_more_than_was_released(
     one = Decimal(1)
     answer = await send(client, parties.agent, import_return(s.deal, invt, {line.gnum: one}))
     assert answer.status_code == 201, answer.text
-    assert _statuses(answer) == [("CEB626", 2), ("CEB626", 3), ("CEB626", 120), ("CEB626", 399)]
+    assert coded(answer) == [("CEB626", 2), ("CEB626", 3), ("CEB626", 120), ("CEB626", 399)]
     assert before - _used(database, s) == int(line.price * 100)  # one item's price, in fen
     too_many = await send(
         client, parties.agent, import_return(s.deal, invt, {line.gnum: line.qty})
     )  # the rest is qty - 1
-    assert _statuses(too_many)[-1] == ("CEB626", 100)
+    assert coded(too_many)[-1] == ("CEB626", 100)
     other_goods = import_return(s.deal, invt, {line.gnum: one}, reason="other goods")
     next(other_goods.iter("{*}gcode")).text = "9999999999"  # not the goods the 清单 released
     refused = await send(client, parties.agent, other_goods)
-    assert _statuses(refused)[-1] == ("CEB626", -625209)
+    assert coded(refused)[-1] == ("CEB626", -625209)
     rest = import_return(s.deal, invt, {line.gnum: line.qty - one})
-    assert _statuses(await send(client, parties.agent, rest))[-1] == ("CEB626", 399)
+    assert coded(await send(client, parties.agent, rest))[-1] == ("CEB626", 399)
     assert _used(database, s) == before - int(line.price * line.qty * 100)
 
 
@@ -73,7 +69,7 @@ async def test_no_return_before_release_or_after_thirty_days_or_of_another_list(
     invt, ident = inventory["document"]["invt_no"], inventory["declaration"]["id"]
     line = {s.deal.lines[0].gnum: Decimal(1)}
     early = await send(client, parties.agent, import_return(s.deal, invt, line, reason="early"))
-    assert _statuses(early)[-1] == ("CEB626", 100)  # not released
+    assert coded(early)[-1] == ("CEB626", 100)  # not released
     instant_engine(database).run_until_idle()
     with database.write() as session:  # the release was 31 days ago
         session.execute(
@@ -82,7 +78,7 @@ async def test_no_return_before_release_or_after_thirty_days_or_of_another_list(
             .values(created_at=utcnow() - timedelta(days=31))
         )
     late = await send(client, parties.agent, import_return(s.deal, invt, line, reason="late"))
-    assert _statuses(late)[-1] == ("CEB626", 100)
+    assert coded(late)[-1] == ("CEB626", 100)
     assert "30" in late.json()["receipts"][-1]["return_info"]
     other = await send(client, parties.agent, import_return(s.deal, "29912026I999999999", line))
-    assert _statuses(other)[-1] == ("CEB626", -625204)
+    assert coded(other)[-1] == ("CEB626", -625204)

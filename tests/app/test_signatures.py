@@ -14,7 +14,7 @@ import httpx
 import pytest
 from lxml import etree
 from service_support import Party, PartyFactory
-from submission_helpers import XML, Parties, document, new_guid, register, sample, send, xml
+from submission_helpers import XML, Parties, coded, document, new_guid, register, sample, send, xml
 
 from app.db.engine import Database
 from app.main import create_app
@@ -53,10 +53,6 @@ async def _issue(
     assert answer.status_code == 201, answer.text
     issued = answer.json()
     return load_private_key(issued["private_key_pem"]), load_certificate(issued["certificate_pem"])
-
-
-def _statuses(answer: httpx.Response) -> list[tuple[str, int]]:
-    return [(r["message_code"], r["return_status"]) for r in answer.json()["receipts"]]
 
 
 def _signature_rules(answer: httpx.Response) -> list[str]:
@@ -130,19 +126,19 @@ async def test_under_require_each_failure_is_refused_with_its_ceb900_code(
         return xml(root)
 
     unsigned = await send(strict, parties.seller, order())
-    assert _statuses(unsigned) == [("CEB900", -1001)]
+    assert coded(unsigned) == [("CEB900", -1001)]
     assert _signature_rules(unsigned) == ["signature.missing"]
 
     tampered = sign_message(order(), key, cert).replace(b"<ceb:orderNo>", b"<ceb:orderNo>X", 1)
     answer = await send(strict, parties.seller, tampered)
-    assert (_statuses(answer), _signature_rules(answer)) == (
+    assert (coded(answer), _signature_rules(answer)) == (
         [("CEB900", -1004)],
         ["signature.digest-mismatch"],
     )
 
     payer_key, payer_cert = await _issue(strict, parties.payer)
     answer = await send(strict, parties.seller, sign_message(order(), payer_key, payer_cert))
-    assert (_statuses(answer), _signature_rules(answer)) == (
+    assert (coded(answer), _signature_rules(answer)) == (
         [("CEB900", -1999)],
         ["signature.other-enterprise"],
     )
@@ -151,14 +147,14 @@ async def test_under_require_each_failure_is_refused_with_its_ceb900_code(
         database, parties.seller.code, not_before=datetime.now(UTC) - timedelta(days=40), days=30
     )
     answer = await send(strict, parties.seller, sign_message(order(), old_key, old_cert))
-    assert (_statuses(answer), _signature_rules(answer)) == (
+    assert (coded(answer), _signature_rules(answer)) == (
         [("CEB900", -1002)],
         ["signature.expired-certificate"],
     )
 
     accepted = await send(strict, parties.seller, sign_message(order(), key, cert))
     assert accepted.status_code == 201, accepted.text
-    assert [status for _, status in _statuses(accepted)][:1] == [2]
+    assert [status for _, status in coded(accepted)][:1] == [2]
     assert _signature_rules(accepted) == []
 
 
@@ -172,7 +168,7 @@ async def test_under_warn_a_bad_signature_is_reported_and_the_message_goes_on(
     tampered = sign_message(order, key, cert).replace(b"<ceb:orderNo>", b"<ceb:orderNo>X", 1)
     answer = await send(client, parties.seller, tampered)
     assert answer.status_code == 201
-    assert [status for _, status in _statuses(answer)][:1] == [2]
+    assert [status for _, status in coded(answer)][:1] == [2]
     findings = answer.json()["report"]["findings"]
     assert [(f["rule"], f["severity"]) for f in findings] == [
         ("signature.digest-mismatch", "warning")
