@@ -15,8 +15,11 @@ milestone below, in this order (brackets: only on some paths; sim_time in second
     [500]   inspection_end     machine check, and manual inspection if any, ended
     [50x]   detention          detained after inspection: 501, 502, 503, 599 (final)
     [700]   return             shipped back after inspection (final)
-    [*]     arrival            export only: goods reached the supervised site (运抵, TRS:
-                               arrival); release waits for it; status unchanged
+    [*]     arrival            the goods reached the supervised site (TRS: arrival): an
+                               export's 运抵; for a 9610 import the site entry, the operator's
+                               entry record 入库明细单 CEB711 (CEB spec 202205 §3.15 p. 97);
+                               never for 1210 (in the zone already). Release waits for it
+                               (simulation.goods); status unchanged
     800     release            released (TRS: release)
     [800]   transit_start      sealed under an electronic lock, the truck leaves
     [800]   transit_end        unsealed at the destination gate

@@ -3,6 +3,7 @@
     model = ClearanceModel(env, scenario, rng, traces=plan.traces, target_cutoff=...)
     model.start()                 # batch: walk the scenario's arrival plans
     handle = model.submit(flow="9610-import", force=Forced(inspection=True))   # live
+    model.goods_arrived(handle.id)   # live, submitted with goods_external=True
     env.run(until=...)
 
 The model is built with everything it needs and does no I/O: the SimPy environment, the numpy
@@ -12,18 +13,17 @@ Design for speed: a declaration is plain data (``Lodgement``) moving through cal
 risk channel is drawn once, when it is lodged (``simulation.routing``), from uniforms taken
 from numpy in blocks; statistics go into typed arrays summarised after the run; the transition
 callback is called only when one was given, and a quiet run skips the events nobody waits for
-(see ``_released``, ``_lodge``). The states and milestones are listed in
-``simulation.lifecycle``.
+(see ``_released``, ``simulation.goods``). The states and milestones are listed in
+``simulation.lifecycle``; the goods' arrival that release waits for is ``simulation.goods``.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
 from functools import partial
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import simpy
@@ -32,6 +32,8 @@ from declarations import ReturnStatus
 from simulation.arrivals import ArrivalPlan, arrival_plan, walk
 from simulation.distributions import uniform_sampler
 from simulation.durations import HOUR
+from simulation.exits import Exits
+from simulation.goods import GoodsArrivals
 from simulation.lifecycle import Milestone, OnTransition
 from simulation.routing import Forced
 from simulation.runtime import CREDIT_INDEX, CREDITS, FlowRuntime, Lodgement, StageRuntime
@@ -75,6 +77,7 @@ class ClearanceModel:
         ]
         self.flow_by_name = {f.name: f for f in self.flows}
         self.site = Site[Lodgement](env, scenario, rng, trace_pools=trace_pools)
+        self.exits = Exits(env, self._exit, self._emit, observed=self.observed)
         routing = rng.spawn(1)[0]  # the risk paths (simulation.routing)
         for flow in self.flows:
             flow.route_with(routing)
@@ -82,8 +85,8 @@ class ClearanceModel:
             scenario,
             rng,
             measured_from=self.warmup,
-            departed=self._transit_started,
-            arrived=self._transit_ended,
+            departed=self.exits.transit_started,
+            arrived=self.exits.transit_ended,
         )
         self.uniform = uniform_sampler(rng)  # transit shares
         self.pools, self.stages = self.site.pools, self.site.stages
@@ -93,7 +96,6 @@ class ClearanceModel:
             if flow.spec.transit is not None:
                 flow.corridor = self.corridors[flow.spec.transit.corridor]
         self.live: dict[int, Lodgement] = {}
-        self._pending_exits: list[tuple[float, int, Lodgement]] = []
         self.next_id = 1
         self.arrived = 0
         self.finished: dict[ReturnStatus, int] = {}
@@ -108,6 +110,8 @@ class ClearanceModel:
         self._machine = self.stages.get(StageName.MACHINE_CHECK)
         self._manual = self.stages.get(StageName.MANUAL_INSPECTION)
         self._release = self.stages.get(StageName.RELEASE)
+        notify = self._notify if self.observed else None
+        self.goods = GoodsArrivals(env, self.live, self._go_release, notify)
         if self.warmup > 0:
             env.timeout(self.warmup).callbacks.append(self._end_warmup)
 
@@ -132,8 +136,13 @@ class ClearanceModel:
         *,
         rule_hit: str | None = None,
         force: Forced | None = None,
+        goods_external: bool = False,
     ) -> Lodgement:
-        """Inject one declaration now (live mode) and return its handle (``.id``, ``.status``)."""
+        """Inject one declaration now (live mode) and return its handle (``.id``, ``.status``).
+
+        ``goods_external``: its release waits for the goods until the caller reports their
+        arrival (``goods_arrived``) instead of drawing it from the flow's ``goods_arrival``;
+        only for a flow whose goods arrive (``Flow.goods_arrive``: not a 1210 import)."""
         if flow is None:
             runtime = self.flows[0]
         elif flow in self.flow_by_name:
@@ -143,7 +152,19 @@ class ClearanceModel:
         credit = None if credit_class is None else CreditClass(credit_class)
         if credit is not None and runtime.risk[CREDIT_INDEX[credit]] is None:
             raise KeyError(f"flow {runtime.name!r} has no risk profile for {credit_class!r}")
-        return self._lodge(runtime, credit, rule_hit, force)
+        if goods_external and not runtime.spec.goods_arrive:
+            raise ValueError(
+                f"flow {runtime.name!r} is a 1210 bonded import: its goods are already in the "
+                "zone, there is no arrival to wait for (goods_external)"
+            )
+        return self._lodge(runtime, credit, rule_hit, force, goods_external)
+
+    def goods_arrived(self, decl_id: int) -> None:
+        """The goods of declaration ``decl_id`` (submitted with ``goods_external``) have
+        arrived at the site now: its release may proceed once the risk decision is made.
+        Idempotent; an unknown or finished declaration, or one not waiting for a report, is
+        ignored. An observed model reports the ``ARRIVAL`` milestone."""
+        self.goods.reported(decl_id)
 
     def in_system_count(self) -> int:
         return len(self.live)
@@ -171,6 +192,7 @@ class ClearanceModel:
         credit_class: CreditClass | None,
         rule: str | None,
         force: Forced | None = None,
+        goods_external: bool = False,
     ) -> Lodgement:
         now = self.env.now
         credit = int(flow.credit()) if credit_class is None else CREDIT_INDEX[credit_class]
@@ -197,15 +219,8 @@ class ClearanceModel:
             self._emit(decl, _S.SENT, _M.TRANSMISSION)
         else:
             decl.status = _S.SENT
-        if flow.export and flow.goods_arrival is not None:
-            delay = flow.goods_arrival()
-            decl.goods_at = now + delay
-            if self.on_transition is not None:
-                # Observed runs need the arrival (运抵) as its own event; quiet batch runs only
-                # need its time, checked when the decision is made (one event fewer).
-                decl.goods_here = False
-                event = simpy.Timeout(self.env, delay, decl)
-                event.callbacks.append(self._goods_arrived)
+        if flow.goods_arrival is not None or goods_external:
+            self.goods.expect(decl, reported=goods_external)  # release waits for the goods
         if self._audit is not None:
             self._enter(self._audit, decl, self._audit_done)
         else:
@@ -298,30 +313,16 @@ class ClearanceModel:
         self._emit(decl, ending, _M.RETURN if ending is _S.RETURNED else _M.DETENTION)
         return self._finish(decl)
 
-    def _goods_arrived(self, event: simpy.Event) -> None:
-        decl = cast(Lodgement, event.value)
-        decl.goods_here = True
-        if decl.id not in self.live:  # rejected or detained meanwhile
-            return
-        self._emit(decl, decl.status, _M.ARRIVAL)
-        if decl.decided:
-            self._go_release(decl)
-
     def _ready_for_release(self, decl: Lodgement) -> None:
-        # Export release waits for the goods' arrival (运抵).
+        # Release waits for the goods (simulation.goods): an export's 运抵, a 9610 import's
+        # site entry (CEB711). Goods nobody waits for have goods_at 0.
         decl.decided = True
-        if not decl.goods_here:  # observed run: _goods_arrived will release it
-            return
-        wait = decl.goods_at - self.env.now
-        if wait > 0:  # quiet run: wake up when the goods arrive
-            simpy.Timeout(self.env, wait, decl).callbacks.append(self._go_release_event)
+        if not decl.goods_here or decl.goods_at > self.env.now:
+            self.goods.wait(decl)
         elif self._release is not None:
             self._enter(self._release, decl, self._release_done)
         else:
             self._released(decl)
-
-    def _go_release_event(self, event: simpy.Event) -> None:
-        self._go_release(cast(Lodgement, event.value))
 
     def _go_release(self, decl: Lodgement) -> None:
         if self._release is not None:
@@ -352,21 +353,9 @@ class ClearanceModel:
         if flow.corridor is not None and self.uniform() < flow.transit_share:
             flow.corridor.load(decl)
         elif flow.after_release is not None:
-            delay = flow.after_release()
-            if self.observed:
-                event = simpy.Timeout(self.env, delay, decl)
-                event.callbacks.append(self._exit_event)
-            else:
-                # Nothing else in the model waits for an exit, so a quiet run keeps it in a
-                # plain heap settled at sampling times and at the end (``settle``) instead of
-                # a SimPy event: the event list stays short (hours-long departure delays of
-                # thousands of exports would otherwise sit in it).
-                heapq.heappush(self._pending_exits, (now + delay, decl.id, decl))
+            self.exits.after(decl, flow.after_release())  # departure (离境) or closing
         else:
             self._exit(decl, now)
-
-    def _exit_event(self, event: simpy.Event) -> None:
-        self._exit(cast(Lodgement, event.value), self.env.now)
 
     def _exit(self, decl: Lodgement, at: float) -> None:
         decl.status = _S.CLOSED
@@ -377,28 +366,12 @@ class ClearanceModel:
         self._finish(decl)
 
     def settle(self) -> None:
-        """Close the quiet run's pending exits that are due by now (see ``_released``)."""
-        pending = self._pending_exits
-        now = self.env.now
-        while pending and pending[0][0] <= now:
-            at, _ident, decl = heapq.heappop(pending)
-            self._exit(decl, at)
+        """Close the quiet run's pending exits that are due by now (``Exits.after``)."""
+        self.exits.settle()
 
     def _finish(self, decl: Lodgement) -> None:
         del self.live[decl.id]
         self.finished[decl.status] = self.finished.get(decl.status, 0) + 1
-
-    # --- e-lock transit (the corridors call these) ----------------------------------------
-
-    def _transit_started(self, cargo: list[Lodgement], info: Mapping[str, Any]) -> None:
-        for decl in cargo:
-            self._emit(decl, _S.RELEASED, _M.TRANSIT_START, info)
-
-    def _transit_ended(self, cargo: list[Lodgement], info: Mapping[str, Any]) -> None:
-        now = self.env.now
-        for decl in cargo:
-            self._emit(decl, _S.RELEASED, _M.TRANSIT_END, info)
-            self._exit(decl, now)
 
     # --- warm-up ---------------------------------------------------------------------------
 

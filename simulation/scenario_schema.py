@@ -12,7 +12,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from declarations import DETENTIONS
 from simulation.cost_schema import Costs
@@ -228,13 +228,27 @@ class Flow(Strict):
     credit_mix: dict[CreditClass, float] = Field(default_factory=lambda: {CreditClass.GENERAL: 1.0})
     risk: dict[CreditClass, RiskProfile] | None = None  # None: use the scenario's ``risk``
     rule_hits: list[RuleHit] = Field(default_factory=list)
-    # Export: the goods reach the supervised site (运抵) this long after lodgement; release
-    # waits for it. Departure (离境) follows release after ``departure``; import closes after
+    # The goods reach the supervised site this long after lodgement, and release waits for
+    # it: an export's arrival (运抵), a 9610 import's entry into the site (the operator's entry
+    # record 入库明细单 CEB711, CEB spec 202205 §3.15 p. 97). A 1210 import has none (refused).
+    # Departure (离境) follows an export's release after ``departure``; an import closes after
     # ``closing``.
     goods_arrival: Distribution | None = None
     departure: Distribution | None = None
     closing: Distribution | None = None
     transit: TransitShare | None = None
+
+    @field_validator("goods_arrival")
+    @classmethod
+    def _goods_reach_a_site(cls, value: Any, info: ValidationInfo) -> Any:
+        data = info.data  # the fields above this one (regime, direction)
+        if value is not None and _bonded_import(data.get("regime"), data.get("direction")):
+            raise ValueError(
+                "a 1210 bonded import has no goods arrival: its goods are already in the bonded "
+                "zone, so no site entry record (入库明细单 CEB711, CEB spec 202205 §3.15 p. 97) "
+                "comes before release; remove goods_arrival"
+            )
+        return value
 
     @model_validator(mode="after")
     def _kind(self) -> Flow:
@@ -247,9 +261,20 @@ class Flow(Strict):
         return self
 
     @property
+    def goods_arrive(self) -> bool:
+        """Whether the goods reach the supervised site after lodgement, so that release may
+        wait for them (``goods_arrival``, or a live caller's report): every flow but a 1210
+        bonded import, whose goods are already in the zone."""
+        return not _bonded_import(self.regime, self.direction)
+
+    @property
     def label(self) -> str:
         """Regime key for grouping: ``9610-import``, ``1210-export``, ``mail``."""
         return f"{self.regime}-{self.direction}" if self.regime else str(self.channel)
+
+
+def _bonded_import(regime: str | None, direction: str | None) -> bool:
+    return regime == "1210" and direction == "import"
 
 
 # --- e-lock transit ------------------------------------------------------------------------
