@@ -258,7 +258,7 @@ def test_goods_external_in_a_quiet_model() -> None:
     assert handle.status == S.DECIDED
     model.goods_arrived(handle.id)
     env.run()
-    assert handle.status == S.CLOSED and handle.released == 1001.0
+    assert (handle.status, handle.released) == (S.CLOSED, 1001.0)
 
 
 def test_without_goods_arrival_or_goods_external_nothing_waits() -> None:
