@@ -1,4 +1,5 @@
-"""Duration distributions of scenario files (service times, delays, batch sizes).
+"""Duration distributions of scenario files (service times, delays, batch sizes), and the two
+building blocks of every scenario schema module: ``Strict`` models and ``Probability``.
 
 Each has a ``unit`` (``s``, ``min``, ``h``; seconds by default); the model's clock runs in
 seconds. ``simulation.distributions`` turns them into samplers.
@@ -18,6 +19,9 @@ Unit = Literal["s", "min", "h"]
 class Strict(BaseModel):
     # Unknown keys are errors: a typo in a planner's file must not silently fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Probability = Annotated[float, Field(ge=0, le=1)]
 
 
 # --- distributions -------------------------------------------------------------------------

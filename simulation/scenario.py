@@ -28,7 +28,8 @@ Stages are fixed in kind and order (audit → [review] → [machine_check → [m
 who review and also open parcels). The risk channel (see ``RiskProfile``) routes declarations
 between stages with Markov probabilities per flow and credit class.
 
-The models themselves live in ``simulation.scenario_schema`` and the errors in
+The models themselves live in ``simulation.scenario_schema`` (the e-lock sections in
+``simulation.corridor_schema``, costs in ``simulation.cost_schema``) and the errors in
 ``simulation.scenario_errors``; this module loads files into them and re-exports them, so
 ``from simulation.scenario import Scenario`` is the one way in (only ``simulation.arrivals``,
 which this module uses to check trace files, imports them from below).
@@ -44,26 +45,23 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from simulation.arrivals import ArrivalPlan, read_trace
+from simulation.corridor_schema import Alarm, Corridor, LockPool, SealMode
+from simulation.durations import Probability
 from simulation.scenario_errors import ScenarioError, ScenarioProblem
 from simulation.scenario_schema import (
     DEFAULT_PRIORITY,
-    Alarm,
     Arrivals,
     BatchArrivals,
     CapacityStep,
     Channel,
-    Corridor,
     CreditClass,
     Flow,
-    LockPool,
     Peak,
     PoissonArrivals,
-    Probability,
     Resource,
     RiskProfile,
     RuleHit,
     Scenario,
-    SealMode,
     ShiftEnd,
     Source,
     Stage,

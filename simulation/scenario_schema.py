@@ -1,8 +1,9 @@
 """What a scenario file may hold: the pydantic models of a planner's YAML site description.
 
 ``simulation.scenario`` loads a file into these models (with each problem's file, line and
-field) and re-exports them; import them from there. Units and the shape of a file:
-``simulation.scenario``'s docstring and docs/simulation.md.
+field) and re-exports them; import them from there. Its ``lock_pools`` and ``corridors``
+are the models of ``simulation.corridor_schema``, its ``costs`` of ``simulation.cost_schema``.
+Units and the shape of a file: ``simulation.scenario``'s docstring and docs/simulation.md.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from declarations import DETENTIONS
+from simulation.corridor_schema import Corridor, LockPool
 from simulation.cost_schema import Costs
-from simulation.durations import Distribution, Strict, Unit
+from simulation.durations import Distribution, Probability, Strict, Unit
 
 # --- resources and shifts ------------------------------------------------------------------
 
@@ -95,8 +97,6 @@ class CreditClass(StrEnum):
 
 
 DEFAULT_PRIORITY = {CreditClass.AEO: 0, CreditClass.GENERAL: 1, CreditClass.LOW_CREDIT: 2}
-
-Probability = Annotated[float, Field(ge=0, le=1)]
 
 
 class RiskProfile(Strict):
@@ -275,58 +275,6 @@ class Flow(Strict):
 
 def _bonded_import(regime: str | None, direction: str | None) -> bool:
     return regime == "1210" and direction == "import"
-
-
-# --- e-lock transit ------------------------------------------------------------------------
-
-
-class SealMode(StrEnum):
-    AUTOMATIC = "automatic"  # at a smart gate (智能卡口)
-    OFFICER = "officer"  # an officer from a resource pool applies the lock
-
-
-class Alarm(Strict):
-    kind: Literal["tamper", "low_battery", "route_deviation"]
-    probability: Probability
-
-
-class LockPool(Strict):
-    size: int = Field(ge=1)
-
-
-class Corridor(Strict):
-    """Trucks from this site to another customs district under an electronic lock (电子关锁).
-
-    A truck leaves when ``truck_capacity`` declarations are loaded, after ``max_wait`` since
-    the first one was loaded, or at a scheduled ``departures_of_day`` hour (卡车航班), whichever
-    comes first. It then takes a lock from ``lock_pool`` (waiting if none is free), is sealed,
-    travels, may raise alarms (each sends it to inspection at the destination), is unsealed
-    automatically at the destination gate, and the lock travels back (``lock_return``).
-    """
-
-    destination: str
-    lock_pool: str
-    truck_capacity: int = Field(ge=1)
-    max_wait: Distribution | None = None
-    departures_of_day: list[Annotated[float, Field(ge=0, lt=24)]] = Field(default_factory=list)
-    seal_mode: SealMode = SealMode.AUTOMATIC
-    seal_resource: str | None = None  # required with seal_mode officer
-    seal: Distribution
-    travel: Distribution
-    alarms: list[Alarm] = Field(default_factory=list)
-    alarm_inspection: Distribution | None = None
-    unseal: Distribution
-    lock_return: Distribution
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Corridor:
-        if self.seal_mode is SealMode.OFFICER and self.seal_resource is None:
-            raise ValueError("seal_mode officer needs seal_resource")
-        if self.alarms and self.alarm_inspection is None:
-            raise ValueError("alarms need alarm_inspection (time to inspect an alarmed truck)")
-        if self.max_wait is None and not self.departures_of_day and self.truck_capacity > 1:
-            raise ValueError("give max_wait or departures_of_day, or loads may wait forever")
-        return self
 
 
 # --- the scenario --------------------------------------------------------------------------
