@@ -3,7 +3,8 @@
     model = ClearanceModel(env, scenario, rng, traces=plan.traces, target_cutoff=...)
     model.start()                 # batch: walk the scenario's arrival plans
     handle = model.submit(flow="9610-import", force=Forced(inspection=True))   # live
-    model.goods_arrived(handle.id)   # live, submitted with goods_external=True
+    waiting = model.submit(flow="9610-import", goods_external=True)   # live: release waits
+    model.goods_arrived(waiting.id)   # ... until the caller reports the goods (CEB711)
     env.run(until=...)
 
 The model is built with everything it needs and does no I/O: the SimPy environment, the numpy
@@ -13,7 +14,7 @@ Design for speed: a declaration is plain data (``Lodgement``) moving through cal
 risk channel is drawn once, when it is lodged (``simulation.routing``), from uniforms taken
 from numpy in blocks; statistics go into typed arrays summarised after the run; the transition
 callback is called only when one was given, and a quiet run skips the events nobody waits for
-(see ``_released``, ``simulation.goods``). The states and milestones are listed in
+(see ``simulation.goods``, ``simulation.exits``). The states and milestones are listed in
 ``simulation.lifecycle``; the goods' arrival that release waits for is ``simulation.goods``.
 """
 
