@@ -12,7 +12,7 @@ error-code dictionary). Where to start:
   ``annual_refusal`` the re-check when it is counted.
 """
 
-from declarations.after_list import judge_delivery, judge_return, returned_value
+from declarations.after_list import RETURN_WINDOW, judge_delivery, judge_return, returned_value
 from declarations.batches import group_sets, validate_batch
 from declarations.cancellation import judge_cancellation
 from declarations.codes import DETENTIONS, ReturnStatus
@@ -72,7 +72,16 @@ from declarations.reconcile_rules import MISSING_DOCUMENT, required_kinds
 from declarations.rules.limits import Purchase, annual_refusal
 from declarations.schemas import SchemaNotFoundError
 from declarations.signature_check import CertificateOwners, SignatureMode, SignaturePolicy
+from declarations.site_entry import EnteredWaybill, judge_entry
 from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
+from declarations.tax_bill import (
+    TaxBill,
+    TaxBillStatus,
+    build_tax_bill,
+    build_tax_status,
+    tax_bill_of,
+    tax_total_mismatch,
+)
 from declarations.xmldsig import (
     RSA_SHA1,
     SM2_SM3,
@@ -97,6 +106,7 @@ __all__ = [
     "NOT_WELL_FORMED",
     "PARTY_FIELDS",
     "REGIME_CONFLICT",
+    "RETURN_WINDOW",
     "RSA_SHA1",
     "RULES",
     "SET_KINDS",
@@ -110,6 +120,7 @@ __all__ = [
     "Direction",
     "Document",
     "DocumentSummary",
+    "EnteredWaybill",
     "Envelope",
     "Facts",
     "Finding",
@@ -136,10 +147,14 @@ __all__ = [
     "Severity",
     "SignatureMode",
     "SignaturePolicy",
+    "TaxBill",
+    "TaxBillStatus",
     "Verification",
     "annual_refusal",
     "build_format_receipt",
     "build_receipt",
+    "build_tax_bill",
+    "build_tax_status",
     "check",
     "check_stored_set",
     "data_message",
@@ -151,6 +166,7 @@ __all__ = [
     "judge",
     "judge_cancellation",
     "judge_delivery",
+    "judge_entry",
     "judge_return",
     "load_certificate",
     "load_private_key",
@@ -166,6 +182,8 @@ __all__ = [
     "seal",
     "send_rank",
     "sign_message",
+    "tax_bill_of",
+    "tax_total_mismatch",
     "validate",
     "validate_batch",
     "validate_set",

@@ -1,24 +1,30 @@
-"""Sample messages that follow a 清单 (CEB spec 202205 §3.7, §3.11): the carrier's delivery
-record and the declarant's cancellation, for a deal of ``declarations.samples``.
+"""Sample messages that follow a 清单 (CEB spec 202205 §3.7, §3.11, §3.13, §3.15): the carrier's
+delivery record, the declarant's cancellation and return, and the site's entry record, for a deal
+of ``declarations.samples``.
 
 They name numbers customs gives (the 清单's ``invtNo``), so they are built for a 清单 already
-declared, not as part of a sample set.
+declared, not as part of a sample set. ``delivery_record`` and ``site_entry_record`` build the
+same messages from plain values: the live service sends them when it plays the carrier or the
+site (docs/live-clearance.md).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from lxml import etree
 
+from declarations.sample_deals import Company
 from declarations.samples import (
     _C,
     Deal,
     SampleSet,
     _app,
+    _bill_no,
     _fill,
     _message,
     _transfer,
@@ -27,7 +33,21 @@ from declarations.samples import (
     to_bytes,
 )
 
-__all__ = ["import_cancellation", "import_delivery", "import_return", "write_after"]
+__all__ = [
+    "SAMPLE_SITE",
+    "Company",
+    "Conveyance",
+    "delivery_record",
+    "import_cancellation",
+    "import_delivery",
+    "import_return",
+    "import_site_entry",
+    "site_entry_record",
+    "write_after",
+]
+
+# The supervised site's operator of the samples (监管场所经营人, CEB711's operatorCode).
+SAMPLE_SITE = Company("4401960106", "示例监管作业场所 Sample Supervised Site", "DXPENT4401960106")
 
 
 def _guid(deal: Deal, what: str) -> str:
@@ -63,17 +83,75 @@ def import_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单
     return root
 
 
-def import_delivery(deal: Deal, status: str = "S", minutes: int = 600) -> etree._Element:
-    """The carrier's 运单状态 (CEB513, §3.7.4 p. 77): the buyer signed for the goods
-    ``minutes`` after the deal's start."""
-    guid = _guid(deal, f"delivery-{status}-{minutes}")
+def delivery_record(
+    carrier: Company, logistics_no: str, when: str, *, guid: str, status: str = "S"
+) -> etree._Element:
+    """The carrier's 运单状态 (CEB513, §3.7.4 p. 77) of waybill ``logistics_no``: the buyer
+    signed for the goods at ``when`` (YYYYMMDDhhmmss)."""
     root = _message("CEB513", guid)
-    _fill(etree.SubElement(root, _C + "LogisticsStatus"), [*_app(deal, guid, minutes),
-        ("logisticsCode", deal.carrier.code), ("logisticsName", deal.carrier.name),
-        ("logisticsNo", deal.logistics_no), ("logisticsStatus", status),
-        ("logisticsTime", deal.stamp(minutes))])
-    _transfer(root, deal.carrier)
+    _fill(etree.SubElement(root, _C + "LogisticsStatus"), [
+        ("guid", guid), ("appType", "1"), ("appTime", when), ("appStatus", "2"),
+        ("logisticsCode", carrier.code), ("logisticsName", carrier.name),
+        ("logisticsNo", logistics_no), ("logisticsStatus", status), ("logisticsTime", when)])
+    _transfer(root, carrier)
     return root
+
+
+def import_delivery(deal: Deal, status: str = "S", minutes: int = 600) -> etree._Element:
+    """The deal's delivery record: the buyer signed for the goods ``minutes`` after the deal's
+    start."""
+    guid = _guid(deal, f"delivery-{status}-{minutes}")
+    return delivery_record(deal.carrier, deal.logistics_no, deal.stamp(minutes), guid=guid,
+                           status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Conveyance:
+    """How the goods came (the 清单's trafMode, trafNo, voyageNo and billNo)."""
+
+    mode: str
+    number: str
+    voyage: str
+    bill: str
+
+
+def site_entry_record(
+    operator: Company,
+    carrier: Company,
+    customs_code: str,
+    conveyance: Conveyance,
+    waybills: Sequence[str],
+    *,
+    when: str,
+    guid: str,
+) -> etree._Element:
+    """The site's 入库明细单 (CEB711, §3.15.4 p. 98): the carrier's ``waybills`` entered the
+    site at ``when`` (YYYYMMDDhhmmss), signed by the sample signer (the schema requires a
+    signature)."""
+    root = _message("CEB711", guid)
+    record = etree.SubElement(root, _C + "Delivery")
+    _fill(etree.SubElement(record, _C + "DeliveryHead"), [
+        ("guid", guid), ("appType", "1"), ("appTime", when), ("appStatus", "2"),
+        ("customsCode", customs_code), ("copNo", f"RK{when}"[:20]),
+        ("operatorCode", operator.code), ("operatorName", operator.name), ("ieFlag", "I"),
+        ("trafMode", conveyance.mode), ("trafNo", conveyance.number),
+        ("voyageNo", conveyance.voyage), ("billNo", conveyance.bill),
+        ("logisticsCode", carrier.code), ("logisticsName", carrier.name)])
+    for number, logistics_no in enumerate(waybills, start=1):
+        _fill(etree.SubElement(record, _C + "DeliveryList"),
+              [("gnum", str(number)), ("logisticsNo", logistics_no)])
+    _transfer(root, operator)
+    signature(root)
+    return root
+
+
+def import_site_entry(deal: Deal, minutes: int = 300) -> etree._Element:
+    """The deal's goods entered the sample site ``minutes`` after the deal's start."""
+    conveyance = Conveyance("5", f"CA{deal.serial % 9000 + 1000}", deal.stamp(0, "%Y%m%d"),
+                            _bill_no(deal))  # as the deal's 清单 has them (samples.py)
+    return site_entry_record(SAMPLE_SITE, deal.carrier, deal.customs_code, conveyance,
+                             [deal.logistics_no], when=deal.stamp(minutes),
+                             guid=_guid(deal, f"entry-{minutes}"))
 
 
 def import_return(
@@ -99,14 +177,21 @@ def import_return(
 # fmt: on
 
 
+def _direct(sample: SampleSet) -> bool:
+    """Direct-purchase import (9610): its goods enter the site (bonded goods are there)."""
+    return sample.deal.regime.value == "9610"
+
+
 def write_after(sample: SampleSet, folder: Path) -> list[Path]:
-    """Write what may follow the sample's 清单 into ``folder``: a delivery record, a
-    cancellation and a return of one item of its first line, naming the sample 清单's invtNo."""
+    """Write what may follow the sample's 清单 into ``folder``: a delivery record, for 9610 the
+    site's entry record, a cancellation and a return of one item of its first line, naming the
+    sample 清单's invtNo."""
     deal = sample.deal
     invt = sample.documents["inventory-CEB621.xml"].findtext(f".//{_C}invtNo") or ""
     first = deal.lines[0].gnum
     files = {
         "delivery-CEB513.xml": import_delivery(deal),
+        **({"site-entry-CEB711.xml": import_site_entry(deal)} if _direct(sample) else {}),
         "cancellation-CEB623.xml": import_cancellation(deal, invt),
         "return-CEB625.xml": import_return(deal, invt, {first: Decimal(1)}),
     }

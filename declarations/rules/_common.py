@@ -107,6 +107,8 @@ LINE_FIELDS: dict[str, Layout] = {
     "CEB621": Layout.of("gnum gcode gname country currency qty unit unit1 unit2 price totalPrice"),
     # a return names the 清单's lines it sends back (app.services.returns)
     "CEB625": Layout.of("gnum gcode gname qty unit"),
+    # a site entry lists the waybills that entered (app.services.site_entries)
+    "CEB711": Layout.of("gnum logisticsNo"),
     "CEB603": Layout.of("gnum itemNo country currency qty unit unit1 unit2 price totalPrice"),
 }
 NO_FIELDS = Layout(())

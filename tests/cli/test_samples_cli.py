@@ -179,7 +179,12 @@ def test_after_writes_what_may_follow_each_list_and_it_validates(tmp_path: Path)
     result = runner.invoke(cli, ["samples", "9610", "--out", str(out), "--after"])
     assert result.exit_code == 0, result.output
     after = sorted(p.name for p in out.glob("*/after/*.xml"))
-    assert after == ["cancellation-CEB623.xml", "delivery-CEB513.xml", "return-CEB625.xml"]
+    assert after == [
+        "cancellation-CEB623.xml",
+        "delivery-CEB513.xml",
+        "return-CEB625.xml",
+        "site-entry-CEB711.xml",  # 9610: the goods enter the supervised site
+    ]
     for path in out.glob("*/after/*.xml"):
         report = validate(path.read_bytes(), source=path.name)
         assert report.valid and not report.findings, (path.name, report.findings)

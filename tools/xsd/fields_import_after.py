@@ -151,6 +151,7 @@ TAX_HEAD_STATUS = Node(
         req("taxNo", "C1..50"),
         req("status", "C1"),
         opt("entDutyNo", "C..50"),
+        opt("assureCode", "C..64"),
     ),
 )
 
