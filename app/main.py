@@ -20,8 +20,8 @@ from starlette.routing import Match
 
 from app import dashboard
 from app.api.middleware import RequestLogMiddleware
-from app.api.routes import certificates as certificate_routes
 from app.api.routes import (
+    after_release,
     declarations,
     documents,
     enterprises,
@@ -32,6 +32,7 @@ from app.api.routes import (
     validation,
     webhooks,
 )
+from app.api.routes import certificates as certificate_routes
 from app.db import migrate
 from app.db.engine import Database
 from app.engine import ClearanceEngine, EngineSettings
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(declarations.router)
     app.include_router(outcomes.router)
+    app.include_router(after_release.router)
     app.include_router(validation.router)
     app.include_router(dashboard.router)  # the web pages: `/`, /scenarios, ...
     app.mount("/static", dashboard.static_files(), name="static")

@@ -28,8 +28,11 @@ from app.errors import ServiceError, forbidden
 from declarations import PARTY_FIELDS, SET_KINDS, Document, Kind
 
 # The messages the live intake takes: a set's documents, and after the 清单 its cancellation
-# (CEB623), the carrier's delivery record (CEB513) and returns (CEB625).
-LIVE_KINDS = frozenset({*SET_KINDS, Kind.CANCELLATION, Kind.WAYBILL_STATUS, Kind.REFUND})
+# (CEB623), the carrier's delivery record (CEB513), returns (CEB625) and the site's entry
+# record (CEB711).
+LIVE_KINDS = frozenset(
+    {*SET_KINDS, Kind.CANCELLATION, Kind.WAYBILL_STATUS, Kind.REFUND, Kind.SITE_ENTRY}
+)
 
 KEY_SCHEME = "dck_"
 PREFIX_LENGTH = len(KEY_SCHEME) + 8  # "dck_" + 8 hex characters

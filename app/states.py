@@ -8,6 +8,9 @@ The HTTP API reports these names as they are (docs/api.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 from declarations import DETENTIONS, ReturnStatus
 
 INCOMPLETE = "incomplete"  # documents arriving; waiting for the rest of the set
@@ -58,3 +61,70 @@ def final_state(status: int) -> str | None:
     if status == ReturnStatus.RETURNED:
         return RETURNED
     return None
+
+
+# --- the state machine (docs/live-clearance.md, "The life of a declaration") --------------
+
+NEW = "(new)"  # before the set's first document
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One transition of a declaration: from ``before`` to ``after`` on ``event``, with the
+    receipts that say so (danchuang's model of the spec's lifecycle, CEB spec 202205 §2-3)."""
+
+    before: str
+    event: str
+    receipts: str
+    after: str
+
+
+# Every way a declaration moves, in lifecycle order. ``move`` refuses any other change of
+# state; the rows whose state stays are the events after release (docs: the same table).
+TRANSITIONS: tuple[Step, ...] = (
+    Step(NEW, "first document of the set", "its own 2 → 3 → 120", INCOMPLETE),
+    Step(INCOMPLETE, "the set complete and reconciled, the quota counted", "清单 2 → 3",
+         CLEARANCE_READY),
+    Step(INCOMPLETE, "reconciliation or the quota fails, or the set stays incomplete too long",
+         "清单 100 or the rule's negative code", REJECTED),
+    Step(REJECTED, "a new document or 清单 reopens the set", "its own 2 → 3 (→ 120)", INCOMPLETE),
+    Step(REJECTED, "a new 清单 completes the set again", "清单 2 → 3", CLEARANCE_READY),
+    Step(REJECTED, "the new 清单 fails reconciliation or the quota too",
+         "清单 100 or the rule's negative code", REJECTED),
+    Step(CLEARANCE_READY, "a document changed (appType 2) or withdrawn (appType 3)",
+         "its own 2 → 3 → 120", INCOMPLETE),
+    Step(CLEARANCE_READY, "the clearance engine takes it", "—", CLEARING),
+    Step(CLEARING, "audit, review, decision, inspection", "CEB622 120 → [300] → 399 → [500]",
+         CLEARING),
+    Step(CLEARING, "9610 import: the goods enter the site (CEB711, real or danchuang's)",
+         "CEB712 2 → 3 → 120", CLEARING),
+    Step(CLEARING, "release; customs issues the tax bill (import)", "CEB622 800; CEB816 1",
+         CLEARING),
+    Step(CLEARING, "closing (import) or departure (export)", "CEB622 899", CLEARED),
+    Step(CLEARING, "rejected at audit", "CEB622 100 or a negative code", REJECTED),
+    Step(CLEARING, "detained after inspection", "CEB622 501 / 502 / 503 / 599", DETAINED),
+    Step(CLEARING, "shipped back after inspection", "CEB622 700", RETURNED),
+    Step(CLEARING, "cancelled by its declarant (CEB623), 120 to 800",
+         "CEB624 2 → 3 → 120 → 399; CEB818 3 when a bill was issued", CANCELLED),
+    Step(CLEARED, "delivered (CEB513, real or danchuang's), after 800",
+         "CEB514 2 → 3 → 399", CLEARED),
+    Step(CLEARED, "returned in part or whole (CEB625) within 30 days of 800",
+         "CEB626 2 → 3 → 120 → 399", CLEARED),
+    Step(CLEARED, "the tax bill summed: paid from the guarantee (or the deduction fails)",
+         "CEB818 2 (or 1)", CLEARED),
+)  # fmt: skip
+_ALLOWED = frozenset((s.before, s.after) for s in TRANSITIONS)
+
+
+class HasState(Protocol):
+    state: str
+
+
+def move(declaration: HasState, after: str) -> None:
+    """Put the declaration in state ``after``; a change ``TRANSITIONS`` does not list raises
+    ``ValueError`` (a bug: the documented machine is the one the code runs). Staying in a
+    state is no change."""
+    before = declaration.state or INCOMPLETE
+    if before != after and (before, after) not in _ALLOWED:
+        raise ValueError(f"a declaration cannot go from {before} to {after}")
+    declaration.state = after

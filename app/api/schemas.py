@@ -282,6 +282,9 @@ class DeclarationOut(BaseModel):
     delivered_at: IsoTime | None = Field(
         default=None, description="When the buyer signed for the goods (the carrier's CEB513)."
     )
+    site_entered_at: IsoTime | None = Field(
+        default=None, description="When the goods entered the supervised site (CEB711)."
+    )
 
 
 class FindingOut(BaseModel):

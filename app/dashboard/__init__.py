@@ -7,7 +7,8 @@
   its report;
 - ``/conformance``: validate pasted or uploaded XML, findings beside the numbered lines;
 - ``/error-codes``: every rule id and receipt status, in English and Chinese;
-- ``/certificates``: enterprises' signing certificates; register one, or issue a test one.
+- ``/certificates``: enterprises' signing certificates; register one, or issue a test one;
+- ``/parties``: who sends the carrier's and the site's messages (danchuang, or a real party).
 
 No build step and nothing from the network: one stylesheet and one small script under
 ``static/``. ``router`` carries a lifespan (FastAPI merges it into the app's, inside it, so the
@@ -21,7 +22,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app.dashboard import certificates, pages, tools
+from app.dashboard import certificates, pages, real_senders, tools
 from app.dashboard.config import DashboardSettings
 from app.dashboard.jobs import JobRunner
 from app.dashboard.templating import static_files
@@ -47,3 +48,4 @@ router = APIRouter(lifespan=_lifespan)
 router.include_router(pages.router)
 router.include_router(tools.router)
 router.include_router(certificates.router)
+router.include_router(real_senders.router)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lxml import etree
+from sqlalchemy.orm import Session
 
 from app.dashboard import engine_status, queries
 from app.dashboard.access import (
@@ -20,7 +21,7 @@ from app.dashboard.codes import error_dictionary
 from app.dashboard.templating import templates
 from app.db.engine import Database
 from app.db.models import DocumentRow
-from app.services import history
+from app.services import history, tax_bills
 from declarations import Layer
 
 router = APIRouter()
@@ -72,6 +73,11 @@ def not_found_page(request: Request, what: str) -> HTMLResponse:
     return templates.TemplateResponse(request, "not_found.html.j2", {"what": what}, status_code=404)
 
 
+def _tax_bill(session: Session, declaration_id: int) -> dict[str, Any] | None:
+    row = tax_bills.bill_of(session, declaration_id)
+    return None if row is None else tax_bills.bill_json(row)
+
+
 @guarded.get("/declarations/{declaration_id}", response_class=HTMLResponse, include_in_schema=False)
 def declaration_page(request: Request, declaration_id: int, database: DatabaseDep) -> HTMLResponse:
     with database.read() as session:
@@ -94,6 +100,7 @@ def declaration_page(request: Request, declaration_id: int, database: DatabaseDe
             "latest": queries.latest_receipts(session, declaration_id, documents),
             "events": events,
             "receipt_xml": receipt_xml,
+            "tax_bill": _tax_bill(session, declaration_id),
         }
     return templates.TemplateResponse(request, "declaration.html.j2", context)
 

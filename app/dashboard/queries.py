@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
-from app.services import history
+from app.services import history, tax_bills
 from app.states import ALL_STATES
 
 REGIMES = ("9610", "1210", "9710", "9810")
@@ -101,6 +101,8 @@ def latest_receipts(
     engine_answers = inventory.id if inventory is not None else None
     latest: dict[int, Receipt] = {}
     for receipt in receipts:  # ids only grow: the last one seen is the latest
+        if receipt.message_code in tax_bills.CODES:
+            continue  # customs' tax bill answers no document
         answered = receipt.document_id if receipt.document_id is not None else engine_answers
         if answered is not None:
             latest[answered] = receipt

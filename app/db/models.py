@@ -90,6 +90,9 @@ class Role(StrEnum):
     # 受委托的快件运营人、邮政企业: an express operator or postal enterprise that sends orders
     # (CEB311) and payments (CEB411) on behalf of the parties that entrust it (``Entrustment``).
     EXPRESS = "express"
+    # 监管场所经营人: the operator of a customs-supervised site, who records the goods' entry
+    # (CEB711's operatorCode).
+    OPERATOR = "operator"
 
 
 class Enterprise(Base):
@@ -155,6 +158,10 @@ class Declaration(Base):
     sim_updated_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the carrier's 运单状态 (CEB513) says the buyer signed for the goods (logisticsTime).
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the goods entered the supervised site (CEB711; 9610 import release waits for it).
+    site_entered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When danchuang, playing the carrier, sends the delivery record (virtual clock).
+    delivery_due_at: Mapped[datetime | None] = mapped_column(default=None)
 
     documents: Mapped[list[DocumentRow]] = relationship(back_populates="declaration")
 
@@ -385,3 +392,7 @@ class ScenarioJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# The tables of what follows a release live in their own module, on this Base.
+from app.db import models_after  # noqa: E402, F401

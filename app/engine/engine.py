@@ -23,6 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -36,7 +37,7 @@ from app.engine import lease, store
 from app.engine.config import EngineSettings
 from app.engine.outcomes import complete, draw_outcome, parse_outcome
 from app.engine.scenario import for_live, load_live_scenario, route
-from app.services import expiry
+from app.services import expiry, tax_bills
 from app.settings import Settings
 from app.states import RECORDED
 from declarations import ReturnStatus
@@ -128,6 +129,7 @@ class ClearanceEngine:
             self.env.run(until=self.sim_offset)
         self.wall_base = time.monotonic()
         self._by_model_id: dict[int, store.Pickup] = {}
+        self._awaiting_entry: dict[int, int] = {}  # model id -> declaration id (a real site)
         self._pending: list[store.Transition] = []
 
     def sim_datetime(self, seconds: float | None = None) -> datetime:
@@ -177,8 +179,10 @@ class ClearanceEngine:
                 taken = store.take_ready(session, self.config.batch_size, self.sim_datetime())
             for pickup in taken:
                 self._inject(pickup)
+            self._report_entries()
             lag = self._advance()
             recorded = self._flush()
+            self._after_release()
             self._expire_incomplete_sets()
         except lease.LeaseLostError:
             # Someone else runs the engine now; what we held in memory is theirs to recover.
@@ -189,11 +193,13 @@ class ClearanceEngine:
         return recorded
 
     def run_until_idle(self, max_ticks: int = 1000) -> int:
-        """Tick until nothing is waiting or in flight (tests and ``instant`` mode)."""
+        """Tick until nothing is waiting or in flight (tests and ``instant`` mode), but for
+        declarations that wait for a real site's entry record."""
         total = 0
         for _ in range(max_ticks):
             total += self.run_once()
-            if self.is_leader and not self._by_model_id and not self._ready_waiting():
+            settled = not self._by_model_id or self._all_await_entry()
+            if self.is_leader and settled and not self._ready_waiting():
                 return total
         raise RuntimeError(f"the engine did not become idle in {max_ticks} ticks")
 
@@ -232,8 +238,39 @@ class ClearanceEngine:
 
     def _inject(self, pickup: store.Pickup) -> None:
         flow, credit, forced = self.outcome_of(pickup)
-        handle = self.model.submit(flow, credit, force=forced)
+        if pickup.awaits_entry and not self.model.flow_by_name[flow].spec.goods_arrive:
+            # routed to a flow whose goods arrive nowhere (a scenario with no 9610 import flow)
+            pickup = replace(pickup, awaits_entry=False)
+        handle = self.model.submit(flow, credit, force=forced, goods_external=pickup.awaits_entry)
         self._by_model_id[handle.id] = pickup
+        if pickup.awaits_entry:
+            self._awaiting_entry[handle.id] = pickup.declaration_id
+            if pickup.entered:  # the site's record came before the engine took the 清单
+                self._entered(handle.id)
+
+    def _entered(self, model_id: int) -> None:
+        del self._awaiting_entry[model_id]
+        self.model.goods_arrived(model_id)
+
+    def _report_entries(self) -> None:
+        """Tell the model of the site entry records (CEB711) received for the 9610 imports
+        whose release waits for a real site."""
+        if not self._awaiting_entry:
+            return
+        with self.database.read() as session:
+            done = store.entered(session, list(self._awaiting_entry.values()))
+        for model_id, declaration_id in list(self._awaiting_entry.items()):
+            if declaration_id in done:
+                self._entered(model_id)
+
+    def _after_release(self) -> None:
+        """What follows a release on the virtual clock: danchuang's delivery records (playing
+        the carrier) and the tax bills summed into payments, due by now (``instant``: all)."""
+        now = None if self.clock_speed == "instant" else self.sim_datetime()
+        with self.database.write() as session:
+            lease.hold(session, self.owner, self.config.lease_s, sim_clock=self.sim_datetime())
+            store.deliver_due(session, now)
+            tax_bills.sum_due(session, now)
 
     def _on_transition(
         self,
@@ -244,7 +281,21 @@ class ClearanceEngine:
         info: Mapping[str, Any],
     ) -> None:
         pickup = self._by_model_id.get(model_id)
-        if pickup is None or milestone in _REPEATS or status not in RECORDED:
+        if pickup is None:
+            return
+        if milestone is Milestone.ARRIVAL and pickup.enters_site and not pickup.awaits_entry:
+            # danchuang plays the site: the goods entered now, it sends the entry record
+            self._pending.append(
+                store.Transition(
+                    pickup.declaration_id,
+                    pickup.direction,
+                    int(status),
+                    self.sim_datetime(sim_time),
+                    act=store.SITE_ENTRY,
+                )
+            )
+            return
+        if milestone in _REPEATS or status not in RECORDED:
             return
         code = int(status)
         text = ""
@@ -259,19 +310,28 @@ class ClearanceEngine:
         )
         if ReturnStatus(status).is_final:
             del self._by_model_id[model_id]
+            self._awaiting_entry.pop(model_id, None)
 
     def _advance(self) -> float:
         """Run the model up to the virtual clock's now; the lag behind it in seconds."""
         env = self.env
         if self.clock_speed == "instant":
             limit = env.now + _INSTANT_HORIZON_S
-            while self.model.live and env.peek() <= limit:
+            while self.model.live and env.peek() <= limit and not self._all_await_entry():
                 env.step()
             return 0.0
         target = self._target()
         if target > env.now:
             env.run(until=target)
         return max(0.0, self._target() - env.now)
+
+    def _all_await_entry(self) -> bool:
+        """Is every declaration in the model decided and waiting for a real site's entry
+        record (``instant`` mode: nothing more happens until one comes)?"""
+        live = self.model.live
+        if len(self._awaiting_entry) < len(live):
+            return False
+        return all(live[model_id].decided for model_id in self._awaiting_entry if model_id in live)
 
     def _flush(self) -> int:
         """Record the pending transitions, in transactions of at most ``_FLUSH_CHUNK``: on

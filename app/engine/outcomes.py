@@ -12,6 +12,8 @@ same for both (case-insensitive, ``+`` joins words)::
     DANCHUANG:DETAIN[=501]       inspected, then detained (501, 502, 503 or 599; default 599)
     DANCHUANG:RETURN             inspected, then shipped back (700)
     DANCHUANG:REVIEW+INSPECT     words combine where they make sense
+    DANCHUANG:RELEASE+TAXFAIL    and the tax bill's guarantee deduction fails
+                                 (``app.services.tax_bills``; the model ignores the word)
 
 Without a marker the outcome is drawn from the scenario's risk profile by the model's own
 routing (``simulation.routing.draw_path``) with a generator seeded by (engine seed, declaration
@@ -32,7 +34,7 @@ from simulation.routing import REJECT_WITHOUT_CODE, UNIFORMS, Forced, draw_path
 from simulation.scenario import RiskProfile
 
 MARKER = "DANCHUANG:"
-_WORD = re.compile(r"^(RELEASE|REVIEW|INSPECT|REJECT|DETAIN|RETURN)(?:=(-?\d{1,9}))?$")
+_WORD = re.compile(r"^(RELEASE|REVIEW|INSPECT|REJECT|DETAIN|RETURN|TAXFAIL)(?:=(-?\d{1,9}))?$")
 _MARKER_IN_TEXT = re.compile(r"DANCHUANG:([A-Za-z0-9=+\-]+)", re.IGNORECASE)
 MAX_LENGTH = 30  # the width of Declaration.forced_outcome
 
@@ -56,7 +58,7 @@ def parse_outcome(text: str) -> Forced:
         if match is None:
             raise OutcomeError(
                 f"unknown outcome {raw.strip()!r}: use RELEASE, REVIEW, INSPECT, REJECT[=code], "
-                "DETAIN[=501|502|503|599] or RETURN, joined with '+'"
+                "DETAIN[=501|502|503|599], RETURN or TAXFAIL, joined with '+'"
             )
         word, code = match.group(1), match.group(2)
         if word in seen:
@@ -74,6 +76,8 @@ def parse_outcome(text: str) -> Forced:
 def _apply(forced: Forced, word: str, code: str | None) -> Forced:
     if word not in {"REJECT", "DETAIN"} and code is not None:
         raise OutcomeError(f"{word} takes no code")
+    if word == "TAXFAIL":  # the tax bill's (app.services.tax_bills), not the model's
+        return forced
     if word == "RELEASE":
         return replace(forced, review=forced.review or False, inspection=False)
     if word == "REVIEW":

@@ -55,6 +55,8 @@ flows:
     regime: "9610"
     direction: import
     arrivals: &live {kind: poisson, rate_per_hour: 0}
+    # the goods' entry at the site (CEB711) that release waits for, danchuang playing the site
+    goods_arrival: {dist: exponential, mean: 20, unit: min}
     closing: {dist: deterministic, value: 2, unit: min}
   - {name: 1210-import, regime: "1210", direction: import, arrivals: *live,
      closing: {dist: deterministic, value: 2, unit: min}}

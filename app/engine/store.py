@@ -9,8 +9,9 @@ finds its receipt already there and is skipped, so no receipt is stored (or push
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from app import states
 from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.receipts import NewReceipt, record_receipts
-from app.services import sets
+from app.services import real_senders, sets, stand_ins, tax_bills
 from app.services.set_documents import facts_of
 from declarations import ReturnStatus
 from simulation.scenario import CreditClass
@@ -44,6 +45,15 @@ class Pickup:
     direction: str
     credit_class: str  # the platform's (ebp) credit rating, a CreditClass value
     forced: str | None  # a normalised outcome (app.engine.outcomes), or None
+    # A 9610 import's release waits for its goods' entry (CEB711): ``awaits_entry`` when a real
+    # site sends it (the engine reports it to the model), else danchuang plays the site.
+    awaits_entry: bool = False
+    entered: bool = False  # the entry record is in already
+
+    @property
+    def enters_site(self) -> bool:
+        """Do the goods enter a supervised site before release (9610 import)?"""
+        return self.direction == "import" and self.regime in (None, "9610")
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,12 @@ class Transition:
     status: int  # a ReturnStatus, or a negative business code for a forced rejection
     sim_time: datetime
     info: str = ""
+    # An act of a party danchuang plays at that moment, instead of a receipt: "site_entry"
+    # (the site's CEB711, app.services.stand_ins).
+    act: str = ""
+
+
+SITE_ENTRY = "site_entry"
 
 
 def take_ready(session: Session, limit: int, sim_now: datetime) -> list[Pickup]:
@@ -66,7 +82,7 @@ def take_ready(session: Session, limit: int, sim_now: datetime) -> list[Pickup]:
         )
     )
     for row in rows:
-        row.state = states.CLEARING
+        states.move(row, states.CLEARING)
         row.sim_declared_at = sim_now
         row.sim_updated_at = sim_now
     return _pickups(session, rows)
@@ -115,16 +131,31 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
     ):
         if inventory.declaration_id is not None:  # the latest 清单 (a change) wins
             notes[inventory.declaration_id] = facts_of(inventory).note
-    return [
-        Pickup(
+    pickups = []
+    for row in rows:
+        pickup = Pickup(
             declaration_id=row.id,
             regime=row.regime,
             direction=row.direction,
             credit_class=credit.get(row.ebp_code, CreditClass.GENERAL),
             forced=row.forced_outcome or _marker(row.id, notes.get(row.id)),
+            entered=row.site_entered_at is not None,
         )
-        for row in rows
-    ]
+        if pickup.enters_site and not real_senders.danchuang_plays(session, row.id, "CEB711"):
+            pickup = replace(pickup, awaits_entry=True)
+        pickups.append(pickup)
+    return pickups
+
+
+def entered(session: Session, declaration_ids: list[int]) -> set[int]:
+    """Which of the declarations have their goods' entry record (CEB711) in."""
+    return set(
+        session.scalars(
+            select(Declaration.id).where(
+                Declaration.id.in_(declaration_ids), Declaration.site_entered_at.is_not(None)
+            )
+        )
+    )
 
 
 def _marker(declaration_id: int, note: str | None) -> str | None:
@@ -161,10 +192,20 @@ def record(session: Session, transitions: list[Transition]) -> int:
     created = 0
     new: list[NewReceipt] = []
     latest: dict[int, Transition] = {}
+    released: list[tuple[Declaration, datetime]] = []
     for t in transitions:
         row = declarations.get(t.declaration_id)
         if row is None or row.state != states.CLEARING:
             continue
+        if t.act == SITE_ENTRY or (t.status == ReturnStatus.RELEASED and _enters_unrecorded(
+            session, row
+        )):  # fmt: skip
+            # danchuang plays the site: its entry record, in its place among the receipts
+            record_receipts(session, new)
+            new = []
+            _play(stand_ins.enter_site, session, row, t.sim_time)
+            if t.act:
+                continue
         code = receipt_code(t.direction)
         if (code, t.status) in done[t.declaration_id]:
             continue
@@ -178,6 +219,8 @@ def record(session: Session, transitions: list[Transition]) -> int:
             )
         )
         done[t.declaration_id].add((code, t.status))
+        if t.status == ReturnStatus.RELEASED:
+            released.append((row, t.sim_time))
         created += 1
         latest[t.declaration_id] = t
         if states.final_state(t.status) is not None:
@@ -191,11 +234,68 @@ def record(session: Session, transitions: list[Transition]) -> int:
         row.sim_updated_at = t.sim_time
         final = states.final_state(t.status)
         if final is not None:
-            row.state = final
+            states.move(row, final)
         if final in (states.REJECTED, states.RETURNED):
             # The goods were not imported: the buyer's annual quota is given back.
             sets.release_quota(session, declaration_id)
+    for row, at in released:
+        _after_release(session, row, at)
     return created
+
+
+# When danchuang, playing the carrier, delivers after release (the scenario gives no delay).
+DELIVERY_AFTER = timedelta(hours=24)
+
+
+def _enters_unrecorded(session: Session, row: Declaration) -> bool:
+    """A 9610 import released with no entry record: its flow drew no arrival, and danchuang
+    plays the site (a real site's record is awaited before release): it enters now."""
+    return (
+        row.direction == "import"
+        and row.regime in (None, "9610")
+        and row.site_entered_at is None
+        and real_senders.danchuang_plays(session, row.id, "CEB711")
+    )
+
+
+def _after_release(session: Session, row: Declaration, at: datetime) -> None:
+    """An import release: customs issues its tax bill, and danchuang, playing the carrier,
+    will deliver the goods ``DELIVERY_AFTER`` later (``due_deliveries``)."""
+    if row.direction != "import":
+        return
+    inventory = next(
+        (d for d in sets.current_documents(session, row.id) if d.message_code == "CEB621"), None
+    )
+    note = facts_of(inventory).note if inventory is not None else None
+    tax_bills.issue(session, row, at, row.forced_outcome or _marker(row.id, note))
+    if row.delivered_at is None and real_senders.danchuang_plays(session, row.id, "CEB513"):
+        row.delivery_due_at = at + DELIVERY_AFTER
+
+
+def deliver_due(session: Session, now: datetime | None) -> int:
+    """danchuang, playing the carrier, delivers the goods due by ``now`` (None: all, the
+    ``instant`` mode); returns how many delivery records it sent."""
+    query = select(Declaration).where(Declaration.delivery_due_at.is_not(None))
+    if now is not None:
+        query = query.where(Declaration.delivery_due_at <= now)
+    sent = 0
+    for row in session.scalars(query.order_by(Declaration.id).limit(200)):
+        due, row.delivery_due_at = row.delivery_due_at, None
+        assert due is not None
+        if row.state != states.CANCELLED and _play(stand_ins.deliver, session, row, due):
+            sent += 1
+    return sent
+
+
+def _play(act: Callable[[Session, Declaration, datetime], bool], session: Session,
+          row: Declaration, at: datetime) -> bool:  # fmt: skip
+    """A message danchuang sends playing a party; one its own checks refuse (a bug of
+    danchuang's, never the tester's input) is logged and skipped, so that clearance goes on."""
+    try:
+        return act(session, row, at)
+    except ValueError:
+        log.exception("engine.stand_in_failed", declaration_id=row.id, act=act.__name__)
+        return False
 
 
 def _info(status: int) -> str:

@@ -13,12 +13,14 @@ customs and not closed). Here:
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import states
 from app.db.models import Declaration, DocumentRow
-from app.services import authority, sets
+from app.services import authority, sets, tax_bills
 from app.services.plans import FollowUp, Plan, refused
 from declarations import Facts, ReturnStatus, judge_cancellation
 
@@ -47,8 +49,9 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
 
 def apply(session: Session, declaration: Declaration) -> None:
     """The approved cancellation takes effect: the declaration ends, the quota comes back."""
-    declaration.state = states.CANCELLED
+    states.move(declaration, states.CANCELLED)
     sets.release_quota(session, declaration.id)
+    tax_bills.void(session, declaration.id, datetime.now(UTC))  # cancelled after release
 
 
 def _receipt_numbers(row: DocumentRow, facts: Facts, listed: DocumentRow | None) -> None:

@@ -22,7 +22,7 @@ from app.db.models import Declaration, DocumentRow
 from app.services import sets
 from app.services.answers import answer
 from app.settings import Settings
-from app.states import INCOMPLETE, REJECTED
+from app.states import INCOMPLETE, REJECTED, move
 from declarations import BY_CODE, MISSING_DOCUMENT, Kind, ReturnStatus
 
 _BATCH = 200  # declarations refused per transaction, so that a backlog never holds the lock long
@@ -82,7 +82,7 @@ def _refuse_set(session: Session, declaration: Declaration) -> None:
     for row in documents:
         answer(session, row, int(ReturnStatus.REJECTED), info)
         row.current = False
-    declaration.state = REJECTED
+    move(declaration, REJECTED)
     declaration.return_status = int(ReturnStatus.REJECTED)
     sets.release_quota(session, declaration.id)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, not_found
 from app.receipts import receipt_json
-from app.services import certificates, transport
+from app.services import certificates, tax_bills, transport
 from app.services.set_documents import facts_of
 from declarations import (
     BY_CODE,
@@ -69,6 +69,7 @@ def declaration_json(declaration: Declaration) -> dict[str, Any]:
         "sim_declared_at": _iso(declaration.sim_declared_at),
         "sim_updated_at": _iso(declaration.sim_updated_at),
         "delivered_at": _iso(declaration.delivered_at),
+        "site_entered_at": _iso(declaration.site_entered_at),
     }
 
 
@@ -290,6 +291,8 @@ def receipt_message(
     """One receipt as its CEB receipt message (None when it answers no document it could
     be written for). For ``for_enterprise``, the sender of the answered document, it comes in
     the form that document came in (a DxpMsg for an enveloped one, ``transport.in_kind``)."""
+    if receipt.message_code in tax_bills.CODES:  # customs' own message, to every party
+        return tax_bills.receipt_xml(session, receipt)
     row = answered_document(session, receipt)
     if row is None:
         return None

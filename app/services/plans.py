@@ -77,7 +77,7 @@ def withdraw(session: Session, row: DocumentRow) -> Declaration | None:
     before_clearance = (states.CLEARANCE_READY, *states.OPEN_STATES)
     if declaration is not None and declaration.state in before_clearance:
         sets.release_quota(session, declaration.id)
-        declaration.state = states.INCOMPLETE
+        states.move(declaration, states.INCOMPLETE)
         if is_inventory(row):
             declaration.return_status = None  # no 清单 left: nothing is declared
     return declaration

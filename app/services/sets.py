@@ -38,7 +38,7 @@ from app.services.set_documents import current_documents, facts_of, kind_of, sou
 
 # The quota is counted per set; its functions live in set_quota and are used as sets.<name>.
 from app.services.set_quota import count_quota, release_quota
-from app.states import CLEARANCE_READY, INCOMPLETE, OPEN_STATES, REJECTED
+from app.states import CLEARANCE_READY, INCOMPLETE, OPEN_STATES, REJECTED, move
 from declarations import (
     BY_CODE,
     Direction,
@@ -287,7 +287,7 @@ def advance(session: Session, declaration: Declaration) -> Receipt | None:
     if declaration.return_status is None:
         # No standing 清单: answering one sets its declaration's ``return_status`` (and a
         # withdrawn one clears it), so there is nothing to reconcile; skip reading the set.
-        declaration.state = INCOMPLETE
+        move(declaration, INCOMPLETE)
         return None
     documents = current_documents(session, declaration.id)
     if refused(declaration.return_status):
@@ -299,7 +299,7 @@ def advance(session: Session, declaration: Declaration) -> Receipt | None:
         documents = [d for d in documents if d.current]
     inventory = next((d for d in documents if is_inventory(d)), None)
     if inventory is None or missing_kinds(declaration, documents):
-        declaration.state = INCOMPLETE
+        move(declaration, INCOMPLETE)
         return None
     members = {source_of(row): facts_of(row) for row in documents}
     findings = check_stored_set(members)
@@ -312,7 +312,7 @@ def advance(session: Session, declaration: Declaration) -> Receipt | None:
     if over is not None:
         status, info = refusal_status([over]), findings_text([over])
         return refuse_inventory(session, declaration, inventory, status, info)
-    declaration.state = CLEARANCE_READY
+    move(declaration, CLEARANCE_READY)
     declaration.return_status = int(ReturnStatus.SENT)
     return None
 
@@ -327,6 +327,6 @@ def refuse_inventory(
 ) -> Receipt:
     receipt = answer(session, inventory, status, info)
     inventory.current = False  # the declarant sends a new 清单 (appType 1) once fixed
-    declaration.state = REJECTED
+    move(declaration, REJECTED)
     release_quota(session, declaration.id)
     return receipt

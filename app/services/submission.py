@@ -45,6 +45,7 @@ from app.services import (
     plans,
     returns,
     sets,
+    site_entries,
     transport,
 )
 from app.services.answers import (
@@ -65,6 +66,7 @@ from declarations import (
     Regime,
     Report,
     ReturnStatus,
+    SignatureMode,
     SignaturePolicy,
     check,
     invt_no,
@@ -78,6 +80,7 @@ _PLANNERS = {
     Kind.CANCELLATION: cancellations.plan,
     Kind.WAYBILL_STATUS: deliveries.plan,
     Kind.REFUND: returns.plan,
+    Kind.SITE_ENTRY: site_entries.plan,
 }
 
 
@@ -170,6 +173,22 @@ def submit_document(
         _count(code, outcome)
         return outcome
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def submit_within(session: Session, enterprise: Principal, data: bytes, *, source: str) -> Outcome:
+    """A message danchuang sends itself, playing a party (``app.services.stand_ins``), inside
+    the caller's write transaction: checked and answered like any other (its sample signature
+    is judged under ``off``: it is danchuang's own). Raises ``ValueError`` when danchuang built
+    a message its own checks refuse (a bug, not an input error)."""
+    checked = check(data, None, source=source, signatures=SignaturePolicy(SignatureMode.OFF))
+    if checked.document is None or not checked.report.valid:
+        raise ValueError(f"danchuang's own {source} does not pass: {checked.report.findings}")
+    facts = checked.facts()
+    guid = checked.document.guid or ""
+    outcome = _take(session, enterprise, facts, acting=enterprise.code, guid=guid, data=data,
+                    checked=checked)  # fmt: skip
+    _count(facts.message.code, outcome)
+    return outcome
 
 
 def _count(code: str, outcome: Outcome) -> None:
@@ -302,7 +321,7 @@ def _take(
     if declaration is not None and plan.joins_set:
         if declaration.state == states.CLEARANCE_READY and plan.changes:
             sets.release_quota(session, declaration.id)
-            declaration.state = states.INCOMPLETE  # reconcile the changed set again
+            states.move(declaration, states.INCOMPLETE)  # reconcile the changed set again
         refused = sets.advance(session, declaration)
         if refused is not None and refused.document_id == row.id:
             receipts.append(refused)  # reconciling answered this 清单 once more

@@ -126,7 +126,7 @@ async def test_with_the_engine_running_the_list_is_cleared_end_to_end(
     engine = [
         e["return_status"]
         for e in body["history"]
-        if e["event"] == "receipt" and e["document_id"] is None
+        if e["event"] == "receipt" and e["message_code"] == "CEB622" and e["document_id"] is None
     ]
     assert body["declaration"]["state"] == "cleared"
     assert engine[0] == 120 and engine[-1] == 899

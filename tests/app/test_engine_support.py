@@ -100,12 +100,16 @@ def make_ready(
 
 
 def statuses(database: Database, declaration_id: int) -> list[int]:
-    """The declaration's receipt statuses in the order they were recorded."""
+    """The statuses of the declaration's 清单 receipts (CEB622 / CEB604) in the order they
+    were recorded: its clearance path, without what follows it (tax bills, entry, delivery)."""
     with database.read() as session:
         return list(
             session.scalars(
                 select(Receipt.return_status)
-                .where(Receipt.declaration_id == declaration_id)
+                .where(
+                    Receipt.declaration_id == declaration_id,
+                    Receipt.message_code.in_(("CEB622", "CEB604")),
+                )
                 .order_by(Receipt.seq)
             )
         )

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 from service_support import PartyFactory
 from sqlalchemy import func, select
 from submission_helpers import XML
@@ -19,25 +18,23 @@ from app.db.models import DocumentRow, Role
 from declarations import FormatReceipt, build_format_receipt
 
 
-@pytest.mark.parametrize("code", ["CEB711"])
-async def test_a_message_after_the_list_is_validated_but_not_taken_live_yet(
-    client: httpx.AsyncClient,
-    database: Database,
-    make_party: PartyFactory,
-    official_dir: Path,
-    code: str,
+async def test_the_official_site_entry_is_taken_live(
+    client: httpx.AsyncClient, database: Database, make_party: PartyFactory, official_dir: Path
 ) -> None:
-    party = make_party("3301960701", Role.AGENT)
-    body = (official_dir / f"samples/import/{code}Message.xml").read_bytes()
+    """Every sendable import message of the spec is taken live now: the official CEB711 sample,
+    from its site operator (its copCode is not its operatorCode: the sample is fixed up to be
+    the operator's own), is stored and answered, here refused as its waybill is undeclared."""
+    party = make_party("1101110326", Role.OPERATOR)  # the sample's operatorCode
+    body = (official_dir / "samples/import/CEB711Message.xml").read_bytes()
+    body = body.replace(b"<ceb:copCode>1101180326<", b"<ceb:copCode>1101110326<")
     checked = await client.post("/api/v1/validate", content=body, headers={**party.headers, **XML})
     assert checked.status_code == 200, checked.text
     assert not [f for f in checked.json()["findings"] if f["layer"] in ("parse", "schema")]
     sent = await client.post("/api/v1/documents", content=body, headers={**party.headers, **XML})
-    assert sent.status_code == 422
-    error = sent.json()["error"]
-    assert error["code"] == "submission.not_live_yet" and code in error["message_en"]
-    with database.read() as session:  # nothing stored
-        assert session.scalar(select(func.count()).select_from(DocumentRow)) == 0
+    assert sent.status_code == 201, sent.text
+    assert [r["return_status"] for r in sent.json()["receipts"]] == [2, 3, 100]
+    with database.read() as session:  # stored, with its answer
+        assert session.scalar(select(func.count()).select_from(DocumentRow)) == 1
 
 
 async def test_a_receipt_of_a_message_after_the_list_is_customs_to_send(

@@ -1,5 +1,7 @@
-"""The declaration page shows the messages after a 清单 like any document of the set: a delivery
-record (CEB513) and a return (CEB625) with their receipts, and the delivery time."""
+"""The declaration page shows the messages after a 清单 like any document of the set: the
+site's entry (CEB711) and the carrier's delivery record (CEB513), here sent by danchuang playing
+them, a return (CEB625) with their receipts, the entry and delivery times, and the tax bill
+(CEB816/CEB818); the parties page shows and changes who plays whom."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Role
 from app.engine import ClearanceEngine
 from declarations import Direction, Regime
-from declarations.sample_followups import import_delivery, import_return
+from declarations.sample_followups import import_return
 from declarations.samples import generate_sets, to_bytes
 
 
@@ -35,10 +37,7 @@ async def test_a_delivery_and_a_return_show_on_the_declaration_page(
             )
         )
     assert invt is not None
-    sent = {
-        Role.LOGISTICS: import_delivery(deal),
-        Role.AGENT: import_return(deal, invt, {deal.lines[0].gnum: Decimal(1)}),
-    }
+    sent = {Role.AGENT: import_return(deal, invt, {deal.lines[0].gnum: Decimal(1)})}
     for role, root in sent.items():
         answer = await client.post(
             "/api/v1/documents",
@@ -48,9 +47,29 @@ async def test_a_delivery_and_a_return_show_on_the_declaration_page(
         assert answer.status_code == 201, answer.text
         assert answer.json()["receipts"][-1]["return_status"] == 399
     page = (await client.get(f"/declarations/{ident}")).text
-    for code in ("CEB513", "CEB625", "CEB514", "CEB626"):
+    for code in ("CEB711", "CEB712", "CEB513", "CEB514", "CEB625", "CEB626", "CEB816", "CEB818"):
         assert code in page, code
-    assert 'id="delivered-at"' in page
+    assert 'id="delivered-at"' in page and 'id="site-entered-at"' in page
+    assert 'id="tax-bill-state">2 · summed' in page
     with database.read() as session:
         declaration = session.get(Declaration, ident)
         assert declaration is not None and declaration.delivered_at is not None
+
+
+async def test_the_parties_page_changes_who_plays_whom(
+    client: httpx.AsyncClient, database: Database, send_set: SendSet
+) -> None:
+    await send_set(Regime.DIRECT, Direction.IMPORT)
+    carrier = generate_sets(Regime.DIRECT, Direction.IMPORT, seed=0, count=1)[0].deal.carrier
+    page = (await client.get("/parties")).text
+    assert f'id="parties-{carrier.code}"' in page and "danchuang 模拟" in page
+    changed = await client.post(
+        "/parties", data={"enterprise": carrier.code, "message": "CEB513", "who": "real"}
+    )
+    assert changed.status_code == 200
+    row = changed.text.split(f'id="parties-{carrier.code}"')[1].split("</tr>")[0]
+    assert 'class="who-real" data-message="CEB513"' in row
+    refused = await client.post(
+        "/parties", data={"enterprise": carrier.code, "message": "CEB621", "who": "real"}
+    )
+    assert refused.status_code == 422 and 'id="form-error"' in refused.text

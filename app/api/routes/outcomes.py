@@ -26,8 +26,9 @@ router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 
 class OutcomeIn(BaseModel):
     outcome: str | None = Field(
-        description="RELEASE, REVIEW, INSPECT, REJECT[=code], DETAIN[=501|502|503|599] or "
-        "RETURN, joined with '+' (e.g. REVIEW+INSPECT); null clears a forced outcome.",
+        description="RELEASE, REVIEW, INSPECT, REJECT[=code], DETAIN[=501|502|503|599], "
+        "RETURN or TAXFAIL (the tax bill's guarantee deduction fails), joined with '+' "
+        "(e.g. REVIEW+INSPECT, RELEASE+TAXFAIL); null clears a forced outcome.",
         examples=["INSPECT", "REJECT=-621005", "DETAIN=502"],
     )
 

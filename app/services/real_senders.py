@@ -1,0 +1,92 @@
+"""Who sends the messages a tester may not: danchuang plays the carrier and the site.
+
+A platform testing only its own messages must still see the whole lifecycle, so by default
+danchuang sends, on the virtual clock, the carrier's delivery record (CEB513) after release and
+the supervised site's entry record (CEB711) before a 9610 import release
+(``app.services.stand_ins``). An enterprise whose tests send one of these for real — itself,
+or a partner of its tests (the site's operator is no party to a set until its first entry
+record) — says so once (``PUT /api/v1/enterprises/me/real-senders``: ``"real"``); for every
+declaration it is a party to (it sent a document of the set), danchuang then waits for the real
+message instead.
+
+The setting is the enterprise's own: no enterprise changes another's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.db.models import DocumentRow
+from app.db.models_after import RealSender
+from app.errors import ServiceError
+
+# The messages danchuang can play, and the party that sends each.
+PLAYABLE: dict[str, str] = {
+    "CEB513": "carrier (logisticsCode)",
+    "CEB711": "supervised site (operatorCode)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """Who sends each playable message for the enterprise's declarations."""
+
+    real: frozenset[str]  # the codes a real party sends
+
+    def as_json(self) -> dict[str, str]:
+        return {code: "real" if code in self.real else "danchuang" for code in PLAYABLE}
+
+
+def setting(session: Session, enterprise_id: int) -> Setting:
+    codes = session.scalars(
+        select(RealSender.message_code).where(RealSender.enterprise_id == enterprise_id)
+    )
+    return Setting(frozenset(codes))
+
+
+def change(session: Session, enterprise_id: int, choices: dict[str, str]) -> Setting:
+    """Set who sends each message named in ``choices`` ("real" or "danchuang")."""
+    for code, who in choices.items():
+        if code not in PLAYABLE:
+            raise ServiceError(
+                422,
+                "real_senders.unknown_message",
+                f"danchuang plays only {', '.join(PLAYABLE)}, not {code}",
+                f"danchuang只能代发{'、'.join(PLAYABLE)}，不能代发{code}",
+            )
+        if who not in ("real", "danchuang"):
+            raise ServiceError(
+                422,
+                "real_senders.unknown_choice",
+                f"{code}: say 'real' (a real party sends it, danchuang waits) or 'danchuang' "
+                f"(danchuang sends it), not {who!r}",
+                f"{code}：请填写real（由真实企业发送，danchuang等待）或danchuang（由danchuang代发）",
+            )
+    session.execute(
+        delete(RealSender).where(
+            RealSender.enterprise_id == enterprise_id,
+            RealSender.message_code.in_(list(choices)),
+        )
+    )
+    session.add_all(
+        RealSender(enterprise_id=enterprise_id, message_code=code)
+        for code, who in choices.items()
+        if who == "real"
+    )
+    session.flush()
+    return setting(session, enterprise_id)
+
+
+def danchuang_plays(session: Session, declaration_id: int, code: str) -> bool:
+    """Does danchuang send ``code`` for the declaration? Yes, unless a party to it said a real
+    party sends it."""
+    senders = select(DocumentRow.sender_id).where(DocumentRow.declaration_id == declaration_id)
+    real = session.scalar(
+        select(RealSender.enterprise_id)
+        .where(RealSender.message_code == code, RealSender.enterprise_id.in_(senders))
+        .limit(1)
+    )
+    return real is None

@@ -1,0 +1,123 @@
+"""danchuang playing a party: the messages it sends for the site and the carrier.
+
+When no real party sends them (``app.services.real_senders``), the clearance engine has
+danchuang send, on the virtual clock,
+
+- the supervised site's entry record (入库明细单 CEB711) when the model's goods reach the site
+  (its arrival delay is the scenario's ``goods_arrival`` of the flow), sent by danchuang's own
+  site operator (``SITE``, made at its first entry);
+- the carrier's delivery record (运单状态 CEB513) a delivery delay after release, sent as the
+  enterprise that sent the set's waybill.
+
+Each message is built like the samples (``declarations.sample_followups``) from what the set's
+documents told the service, and goes through the same intake as a real one
+(``submission.submit_within``): checked, stored, answered, acting on its declaration.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts import Principal
+from app.db.models import Declaration, DocumentRow, Enterprise, Role
+from app.services import sets, submission
+from app.services.set_documents import facts_of
+from declarations.sample_followups import (
+    Company,
+    Conveyance,
+    delivery_record,
+    site_entry_record,
+)
+
+_BEIJING = timezone(timedelta(hours=8), "CST")
+# danchuang's own operator of the supervised site (监管场所经营人), the sender of its entries.
+SITE = Company(
+    "DCSITE0001", "danchuang 模拟监管作业场所 simulated supervised site", "DXPDCSITE0001"
+)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(_BEIJING).strftime("%Y%m%d%H%M%S")
+
+
+def _guid(declaration_id: int, what: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"danchuang:{declaration_id}:{what}")).upper()
+
+
+def _current(session: Session, declaration_id: int, code: str) -> DocumentRow | None:
+    return next(
+        (d for d in sets.current_documents(session, declaration_id) if d.message_code == code),
+        None,
+    )
+
+
+def _company(session: Session, code: str, fallback: str) -> Company:
+    row = session.scalar(select(Enterprise).where(Enterprise.code == code))
+    name = row.name if row is not None else fallback
+    dxp = row.dxp_id if row is not None and row.dxp_id else f"DXPENT{code}"[:30]
+    return Company(code, name[:100], dxp)
+
+
+def site_operator(session: Session) -> Principal:
+    """danchuang's site operator, registered at its first entry record."""
+    row = session.scalar(select(Enterprise).where(Enterprise.code == SITE.code))
+    if row is None:
+        row = Enterprise(code=SITE.code, name=SITE.name, roles=[Role.OPERATOR.value])
+        session.add(row)
+        session.flush()
+    return Principal.of(row)
+
+
+def enter_site(session: Session, declaration: Declaration, at: datetime) -> bool:
+    """Send the site's entry record of the declaration's waybill, entered ``at`` (virtual
+    clock); False when there is nothing to enter (no waybill, or it entered already)."""
+    waybill = _current(session, declaration.id, "CEB511")
+    inventory = _current(session, declaration.id, "CEB621")
+    if waybill is None or declaration.site_entered_at is not None:
+        return False
+    if not waybill.logistics_code or not waybill.logistics_no:
+        return False  # a waybill the entry could not name
+    carrier_code = waybill.logistics_code
+    head = facts_of(inventory).head if inventory is not None else {}
+    conveyance = Conveyance(
+        "5",  # air (航空运输): the direct-purchase parcels of the shipped sites fly in
+        head.get("trafNo") or "0",
+        head.get("voyageNo") or "0",
+        head.get("billNo") or "0",
+    )
+    root = site_entry_record(
+        SITE,
+        _company(session, carrier_code, "承运人 carrier"),
+        head.get("customsCode") or "0000",
+        conveyance,
+        [waybill.logistics_no],
+        when=_stamp(at),
+        guid=_guid(declaration.id, "site-entry"),
+    )
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    submission.submit_within(session, site_operator(session), data, source="danchuang's CEB711")
+    return True
+
+
+def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
+    """Send the carrier's delivery record: the buyer signed ``at`` (virtual clock); False
+    when there is nothing to deliver (no waybill, or delivered already)."""
+    waybill = _current(session, declaration.id, "CEB511")
+    if waybill is None or declaration.delivered_at is not None or not waybill.logistics_no:
+        return False
+    sender = session.get(Enterprise, waybill.sender_id)
+    assert sender is not None  # a document's sender is a registered enterprise
+    carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
+    if sender.code != carrier.code:  # sent for the carrier by an entrusted express operator
+        return False
+    root = delivery_record(
+        carrier, waybill.logistics_no, _stamp(at), guid=_guid(declaration.id, "delivery")
+    )
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB513")
+    return True

@@ -1,0 +1,171 @@
+"""The electronic tax bills customs issues after releasing an import 清单 (电子税单 CEB816, its
+status CEB818; CEB spec 202205 §3.17-3.18).
+
+- **Issued** when the clearance engine records the release (800) of an import 清单: the 清单's
+  tax as ``declarations.tax_bill_of`` computes it (status 1 已生成), a CEB816 receipt of the
+  declaration. The bill's text compares it with the order's ``taxTotal``.
+- **Summed** ``SUM_AFTER`` later on the virtual clock (at once in ``instant`` mode): the tax is
+  deducted from the guarantee ``assureCode`` names, the bill gets its 缴款书 number
+  (``entDutyNo``) and status 2 已汇总, a CEB818 receipt. The spec gives no time; danchuang waits
+  out the 30-day return window (公告2020年第45号) and one day more (docs/live-clearance.md).
+- **Deduction failed** when a test forced it (the word ``TAXFAIL`` in the outcome, e.g.
+  ``DANCHUANG:RELEASE+TAXFAIL``): the CEB818 says status 1 still, and its receipt text why.
+- **Void** (3 作废) when the 清单 is cancelled after release.
+
+The parties of the declaration read the bills like any receipt: in the feed, by webhook, as
+XML (the CEB816 / CEB818 message itself, ``receipt_xml``) and on the declaration
+(``GET /api/v1/declarations/{id}/tax-bill``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Declaration, Receipt
+from app.db.models_after import TaxBillRow
+from app.receipts import NewReceipt, record_receipts
+from app.services import sets
+from app.services.set_documents import facts_of
+from declarations import (
+    RETURN_WINDOW,
+    TaxBill,
+    TaxBillStatus,
+    build_tax_bill,
+    build_tax_status,
+    tax_bill_of,
+    tax_total_mismatch,
+)
+
+BILL, STATUS = "CEB816", "CEB818"
+CODES = (BILL, STATUS)
+SUM_AFTER = RETURN_WINDOW + timedelta(days=1)
+FAIL_WORD = "TAXFAIL"  # in a forced outcome: the guarantee deduction fails
+
+ISSUED, SUMMED, DEDUCTION_FAILED, VOID = "issued", "summed", "deduction_failed", "void"
+
+
+def _current(session: Session, declaration_id: int, code: str) -> Any:
+    documents = sets.current_documents(session, declaration_id)
+    return next((d for d in documents if d.message_code == code), None)
+
+
+def issue(
+    session: Session, declaration: Declaration, at: datetime, forced: str | None = None
+) -> TaxBillRow | None:
+    """Issue the bill of the declaration's released import 清单 (once); None when it has none
+    (an export, or a bill issued already). ``forced``: the declaration's forced outcome
+    (``app.engine.outcomes``), which may say ``TAXFAIL``."""
+    if declaration.direction != "import":
+        return None
+    if session.scalar(select(TaxBillRow.id).where(TaxBillRow.declaration_id == declaration.id)):
+        return None
+    inventory = _current(session, declaration.id, "CEB621")
+    if inventory is None:
+        return None
+    facts = facts_of(inventory)
+    bill = tax_bill_of(facts.head, facts.lines, invt_no=inventory.invt_no or inventory.guid[:18])
+    row = TaxBillRow(
+        declaration_id=declaration.id,
+        tax_no=bill.tax_no,
+        status=int(TaxBillStatus.ISSUED),
+        state=ISSUED,
+        bill=bill.to_json(),
+        fails_deduction=FAIL_WORD in (forced or "").upper().split("+"),
+        issued_at=at,
+        due_at=at + SUM_AFTER,
+    )
+    session.add(row)
+    order = _current(session, declaration.id, "CEB311")
+    mismatch = tax_total_mismatch(facts_of(order).head.get("taxTotal"), bill) if order else None
+    text = f"电子税单{bill.tax_no}已生成，应征税额{bill.total} / tax bill issued: {bill.total} CNY"
+    info = "; ".join(t for t in (text, mismatch) if t)
+    _receipt(session, NewReceipt(BILL, 1, info, declaration_id=declaration.id, sim_time=at))
+    return row
+
+
+def sum_due(session: Session, now: datetime | None) -> int:
+    """Sum the bills due by ``now`` (None: every issued bill, ``instant`` mode); returns how
+    many were settled (summed or failed)."""
+    query = select(TaxBillRow).where(TaxBillRow.state == ISSUED).order_by(TaxBillRow.id)
+    if now is not None:
+        query = query.where(TaxBillRow.due_at <= now)
+    rows = list(session.scalars(query.limit(500)))
+    for row in rows:
+        at = row.due_at if now is None else max(row.due_at, row.issued_at)
+        bill = TaxBill.from_json(row.bill)
+        guarantee = bill.assure_code or "-"
+        if row.fails_deduction:
+            row.state = DEDUCTION_FAILED
+            text = (f"担保企业{guarantee}担保额度扣减失败，税款未缴 / the deduction from "
+                    f"{guarantee}'s guarantee failed: the tax is unpaid")  # fmt: skip
+            _receipt(session, _status(row, TaxBillStatus.ISSUED, text, at))
+            continue
+        row.state, row.status = SUMMED, int(TaxBillStatus.SUMMED)
+        row.ent_duty_no = f"{bill.customs_code or '0000'}{at:%Y%m%d}{row.id:08d}"
+        text = (f"已汇总，缴款书{row.ent_duty_no}，由担保企业{guarantee}担保扣减 / summed and "
+                f"deducted from {guarantee}'s guarantee")  # fmt: skip
+        _receipt(session, _status(row, TaxBillStatus.SUMMED, text, at))
+    return len(rows)
+
+
+def void(session: Session, declaration_id: int, at: datetime) -> bool:
+    """Void the unpaid bill of a cancelled 清单 (3 作废); False when it has none unpaid."""
+    row = session.scalar(select(TaxBillRow).where(TaxBillRow.declaration_id == declaration_id))
+    if row is None or row.state not in (ISSUED, DEDUCTION_FAILED):
+        return False  # none, void already, or paid
+    row.state, row.status = VOID, int(TaxBillStatus.VOID)
+    text = "作废 / void: the 清单 is cancelled"
+    _receipt(session, _status(row, TaxBillStatus.VOID, text, at))
+    return True
+
+
+def _status(row: TaxBillRow, status: TaxBillStatus, text: str, at: datetime) -> NewReceipt:
+    """A CEB818 receipt of the bill: its status now."""
+    return NewReceipt(STATUS, int(status), text, declaration_id=row.declaration_id, sim_time=at)
+
+
+def _receipt(session: Session, receipt: NewReceipt) -> None:
+    record_receipts(session, [receipt])
+
+
+def bill_of(session: Session, declaration_id: int) -> TaxBillRow | None:
+    return session.scalar(select(TaxBillRow).where(TaxBillRow.declaration_id == declaration_id))
+
+
+def bill_json(row: TaxBillRow) -> dict[str, Any]:
+    """The bill as the API shows it."""
+    return {
+        **row.bill,
+        "status": row.status,
+        "state": row.state,
+        "ent_duty_no": row.ent_duty_no,
+        "issued_at": row.issued_at.isoformat(),
+        "due_at": row.due_at.isoformat(),
+    }
+
+
+def bill_xml(row: TaxBillRow) -> bytes:
+    """The bill as it stands, as a CEB816 message."""
+    status = TaxBillStatus(row.status)
+    return build_tax_bill(TaxBill.from_json(row.bill), status, row.issued_at,
+                          ent_duty_no=row.ent_duty_no)  # fmt: skip
+
+
+def receipt_xml(session: Session, receipt: Receipt) -> bytes | None:
+    """A tax receipt as the message customs sends: CEB816 (the bill) or CEB818 (its status)."""
+    if receipt.declaration_id is None or receipt.message_code not in CODES:
+        return None
+    row = bill_of(session, receipt.declaration_id)
+    if row is None:
+        return None
+    bill = TaxBill.from_json(row.bill)
+    status = TaxBillStatus(receipt.return_status)
+    at = receipt.sim_time or receipt.created_at
+    duty = row.ent_duty_no if status is TaxBillStatus.SUMMED else None
+    if receipt.message_code == BILL:
+        return build_tax_bill(bill, status, at, note=receipt.return_info)
+    return build_tax_status(bill, status, at, ent_duty_no=duty)

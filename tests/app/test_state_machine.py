@@ -1,0 +1,57 @@
+"""The state machine of docs/live-clearance.md ("The life of a declaration") is the code's:
+the table there lists exactly ``app.states.TRANSITIONS``, and ``states.move`` refuses a change
+of state the table does not hold. (Every live test moves declarations through ``move``, so a
+path the code takes outside the table fails them.)"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from app import states
+
+DOC = Path(__file__).parents[2] / "docs" / "live-clearance.md"
+
+
+def _table() -> list[tuple[str, str, str, str]]:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## The life of a declaration", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`"):
+            before, event, receipts, after = cells
+            rows.append((before.strip("`"), event, receipts, after.strip("`")))
+    return rows
+
+
+def test_the_documented_table_is_the_code_s() -> None:
+    code = [(s.before, s.event, s.receipts, s.after) for s in states.TRANSITIONS]
+    assert _table() == code
+
+
+def test_every_state_is_reached_and_every_final_state_ends_it() -> None:
+    reached = {s.after for s in states.TRANSITIONS}
+    assert reached == set(states.ALL_STATES)
+    for final in states.FINAL_STATES - {states.REJECTED}:  # a refused set may be declared anew
+        assert {s.after for s in states.TRANSITIONS if s.before == final} <= {final}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (states.INCOMPLETE, states.CLEARING),  # the engine takes only ready sets
+        (states.CLEARED, states.CANCELLED),  # a closed 清单 is not cancelled (-623005)
+        (states.CANCELLED, states.CLEARING),
+        (states.DETAINED, states.CLEARED),
+    ],
+)
+def test_a_change_outside_the_table_is_refused(before: str, after: str) -> None:
+    declaration = SimpleNamespace(state=before)
+    with pytest.raises(ValueError, match=re.escape(f"from {before} to {after}")):
+        states.move(declaration, after)
+    assert declaration.state == before
+    states.move(declaration, before)  # staying is no change
