@@ -75,6 +75,9 @@ from declarations.signature_check import CertificateOwners, SignatureMode, Signa
 from declarations.site_entry import EnteredWaybill, judge_entry
 from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
 from declarations.tax_bill import (
+    SUM_AFTER as TAX_SUM_AFTER,
+)
+from declarations.tax_bill import (
     TaxBill,
     TaxBillStatus,
     build_tax_bill,
@@ -112,6 +115,7 @@ __all__ = [
     "SET_KINDS",
     "SINGLE_TRANSACTION_LIMIT",
     "SM2_SM3",
+    "TAX_SUM_AFTER",
     "AppType",
     "Certificate",
     "CertificateError",

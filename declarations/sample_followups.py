@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +33,14 @@ from declarations.samples import (
     signature,
     to_bytes,
 )
+from declarations.tax_bill import (
+    SUM_AFTER,
+    TaxBill,
+    TaxBillStatus,
+    build_tax_bill,
+    build_tax_status,
+    tax_bill_of,
+)
 
 __all__ = [
     "SAMPLE_SITE",
@@ -45,6 +54,8 @@ __all__ = [
     "site_entry_record",
     "write_after",
 ]
+
+_BEIJING = timezone(timedelta(hours=8), "CST")
 
 # The supervised site's operator of the samples (监管场所经营人, CEB711's operatorCode).
 SAMPLE_SITE = Company("4401960106", "示例监管作业场所 Sample Supervised Site", "DXPENT4401960106")
@@ -182,13 +193,37 @@ def _direct(sample: SampleSet) -> bool:
     return sample.deal.regime.value == "9610"
 
 
+_BILL_HEAD = ("freight", "insuredFee", "customsCode", "assureCode", "ebcCode", "logisticsCode")
+_BILL_LINE = ("gnum", "gcode", "totalPrice", "qty")
+
+
+def tax_bill_of_sample(inventory: etree._Element, invt: str) -> TaxBill:
+    """The tax bill customs issues for a sample 清单 once released (CEB816, §3.17)."""
+    head = {name: inventory.findtext(f".//{_C}InventoryHead/{_C}{name}") for name in _BILL_HEAD}
+    lines = [{name: line.findtext(f"{_C}{name}") for name in _BILL_LINE}
+             for line in inventory.iter(f"{_C}InventoryList")]  # fmt: skip
+    return tax_bill_of(head, lines, invt_no=invt)
+
+
 def write_after(sample: SampleSet, folder: Path) -> list[Path]:
     """Write what may follow the sample's 清单 into ``folder``: a delivery record, for 9610 the
     site's entry record, a cancellation and a return of one item of its first line, naming the
-    sample 清单's invtNo."""
+    sample 清单's invtNo; and what customs sends after release: its tax bill (CEB816) and the
+    bill summed into a payment (CEB818)."""
     deal = sample.deal
-    invt = sample.documents["inventory-CEB621.xml"].findtext(f".//{_C}invtNo") or ""
+    inventory = sample.documents["inventory-CEB621.xml"]
+    invt = inventory.findtext(f".//{_C}invtNo") or ""
     first = deal.lines[0].gnum
+    bill = tax_bill_of_sample(inventory, invt)
+    released = datetime.strptime(deal.stamp(240), "%Y%m%d%H%M%S").replace(tzinfo=_BEIJING)
+    summed = released + SUM_AFTER
+    duty = f"{bill.customs_code or '0000'}{summed:%Y%m%d}{deal.serial:08d}"
+    customs = {
+        "tax-bill-CEB816.xml": build_tax_bill(bill, TaxBillStatus.ISSUED, released),
+        "tax-status-CEB818.xml": build_tax_status(
+            bill, TaxBillStatus.SUMMED, summed, ent_duty_no=duty
+        ),
+    }
     files = {
         "delivery-CEB513.xml": import_delivery(deal),
         **({"site-entry-CEB711.xml": import_site_entry(deal)} if _direct(sample) else {}),
@@ -198,4 +233,6 @@ def write_after(sample: SampleSet, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     for name, root in files.items():
         (folder / name).write_bytes(to_bytes(root))
-    return [folder / name for name in files]
+    for name, data in customs.items():
+        (folder / name).write_bytes(data)
+    return [folder / name for name in [*files, *customs]]

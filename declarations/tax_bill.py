@@ -22,18 +22,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
 from typing import Any
 
 from lxml import etree
 
+from declarations.after_list import RETURN_WINDOW
 from declarations.messages import CEB_NS
 from declarations.receipts import return_time
 from declarations.tax import TaxableLine, import_tax
 
 __all__ = [
+    "SUM_AFTER",
     "TaxBill",
     "TaxBillLine",
     "TaxBillStatus",
@@ -44,6 +46,9 @@ __all__ = [
 ]
 
 _PLAIN = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+# When customs sums a released 清单's bill into a payment: the spec gives no time; danchuang
+# waits out the 30-day return window (公告2020年第45号) and one day more.
+SUM_AFTER = RETURN_WINDOW + timedelta(days=1)
 
 
 class TaxBillStatus(IntEnum):

@@ -19,7 +19,7 @@ XML (the CEB816 / CEB818 message itself, ``receipt_xml``) and on the declaration
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from app.receipts import NewReceipt, record_receipts
 from app.services import sets
 from app.services.set_documents import facts_of
 from declarations import (
-    RETURN_WINDOW,
+    TAX_SUM_AFTER,
     TaxBill,
     TaxBillStatus,
     build_tax_bill,
@@ -42,7 +42,7 @@ from declarations import (
 
 BILL, STATUS = "CEB816", "CEB818"
 CODES = (BILL, STATUS)
-SUM_AFTER = RETURN_WINDOW + timedelta(days=1)
+SUM_AFTER = TAX_SUM_AFTER
 FAIL_WORD = "TAXFAIL"  # in a forced outcome: the guarantee deduction fails
 
 ISSUED, SUMMED, DEDUCTION_FAILED, VOID = "issued", "summed", "deduction_failed", "void"

@@ -184,6 +184,8 @@ def test_after_writes_what_may_follow_each_list_and_it_validates(tmp_path: Path)
         "delivery-CEB513.xml",
         "return-CEB625.xml",
         "site-entry-CEB711.xml",  # 9610: the goods enter the supervised site
+        "tax-bill-CEB816.xml",  # customs' own, after release
+        "tax-status-CEB818.xml",
     ]
     for path in out.glob("*/after/*.xml"):
         report = validate(path.read_bytes(), source=path.name)
