@@ -19,21 +19,28 @@ reaches a final state, or the timeout passes.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 import httpx
-from lxml import etree
 
+from app.conformance.documents import (
+    NamedFile,
+    app_type_of,
+    cop_code,
+    fresh_guid,
+    is_follow_up,
+    kind_of,
+    of_message,
+    root_name,
+    with_invt_no,
+)
 from app.conformance.offline import CaseResult, Outcome
 from app.conformance.offline.catalogue import Action, Expected, Step
-from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes
+from app.conformance.offline.check import inventory_notes
 from app.conformance.results import Run
 from declarations import (
-    BY_ROOT,
-    CEB_NS,
     Certificate,
     CertificateError,
     Kind,
@@ -120,7 +127,7 @@ class LiveClient:
 
     def _keys_for(self, data: bytes) -> list[str]:
         """The key of the message's copCode first, then the others."""
-        mine = self.key_of_code().get(_cop_code(data) or "")
+        mine = self.key_of_code().get(cop_code(data) or "")
         return [mine, *[k for k in self.keys if k != mine]] if mine else self.keys
 
     def submit(self, data: bytes) -> Sent:
@@ -229,43 +236,6 @@ class CaseRun:
         return str(state) if state else None
 
 
-def _cop_code(data: bytes) -> str | None:
-    try:
-        root = etree.fromstring(data)
-    except etree.XMLSyntaxError:
-        return None
-    node = next(root.iter("{" + CEB_NS + "}copCode"), None)
-    return node.text.strip() if node is not None and node.text else None
-
-
-def _root_name(data: bytes) -> str:
-    try:
-        return etree.QName(etree.fromstring(data)).localname
-    except etree.XMLSyntaxError:
-        return "?"
-
-
-def _kind(data: bytes) -> Kind | None:
-    message = BY_ROOT.get(_root_name(data))
-    return message.kind if message else None
-
-
-def _fresh_guid(data: bytes) -> bytes:
-    root = etree.fromstring(data)
-    guid = str(uuid.uuid4()).upper()
-    root.set("guid", guid)
-    for node in root.iter("{" + CEB_NS + "}guid"):
-        node.text = guid
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def _of_message(files: Sequence[NamedFile], code: str | None, app_type: str) -> bytes | None:
-    for _, data in files:
-        if _root_name(data) == f"{code}Message" and app_type_of(data) == app_type:
-            return data
-    return None
-
-
 def unmet_expectations(
     expected: Sequence[Expected], receipts: Sequence[Mapping[str, Any]]
 ) -> list[str]:
@@ -289,6 +259,8 @@ def _run_step(run: CaseRun, step: Step) -> None:
     before = set(run.receipts)
     if step.action is Action.SUBMIT:
         _submit_set(run, step)
+    elif step.action is Action.FOLLOW:
+        _follow(run, step)
     else:
         _send_again(run, step)
     _await(run, step, before)
@@ -297,11 +269,11 @@ def _run_step(run: CaseRun, step: Step) -> None:
 def _submit_set(run: CaseRun, step: Step) -> None:
     """The case's new documents in set order (清单 last), forcing the outcome through the API
     just before the 清单 when its note carries no marker."""
-    base = [(n, d) for n, d in run.files if app_type_of(d) == "1"]
-    ordered = sorted(base, key=lambda f: send_rank(_kind(f[1]) or Kind.RETURN))
+    base = [(n, d) for n, d in run.files if app_type_of(d) == "1" and not is_follow_up(d)]
+    ordered = sorted(base, key=lambda f: send_rank(kind_of(f[1]) or Kind.RETURN))
     marker_in_note = any("DANCHUANG:" in n.upper() for n in inventory_notes(base))
     for _, data in ordered:
-        if _kind(data) is Kind.INVENTORY and step.forced_outcome and not marker_in_note:
+        if kind_of(data) is Kind.INVENTORY and step.forced_outcome and not marker_in_note:
             if run.declaration_id is None:
                 run.problems.append("live: no declaration to force the outcome on")
             else:
@@ -319,15 +291,28 @@ def _submit_set(run: CaseRun, step: Step) -> None:
 def _send_again(run: CaseRun, step: Step) -> None:
     """A resend (same bytes), a duplicate (fresh guid), a change or a delete."""
     app_type = {Action.CHANGE: "2", Action.DELETE: "3"}.get(step.action, "1")
-    original = _of_message(run.files, step.message, app_type)
+    original = of_message(run.files, step.message, app_type)
     if original is None:
         run.problems.append(f"live: no {step.message} with appType {app_type} to send")
         return
-    data = _fresh_guid(original) if step.action is Action.DUPLICATE else original
+    data = fresh_guid(original) if step.action is Action.DUPLICATE else original
     sent = run.client.submit(data)
     if step.action is Action.RESEND and not sent.body.get("repeat"):
         run.problems.append(f"live: a resend must be answered as a repeat: {sent.status_code}")
     run.note_answer(sent)
+
+
+def _follow(run: CaseRun, step: Step) -> None:
+    """The folder's message after the 清单, naming the 清单 by the invtNo customs gave it."""
+    data = next((d for _, d in run.files if is_follow_up(d) and
+                 root_name(d) == f"{step.message}Message"), None)  # fmt: skip
+    numbers = [s.body["document"].get("invt_no") for s in run.sent if s.body.get("document")]
+    invt_no = next((n for n in reversed(numbers) if n), None)
+    if data is None or invt_no is None:
+        missing = f"no {step.message} in the folder" if data is None else "no invtNo answered"
+        run.problems.append(f"live: {missing} to follow the 清单 with")
+        return
+    run.note_answer(run.client.submit(with_invt_no(data, invt_no)))
 
 
 def _await(run: CaseRun, step: Step, before: set[int]) -> None:
@@ -342,13 +327,13 @@ def _await(run: CaseRun, step: Step, before: set[int]) -> None:
         time.sleep(run.client.poll_interval)
 
 
-def _receipts_in_kind(run: CaseRun) -> None:
+def _receipts_inkind_of(run: CaseRun) -> None:
     """A document sent in an envelope gets its receipts in a DxpMsg that customs signed with
     the certificate the service publishes (docs/api.md, "Signatures")."""
     customs = run.client.customs_certificate()
     for sent in run.sent:
         xml = run.client.receipts_xml(sent)
-        name = _root_name(xml)
+        name = root_name(xml)
         if name != "DxpMsg":
             run.problems.append(f"live: receipts came as {name}, not in a DxpMsg")
             continue
@@ -367,7 +352,7 @@ def check_case_live(client: LiveClient, result: CaseResult, files: list[NamedFil
             if run.problems:
                 break
         if result.case.exhibit.transport and not run.problems:
-            _receipts_in_kind(run)
+            _receipts_inkind_of(run)
     except LiveError as error:
         run.problems.append(f"live: {error}")
     result.problems += run.problems

@@ -53,6 +53,17 @@ def add_app_type_copies(target: Path, group: Group, case_id: str) -> None:
         copy.write_bytes(with_app_type(original.read_bytes(), spec.app_type))
 
 
+def take_follow_ups(target: Path, group: Group, case_id: str) -> None:
+    """The messages after the 清单 a case sends (``samples --after`` wrote them under
+    ``after/``) go into the case folder; the others are not the case's."""
+    case = next(c for c in group.cases if c.id == case_id)
+    wanted = {spec.message for spec in case.documents}
+    for path in sorted((target / "after").glob("*.xml")):
+        if path.stem.rsplit("-", 1)[-1] in wanted:
+            shutil.move(str(path), str(target / path.name))
+    shutil.rmtree(target / "after", ignore_errors=True)
+
+
 @pytest.fixture
 def arrange(tmp_path: Path) -> Callable[[Path, Group], list[str]]:
     """Run ``danchuang samples`` for ``group`` and move one set into the folder of each plain
@@ -61,17 +72,19 @@ def arrange(tmp_path: Path) -> Callable[[Path, Group], list[str]]:
     def fill(folder: Path, group: Group) -> list[str]:
         ids = positive_cases(group)
         out = tmp_path / f"samples-{group.regime.value}-{group.direction.value}"
+        after = ["--after"] if group.direction.value == "import" else []
         result = CliRunner().invoke(
             cli,
             [
                 *("samples", group.regime.value, "--out", str(out), "--seed", "7"),
-                *("--direction", group.direction.value, "--count", str(len(ids))),
+                *("--direction", group.direction.value, "--count", str(len(ids)), *after),
             ],
         )
         assert result.exit_code == 0, result.output
         sets = sorted(p for p in out.iterdir() if p.is_dir())
         for case_id, set_folder in zip(ids, sets, strict=True):
             shutil.move(str(set_folder), str(folder / case_id))
+            take_follow_ups(folder / case_id, group, case_id)
             add_app_type_copies(folder / case_id, group, case_id)
             dress(folder / case_id, next(c for c in group.cases if c.id == case_id))
         return ids

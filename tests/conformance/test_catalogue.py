@@ -11,7 +11,7 @@ from app.conformance.offline import CaseKind, CatalogueError, Group, check_case,
 from app.conformance.offline.catalogue import Branch, catalogue_root, load_group
 from app.conformance.offline.check import Outcome, matches
 from app.engine.outcomes import parse_outcome
-from declarations import FORMAT_RECEIPT, FORMAT_STATUS_MEANINGS
+from declarations import FORMAT_RECEIPT, FORMAT_STATUS_MEANINGS, TaxBillStatus
 from declarations.codes import ReturnStatus
 from declarations.dictionary import build
 from declarations.findings import RULES, Layer
@@ -25,6 +25,9 @@ IMPORT_ONLY = {
     Branch.DETAIN_503,
     Branch.DETAIN_599,
     Branch.RETURN,
+    # the messages after the export 清单 are issue 14's: not live yet
+    Branch.AFTER_RELEASE,
+    Branch.AFTER_REFUSED,
 }  # CEB622 lists the detention and return codes; CEB604 does not (CEB spec 202205 pp. 86, 33)
 
 
@@ -89,7 +92,11 @@ def test_expected_receipts_are_real_codes_on_real_receipts(catalogue: list[Group
                         assert set(expected.statuses) <= set(FORMAT_STATUS_MEANINGS)
                         continue
                     receipt = BY_CODE[expected.message]
-                    assert receipt.kind is Kind.RETURN and receipt.direction is group.direction
+                    assert receipt.direction is group.direction
+                    if receipt.kind in (Kind.TAX_BILL, Kind.TAX_STATUS):  # customs' own
+                        assert set(expected.statuses) <= {int(s) for s in TaxBillStatus}
+                        continue
+                    assert receipt.kind is Kind.RETURN
                     for status in expected.statuses:
                         assert status in set(ReturnStatus) or str(status) in negative_codes
 

@@ -56,6 +56,8 @@ class Branch(StrEnum):
     CHANGE_REFUSED = "change-refused"  # appType 2 after customs decided: -621012
     DELETE_REFUSED = "delete-refused"  # appType 3 after customs accepted: -621012
     ORDER_CHANGE_REFUSED = "order-change-refused"  # order changed after its 清单: -301011
+    AFTER_RELEASE = "after-release"  # a message after the released 清单 taken (a return)
+    AFTER_REFUSED = "after-refused"  # one refused with the spec's code (cancelling a closed 清单)
 
 
 class Action(StrEnum):
@@ -64,6 +66,9 @@ class Action(StrEnum):
     CHANGE = "change"  # send the case folder's message of that type with appType 2
     DELETE = "delete"  # send the case folder's message of that type with appType 3
     DUPLICATE = "duplicate"  # send the named message again with a fresh guid (appType 1)
+    # send the folder's message of that type that follows the 清单 (a cancellation, return,
+    # delivery or site entry record), naming the invtNo customs gave the 清单
+    FOLLOW = "follow"
 
 
 class _Strict(BaseModel):

@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 
 from lxml import etree
 
+from app.conformance.documents import NamedFile, app_type_of, is_follow_up, root_name
 from app.conformance.offline.catalogue import Case, CaseKind, Group
 from declarations import (
     BY_CODE,
@@ -32,7 +33,6 @@ from declarations import (
     validate_set,
 )
 
-NamedFile = tuple[str, bytes]
 _C = "{" + CEB_NS + "}"
 
 
@@ -63,16 +63,6 @@ def matches(rule: str, patterns: Sequence[str]) -> bool:
     return any(fnmatchcase(rule, p) for p in patterns)
 
 
-def app_type_of(data: bytes) -> str:
-    """The first ``appType`` in a message ("1" when absent or unreadable: it is then a new
-    document as far as the case is concerned, and the validation says what is wrong)."""
-    root = parse_xml(data, source="<appType>").root
-    if root is None:
-        return "1"
-    node = next(root.iter(_C + "appType"), None)
-    return (node.text or "1").strip() if node is not None else "1"
-
-
 def inventory_notes(files: Sequence[NamedFile]) -> list[str]:
     """The ``note`` texts of every 清单 among the files."""
     notes: list[str] = []
@@ -93,12 +83,14 @@ def check_case(group: Group, case: Case, files: Sequence[NamedFile]) -> CaseResu
     if not files:
         result.notes.append("no documents supplied")
         return result
-    base = [f for f in files if app_type_of(f[1]) == "1"]
-    variants = [f for f in files if app_type_of(f[1]) != "1"]
+    follow_ups = [f for f in files if is_follow_up(f[1])]
+    base = [f for f in files if app_type_of(f[1]) == "1" and f not in follow_ups]
+    variants = [f for f in files if app_type_of(f[1]) != "1" and f not in follow_ups]
     report = validate_set(base) if base else Report()
     result.findings = list(report.findings)
     problems = result.problems
-    problems += _belongs(group, case, report)
+    problems += _belongs(group, case, report, follow_ups)
+    problems += _follow_ups(follow_ups)
     problems += _verdict(case, report)
     problems += _marker(case, base, result.notes)
     problems += _variants(case, variants)
@@ -107,9 +99,18 @@ def check_case(group: Group, case: Case, files: Sequence[NamedFile]) -> CaseResu
     return result
 
 
-def _belongs(group: Group, case: Case, report: Report) -> list[str]:
+def _follow_ups(follow_ups: Sequence[NamedFile]) -> list[str]:
+    """The messages after the 清单 stand alone: each must be valid (its invtNo is a sample's,
+    replaced live by the one customs gives)."""
+    return [describe(f) for name, data in follow_ups for f in validate(data, source=name).errors()]
+
+
+def _belongs(
+    group: Group, case: Case, report: Report, follow_ups: Sequence[NamedFile] = ()
+) -> list[str]:
     problems = []
     present = {d.message_type for d in report.documents}
+    present |= {root_name(data).removesuffix("Message") for _, data in follow_ups}
     unreadable_expected = "parse.*" in case.exhibit.rules  # such a file names no message
     for spec in case.documents:
         if spec.app_type == "1" and spec.message not in present and not unreadable_expected:

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.conformance.documents import NamedFile, app_type_of
 from app.conformance.offline.catalogue import CASE_ID, Case, CaseKind, Group
-from app.conformance.offline.check import NamedFile, app_type_of, inventory_notes, matches
+from app.conformance.offline.check import inventory_notes, matches
 from declarations import (
     SET_KINDS,
     Document,
