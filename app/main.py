@@ -22,6 +22,7 @@ from app import dashboard
 from app.api.middleware import RequestLogMiddleware
 from app.api.routes import (
     after_release,
+    bonded_books,
     declarations,
     documents,
     enterprises,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(declarations.router)
     app.include_router(outcomes.router)
     app.include_router(after_release.router)
+    app.include_router(bonded_books.router)
     app.include_router(validation.router)
     app.include_router(dashboard.router)  # the web pages: `/`, /scenarios, ...
     app.mount("/static", dashboard.static_files(), name="static")

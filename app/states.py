@@ -83,13 +83,13 @@ class Step:
 # state; the rows whose state stays are the events after release (docs: the same table).
 TRANSITIONS: tuple[Step, ...] = (
     Step(NEW, "first document of the set", "its own 2 → 3 → 120", INCOMPLETE),
-    Step(INCOMPLETE, "the set complete and reconciled, the quota counted", "清单 2 → 3",
-         CLEARANCE_READY),
-    Step(INCOMPLETE, "reconciliation or the quota fails, or the set stays incomplete too long",
-         "清单 100 or the rule's negative code", REJECTED),
+    Step(INCOMPLETE, "the set complete and reconciled, the quota counted, the stock drawn (1210)",
+         "清单 2 → 3", CLEARANCE_READY),
+    Step(INCOMPLETE, "reconciliation, the quota or the account book fails, or the set stays "
+         "incomplete too long", "清单 100 or the rule's negative code", REJECTED),
     Step(REJECTED, "a new document or 清单 reopens the set", "its own 2 → 3 (→ 120)", INCOMPLETE),
     Step(REJECTED, "a new 清单 completes the set again", "清单 2 → 3", CLEARANCE_READY),
-    Step(REJECTED, "the new 清单 fails reconciliation or the quota too",
+    Step(REJECTED, "the new 清单 fails reconciliation, the quota or the account book too",
          "清单 100 or the rule's negative code", REJECTED),
     Step(CLEARANCE_READY, "a document changed (appType 2) or withdrawn (appType 3)",
          "its own 2 → 3 → 120", INCOMPLETE),

@@ -14,6 +14,14 @@ error-code dictionary). Where to start:
 
 from declarations.after_list import RETURN_WINDOW, judge_delivery, judge_return, returned_value
 from declarations.batches import group_sets, validate_batch
+from declarations.bonded_stock import (
+    INSUFFICIENT_STOCK,
+    UNKNOWN_ITEM,
+    drawn_quantities,
+    insufficient_stock,
+    returned_quantities,
+    unknown_item,
+)
 from declarations.cancellation import judge_cancellation
 from declarations.codes import DETENTIONS, ReturnStatus
 from declarations.document import Document
@@ -105,6 +113,7 @@ __all__ = [
     "FAILS_SCHEMA",
     "FORMAT_RECEIPT",
     "FORMAT_STATUS_MEANINGS",
+    "INSUFFICIENT_STOCK",
     "MISSING_DOCUMENT",
     "NOT_WELL_FORMED",
     "PARTY_FIELDS",
@@ -116,6 +125,7 @@ __all__ = [
     "SINGLE_TRANSACTION_LIMIT",
     "SM2_SM3",
     "TAX_SUM_AFTER",
+    "UNKNOWN_ITEM",
     "AppType",
     "Certificate",
     "CertificateError",
@@ -162,8 +172,10 @@ __all__ = [
     "check",
     "check_stored_set",
     "data_message",
+    "drawn_quantities",
     "group_sets",
     "identify_document",
+    "insufficient_stock",
     "invt_no",
     "is_envelope",
     "issue_certificate",
@@ -182,12 +194,14 @@ __all__ = [
     "receipt_keys",
     "receipt_type",
     "required_kinds",
+    "returned_quantities",
     "returned_value",
     "seal",
     "send_rank",
     "sign_message",
     "tax_bill_of",
     "tax_total_mismatch",
+    "unknown_item",
     "validate",
     "validate_batch",
     "validate_set",

@@ -18,6 +18,7 @@ from app.dashboard.access import (
     session_token,
 )
 from app.dashboard.codes import error_dictionary
+from app.dashboard.deps import DatabaseDep
 from app.dashboard.templating import templates
 from app.db.engine import Database
 from app.db.models import DocumentRow
@@ -26,14 +27,6 @@ from declarations import Layer
 
 router = APIRouter()
 guarded = APIRouter(dependencies=[Depends(require_access)])
-
-
-def _database(request: Request) -> Database:
-    found: Database = request.app.state.database
-    return found
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
 
 
 def _live_context(database: Database) -> dict[str, Any]:

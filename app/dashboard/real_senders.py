@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.accounts import find_enterprise
 from app.dashboard.access import require_access
+from app.dashboard.deps import DatabaseDep
 from app.dashboard.templating import templates
 from app.db.engine import Database
 from app.db.models import Enterprise
@@ -23,14 +24,6 @@ from app.errors import ServiceError
 from app.services import real_senders
 
 router = APIRouter(dependencies=[Depends(require_access)])
-
-
-def _database(request: Request) -> Database:
-    found: Database = request.app.state.database
-    return found
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
 
 
 def _page(request: Request, database: Database, status_code: int = 200,

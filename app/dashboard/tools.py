@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from app.dashboard import conformance, jobs
 from app.dashboard.access import dashboard_settings, require_access
-from app.dashboard.pages import DatabaseDep, not_found_page
+from app.dashboard.deps import DatabaseDep
+from app.dashboard.pages import not_found_page
 from app.dashboard.templating import templates
 from app.settings import Settings
 from simulation.paths import shipped_scenarios

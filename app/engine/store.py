@@ -236,8 +236,8 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if final is not None:
             states.move(row, final)
         if final in (states.REJECTED, states.RETURNED):
-            # The goods were not imported: the buyer's annual quota is given back.
-            sets.release_quota(session, declaration_id)
+            # The goods were not imported: the quota and the bonded stock are given back.
+            sets.give_back(session, declaration_id)
     for row, at in released:
         _after_release(session, row, at)
     return created

@@ -50,7 +50,7 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
 def apply(session: Session, declaration: Declaration) -> None:
     """The approved cancellation takes effect: the declaration ends, the quota comes back."""
     states.move(declaration, states.CANCELLED)
-    sets.release_quota(session, declaration.id)
+    sets.give_back(session, declaration.id)
     tax_bills.void(session, declaration.id, datetime.now(UTC))  # cancelled after release
 
 

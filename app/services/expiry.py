@@ -84,7 +84,7 @@ def _refuse_set(session: Session, declaration: Declaration) -> None:
         row.current = False
     move(declaration, REJECTED)
     declaration.return_status = int(ReturnStatus.REJECTED)
-    sets.release_quota(session, declaration.id)
+    sets.give_back(session, declaration.id)
 
 
 def _refuse_orphans(session: Session, cutoff: datetime) -> None:

@@ -76,7 +76,7 @@ def withdraw(session: Session, row: DocumentRow) -> Declaration | None:
     declaration = session.get(Declaration, row.declaration_id) if row.declaration_id else None
     before_clearance = (states.CLEARANCE_READY, *states.OPEN_STATES)
     if declaration is not None and declaration.state in before_clearance:
-        sets.release_quota(session, declaration.id)
+        sets.give_back(session, declaration.id)
         states.move(declaration, states.INCOMPLETE)
         if is_inventory(row):
             declaration.return_status = None  # no 清单 left: nothing is declared

@@ -21,10 +21,16 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.quota import LedgerQuota
-from app.services import authority
+from app.services import authority, bonded_books
 from app.services.plans import FollowUp, Plan, refused
 from app.services.set_documents import facts_of
-from declarations import Facts, ReturnStatus, judge_return, returned_value
+from declarations import (
+    Facts,
+    ReturnStatus,
+    judge_return,
+    returned_quantities,
+    returned_value,
+)
 
 _LISTS, _RETURNS = ("CEB621",), "CEB625"
 
@@ -62,7 +68,10 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     value = returned_value(list_facts.lines, facts.lines)
     purchase = list_facts.purchase
 
+    back = returned_quantities(list_facts.lines, facts.lines)
+
     def apply(session: Session, declaration: Declaration) -> None:
+        bonded_books.give_back(session, declaration.id, back)  # 1210: into the account book
         if purchase is not None and value:
             LedgerQuota.add(session, purchase.buyer_id_number, -value, date(purchase.year, 1, 1),
                             declaration_id=declaration.id)  # fmt: skip

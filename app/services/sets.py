@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.receipts import file_adopted, first_receipts, share_receipts
-from app.services import authority
+from app.services import authority, bonded_books
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 from app.services.set_documents import current_documents, facts_of, kind_of, source_of
 
@@ -59,13 +59,13 @@ __all__ = [
     "count_quota",
     "current_documents",
     "describe_missing",
+    "give_back",
     "held_document",
     "kind_of",
     "missing_kinds",
     "parties_of",
     "refuse_inventory",
     "refused",
-    "release_quota",
     "welcome",
 ]
 
@@ -308,13 +308,26 @@ def advance(session: Session, declaration: Declaration) -> Receipt | None:
         return refuse_inventory(
             session, declaration, inventory, refusal_status(errors), findings_text(errors)
         )
-    over = count_quota(session, declaration, members[source_of(inventory)].purchase)
+    declared = members[source_of(inventory)]
+    over = count_quota(session, declaration, declared.purchase)
     if over is not None:
         status, info = refusal_status([over]), findings_text([over])
         return refuse_inventory(session, declaration, inventory, status, info)
+    short = bonded_books.draw(session, declaration, declared)  # 1210: its account book
+    if short is not None:
+        info = f"{short.message_zh} / {short.message_en}"
+        return refuse_inventory(session, declaration, inventory, int(short.code), info)
     move(declaration, CLEARANCE_READY)
     declaration.return_status = int(ReturnStatus.SENT)
     return None
+
+
+def give_back(session: Session, declaration_id: int) -> None:
+    """What the declaration's 清单 counted goes back: the buyer's annual quota and what it drew
+    from its account book (1210). For a 清单 refused (here or by customs), withdrawn, changed
+    or cancelled."""
+    release_quota(session, declaration_id)
+    bonded_books.give_back(session, declaration_id)
 
 
 def refused(status: int | None) -> bool:
@@ -328,5 +341,5 @@ def refuse_inventory(
     receipt = answer(session, inventory, status, info)
     inventory.current = False  # the declarant sends a new 清单 (appType 1) once fixed
     move(declaration, REJECTED)
-    release_quota(session, declaration.id)
+    give_back(session, declaration.id)
     return receipt

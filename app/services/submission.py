@@ -320,7 +320,7 @@ def _take(
     )
     if declaration is not None and plan.joins_set:
         if declaration.state == states.CLEARANCE_READY and plan.changes:
-            sets.release_quota(session, declaration.id)
+            sets.give_back(session, declaration.id)
             states.move(declaration, states.INCOMPLETE)  # reconcile the changed set again
         refused = sets.advance(session, declaration)
         if refused is not None and refused.document_id == row.id:

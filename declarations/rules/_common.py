@@ -91,8 +91,8 @@ HEAD_FIELDS: dict[str, Layout] = {
         "CEB511": "appType logisticsCode logisticsNo orderNo currency consignee consigneeAddress "
         "consigneeTelephone",
         "CEB621": "appType appTime orderNo ebpCode ebcCode logisticsNo logisticsCode assureCode "
-        "ieFlag declTime customsCode portCode buyerIdNumber buyerName tradeMode trafNo voyageNo "
-        "billNo country freight insuredFee currency packNo",
+        "emsNo ieFlag declTime customsCode portCode buyerIdNumber buyerName tradeMode trafNo "
+        "voyageNo billNo country freight insuredFee currency packNo",
         "CEB303": "appType orderType orderNo ebpCode ebcCode goodsValue freight currency",
         "CEB403": "appType ebpCode orderNo charge currency",
         "CEB505": "appType logisticsCode logisticsNo currency",
@@ -104,7 +104,9 @@ HEAD_FIELDS: dict[str, Layout] = {
 LINE_FIELDS: dict[str, Layout] = {
     "CEB311": Layout.of("gnum itemName unit qty price totalPrice currency country"),
     "CEB303": Layout.of("gnum itemNo unit currency qty price totalPrice"),
-    "CEB621": Layout.of("gnum gcode gname country currency qty unit unit1 unit2 price totalPrice"),
+    "CEB621": Layout.of(
+        "gnum itemRecordNo gcode gname country currency qty unit unit1 unit2 price totalPrice"
+    ),
     # a return names the 清单's lines it sends back (app.services.returns)
     "CEB625": Layout.of("gnum gcode gname qty unit"),
     # a site entry lists the waybills that entered (app.services.site_entries)

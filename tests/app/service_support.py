@@ -3,11 +3,12 @@ module name is the same in every test folder)."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from app.db.engine import Database
@@ -72,6 +73,37 @@ def loopback_server(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterato
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on loopback that records every webhook delivery: (path,
+    Idempotency-Key, JSON body)."""
+
+    base: str
+    received: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/hook"
+
+
+@contextmanager
+def recording_receiver() -> Iterator[Receiver]:
+    records: list[tuple[str, str, dict[str, object]]] = []
+    lock = threading.Lock()
+
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
+        with lock:
+            records.append(
+                (request.path, request.headers.get("Idempotency-Key", ""), json.loads(body))
+            )
+        request.send_response(204)
+        request.end_headers()
+
+    with loopback_server(answer) as base:
+        yield Receiver(base, records)
 
 
 def push_everything(database: Database) -> None:

@@ -11,22 +11,16 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
 import pytest
-from live_server import free_port, stop, wait_until_healthy
-from service_support import loopback_server
+from live_server import Server
+from live_server import register_over_http as _register
+from service_support import Receiver, recording_receiver
 from sqlalchemy import func, select
 from test_engine_support import sample_set
 
@@ -35,9 +29,6 @@ from app.db.engine import Database
 from app.db.models import Declaration, Delivery, Receipt
 from declarations.messages import BY_ROOT, Kind
 from declarations.samples import to_bytes
-
-ADMIN = "crash-test-admin-key-0123456789abcdef01234"
-DANCHUANG = Path(sys.executable).with_name("danchuang")
 
 # (regime, direction, note marker) — one set per branch, plus unforced ones.
 SETS = [
@@ -52,101 +43,10 @@ SETS = [
 ]
 
 
-@dataclass
-class Receiver:
-    """An HTTP server on loopback that records every webhook delivery."""
-
-    base: str
-    received: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"{self.base}/hook"
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    records: list[tuple[str, str, dict[str, object]]] = []
-    lock = threading.Lock()
-
-    def answer(request: BaseHTTPRequestHandler) -> None:
-        body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
-        with lock:
-            records.append(
-                (request.path, request.headers.get("Idempotency-Key", ""), json.loads(body))
-            )
-        request.send_response(204)
-        request.end_headers()
-
-    with loopback_server(answer) as base:
-        yield Receiver(base, records)
-
-
-class Server:
-    """`danchuang serve` as a subprocess; ``kill`` is SIGKILL, no goodbye."""
-
-    def __init__(self, db_url: str, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DANCHUANG_")},
-            "DANCHUANG_DATABASE_URL": db_url,
-            "DANCHUANG_ADMIN_KEY": ADMIN,
-            "DANCHUANG_CLOCK_SPEED": "150",
-            "DANCHUANG_LOG_FORMAT": "json",
-            "DANCHUANG_ENGINE_LEASE_S": "2",
-            "DANCHUANG_ENGINE_TICK_S": "0.1",
-            "DANCHUANG_WEBHOOK_POLL_INTERVAL_S": "0.2",
-            "DANCHUANG_WEBHOOK_TIMEOUT_S": "2",
-            "DANCHUANG_WEBHOOK_LEASE_S": "3",
-            "DANCHUANG_WEBHOOK_BACKOFF_BASE_S": "0.5",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.starts += 1
-        log = self.workdir / f"server-{self.starts}.log"
-        self.process = subprocess.Popen(
-            [str(DANCHUANG), "serve", "--port", str(self.port)],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        wait_until_healthy(self.base_url, self.process, log, seconds=30)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            stop(self.process)
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("server-*.log"))
-        )
-
-
-def _register(client: httpx.Client, code: str, role: str) -> str:
-    """Register an enterprise (if new) and return a fresh API key for it."""
-    admin = {"Authorization": f"Bearer {ADMIN}"}
-    answer = client.post(
-        "/api/v1/enterprises",
-        json={"code": code, "name": f"Crash test {code}", "roles": [role]},
-        headers=admin,
-    )
-    assert answer.status_code in (201, 409), answer.text
-    key = client.post(f"/api/v1/enterprises/{code}/keys", headers=admin)
-    assert key.status_code == 201, key.text
-    return str(key.json()["key"])
+    with recording_receiver() as found:
+        yield found
 
 
 _SENDER_ROLE = {Kind.ORDER: "ebc", Kind.PAYMENT: "pay", Kind.WAYBILL: "logistics",

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis as st
-from test_crash_restart import ADMIN, DANCHUANG, Server
+from live_server import ADMIN, DANCHUANG, Server
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CHECKS = [

@@ -259,7 +259,8 @@ def test_documents_without_rules_yield_nothing() -> None:
         assert check_document(parsed(s, "payment")) == []
 
 
-OPTIONAL_LISTED = {"unit2", "trafNo", "voyageNo", "billNo"}  # optional fields samples may omit
+# optional fields samples may omit (emsNo and itemRecordNo: 1210 only, the account book's)
+OPTIONAL_LISTED = {"unit2", "trafNo", "voyageNo", "billNo", "emsNo", "itemRecordNo"}
 
 
 @pytest.mark.parametrize(("regime", "direction"), [(r, d) for r in Regime for d in r.directions])

@@ -12,11 +12,16 @@ from app.api.schemas import RowId, WebhookCreated, WebhookIn, WebhookOut, errors
 from app.db.models import Webhook
 from app.errors import ServiceError, not_found
 from app.webhooks.targets import private_address
-from declarations import BY_CODE
+from declarations import BY_CODE, Kind
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-RECEIPT_CODES = sorted(code for code, m in BY_CODE.items() if m.is_receipt)
+# What customs sends: the receipts, and the tax bill and its status (CEB816, CEB818).
+RECEIPT_CODES = sorted(
+    code
+    for code, m in BY_CODE.items()
+    if m.is_receipt or m.kind in (Kind.TAX_BILL, Kind.TAX_STATUS)
+)
 
 
 def _out(hook: Webhook) -> WebhookOut:
