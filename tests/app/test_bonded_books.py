@@ -1,7 +1,7 @@
 """The 1210 bonded account book (账册) through the live API, on both backends: registered by its
 zone warehouse enterprise, drawn down by a 1210 import 清单, refused when the stock is short or
 the item unknown, given back by a return; nobody else's to read or take. Stock never goes below
-zero under concurrent draws (PostgreSQL)."""
+zero under concurrent draws, on PostgreSQL (row locks) and SQLite (one writer)."""
 
 from __future__ import annotations
 
