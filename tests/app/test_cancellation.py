@@ -5,6 +5,7 @@ the declaration ends, the quota comes back, and the engine records nothing more 
 from __future__ import annotations
 
 import httpx
+import pytest
 from service_support import PartyFactory
 from submission_helpers import Parties, coded, register, sample, send, send_set
 from test_engine_support import instant_engine, state_of, statuses
@@ -111,3 +112,34 @@ async def test_only_the_lists_declarant_cancels_it_and_only_a_list_that_exists(
     refused = await send(client, rogue, forged)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "access.not_the_sender")
     assert state_of(database, ident)[0] == states.CLEARING
+
+
+@pytest.mark.parametrize(
+    "path",
+    [(120,), (120, 300), (120, 399), (120, 399, 500), (120, 399, 800)],
+    ids=["120", "300", "399", "500", "800"],
+)
+async def test_a_list_is_cancelled_in_each_state_customs_allows(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database, path: tuple[int, ...]
+) -> None:
+    s, parties, ident, invt = await _declared(client, make_party, seed=110 + len(path) + path[-1])
+    _accepted(database, ident, *path)
+    answer = await send(client, parties.agent, import_cancellation(s.deal, invt))
+    assert coded(answer)[-1] == ("CEB624", 399), answer.text
+    assert state_of(database, ident)[0] == states.CANCELLED
+    if path[-1] == 800:  # released: its tax bill was issued, and the cancellation voids it
+        bill = await client.get(f"/api/v1/declarations/{ident}/tax-bill",
+                                headers=parties.agent.headers)  # fmt: skip
+        assert (bill.json()["status"], bill.json()["state"]) == (3, "void")
+
+
+@pytest.mark.parametrize("ending", [100, 501, 700], ids=["rejected", "detained", "returned"])
+async def test_a_list_customs_ended_is_not_cancelled(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database, ending: int
+) -> None:
+    path = (ending,) if ending == 100 else (120, 399, 500, ending)
+    s, parties, ident, invt = await _declared(client, make_party, seed=120 + ending % 97)
+    _accepted(database, ident, *path)
+    answer = await send(client, parties.agent, import_cancellation(s.deal, invt))
+    assert coded(answer)[-1] == ("CEB624", -623005)
+    assert state_of(database, ident)[0] != states.CANCELLED
