@@ -237,6 +237,10 @@ class Flow(Strict):
     departure: Distribution | None = None
     closing: Distribution | None = None
     transit: TransitShare | None = None
+    # Import: the buyer signs for the goods this long after release (the carrier's 运单状态
+    # CEB513, §3.7). The batch model does not use it; the live service sends danchuang's
+    # delivery record after it when it plays the carrier.
+    delivery: Distribution | None = None
 
     @field_validator("goods_arrival")
     @classmethod

@@ -41,6 +41,7 @@ from app.services import expiry, tax_bills
 from app.settings import Settings
 from app.states import RECORDED
 from declarations import ReturnStatus
+from simulation.distributions import block_function
 from simulation.lifecycle import Milestone
 from simulation.model import ClearanceModel
 from simulation.routing import REJECT_WITHOUT_CODE, Forced
@@ -303,14 +304,29 @@ class ClearanceEngine:
         if status == ReturnStatus.REJECTED and forced_code != REJECT_WITHOUT_CODE:
             code = int(forced_code)  # a forced rejection with the spec's negative code
             text = f"海关退单[{code}] rejected by customs (forced)"
+        released = status == ReturnStatus.RELEASED and pickup.direction == "import"
         self._pending.append(
             store.Transition(
-                pickup.declaration_id, pickup.direction, code, self.sim_datetime(sim_time), text
+                pickup.declaration_id,
+                pickup.direction,
+                code,
+                self.sim_datetime(sim_time),
+                text,
+                deliver_after=self._delivery_delay(pickup) if released else None,
             )
         )
         if ReturnStatus(status).is_final:
             del self._by_model_id[model_id]
             self._awaiting_entry.pop(model_id, None)
+
+    def _delivery_delay(self, pickup: store.Pickup) -> float | None:
+        """Seconds from release to the buyer's signature, drawn from the flow's ``delivery``
+        (None: the scenario gives none), the same for a declaration on every run."""
+        flow = route(self.scenario, pickup.regime, pickup.direction, pickup.credit_class).flow
+        if flow.delivery is None:
+            return None
+        rng = np.random.default_rng([self.config.seed, pickup.declaration_id, 513])
+        return float(block_function(flow.delivery, rng)(1)[0])
 
     def _advance(self) -> float:
         """Run the model up to the virtual clock's now; the lag behind it in seconds."""

@@ -58,8 +58,11 @@ flows:
     # the goods' entry at the site (CEB711) that release waits for, danchuang playing the site
     goods_arrival: {dist: exponential, mean: 20, unit: min}
     closing: {dist: deterministic, value: 2, unit: min}
+    # the buyer signs for the goods (CEB513), danchuang playing the carrier
+    delivery: {dist: lognormal, mean: 36, sd: 12, unit: h}
   - {name: 1210-import, regime: "1210", direction: import, arrivals: *live,
-     closing: {dist: deterministic, value: 2, unit: min}}
+     closing: {dist: deterministic, value: 2, unit: min},
+     delivery: {dist: lognormal, mean: 24, sd: 8, unit: h}}
   - {name: 9610-export, regime: "9610", direction: export, arrivals: *live,
      departure: {dist: deterministic, value: 5, unit: min}}
   - {name: 1210-export, regime: "1210", direction: export, arrivals: *live,

@@ -66,6 +66,9 @@ class Transition:
     # An act of a party danchuang plays at that moment, instead of a receipt: "site_entry"
     # (the site's CEB711, app.services.stand_ins).
     act: str = ""
+    # An import's release: seconds until danchuang, playing the carrier, delivers (the flow's
+    # ``delivery``; None: ``DELIVERY_AFTER``).
+    deliver_after: float | None = None
 
 
 SITE_ENTRY = "site_entry"
@@ -192,7 +195,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
     created = 0
     new: list[NewReceipt] = []
     latest: dict[int, Transition] = {}
-    released: list[tuple[Declaration, datetime]] = []
+    released: list[tuple[Declaration, Transition]] = []
     for t in transitions:
         row = declarations.get(t.declaration_id)
         if row is None or row.state != states.CLEARING:
@@ -220,7 +223,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
         )
         done[t.declaration_id].add((code, t.status))
         if t.status == ReturnStatus.RELEASED:
-            released.append((row, t.sim_time))
+            released.append((row, t))
         created += 1
         latest[t.declaration_id] = t
         if states.final_state(t.status) is not None:
@@ -238,12 +241,12 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if final in (states.REJECTED, states.RETURNED):
             # The goods were not imported: the quota and the bonded stock are given back.
             sets.give_back(session, declaration_id)
-    for row, at in released:
-        _after_release(session, row, at)
+    for row, t in released:
+        _after_release(session, row, t)
     return created
 
 
-# When danchuang, playing the carrier, delivers after release (the scenario gives no delay).
+# When danchuang, playing the carrier, delivers after release if the flow gives no ``delivery``.
 DELIVERY_AFTER = timedelta(hours=24)
 
 
@@ -258,9 +261,10 @@ def _enters_unrecorded(session: Session, row: Declaration) -> bool:
     )
 
 
-def _after_release(session: Session, row: Declaration, at: datetime) -> None:
+def _after_release(session: Session, row: Declaration, t: Transition) -> None:
     """An import release: customs issues its tax bill, and danchuang, playing the carrier,
-    will deliver the goods ``DELIVERY_AFTER`` later (``due_deliveries``)."""
+    will deliver the goods the flow's ``delivery`` later (``deliver_due``)."""
+    at = t.sim_time
     if row.direction != "import":
         return
     inventory = next(
@@ -269,7 +273,8 @@ def _after_release(session: Session, row: Declaration, at: datetime) -> None:
     note = facts_of(inventory).note if inventory is not None else None
     tax_bills.issue(session, row, at, row.forced_outcome or _marker(row.id, note))
     if row.delivered_at is None and real_senders.danchuang_plays(session, row.id, "CEB513"):
-        row.delivery_due_at = at + DELIVERY_AFTER
+        later = DELIVERY_AFTER if t.deliver_after is None else timedelta(seconds=t.deliver_after)
+        row.delivery_due_at = at + later
 
 
 def deliver_due(session: Session, now: datetime | None) -> int:

@@ -13,12 +13,14 @@ from typing import Any
 import httpx
 from lxml import etree
 from service_support import Party, PartyFactory
+from sqlalchemy import select
 from submission_helpers import coded, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app import states
 from app.db.engine import Database
-from app.db.models import Declaration, Role
+from app.db.models import Declaration, Receipt, Role
+from app.engine.store import Pickup
 from app.quota import used_fen
 from app.services import cancellations, tax_bills
 from declarations import Direction, Regime, validate
@@ -60,7 +62,8 @@ async def test_danchuang_plays_the_site_the_carrier_and_customs(
     s = sample(Regime.DIRECT, Direction.IMPORT, seed=301)
     parties = register(make_party, s)
     ident = (await send_set(client, parties, s))[-1]["declaration"]["id"]
-    instant_engine(database).run_until_idle()
+    engine = instant_engine(database)
+    engine.run_until_idle()
 
     codes = _codes(await _history(client, parties.agent, ident))
     # the site's entry comes before release, the tax bill after it, then its payment
@@ -72,6 +75,17 @@ async def test_danchuang_plays_the_site_the_carrier_and_customs(
         row = session.get(Declaration, ident)
         assert row is not None and row.state == "cleared"
         assert row.site_entered_at is not None and row.delivered_at is not None
+        released = session.scalar(
+            select(Receipt.sim_time).where(
+                Receipt.declaration_id == ident, Receipt.return_status == 800
+            )
+        )
+    # delivered the flow's delivery delay after release (drawn per declaration, logisticsTime
+    # to the second)
+    delay = engine._delivery_delay(Pickup(ident, "9610", "import", "general", None))
+    assert delay is not None and released is not None
+    took = (row.delivered_at - released).total_seconds()
+    assert abs(took - delay) < 1, (took, delay)
 
     bill = await client.get(f"/api/v1/declarations/{ident}/tax-bill", headers=parties.agent.headers)
     assert bill.status_code == 200, bill.text
