@@ -140,6 +140,8 @@ class Declaration(Base):
         Index("ix_declarations_state", "state"),
         # Import waybills name an orderNo but no ebpCode: they find their set by orderNo alone.
         Index("ix_declarations_direction_order_no", "direction", "order_no"),
+        # The engine looks for danchuang's deliveries due on every tick (app.engine.store).
+        Index("ix_declarations_delivery_due_at", "delivery_due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

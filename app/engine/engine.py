@@ -268,6 +268,9 @@ class ClearanceEngine:
         """What follows a release on the virtual clock: danchuang's delivery records (playing
         the carrier) and the tax bills summed into payments, due by now (``instant``: all)."""
         now = None if self.clock_speed == "instant" else self.sim_datetime()
+        with self.database.read() as session:  # most ticks: nothing due, no write lock taken
+            if not store.follow_ups_due(session, now):
+                return
         with self.database.write() as session:
             lease.hold(session, self.owner, self.config.lease_s, sim_clock=self.sim_datetime())
             store.deliver_due(session, now)

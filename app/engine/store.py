@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, defer
 
 from app import states
 from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
+from app.db.models_after import TaxBillRow
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.receipts import NewReceipt, record_receipts
 from app.services import real_senders, sets, stand_ins, tax_bills
@@ -275,6 +276,18 @@ def _after_release(session: Session, row: Declaration, t: Transition) -> None:
     if row.delivered_at is None and real_senders.danchuang_plays(session, row.id, "CEB513"):
         later = DELIVERY_AFTER if t.deliver_after is None else timedelta(seconds=t.deliver_after)
         row.delivery_due_at = at + later
+
+
+def follow_ups_due(session: Session, now: datetime | None) -> bool:
+    """Is a delivery of danchuang's or a tax bill's summing due by ``now`` (None: any)?"""
+    delivery: ColumnElement[bool] = Declaration.delivery_due_at.is_not(None)
+    bill: ColumnElement[bool] = TaxBillRow.state == tax_bills.ISSUED
+    if now is not None:
+        delivery = delivery & (Declaration.delivery_due_at <= now)
+        bill = bill & (TaxBillRow.due_at <= now)
+    if session.scalar(select(Declaration.id).where(delivery).limit(1)) is not None:
+        return True
+    return session.scalar(select(TaxBillRow.id).where(bill).limit(1)) is not None
 
 
 def deliver_due(session: Session, now: datetime | None) -> int:

@@ -29,6 +29,7 @@ def upgrade() -> None:
     with op.batch_alter_table("declarations") as batch:
         batch.add_column(sa.Column("site_entered_at", _TIME, nullable=True))
         batch.add_column(sa.Column("delivery_due_at", _TIME, nullable=True))
+    op.create_index("ix_declarations_delivery_due_at", "declarations", ["delivery_due_at"])
     op.create_table(
         "tax_bills",
         sa.Column("id", _BIG_ID, nullable=False),
@@ -72,6 +73,7 @@ def downgrade() -> None:
     op.drop_table("real_senders")
     op.drop_index("ix_tax_bills_state_due", table_name="tax_bills")
     op.drop_table("tax_bills")
+    op.drop_index("ix_declarations_delivery_due_at", table_name="declarations")
     with op.batch_alter_table("declarations") as batch:
         batch.drop_column("delivery_due_at")
         batch.drop_column("site_entered_at")
