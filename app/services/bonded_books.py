@@ -142,10 +142,10 @@ def book_json(session: Session, book: AccountBook) -> dict[str, object]:
 def draw(session: Session, declaration: Declaration, inventory: Facts) -> Refusal | None:
     """Draw the 1210 import 清单's lines from its registered book (giving back first what an
     earlier 清单 of the set drew); the refusal when it may not, having drawn nothing."""
-    give_back(session, declaration.id)
     ems_no = inventory.head.get("emsNo")
     if declaration.regime != "1210" or declaration.direction != "import" or not ems_no:
-        return None
+        return None  # (the hot path of every other set: no query)
+    give_back(session, declaration.id)
     book = session.scalar(select(AccountBook).where(AccountBook.ems_no == ems_no))
     if book is None:
         return None  # not registered: not tracked
