@@ -97,7 +97,7 @@ TRANSITIONS: tuple[Step, ...] = (
     Step(CLEARING, "audit, review, decision, inspection", "CEB622 120 → [300] → 399 → [500]",
          CLEARING),
     Step(CLEARING, "9610 import: the goods enter the site (CEB711, real or danchuang's)",
-         "CEB712 2 → 3 → 120", CLEARING),
+         "the operator's own CEB712 2 → 3 → 120", CLEARING),
     Step(CLEARING, "release; customs issues the tax bill (import)", "CEB622 800; CEB816 1",
          CLEARING),
     Step(CLEARING, "closing (import) or departure (export)", "CEB622 899", CLEARED),

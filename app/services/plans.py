@@ -28,6 +28,9 @@ class FollowUp:
     declaration: Declaration
     apply: Callable[[Session, Declaration], None]
     between: tuple[int, ...] = ()
+    # False: the message acts on the declaration without its sender becoming a party to it (a
+    # site operator's entry record: it may not read the set's order, payment and 清单).
+    joins: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@
   (``app.services.real_senders``);
 - an accepted record is answered 2 → 3 → 120 (海关入库) and dates the entry of every
   declaration it names (``Declaration.site_entered_at``): the clearance engine releases a 9610
-  import 清单 only after it. The record is filed under the first declaration it names.
+  import 清单 only after it. The record and its CEB712 receipts are the operator's alone: it
+  joins no set, so its sender does not become a party that may read the sets' orders,
+  payments and 清单 (anyone can read a waybill number off a parcel).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     if refusal is not None:
         return refused(refusal)
     entered = [found[number] for number in numbers]
-    row.declaration_id = entered[0].id
     when = datetime.now(UTC)
 
     def apply(session: Session, first: Declaration) -> None:
@@ -45,7 +46,8 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
 
     count = len(entered)
     text = f"海关入库 {count} 票 / {count} waybill(s) entered the site"
-    return Plan(final=(int(ReturnStatus.ACCEPTED), text), follow_up=FollowUp(entered[0], apply))
+    follow = FollowUp(entered[0], apply, joins=False)
+    return Plan(final=(int(ReturnStatus.ACCEPTED), text), follow_up=follow)
 
 
 def _declarations(

@@ -305,8 +305,8 @@ def _take(
     elif plan.withdraws is not None:
         declaration = plans.withdraw(session, row)
     elif plan.follow_up is not None:
-        declaration = plan.follow_up.declaration
-        plan.follow_up.apply(session, declaration)
+        plan.follow_up.apply(session, plan.follow_up.declaration)
+        declaration = plan.follow_up.declaration if plan.follow_up.joins else None
     steps = [
         (int(ReturnStatus.DECLARING), ""),
         (int(ReturnStatus.SENT), ""),

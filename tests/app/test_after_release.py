@@ -44,6 +44,22 @@ def _used(database: Database, s: SampleSet) -> int:
         return used_fen(session, s.deal.buyer.id_number, s.deal.when.year)
 
 
+def _receipt_id(history: list[dict[str, Any]], code: str, status: int) -> int:
+    return next(
+        r["id"] for r in history if (r["message_code"], r["return_status"]) == (code, status)
+    )
+
+
+def _entry_receipt(database: Database) -> int:
+    """The id of the (only) accepted site entry's 120: the site's own receipt."""
+    with database.read() as session:
+        found = session.scalar(
+            select(Receipt.id).where(Receipt.message_code == "CEB712", Receipt.return_status == 120)
+        )
+    assert found is not None
+    return int(found)
+
+
 def _codes(receipts: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return [(r["message_code"], r["return_status"]) for r in receipts]
 
@@ -65,9 +81,12 @@ async def test_danchuang_plays_the_site_the_carrier_and_customs(
     engine = instant_engine(database)
     engine.run_until_idle()
 
-    codes = _codes(await _history(client, parties.agent, ident))
-    # the site's entry comes before release, the tax bill after it, then its payment
-    assert codes.index(("CEB712", 120)) < codes.index(("CEB622", 800))
+    history = await _history(client, parties.agent, ident)
+    codes = _codes(history)
+    # the site's entry comes before release (its CEB712 is the site's own: not in the set's
+    # history), the tax bill after it, then its payment
+    assert _entry_receipt(database) < _receipt_id(history, "CEB622", 800)
+    assert ("CEB712", 120) not in codes
     assert codes.index(("CEB622", 800)) < codes.index(("CEB816", 1))
     assert codes.index(("CEB816", 1)) < codes.index(("CEB818", 2))
     assert ("CEB514", 399) in codes  # danchuang, playing the carrier, delivered
@@ -136,9 +155,16 @@ async def test_a_real_site_then_a_real_carrier_then_a_return(
     assert coded(again)[-1] == ("CEB712", 100)
     assert "entered the site already" in again.json()["receipts"][-1]["return_info"]
 
+    # the operator reads its own receipts, not the set it entered: order, payment and 清单
+    # are none of its business
+    hidden = await client.get(f"/api/v1/declarations/{ident}", headers=site.headers)
+    assert hidden.status_code == 404
+    assert entered.json()["declaration"] is None
+
     engine.run_until_idle()
-    codes = _codes(await _history(client, parties.agent, ident))
-    assert codes.index(("CEB712", 120)) < codes.index(("CEB622", 800))
+    history = await _history(client, parties.agent, ident)
+    codes = _codes(history)
+    assert entered.json()["receipts"][-1]["id"] < _receipt_id(history, "CEB622", 800)
     assert ("CEB622", 899) in codes and not any(c == "CEB514" for c, _ in codes)
 
     delivered = await send(client, parties.carrier, import_delivery(s.deal))

@@ -128,8 +128,13 @@ def _story(client: httpx.Client, database: Database, receiver: Receiver) -> None
     assert [r["return_status"] for r in entered["receipts"]] == [2, 3, 120]
     _wait(lambda: parties.declaration(ident)["declaration"]["state"] == "cleared", "clearance")
     _wait(lambda: ("CEB818", 2) in _codes(parties.declaration(ident)), "the bill's payment")
-    codes = _codes(parties.declaration(ident))
-    assert codes.index(("CEB712", 120)) < codes.index(("CEB622", 800)) < codes.index(("CEB816", 1))
+    history = [e for e in parties.declaration(ident)["history"] if e["event"] == "receipt"]
+    codes = [(e["message_code"], e["return_status"]) for e in history]
+    released = next(
+        e["id"] for e in history if (e["message_code"], e["return_status"]) == ("CEB622", 800)
+    )
+    assert entered["receipts"][-1]["id"] < released  # the site's entry, then the release
+    assert codes.index(("CEB622", 800)) < codes.index(("CEB816", 1))
 
     delivered = parties.send("logistics", to_bytes(import_delivery(s.deal)))
     assert delivered["receipts"][-1]["return_status"] == 399
