@@ -220,13 +220,24 @@ def _add(parent: etree._Element, name: str, value: str | None) -> None:
         etree.SubElement(parent, f"{{{CEB_NS}}}{name}").text = value
 
 
-def _root(name: str, guid: str | None) -> etree._Element:
-    return etree.Element(
-        f"{{{CEB_NS}}}{name}",
+def _message(
+    code: str, head_name: str, bill: TaxBill, time: datetime, guid: str | None
+) -> tuple[etree._Element, etree._Element, etree._Element]:
+    """The message's root, its ``Tax`` record and the head with the fields both messages
+    start with (guid, returnTime, invtNo, taxNo)."""
+    root = etree.Element(
+        f"{{{CEB_NS}}}{code}Message",
         nsmap={"ceb": CEB_NS},
         guid=guid or str(uuid.uuid4()).upper(),
         version="1.0",
     )
+    tax = etree.SubElement(root, f"{{{CEB_NS}}}Tax")
+    head = etree.SubElement(tax, f"{{{CEB_NS}}}{head_name}")
+    _add(head, "guid", str(uuid.uuid4()).upper())
+    _add(head, "returnTime", return_time(time))
+    _add(head, "invtNo", bill.invt_no)
+    _add(head, "taxNo", bill.tax_no)
+    return root, tax, head
 
 
 def build_tax_bill(
@@ -240,13 +251,7 @@ def build_tax_bill(
 ) -> bytes:
     """The bill as a CEB816 message (field order of table 3-59; no envelope nodes: customs'
     own message)."""
-    root = _root("CEB816Message", guid)
-    tax = etree.SubElement(root, f"{{{CEB_NS}}}Tax")
-    head = etree.SubElement(tax, f"{{{CEB_NS}}}TaxHeadRd")
-    _add(head, "guid", str(uuid.uuid4()).upper())
-    _add(head, "returnTime", return_time(time))
-    _add(head, "invtNo", bill.invt_no)
-    _add(head, "taxNo", bill.tax_no)
+    root, tax, head = _message("CEB816", "TaxHeadRd", bill, time, guid)
     _add(head, "customsTax", _money(bill.customs_tax))
     _add(head, "valueAddedTax", _money(bill.value_added_tax))
     _add(head, "consumptionTax", _money(bill.consumption_tax))
@@ -277,13 +282,7 @@ def build_tax_status(
     guid: str | None = None,
 ) -> bytes:
     """The bill's status as a CEB818 message (table 3-62 p. 104)."""
-    root = _root("CEB818Message", guid)
-    tax = etree.SubElement(root, f"{{{CEB_NS}}}Tax")
-    head = etree.SubElement(tax, f"{{{CEB_NS}}}TaxHeadStatus")
-    _add(head, "guid", str(uuid.uuid4()).upper())
-    _add(head, "returnTime", return_time(time))
-    _add(head, "invtNo", bill.invt_no)
-    _add(head, "taxNo", bill.tax_no)
+    root, _tax, head = _message("CEB818", "TaxHeadStatus", bill, time, guid)
     _add(head, "status", str(int(status)))
     _add(head, "entDutyNo", ent_duty_no)
     _add(head, "assureCode", bill.assure_code)
