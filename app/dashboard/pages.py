@@ -68,7 +68,9 @@ def not_found_page(request: Request, what: str) -> HTMLResponse:
 
 def _tax_bill(session: Session, declaration_id: int) -> dict[str, Any] | None:
     row = tax_bills.bill_of(session, declaration_id)
-    return None if row is None else tax_bills.bill_json(row)
+    if row is None:
+        return None
+    return {**tax_bills.bill_json(row), "issued_at_time": row.issued_at, "due_at_time": row.due_at}
 
 
 @guarded.get("/declarations/{declaration_id}", response_class=HTMLResponse, include_in_schema=False)

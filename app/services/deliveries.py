@@ -46,7 +46,7 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     )
     if refusal is not None or declaration is None:
         return refused(refusal)
-    when = _logistics_time(facts.key("logisticsTime"))
+    when = beijing_time(facts.key("logisticsTime"))
 
     def apply(session: Session, declaration: Declaration) -> None:
         declaration.delivered_at = when
@@ -55,9 +55,9 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     return Plan(final=(int(ReturnStatus.DECIDED), text), follow_up=FollowUp(declaration, apply))
 
 
-def _logistics_time(text: str | None) -> datetime:
-    """``logisticsTime`` (YYYYMMDDhhmmss, Beijing time as the spec's times are) in UTC; the
-    schema has checked its length, a value that is no time is taken as now."""
+def beijing_time(text: str | None) -> datetime:
+    """A time the spec writes YYYYMMDDhhmmss in Beijing time (``logisticsTime``, ``appTime``)
+    in UTC; the schema has checked its length, a value that is no time is taken as now."""
     try:
         local = datetime.strptime(text or "", "%Y%m%d%H%M%S")
     except ValueError:

@@ -15,13 +15,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import states
 from app.db.models import Declaration, DocumentRow
+from app.services.deliveries import beijing_time
 from app.services.plans import FollowUp, Plan, refused
 from declarations import EnteredWaybill, Facts, ReturnStatus, judge_entry
 
@@ -38,7 +37,7 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     if refusal is not None:
         return refused(refusal)
     entered = [found[number] for number in numbers]
-    when = datetime.now(UTC)
+    when = beijing_time(facts.head.get("appTime"))  # the record's time: the goods' entry
 
     def apply(session: Session, first: Declaration) -> None:
         for declaration in entered:

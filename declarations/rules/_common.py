@@ -97,6 +97,8 @@ HEAD_FIELDS: dict[str, Layout] = {
         "CEB403": "appType ebpCode orderNo charge currency",
         "CEB505": "appType logisticsCode logisticsNo currency",
         "CEB625": "appType orderNo ebpCode invtNo",
+        # a site entry: when the goods entered (app.services.site_entries)
+        "CEB711": "appType appTime operatorCode logisticsCode",
         "CEB603": "appType customsCode ebpCode orderNo logisticsCode logisticsNo ieFlag portCode "
         "statisticsFlag ebcCode tradeMode country fCurrency iCurrency",
     }.items()

@@ -106,7 +106,30 @@ def test_a_set_sent_through_the_api_moves_on_the_live_page(page: Any, server: Se
     xml = last_receipt.locator("pre.xml").inner_text()
     assert "returnStatus" in xml and "CEB622Message" in xml
     assert page.locator("#declaration-state").inner_text() == seen[-1]
+    if seen[-1] == "cleared":  # released: customs issued its tax bill, shown above the documents
+        assert page.locator("#tax-bill-state").inner_text().startswith(("1 ·", "2 ·"))
     shot(page, "a5-declaration")
+
+
+def test_the_parties_and_the_account_books_pages(page: Any, server: Server) -> None:
+    agent = "4403960777"
+    _register(server, agent, "演示保税仓 Demo Zone Warehouse", "agent")
+    # Who plays whom: the declarant flips danchuang's site entry to "wait for the real one".
+    page.goto("/parties")
+    row = page.locator(f"#parties-{agent}")
+    row.locator("form").nth(1).locator("button").click()
+    page.wait_for_selector(f"#parties-{agent} .who-real")
+    shot(page, "a6-parties")
+
+    # A zone warehouse's account book, registered on the page.
+    page.goto("/account-books")
+    page.select_option("#register-book select[name=enterprise]", agent)
+    page.fill("#register-book input[name=ems_no]", "T5141W000001")
+    page.fill("#register-book textarea[name=items]", "8509809001 100 声波电动牙刷")
+    page.click("#register-book button")
+    page.wait_for_selector("#book-T5141W000001")
+    assert "100" in page.locator("#book-T5141W000001 td.stock").inner_text()
+    shot(page, "a7-account-books")
 
 
 def test_a_scenario_run_from_the_runner_opens_its_report(page: Any, server: Server) -> None:
