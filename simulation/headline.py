@@ -184,13 +184,21 @@ def welch_settling_hour(
 def _warnings(result: RunResult, scenario: Scenario) -> list[str]:
     warnings: list[str] = []
     arrived = _mean(result, "arrived_after_warmup")
-    left = float(np.mean([r.in_system for r in result.replications]))
-    if left >= max(1.0, NOT_DRAINED_SHARE * _zero_if_nan(arrived)):
+    threshold = max(1.0, NOT_DRAINED_SHARE * _zero_if_nan(arrived))
+    unreleased = float(np.mean([r.unreleased for r in result.replications]))
+    leaving = float(np.mean([r.in_system for r in result.replications])) - unreleased
+    if unreleased >= threshold:
         warnings.append(
-            f"Not drained: {left:,.0f} declarations (mean over replications) were still in the "
-            f"system at the end. Their release or exit times are missing, so the cycle-time "
-            f"and end-to-end KPIs leave out the slowest declarations; give the run a longer "
-            f"drain_hours."
+            f"Not drained: {unreleased:,.0f} declarations (mean over replications) were not "
+            f"released by the end. Their release times are missing, so the cycle-time KPIs "
+            f"leave out the slowest declarations; give the run a longer drain_hours."
+        )
+    if leaving >= threshold:
+        warnings.append(
+            f"Not left: {leaving:,.0f} released declarations (mean over replications) had not "
+            f"departed, closed or ended their transit by the end, so the end-to-end KPIs leave "
+            f"them out (the cycle-time KPIs, to release, count them); a longer drain_hours "
+            f"lets them leave."
         )
     band = result.series.get("in_system", {})
     if band.get("mean") and _stationary(scenario):

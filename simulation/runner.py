@@ -30,6 +30,7 @@ import numpy as np
 import simpy
 from simpy.core import StopSimulation
 
+from declarations import ReturnStatus
 from simulation.kpi_table import kpi_range
 from simulation.kpis import ArrivalWindow, replication_kpis
 from simulation.lifecycle import OnTransition
@@ -51,6 +52,8 @@ class ReplicationResult:
     arrived: int
     finished: dict[int, int]  # final returnStatus -> count
     in_system: int
+    # of ``in_system``: those not yet released (the rest await departure, closing or transit)
+    unreleased: int
     conservation_ok: bool
     events: int  # SimPy events processed in the replication (``run_counting``)
     wall_seconds: float  # informational only; never asserted
@@ -61,6 +64,7 @@ class ReplicationResult:
             "arrived": self.arrived,
             "finished": {str(k): v for k, v in sorted(self.finished.items())},
             "in_system": self.in_system,
+            "unreleased": self.unreleased,
             "conservation_ok": self.conservation_ok,
             "events": self.events,
             "wall_seconds": self.wall_seconds,
@@ -250,6 +254,7 @@ def run_replication(
         finished={int(k): v for k, v in model.finished.items()},
         in_system=in_system,
         conservation_ok=conservation_ok,
+        unreleased=sum(1 for d in model.live.values() if d.status != ReturnStatus.RELEASED),
         events=events,
         wall_seconds=time.perf_counter() - started,
     )

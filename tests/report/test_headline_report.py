@@ -60,4 +60,8 @@ def test_an_undrained_run_is_warned_about_and_a_costed_one_costed() -> None:
     lines = _headline(html)
     assert "CNY a day" in lines["cost"] and "staff-hours" in lines["cost"]
     warnings = lxml.html.fromstring(html).xpath("//*[@data-warning]")
-    assert any("Not drained" in w.text_content() for w in warnings)
+    # 12 h with no drain: ~170 declarations are still in the system at the end, ~6 of them not
+    # released; the rest await departure, so the cycle-time KPIs (to release) are whole and
+    # only the end-to-end ones miss them
+    texts = [w.text_content() for w in warnings]
+    assert any("Not left" in t for t in texts) and not any("Not drained" in t for t in texts)
