@@ -272,7 +272,10 @@ def _after_release(session: Session, row: Declaration, t: Transition) -> None:
         (d for d in sets.current_documents(session, row.id) if d.message_code == "CEB621"), None
     )
     note = facts_of(inventory).note if inventory is not None else None
-    tax_bills.issue(session, row, at, row.forced_outcome or _marker(row.id, note))
+    try:
+        tax_bills.issue(session, row, at, row.forced_outcome or _marker(row.id, note))
+    except ValueError:  # a 清单 the tax function cannot tax: the rules refuse those before
+        log.exception("engine.tax_bill_failed", declaration_id=row.id)
     if row.delivered_at is None and real_senders.danchuang_plays(session, row.id, "CEB513"):
         later = DELIVERY_AFTER if t.deliver_after is None else timedelta(seconds=t.deliver_after)
         row.delivery_due_at = at + later

@@ -46,6 +46,8 @@ def _stamp(moment: datetime) -> str:
 
 
 def _guid(declaration_id: int, what: str) -> str:
+    """The same message, sent again for the same moment after a restart, has the same guid (a
+    repeat); one refused and tried at another moment gets a guid of its own."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"danchuang:{declaration_id}:{what}")).upper()
 
 
@@ -97,7 +99,7 @@ def enter_site(session: Session, declaration: Declaration, at: datetime) -> bool
         conveyance,
         [waybill.logistics_no],
         when=_stamp(at),
-        guid=_guid(declaration.id, "site-entry"),
+        guid=_guid(declaration.id, f"site-entry@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     submission.submit_within(session, site_operator(session), data, source="danchuang's CEB711")
@@ -116,7 +118,10 @@ def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
     if sender.code != carrier.code:  # sent for the carrier by an entrusted express operator
         return False
     root = delivery_record(
-        carrier, waybill.logistics_no, _stamp(at), guid=_guid(declaration.id, "delivery")
+        carrier,
+        waybill.logistics_no,
+        _stamp(at),
+        guid=_guid(declaration.id, f"delivery@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB513")
