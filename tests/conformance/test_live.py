@@ -34,6 +34,7 @@ from declarations.xmldsig import sign_message
 C = "{" + CEB_NS + "}"
 _ROLES = {"ebcCode": Role.EBC, "payCode": Role.PAY, "logisticsCode": Role.LOGISTICS}
 _ROLES["agentCode"] = Role.AGENT
+_ROLES["operatorCode"] = Role.OPERATOR  # the supervised site's (CEB711)
 
 
 @pytest.fixture
