@@ -303,16 +303,23 @@ def _send_again(run: CaseRun, step: Step) -> None:
 
 
 def _follow(run: CaseRun, step: Step) -> None:
-    """The folder's message after the 清单, naming the 清单 by the invtNo customs gave it."""
+    """The folder's message after the 清单; one that names the 清单 (a cancellation, a return)
+    names it by the invtNo customs gave it."""
     data = next((d for _, d in run.files if is_follow_up(d) and
                  root_name(d) == f"{step.message}Message"), None)  # fmt: skip
+    if data is None:
+        run.problems.append(f"live: no {step.message} in the folder to send")
+        return
     numbers = [s.body["document"].get("invt_no") for s in run.sent if s.body.get("document")]
     invt_no = next((n for n in reversed(numbers) if n), None)
-    if data is None or invt_no is None:
-        missing = f"no {step.message} in the folder" if data is None else "no invtNo answered"
-        run.problems.append(f"live: {missing} to follow the 清单 with")
+    if invt_no is not None:
+        data = with_invt_no(data, invt_no)
+    elif with_invt_no(data, "?") != data:
+        run.problems.append(
+            f"live: {step.message} names a 清单, and none was answered with its invtNo"
+        )
         return
-    run.note_answer(run.client.submit(with_invt_no(data, invt_no)))
+    run.note_answer(run.client.submit(data))
 
 
 def _await(run: CaseRun, step: Step, before: set[int]) -> None:
