@@ -70,6 +70,9 @@ class Kind(StrEnum):
     SITE_ENTRY = "site-entry"  # 入库明细单: goods entered at the supervised site
     TAX_BILL = "tax-bill"  # 电子税单, customs' own message
     TAX_STATUS = "tax-status"  # 电子税单状态, customs' own message
+    # The goods' movement (export: CEB spec 202205 §2.7, §2.9)
+    ARRIVAL = "arrival"  # 运抵单: the goods arrived at the supervised site
+    DEPARTURE = "departure"  # 离境单: the goods left China
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,13 @@ MESSAGES: tuple[MessageType, ...] = (
                 receipt="CEB506", sender_fields=("logisticsCode",)),
     MessageType("CEB603", _E, Kind.INVENTORY, "declaration list", "出口清单", "Inventory",
                 "InventoryHead", "InventoryList", receipt="CEB604", sender_fields=("agentCode",)),
+    # the goods' movement (schemas and identification; not live yet: docs/api.md)
+    MessageType("CEB507", _E, Kind.ARRIVAL, "arrival record", "运抵单", "Arrival",
+                "ArrivalHead", "ArrivalList", receipt="CEB508",
+                sender_fields=("operatorCode",)),
+    MessageType("CEB509", _E, Kind.DEPARTURE, "departure record", "离境单", "Departure",
+                "DepartureHead", "DepartureList", receipt="CEB510",
+                sender_fields=("logisticsCode",)),
     MessageType("CEB304", _E, Kind.RETURN, "order receipt", "订单回执", "OrderReturn",
                 answers="CEB303"),
     MessageType("CEB404", _E, Kind.RETURN, "receipt-of-payment receipt", "收款单回执",
@@ -172,6 +182,10 @@ MESSAGES: tuple[MessageType, ...] = (
                 answers="CEB505"),
     MessageType("CEB604", _E, Kind.RETURN, "declaration list receipt", "清单回执",
                 "InventoryReturn", answers="CEB603"),
+    MessageType("CEB508", _E, Kind.RETURN, "arrival receipt", "运抵单回执", "ArrivalReturn",
+                answers="CEB507"),
+    MessageType("CEB510", _E, Kind.RETURN, "departure receipt", "离境单回执", "DepartureReturn",
+                answers="CEB509"),
 )  # fmt: skip
 
 BY_CODE: dict[str, MessageType] = {m.code: m for m in MESSAGES}

@@ -57,6 +57,9 @@ _NODE_KEYS: dict[str, str] = {
     "CEB404": "guid ebcCode orderNo payNo?",
     "CEB506": "guid logisticsCode logisticsNo",
     "CEB604": "guid agentCode copNo preNo invtNo ebcCode ebpCode orderNo statisticsFlag",
+    # the goods' movement (§2.8.4 p. 21, §2.10.4 p. 26)
+    "CEB508": "guid operatorCode logisticsCode preNo copNo billNo msgSeqNo",
+    "CEB510": "guid logisticsCode copNo preNo msgSeqNo",
 }
 
 RECEIPT_KEY_FIELDS: Mapping[str, tuple[str, ...]] = {

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from service_support import PartyFactory
 from sqlalchemy import func, select
 from submission_helpers import XML
@@ -50,3 +51,24 @@ async def test_a_receipt_of_a_message_after_the_list_is_customs_to_send(
     ceb900 = build_format_receipt(answer)
     sent = await client.post("/api/v1/documents", content=ceb900, headers={**party.headers, **XML})
     assert (sent.status_code, sent.json()["error"]["code"]) == (403, "access.message_not_sendable")
+
+
+@pytest.mark.parametrize("code", ["CEB507", "CEB509"])
+async def test_an_export_movement_record_is_validated_but_not_taken_live_yet(
+    client: httpx.AsyncClient,
+    database: Database,
+    make_party: PartyFactory,
+    official_dir: Path,
+    code: str,
+) -> None:
+    """The arrival (运抵单) and departure (离境单) records are known and checked; the live
+    service does not take them yet (issue 14): 422, nothing stored."""
+    party = make_party("3301960702", Role.OPERATOR, Role.LOGISTICS)
+    body = (official_dir / f"samples/export/{code}Message.xml").read_bytes()
+    checked = await client.post("/api/v1/validate", content=body, headers={**party.headers, **XML})
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["documents"][0]["message_type"] == code
+    sent = await client.post("/api/v1/documents", content=body, headers={**party.headers, **XML})
+    assert (sent.status_code, sent.json()["error"]["code"]) == (422, "submission.not_live_yet")
+    with database.read() as session:  # nothing stored
+        assert session.scalar(select(func.count()).select_from(DocumentRow)) == 0

@@ -62,6 +62,14 @@ HEADS = {
     "CEB303": {"ebpCode": "3301960ABC", "ebcCode": "3301960ABD", "orderNo": "EO2026111100001"},
     "CEB403": {"ebcCode": "3301960ABD", "orderNo": "EO2026111100001", "payNo": "R1"},
     "CEB505": {"logisticsCode": "3120980105", "logisticsNo": "EX2026111100001"},
+    "CEB507": {
+        "operatorCode": "3301980SIT",
+        "logisticsCode": "3120980105",
+        "copNo": "YD2026111100001",
+        "billNo": "784-12345675",
+        "msgSeqNo": "1",
+    },
+    "CEB509": {"logisticsCode": "3120980105", "copNo": "LJ2026111100001", "msgSeqNo": "1"},
     "CEB603": {
         "agentCode": "3301980ABE",
         "copNo": "COP2026111100002",
@@ -79,6 +87,8 @@ def assigned_numbers(code: str) -> dict[str, str]:
             "preNo": pre_no(date(2026, 11, 11), 1),
             "invtNo": invt_no("2991", 2026, Direction.IMPORT, 42),
         }
+    if code in ("CEB507", "CEB509"):
+        return {"preNo": pre_no(date(2026, 11, 11), 3)}
     if code == "CEB603":
         return {
             "preNo": pre_no(date(2026, 11, 11), 2),

@@ -189,6 +189,26 @@ RECEIPTS: tuple[Node, ...] = (
         ("statisticsFlag", "C1", _R),
         *_EXPORT_TAIL,
     ),
+    _receipt(
+        "ExportArrivalReturnType",
+        "运抵单回执 / arrival receipt (CEB508, §2.8.4 p. 21)",
+        ("operatorCode", "C..18", _R),
+        ("logisticsCode", "C..18", _R),
+        ("preNo", "C18", _R),
+        ("copNo", "C..30", _R),
+        ("billNo", "C..37", _R),
+        ("msgSeqNo", "N9", _R),
+        *_EXPORT_TAIL,
+    ),
+    _receipt(
+        "ExportDepartureReturnType",
+        "离境单回执 / departure receipt (CEB510, §2.10.4 p. 26)",
+        ("logisticsCode", "C..18", _R),
+        ("copNo", "C..30", _R),
+        ("preNo", "C18", _R),
+        ("msgSeqNo", "N9", _R),
+        *_EXPORT_TAIL,
+    ),
 )
 
 ENVELOPE: tuple[Node, ...] = (

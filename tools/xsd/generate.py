@@ -226,6 +226,8 @@ def regime_schema(schema: Schema) -> etree._Element:
             parts = xs(record, "sequence")
             for part, max_occurs in message.parts:
                 attributes = {"name": part, "type": f"ceb:{part}Type"}
+                if part in message.optional_parts:
+                    attributes["minOccurs"] = "0"
                 if max_occurs != 1:  # 0: unbounded
                     attributes["maxOccurs"] = str(max_occurs or "unbounded")
                 xs(parts, "element", **attributes)

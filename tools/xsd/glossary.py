@@ -134,6 +134,11 @@ GLOSSARY: dict[str, str] = {
     "consumptionTax": "应征消费税 / consumption tax due",
     "taxPrice": "完税总价格 / dutiable value of the line",
     "entDutyNo": "缴款书编号 / payment notice number",
+    # the goods' movement: arrival and departure (CEB spec 202205 §2.7-2.10)
+    "domesticTrafNo": "境内运输工具编号 / vehicle that brought the goods to the site, e.g. plate",
+    "msgCount": "报文总数 / how many messages the record was split into (1 if not split)",
+    "msgSeqNo": "报文序号 / this message's number among them, from 1",
+    "leaveTime": "离境时间 / departure time YYYYMMDDhhmmss",
     # the format-check receipt (CEB900, §3.19.4 p. 105)
     "oriCopMsgId": "原始传输报文的copMsgId / the CopMsgId of the message answered",
     "oriMessageType": "原始报文类型 / its root, e.g. CEB311Message, or Unknown",

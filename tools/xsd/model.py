@@ -179,6 +179,7 @@ class DataMessage:
     max_records: str = "100"  # the record's maxOccurs ("1" for CEB711, "unbounded" for a tax bill)
     transfer: bool = True  # False: customs' own messages (CEB816, CEB818) have no envelope nodes
     record_type: str | None = None  # the record's type name, when two messages share a record
+    optional_parts: tuple[str, ...] = ()  # parts that may be absent (minOccurs 0)
 
     @property
     def type(self) -> str:

@@ -10,6 +10,7 @@ document our schema accepts is always accepted by the official one.
 from __future__ import annotations
 
 import fields_export
+import fields_export_after
 import fields_import
 import fields_import_after
 from model import DataMessage, ReceiptMessage, Rule, Schema
@@ -112,6 +113,8 @@ IMPORT_RECEIPTS = (
 
 IMPORT_NODES = fields_import.NODES | fields_import_after.NODES
 
+EXPORT_NODES = fields_export.NODES | fields_export_after.NODES
+
 # Export records are either split (Order, Inventory) or flat (Receipts, Logistics: no parts).
 EXPORT_DATA = (
     DataMessage(
@@ -124,6 +127,20 @@ EXPORT_DATA = (
         "出口清单 / export inventory",
         "Inventory",
         (("InventoryHead", 1), ("InventoryList", 100)),
+    ),
+    # the goods' movement (CEB spec 202205 §2.7, §2.9)
+    DataMessage(
+        "CEB507",
+        "运抵单 / arrival at the supervised site",
+        "Arrival",
+        (("ArrivalHead", 1), ("ArrivalList", 0)),
+        optional_parts=("ArrivalList",),  # "运抵单表体（允许为空）", §2.7.4 p. 19
+    ),
+    DataMessage(
+        "CEB509",
+        "离境单 / departure",
+        "Departure",
+        (("DepartureHead", 1), ("DepartureList", 0)),
     ),
 )
 EXPORT_RECEIPTS = (
@@ -139,6 +156,12 @@ EXPORT_RECEIPTS = (
     ),
     ReceiptMessage(
         "CEB604", "清单回执 / inventory receipt", "InventoryReturn", "ExportInventoryReturnType"
+    ),
+    ReceiptMessage(
+        "CEB508", "运抵单回执 / arrival receipt", "ArrivalReturn", "ExportArrivalReturnType"
+    ),
+    ReceiptMessage(
+        "CEB510", "离境单回执 / departure receipt", "DepartureReturn", "ExportDepartureReturnType"
     ),
 )
 
@@ -198,7 +221,7 @@ SCHEMAS: tuple[Schema, ...] = (
         "9610 一般出口 / B2C export",
         EXPORT_DATA,
         EXPORT_RECEIPTS,
-        fields_export.NODES,
+        EXPORT_NODES,
         (_order_type("E", "9610 export orders are B2C (type E)"), _trade_mode("9610", "export")),
     ),
     Schema(
@@ -207,7 +230,7 @@ SCHEMAS: tuple[Schema, ...] = (
         "1210 特殊区域出口 / B2C export from a special customs zone",
         EXPORT_DATA,
         EXPORT_RECEIPTS,
-        fields_export.NODES,
+        EXPORT_NODES,
         (
             _order_type("E", "1210 export orders are B2C (type E)"),
             _trade_mode("1210", "export"),
@@ -223,7 +246,7 @@ SCHEMAS: tuple[Schema, ...] = (
         "9710 跨境电商B2B直接出口 / B2B direct export",
         EXPORT_DATA,
         EXPORT_RECEIPTS,
-        fields_export.NODES,
+        EXPORT_NODES,
         (_order_type("B", "9710 orders are B2B orders (type B)"), _trade_mode("9710", "export")),
     ),
     Schema(
@@ -232,7 +255,7 @@ SCHEMAS: tuple[Schema, ...] = (
         "9810 跨境电商出口海外仓 / export to an overseas warehouse",
         EXPORT_DATA,
         EXPORT_RECEIPTS,
-        fields_export.NODES,
+        EXPORT_NODES,
         (
             _order_type("W", "9810 orders are overseas-warehouse bookings (type W)"),
             _trade_mode("9810", "export"),
