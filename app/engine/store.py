@@ -23,7 +23,7 @@ from app.db.models_after import TaxBillRow
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.receipts import NewReceipt, record_receipts
 from app.services import real_senders, sets, stand_ins, tax_bills
-from app.services.set_documents import facts_of
+from app.services.set_documents import current_of, facts_of
 from declarations import ReturnStatus
 from simulation.scenario import CreditClass
 
@@ -268,9 +268,7 @@ def _after_release(session: Session, row: Declaration, t: Transition) -> None:
     at = t.sim_time
     if row.direction != "import":
         return
-    inventory = next(
-        (d for d in sets.current_documents(session, row.id) if d.message_code == "CEB621"), None
-    )
+    inventory = current_of(session, row.id, "CEB621")
     note = facts_of(inventory).note if inventory is not None else None
     try:
         tax_bills.issue(session, row, at, row.forced_outcome or _marker(row.id, note))

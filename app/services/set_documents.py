@@ -30,6 +30,12 @@ def current_documents(session: Session, declaration_id: int) -> list[DocumentRow
     return list(session.scalars(_SET_DOCUMENTS, {"declaration_id": declaration_id}))
 
 
+def current_of(session: Session, declaration_id: int, code: str) -> DocumentRow | None:
+    """The set's current document of message ``code`` (its 清单, its waybill...), if any."""
+    return next((d for d in current_documents(session, declaration_id) if d.message_code == code),
+                None)  # fmt: skip
+
+
 def facts_of(row: DocumentRow) -> Facts:
     """What the core learnt of a stored document on arrival (``declarations.Facts``): read
     instead of its XML. Every identified document has them."""

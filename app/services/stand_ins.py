@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import Principal
-from app.db.models import Declaration, DocumentRow, Enterprise, Role
-from app.services import sets, submission
-from app.services.set_documents import facts_of
+from app.db.models import Declaration, Enterprise, Role
+from app.services import submission
+from app.services.set_documents import current_of, facts_of
 from declarations.sample_followups import (
     Company,
     Conveyance,
@@ -51,13 +51,6 @@ def _guid(declaration_id: int, what: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"danchuang:{declaration_id}:{what}")).upper()
 
 
-def _current(session: Session, declaration_id: int, code: str) -> DocumentRow | None:
-    return next(
-        (d for d in sets.current_documents(session, declaration_id) if d.message_code == code),
-        None,
-    )
-
-
 def _company(session: Session, code: str, fallback: str) -> Company:
     row = session.scalar(select(Enterprise).where(Enterprise.code == code))
     name = row.name if row is not None else fallback
@@ -78,8 +71,8 @@ def site_operator(session: Session) -> Principal:
 def enter_site(session: Session, declaration: Declaration, at: datetime) -> bool:
     """Send the site's entry record of the declaration's waybill, entered ``at`` (virtual
     clock); False when there is nothing to enter (no waybill, or it entered already)."""
-    waybill = _current(session, declaration.id, "CEB511")
-    inventory = _current(session, declaration.id, "CEB621")
+    waybill = current_of(session, declaration.id, "CEB511")
+    inventory = current_of(session, declaration.id, "CEB621")
     if waybill is None or declaration.site_entered_at is not None:
         return False
     if not waybill.logistics_code or not waybill.logistics_no:
@@ -109,7 +102,7 @@ def enter_site(session: Session, declaration: Declaration, at: datetime) -> bool
 def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
     """Send the carrier's delivery record: the buyer signed ``at`` (virtual clock); False
     when there is nothing to deliver (no waybill, or delivered already)."""
-    waybill = _current(session, declaration.id, "CEB511")
+    waybill = current_of(session, declaration.id, "CEB511")
     if waybill is None or declaration.delivered_at is not None or not waybill.logistics_no:
         return False
     sender = session.get(Enterprise, waybill.sender_id)

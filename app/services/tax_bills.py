@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, Receipt
 from app.db.models_after import TaxBillRow
 from app.receipts import NewReceipt, record_receipts
-from app.services import sets
-from app.services.set_documents import facts_of
+from app.services.set_documents import current_of, facts_of
 from declarations import (
     TAX_SUM_AFTER,
     TaxBill,
@@ -48,11 +47,6 @@ FAIL_WORD = "TAXFAIL"  # in a forced outcome: the guarantee deduction fails
 ISSUED, SUMMED, DEDUCTION_FAILED, VOID = "issued", "summed", "deduction_failed", "void"
 
 
-def _current(session: Session, declaration_id: int, code: str) -> Any:
-    documents = sets.current_documents(session, declaration_id)
-    return next((d for d in documents if d.message_code == code), None)
-
-
 def issue(
     session: Session, declaration: Declaration, at: datetime, forced: str | None = None
 ) -> TaxBillRow | None:
@@ -63,7 +57,7 @@ def issue(
         return None
     if session.scalar(select(TaxBillRow.id).where(TaxBillRow.declaration_id == declaration.id)):
         return None
-    inventory = _current(session, declaration.id, "CEB621")
+    inventory = current_of(session, declaration.id, "CEB621")
     if inventory is None:
         return None
     facts = facts_of(inventory)
@@ -79,7 +73,7 @@ def issue(
         due_at=at + SUM_AFTER,
     )
     session.add(row)
-    order = _current(session, declaration.id, "CEB311")
+    order = current_of(session, declaration.id, "CEB311")
     mismatch = tax_total_mismatch(facts_of(order).head.get("taxTotal"), bill) if order else None
     text = f"电子税单{bill.tax_no}已生成，应征税额{bill.total} / tax bill issued: {bill.total} CNY"
     info = "; ".join(t for t in (text, mismatch) if t)
