@@ -25,13 +25,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.errors import ServiceError, forbidden
-from declarations import PARTY_FIELDS, SET_KINDS, Document, Kind
+from declarations import BY_CODE, PARTY_FIELDS, SET_KINDS, Direction, Document, Kind
 
 # The messages the live intake takes: a set's documents, and after the 清单 its cancellation
 # (CEB623), the carrier's delivery record (CEB513), returns (CEB625) and the site's entry
 # record (CEB711).
-LIVE_KINDS = frozenset(
-    {*SET_KINDS, Kind.CANCELLATION, Kind.WAYBILL_STATUS, Kind.REFUND, Kind.SITE_ENTRY}
+# The data messages the live service takes: a set's documents, and what follows an import 清单.
+# The export messages after the 清单 are validated but not cleared yet (docs/api.md).
+_LIVE_AFTER_THE_LIST = {Kind.CANCELLATION, Kind.WAYBILL_STATUS, Kind.REFUND, Kind.SITE_ENTRY}
+LIVE_MESSAGES = frozenset(
+    m.code
+    for m in BY_CODE.values()
+    if m.kind in SET_KINDS or (m.direction is Direction.IMPORT and m.kind in _LIVE_AFTER_THE_LIST)
 )
 
 KEY_SCHEME = "dck_"
@@ -102,7 +107,7 @@ def check_sender(
             f"{message.code} is sent by customs, not by enterprises",
             f"{message.code}由海关发送，企业不能发送",
         )
-    if message.kind not in LIVE_KINDS:  # validated (POST /api/v1/validate), not yet cleared
+    if message.code not in LIVE_MESSAGES:  # validated (POST /api/v1/validate), not yet cleared
         return ServiceError(
             422,
             "submission.not_live_yet",

@@ -7,6 +7,8 @@ CEB spec 202205 §2.1.4 p. 3, §2.11.4 p. 29, §3.9.4 p. 83):
 - export order CEB303: ``orderType`` E → 9610 (or 1210, if its set says so), B → 9710,
   W → 9810;
 - 清单 (CEB603 / CEB621): ``tradeMode`` 9610 / 1210 / 9710 / 9810;
+- export return CEB213: ``tradeMode`` 1261 → 1210; 9661 → 9610, or 9710 / 9810 if its set
+  says so (§2.17.4 p. 45: the return of a general export);
 - import 清单 without a usable tradeMode but with ``emsNo`` or ``areaCode`` → 1210 (bonded);
 - anything else: 9610, the regime every direction has (``Identified.tentative``).
 
@@ -31,6 +33,7 @@ from declarations.messages import (
     BY_ROOT,
     CEB_NS,
     REGIME_OF_TRADE_MODE,
+    RETURN_TRADE_MODES,
     Direction,
     Kind,
     MessageType,
@@ -82,7 +85,7 @@ class Identified(NamedTuple):
     document: Document | None
     findings: tuple[Finding, ...] = ()
     # True when the regime was assumed rather than named: nothing named it (9610 assumed), or
-    # an export order of type E, which B2C export under 9610 and 1210 share. A set may then
+    # what it named several regimes share (``_shared_by_regimes``). A set may then
     # take the regime its other documents name (pipeline.share_regime).
     tentative: bool = False
 
@@ -111,12 +114,15 @@ def _first_text(root: etree._Element, message: MessageType, field: str) -> str |
     return node.text.strip() or None
 
 
-# Every message but the export order and the 清单: the quick answer for most documents.
+_EXPORT_RETURN = "CEB213"  # names the regime of the export it returns (RETURN_TRADE_MODES)
+# Every message but the export order, the 清单 and the export return: the quick answer for most
+# documents.
 _DOCUMENTS_NAMING_NO_REGIME = frozenset(
     m.code
     for m in BY_ROOT.values()
     if m.kind is not Kind.INVENTORY
     and not (m.kind is Kind.ORDER and m.direction is Direction.EXPORT)
+    and m.code != _EXPORT_RETURN
 )
 
 
@@ -128,6 +134,9 @@ def regime_from_document(root: etree._Element, message: MessageType) -> Regime |
         order_type = _first_text(root, message, "orderType")
         if order_type in ORDER_TYPE_REGIMES:
             return ORDER_TYPE_REGIMES[order_type]
+    elif message.code == _EXPORT_RETURN:
+        regimes = RETURN_TRADE_MODES.get(_first_text(root, message, "tradeMode") or "")
+        return regimes[0] if regimes else None
     elif message.kind is Kind.INVENTORY:
         trade_mode = REGIME_OF_TRADE_MODE.get(_first_text(root, message, "tradeMode") or "")
         if trade_mode is not None and message.direction in trade_mode.directions:
@@ -145,7 +154,11 @@ def stated_regimes(root: etree._Element, message: MessageType) -> tuple[str, set
     nothing (an inferred regime, e.g. bonded from emsNo, is not a statement)."""
     if message.code in _DOCUMENTS_NAMING_NO_REGIME:
         return None
-    if message.kind is Kind.INVENTORY:
+    if message.code == _EXPORT_RETURN:
+        trade_mode = _first_text(root, message, "tradeMode") or ""
+        if trade_mode in RETURN_TRADE_MODES:
+            return f"tradeMode {trade_mode}", set(RETURN_TRADE_MODES[trade_mode])
+    elif message.kind is Kind.INVENTORY:
         trade_mode = _first_text(root, message, "tradeMode") or ""
         if trade_mode in REGIME_OF_TRADE_MODE:
             return f"tradeMode {trade_mode}", {REGIME_OF_TRADE_MODE[trade_mode]}
@@ -179,8 +192,14 @@ def _regime_conflict(
     )
 
 
-def _b2c_export_order(root: etree._Element, message: MessageType) -> bool:
-    return message.code == "CEB303" and _first_text(root, message, "orderType") == "E"
+def _shared_by_regimes(root: etree._Element, message: MessageType) -> bool:
+    """Whether what the message says agrees with more than one regime: an export order of type
+    E (B2C, 9610 or 1210) or a return under 9661 (a general export: 9610, 9710 or 9810)."""
+    if message.code == "CEB303":
+        return _first_text(root, message, "orderType") == "E"
+    if message.code == _EXPORT_RETURN:
+        return _first_text(root, message, "tradeMode") == "9661"
+    return False
 
 
 def identify(
@@ -199,13 +218,15 @@ def identify(
     if message is None:
         line = source_line(root)
         shown = local[:60] or "(none)"
+        meant = BY_ROOT.get(local + "Message")  # e.g. the official CEB214 sample's root
+        hint = f"the spec names its root {meant.root}" if meant else f"supported: {SUPPORTED}"
+        hint_zh = f"规范规定其根元素为 {meant.root}" if meant else f"支持的报文：{SUPPORTED}"
         return Identified(
             None,
             (
                 UNKNOWN_MESSAGE.finding(
-                    f"the root element {shown!r} is not a supported message; "
-                    f"supported: {SUPPORTED}",
-                    f"根元素 {shown!r} 不是支持的报文；支持的报文：{SUPPORTED}",
+                    f"the root element {shown!r} is not a supported message; {hint}",
+                    f"根元素 {shown!r} 不是支持的报文；{hint_zh}",
                     xpath="/" + shown,
                     line=line,
                     field=shown,
@@ -252,5 +273,5 @@ def identify(
             return Identified(None, (conflict,))
     chosen = regime or regime_from_document(root, message)
     document = Document(source, root, message, message.direction, chosen or Regime.DIRECT, raw_size)
-    tentative = regime is None and (chosen is None or _b2c_export_order(root, message))
+    tentative = regime is None and (chosen is None or _shared_by_regimes(root, message))
     return Identified(document, (), tentative)

@@ -46,6 +46,13 @@ class Regime(StrEnum):
 
 
 SPECIAL_AREA_EXPORT_A = "1239"  # a second special-area export code (see Regime.trade_modes)
+# The return of an export (CEB213) is declared under its own 监管方式 (CEB spec 202205 §2.17.4
+# p. 45: 一般出口填 9661，特殊区域出口填 1261): the regimes of the exports each code returns, the
+# first the one assumed when nothing else says (9710 and 9810 goods leave as general exports).
+RETURN_TRADE_MODES: dict[str, tuple[Regime, ...]] = {
+    "9661": (Regime.DIRECT, Regime.B2B_DIRECT, Regime.OVERSEAS_WAREHOUSE),
+    "1261": (Regime.BONDED,),
+}
 # The regime a 清单's tradeMode names.
 REGIME_OF_TRADE_MODE: dict[str, Regime] = {
     code: regime
@@ -73,6 +80,11 @@ class Kind(StrEnum):
     # The goods' movement (export: CEB spec 202205 §2.7, §2.9)
     ARRIVAL = "arrival"  # 运抵单: the goods arrived at the supervised site
     DEPARTURE = "departure"  # 离境单: the goods left China
+    # After the export 清单 (§2.15, §2.19, §2.21, §2.23; cancellation and return above)
+    MASTER_WAYBILL = "master-waybill"  # 清单总分单: parcels bound to a vehicle or flight
+    RETURN_TALLY = "return-tally"  # 退货理货明细单: the site's tally of a returned parcel
+    SUMMARY = "summary"  # 汇总申请单: released 清单 summarised into 报关单
+    SUMMARY_RESULT = "summary-result"  # 汇总结果单, customs' own message: one 报关单
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +186,22 @@ MESSAGES: tuple[MessageType, ...] = (
     MessageType("CEB509", _E, Kind.DEPARTURE, "departure record", "离境单", "Departure",
                 "DepartureHead", "DepartureList", receipt="CEB510",
                 sender_fields=("logisticsCode",)),
+    # what may follow the export 清单 (§2.13, §2.15, §2.17, §2.19, §2.21, §2.23)
+    MessageType("CEB605", _E, Kind.CANCELLATION, "declaration list cancellation",
+                "撤销申请单", "InvtCancel", receipt="CEB606", sender_fields=("agentCode",)),
+    MessageType("CEB607", _E, Kind.MASTER_WAYBILL, "master-and-sub waybill list",
+                "清单总分单", "WayBill", "WayBillHead", "WayBillList", receipt="CEB608",
+                sender_fields=("logisticsCode", "agentCode")),
+    MessageType("CEB213", _E, Kind.REFUND, "return application", "退货申请单", "InvtRefund",
+                "InvtRefundHead", "InvtRefundList", receipt="CEB214",
+                sender_fields=("agentCode",)),
+    MessageType("CEB215", _E, Kind.RETURN_TALLY, "return tally", "退货理货明细单",
+                "InvtRefundDetail", receipt="CEB216", sender_fields=("operatorCode",)),
+    MessageType("CEB701", _E, Kind.SUMMARY, "summary application", "汇总申请单",
+                "SummaryApply", "SummaryApplyHead", "SummaryApplyList", receipt="CEB702",
+                sender_fields=("agentCode",)),
+    MessageType("CEB792", _E, Kind.SUMMARY_RESULT, "summary result", "汇总结果单",
+                "SummaryResult", "SummaryResultHead", "SummaryResultList"),
     MessageType("CEB304", _E, Kind.RETURN, "order receipt", "订单回执", "OrderReturn",
                 answers="CEB303"),
     MessageType("CEB404", _E, Kind.RETURN, "receipt-of-payment receipt", "收款单回执",
@@ -186,6 +214,16 @@ MESSAGES: tuple[MessageType, ...] = (
                 answers="CEB507"),
     MessageType("CEB510", _E, Kind.RETURN, "departure receipt", "离境单回执", "DepartureReturn",
                 answers="CEB509"),
+    MessageType("CEB606", _E, Kind.RETURN, "cancellation receipt", "撤销申请单回执",
+                "InvtCancelReturn", answers="CEB605"),
+    MessageType("CEB608", _E, Kind.RETURN, "master waybill receipt", "清单总分单回执",
+                "WayBillReturn", answers="CEB607"),
+    MessageType("CEB214", _E, Kind.RETURN, "return application receipt", "退货申请单回执",
+                "RefundReturn", answers="CEB213"),
+    MessageType("CEB216", _E, Kind.RETURN, "return tally receipt", "退货理货明细单回执",
+                "InvtRefundDetailReturn", answers="CEB215"),
+    MessageType("CEB702", _E, Kind.RETURN, "summary application receipt", "汇总申请单回执",
+                "SummaryReturn", answers="CEB701"),
 )  # fmt: skip
 
 BY_CODE: dict[str, MessageType] = {m.code: m for m in MESSAGES}

@@ -41,6 +41,7 @@ _FORM: dict[Direction, tuple[dict[str, str], bytes]] = {
     Direction.EXPORT: ({"ceb": CEB_NS}, _PLAIN),
 }
 _FORM_OF_CODE = {code: (_DEFAULT_NS, _PLAIN) for code in ("CEB514", "CEB624", "CEB626", "CEB712")}
+_FORM_OF_CODE["CEB216"] = _FORM[Direction.IMPORT]  # its sample: default namespace, standalone
 
 # The key fields of each receipt node, in the 202205 order; "?" marks an optional one.
 _NODE_KEYS: dict[str, str] = {
@@ -60,6 +61,13 @@ _NODE_KEYS: dict[str, str] = {
     # the goods' movement (§2.8.4 p. 21, §2.10.4 p. 26)
     "CEB508": "guid operatorCode logisticsCode preNo copNo billNo msgSeqNo",
     "CEB510": "guid logisticsCode copNo preNo msgSeqNo",
+    # after the export 清单 (§2.14.4 p. 37, §2.16.4 p. 42, §2.18.4 p. 48, §2.20.4 p. 53,
+    # §2.22.4 p. 58)
+    "CEB606": "guid agentCode copNo preNo invtNo",
+    "CEB608": "guid agentCode logisticsCode copNo preNo billNo msgSeqNo",
+    "CEB214": "guid ebpCode? ebcCode? agentCode coElNo preNo? invtNo",
+    "CEB216": "guid operatorCode logisticsCode logisticsNo coElNo preNo?",
+    "CEB702": "guid agentCode ebcCode copNo preNo sumNo? msgSeqNo",
 }
 
 RECEIPT_KEY_FIELDS: Mapping[str, tuple[str, ...]] = {

@@ -69,6 +69,7 @@ DECLARATIONS_PUBLIC = {
     "declarations",
     "declarations.samples",
     "declarations.sample_followups",
+    "declarations.sample_export_followups",
     "declarations.dictionary",
 }
 

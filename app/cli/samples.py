@@ -19,6 +19,7 @@ import typer
 
 from app.cli import cli, usage_error
 from declarations import Direction, Regime
+from declarations.sample_export_followups import write_export_after
 from declarations.sample_followups import write_after
 from declarations.samples import generate_sets
 
@@ -46,9 +47,13 @@ def samples(  # noqa: PLR0917  # Typer maps each parameter to an option
     after: bool = typer.Option(
         False,
         "--after",
-        help="Import only: also write, under each set's after/, what may follow its 清单: the "
-        "carrier's delivery record (CEB513), a cancellation (CEB623) and a return of one item "
-        "(CEB625). They name the sample 清单's invtNo; live, name the one customs gives.",
+        help="Also write, under each set's after/, what may follow its 清单. Import: the "
+        "carrier's delivery record (CEB513), the site's entry record (CEB711, 9610), a "
+        "cancellation (CEB623), a return of one item (CEB625), the tax bill (CEB816) and its "
+        "status (CEB818). Export: the arrival (CEB507), master waybill (CEB607) and departure "
+        "(CEB509) records, a cancellation (CEB605), a return of one item (CEB213) and its tally "
+        "(CEB215), a summary application (CEB701). They name the sample 清单's invtNo; live, "
+        "name the one customs gives.",
     ),
 ) -> None:
     """Write valid sample sets (order, payment, waybill, 清单) for a regime."""
@@ -73,13 +78,12 @@ def samples(  # noqa: PLR0917  # Typer maps each parameter to an option
 
         parties = demo_parties(way.value)
     sets = generate_sets(chosen, way, seed=seed, count=count, parties=parties)
-    if after and way is not Direction.IMPORT:
-        raise usage_error("samples", "--after: the messages after a 清单 are import messages")
     try:
         folders = [s.write(out) for s in sets]
         if after:
             for sample, folder in zip(sets, folders, strict=True):
-                write_after(sample, folder / "after")
+                write = write_after if way is Direction.IMPORT else write_export_after
+                write(sample, folder / "after")
     except OSError as error:
         raise usage_error("samples", f"cannot write to {out}: {error.strerror or error}") from None
     who = " for the demo enterprises of seed-demo" if for_demo else ""

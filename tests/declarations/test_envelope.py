@@ -25,7 +25,9 @@ def _supported_samples(official_dir: Path) -> list[Path]:
     return [
         path
         for path in sorted((official_dir / "samples").glob("*/*.xml"))
-        if path.stem in BY_ROOT  # the message types danchuang takes
+        # the message types danchuang takes; the CEB214 sample's root is misnamed "CEB214", so
+        # its envelope's MsgType (CEB214Message) disagrees with it: one finding more when sealed
+        if path.stem in BY_ROOT and etree.parse(str(path)).getroot().tag.endswith(path.stem)
     ]
 
 

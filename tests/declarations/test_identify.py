@@ -65,6 +65,24 @@ def test_export_declaration_list_trade_mode_names_the_regime(code: str) -> None:
     assert not identified.tentative
 
 
+@pytest.mark.parametrize(("mode", "regime"), [("9661", Regime.DIRECT), ("1261", Regime.BONDED)])
+def test_an_export_return_names_the_regime_of_its_export(mode: str, regime: Regime) -> None:
+    """CEB213's tradeMode is the return's own 监管方式: 9661 returns a 9610 export, 1261 a
+    special-zone one (§2.17.4 p. 45); asking for the other regime is a conflict."""
+    root = message("CEB213Message", "InvtRefund", "InvtRefundHead", tradeMode=mode)
+    identified = identify(root)
+    assert identified.document is not None and identified.document.regime is regime
+    assert identified.tentative is (mode == "9661")  # a general export: 9610, 9710 or 9810
+    if mode == "9661":
+        chosen = identify(root, regime=Regime.OVERSEAS_WAREHOUSE).document
+        assert chosen is not None and chosen.regime is Regime.OVERSEAS_WAREHOUSE
+    other = Regime.BONDED if regime is Regime.DIRECT else Regime.DIRECT
+    (conflict,) = identify(root, regime=other).findings
+    assert conflict.rule == "schema.regime-conflict" and f"tradeMode {mode}" in conflict.message_en
+    unnamed = identify(message("CEB213Message", "InvtRefund", "InvtRefundHead"))
+    assert unnamed.document is not None and unnamed.tentative
+
+
 @pytest.mark.parametrize(
     ("fields", "regime"),
     [
@@ -172,9 +190,23 @@ def test_official_samples_parse_and_identify(official_dir: Path) -> None:
             assert identified.document is not None, path.name
             assert identified.document.message.root == root_name
             assert identified.document.direction.value == path.parent.name
-        else:
+        else:  # only the CEB214 sample, whose root lacks "Message"
+            assert path.name == "CEB214Message.xml"
             assert [f.rule for f in identified.findings] == ["schema.unknown-message"]
-            assert root_name in identified.findings[0].message_en
+            assert "the spec names its root CEB214Message" in identified.findings[0].message_en
+
+
+@pytest.mark.official
+def test_every_message_type_of_the_spec_is_catalogued(official_dir: Path) -> None:
+    """The official samples name the business message types of chapters 2 and 3, data and
+    receipts: 23 export and 16 import (customs' tax bill CEB816, its status CEB818 and the
+    format-check receipt CEB900 have none, and are catalogued too). danchuang knows each."""
+    assert {"CEB816Message", "CEB818Message", "CEB900Message"} <= set(BY_ROOT)
+    for direction, count in (("export", 23), ("import", 16)):
+        roots = {p.stem for p in (official_dir / "samples" / direction).glob("*.xml")}
+        assert len(roots) == count
+        assert {r for r in roots if r not in BY_ROOT} == set(), direction
+        assert {BY_ROOT[r].direction.value for r in roots} == {direction}
 
 
 def test_trademode_1239_is_a_special_area_export_under_1210_and_no_import() -> None:

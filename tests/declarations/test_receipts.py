@@ -70,6 +70,32 @@ HEADS = {
         "msgSeqNo": "1",
     },
     "CEB509": {"logisticsCode": "3120980105", "copNo": "LJ2026111100001", "msgSeqNo": "1"},
+    "CEB605": {"agentCode": "3301980ABE", "copNo": "CX2026111100001"},
+    "CEB607": {
+        "agentCode": "3301980ABE",
+        "logisticsCode": "3120980105",
+        "copNo": "ZF2026111100001",
+        "billNo": "784-12345675",
+        "msgSeqNo": "1",
+    },
+    "CEB213": {
+        "ebpCode": "3301960ABC",
+        "ebcCode": "3301960ABD",
+        "agentCode": "3301980ABE",
+        "coElNo": "TH2026111100001",
+    },
+    "CEB215": {
+        "operatorCode": "3301980SIT",
+        "logisticsCode": "3120980105",
+        "logisticsNo": "EX2026111100001",
+        "coElNo": "LH2026111100001",
+    },
+    "CEB701": {
+        "agentCode": "3301980ABE",
+        "ebcCode": "3301960ABD",
+        "copNo": "HZ2026111100001",
+        "msgSeqNo": "1",
+    },
     "CEB603": {
         "agentCode": "3301980ABE",
         "copNo": "COP2026111100002",
@@ -87,8 +113,13 @@ def assigned_numbers(code: str) -> dict[str, str]:
             "preNo": pre_no(date(2026, 11, 11), 1),
             "invtNo": invt_no("2991", 2026, Direction.IMPORT, 42),
         }
-    if code in ("CEB507", "CEB509"):
+    if code in ("CEB507", "CEB509", "CEB607", "CEB215", "CEB701"):
         return {"preNo": pre_no(date(2026, 11, 11), 3)}
+    if code in ("CEB605", "CEB213"):  # they name the export 清单
+        return {
+            "preNo": pre_no(date(2026, 11, 11), 3),
+            "invtNo": invt_no("2991", 2026, Direction.EXPORT, 42),
+        }
     if code == "CEB603":
         return {
             "preNo": pre_no(date(2026, 11, 11), 2),

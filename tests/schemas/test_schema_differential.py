@@ -116,6 +116,7 @@ def base_document(sample: Sample, regime: str, direction: str, code: str) -> etr
     """The official sample, made valid under both the official schema and the regime's."""
     tree = sample(direction, code)
     root = tree.getroot()
+    repair_flawed_sample(root, code)
     for extra in root.xpath("ceb:BaseTransfer", namespaces=NS)[1:]:
         root.remove(extra)
     if root.find("ceb:BaseTransfer", namespaces=NS) is not None:
@@ -132,6 +133,21 @@ def base_document(sample: Sample, regime: str, direction: str, code: str) -> etr
             elif not element.text:
                 element.text = "X1"
     return tree
+
+
+def repair_flawed_sample(root: etree._Element, code: str) -> None:
+    """Mend the two samples with errors of their own (``ceb_cases.FLAWED_SAMPLES``): CEB214's
+    root and stray appSenderId, CEB792's missing gseqno (given the line's gnum)."""
+    if code == "CEB214":
+        root.tag = f"{{{NS['ceb']}}}CEB214Message"
+        for stray in root.xpath("//ceb:appSenderId", namespaces=NS):
+            stray.getparent().remove(stray)
+    elif code == "CEB792":
+        for line in root.xpath("//ceb:SummaryResultList", namespaces=NS):
+            gnum = line.find("ceb:gnum", namespaces=NS)
+            gseqno = etree.Element(f"{{{NS['ceb']}}}gseqno")
+            gseqno.text = gnum.text
+            gnum.addprevious(gseqno)
 
 
 _STEP = re.compile(r"(?:\w+:)?(\w+)(?:\[\d+\])?$")

@@ -61,6 +61,7 @@ _R, _O = True, False
 _IMPORT_TAIL = (("returnStatus", "C1..10", _R), ("returnTime", "Time17", _R))
 _EXPORT_TAIL = (*_IMPORT_TAIL, ("returnInfo", "C..1000", _R))
 _IMPORT_INFO = (("returnInfo", "C1..1000", _R),)
+_RETURNS_TAIL = (("returnStatus", "C..10", _R), ("returnTime", "Time17", _R), _EXPORT_TAIL[-1])
 
 RECEIPTS: tuple[Node, ...] = (
     _receipt(
@@ -206,6 +207,59 @@ RECEIPTS: tuple[Node, ...] = (
         ("logisticsCode", "C..18", _R),
         ("copNo", "C..30", _R),
         ("preNo", "C18", _R),
+        ("msgSeqNo", "N9", _R),
+        *_EXPORT_TAIL,
+    ),
+    _receipt(
+        "ExportInvtCancelReturnType",
+        "撤销申请单回执 / cancellation receipt (CEB606, §2.14.4 p. 37)",
+        ("agentCode", "C..18", _R),
+        ("copNo", "C..30", _R),
+        ("preNo", "C18", _R),
+        ("invtNo", "C..20", _R),
+        *_EXPORT_TAIL,
+    ),
+    _receipt(
+        "ExportWayBillReturnType",
+        "清单总分单回执 / master waybill receipt (CEB608, §2.16.4 p. 42)",
+        ("agentCode", "C..18", _R),
+        ("logisticsCode", "C..18", _R),
+        ("copNo", "C..30", _R),
+        ("preNo", "C18", _R),
+        ("billNo", "C..37", _R),
+        ("msgSeqNo", "N9", _R),
+        *_EXPORT_TAIL,
+    ),
+    # The returns' receipts allow an empty returnStatus (C..10), unlike the others (C1..10).
+    _receipt(
+        "ExportRefundReturnType",
+        "退货申请单回执 / return application receipt (CEB214, §2.18.4 p. 48)",
+        ("ebpCode", "C..18", _O),
+        ("ebcCode", "C..18", _O),
+        ("agentCode", "C..18", _R),
+        ("coElNo", "C..30", _R),
+        ("preNo", "C..18", _O),
+        ("invtNo", "C..20", _R),
+        *_RETURNS_TAIL,
+    ),
+    _receipt(
+        "ExportInvtRefundDetailReturnType",
+        "退货理货明细单回执 / return tally receipt (CEB216, §2.20.4 p. 53)",
+        ("operatorCode", "C..18", _R),
+        ("logisticsCode", "C..18", _R),
+        ("logisticsNo", "C..80", _R),
+        ("coElNo", "C..30", _R),
+        ("preNo", "C..18", _O),
+        *_RETURNS_TAIL,
+    ),
+    _receipt(
+        "ExportSummaryReturnType",
+        "汇总申请单回执 / summary application receipt (CEB702, §2.22.4 p. 58)",
+        ("agentCode", "C..18", _R),
+        ("ebcCode", "C..18", _R),
+        ("copNo", "C..30", _R),
+        ("preNo", "C18", _R),
+        ("sumNo", "C18", _O),
         ("msgSeqNo", "N9", _R),
         *_EXPORT_TAIL,
     ),

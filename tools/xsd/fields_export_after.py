@@ -1,5 +1,6 @@
-"""Field tables of the export messages around the goods' movement (CEB spec 202205 §2.7-2.10):
-the supervised site's arrival record (运抵单) and the carrier's departure record (离境单).
+"""Field tables of the export messages after the 清单 (CEB spec 202205 §2.7-2.10, §2.13, §2.15):
+the supervised site's arrival record (运抵单), the carrier's departure record (离境单), the
+cancellation of a 清单 (撤销申请单) and the master-and-sub waybill list (清单总分单).
 
 Order, type and length follow the official 202205 export structure, as in ``fields_export``
 (most texts may be empty there: ``C..n``; transport codes collapse spaces first).
@@ -82,6 +83,62 @@ DEPARTURE_LIST = Node(
     ),
 )
 
+INVT_CANCEL = Node(
+    "InvtCancel",
+    "撤销申请单 / cancellation of an export 清单 (CEB605, §2.13.4 p. 35)",
+    (
+        *_head_start(None),
+        req("invtNo", "C..20"),
+        req("reason", "C..1000-collapse"),
+        req("agentCode", "C..18"),
+        req("agentName", "C..100"),  # "agengName" in the spec's table, a typo of the structure's
+        req("ebcCode", "C..18"),
+        req("ebcName", "C..100"),
+        opt("note", "C..1000"),
+    ),
+)
+
+WAY_BILL_HEAD = Node(
+    "WayBillHead",
+    "清单总分单表头 / master waybill binding 清单 to a vehicle or flight (CEB607, §2.15.4 p. 39)",
+    (
+        *_head_start(None),
+        req("agentCode", "C..18"),
+        req("agentName", "C..100"),
+        opt("loctNo", "C..10"),
+        req("trafMode", "C1-collapse"),
+        req("trafName", "C..100-collapse"),
+        req("voyageNo", "C..32-collapse"),
+        req("billNo", "C..37"),
+        opt("domesticTrafNo", "C..100"),
+        req("grossWeight", "N19,5"),
+        req("logisticsCode", "C..18"),
+        req("logisticsName", "C..100"),
+        *_SPLIT,
+    ),
+)
+
+WAY_BILL_LIST = Node(
+    "WayBillList",
+    "清单总分单表体 / one parcel under the master waybill (§2.15.4 p. 40)",
+    (
+        req("gnum", "N5"),
+        opt("totalPackageNo", "C..60"),
+        req("logisticsNo", "C..32"),
+        opt("invtNo", "C..20"),
+        opt("note", "C..1000"),
+    ),
+)
+
 NODES: dict[str, Node] = {
-    node.name: node for node in (ARRIVAL_HEAD, ARRIVAL_LIST, DEPARTURE_HEAD, DEPARTURE_LIST)
+    node.name: node
+    for node in (
+        ARRIVAL_HEAD,
+        ARRIVAL_LIST,
+        DEPARTURE_HEAD,
+        DEPARTURE_LIST,
+        INVT_CANCEL,
+        WAY_BILL_HEAD,
+        WAY_BILL_LIST,
+    )
 }

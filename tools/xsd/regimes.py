@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fields_export
 import fields_export_after
+import fields_export_returns
+import fields_export_summary
 import fields_import
 import fields_import_after
 from model import DataMessage, ReceiptMessage, Rule, Schema
@@ -113,7 +115,12 @@ IMPORT_RECEIPTS = (
 
 IMPORT_NODES = fields_import.NODES | fields_import_after.NODES
 
-EXPORT_NODES = fields_export.NODES | fields_export_after.NODES
+EXPORT_NODES = (
+    fields_export.NODES
+    | fields_export_after.NODES
+    | fields_export_returns.NODES
+    | fields_export_summary.NODES
+)
 
 # Export records are either split (Order, Inventory) or flat (Receipts, Logistics: no parts).
 EXPORT_DATA = (
@@ -142,6 +149,36 @@ EXPORT_DATA = (
         "Departure",
         (("DepartureHead", 1), ("DepartureList", 0)),
     ),
+    # what may follow the 清单 (§2.13, §2.15, §2.17, §2.19, §2.21, §2.23)
+    DataMessage("CEB605", "撤销申请单 / 清单 cancellation", "InvtCancel"),
+    DataMessage(
+        "CEB607",
+        "清单总分单 / master waybill binding 清单 to a vehicle or flight",
+        "WayBill",
+        (("WayBillHead", 1), ("WayBillList", 0)),
+    ),
+    DataMessage(
+        "CEB213",
+        "退货申请单 / return of exported parcels",
+        "InvtRefund",
+        (("InvtRefundHead", 1), ("InvtRefundList", 100)),
+    ),
+    DataMessage("CEB215", "退货理货明细单 / tally of a returned parcel", "InvtRefundDetail"),
+    DataMessage(
+        "CEB701",
+        "汇总申请单 / summary application",
+        "SummaryApply",
+        (("SummaryApplyHead", 1), ("SummaryApplyList", 0)),
+        optional_parts=("SummaryApplyList",),  # a time range may stand for the list, §2.21.4
+    ),
+    DataMessage(
+        "CEB792",
+        "汇总结果单 / summary result: one 报关单 (customs)",
+        "SummaryResult",
+        (("SummaryResultHead", 1), ("SummaryResultList", 0)),
+        optional_parts=("SummaryResultList",),  # "后续数据，则允许为空", §2.23.4 p. 60
+        transfer=False,
+    ),
 )
 EXPORT_RECEIPTS = (
     ReceiptMessage("CEB304", "订单回执 / order receipt", "OrderReturn", "ExportOrderReturnType"),
@@ -162,6 +199,30 @@ EXPORT_RECEIPTS = (
     ),
     ReceiptMessage(
         "CEB510", "离境单回执 / departure receipt", "DepartureReturn", "ExportDepartureReturnType"
+    ),
+    ReceiptMessage(
+        "CEB606",
+        "撤销申请单回执 / cancellation receipt",
+        "InvtCancelReturn",
+        "ExportInvtCancelReturnType",
+    ),
+    ReceiptMessage(
+        "CEB608",
+        "清单总分单回执 / master waybill receipt",
+        "WayBillReturn",
+        "ExportWayBillReturnType",
+    ),
+    ReceiptMessage(
+        "CEB214", "退货申请单回执 / return receipt", "RefundReturn", "ExportRefundReturnType"
+    ),
+    ReceiptMessage(
+        "CEB216",
+        "退货理货明细单回执 / return tally receipt",
+        "InvtRefundDetailReturn",
+        "ExportInvtRefundDetailReturnType",
+    ),
+    ReceiptMessage(
+        "CEB702", "汇总申请单回执 / summary receipt", "SummaryReturn", "ExportSummaryReturnType"
     ),
 )
 
