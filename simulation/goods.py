@@ -16,6 +16,10 @@ The model knows the arrival in one of three ways:
 
 A declaration whose goods are not awaited has ``goods_here`` true and ``goods_at`` 0: the
 model releases it at once and never calls in here (the hot path).
+
+At a site with a sorting line (``stages.sorting_line``), the goods of its flows pass the line
+when they arrive — every parcel, whatever its risk path — and count as here only once they
+are off it: their arrival is then an event in every run, and the line's lanes a pool.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import cast
 import simpy
 
 from simulation.lifecycle import Milestone
-from simulation.runtime import Lodgement
+from simulation.runtime import Lodgement, StageRuntime
 
 REPORTED = math.inf
 """``Lodgement.goods_at`` of a declaration whose caller reports the arrival (until it does)."""
@@ -37,7 +41,8 @@ class GoodsArrivals:
     """The arrivals the model's declarations wait for (see the module docstring).
 
     ``release(decl)`` starts the release of a decided declaration whose goods are here;
-    ``notify(decl, milestone)`` reports a milestone (observed runs only)."""
+    ``notify(decl, milestone)`` reports a milestone (observed runs only); ``line``: the
+    sorting line, whose statistics count declarations lodged from ``measured_from`` on."""
 
     def __init__(
         self,
@@ -45,11 +50,16 @@ class GoodsArrivals:
         live: Mapping[int, Lodgement],
         release: Callable[[Lodgement], None],
         notify: Callable[[Lodgement, Milestone], None] | None,
+        *,
+        line: StageRuntime | None = None,
+        measured_from: float = 0.0,
     ) -> None:
         self.env = env
         self.live = live
         self.release = release
         self.notify = notify
+        self.line = line
+        self.measured_from = measured_from
 
     def expect(self, decl: Lodgement, *, reported: bool) -> None:
         """At lodgement: the goods of ``decl`` are on their way; their arrival is drawn from
@@ -62,7 +72,7 @@ class GoodsArrivals:
         assert sample is not None
         delay = sample()
         decl.goods_at = self.env.now + delay
-        if self.notify is not None:  # observed: the arrival is an event of its own
+        if self.notify is not None or decl.flow.sorted:  # the arrival is an event of its own
             simpy.Timeout(self.env, delay, decl).callbacks.append(self._arrived_event)
         else:  # quiet: only its time is needed, checked at the decision (``wait``)
             decl.goods_here = True
@@ -90,9 +100,28 @@ class GoodsArrivals:
             self._arrived(decl)
 
     def _arrived(self, decl: Lodgement) -> None:
-        decl.goods_here = True
         if self.notify is not None:
             self.notify(decl, Milestone.ARRIVAL)
+        line = self.line
+        if line is not None and decl.flow.sorted:  # onto the sorting line first
+            service = (
+                line.by_flow.get(decl.flow.name, line.service) if line.by_flow else line.service
+            )
+            line.pool.request(decl, decl.prio, service(), self._sorted, line.queue)
+        else:
+            self._here(decl)
+
+    def _sorted(self, decl: Lodgement, waited: float) -> None:
+        line = self.line
+        assert line is not None
+        if decl.lodged >= self.measured_from:
+            line.sojourn.append(self.env.now - decl.goods_at)
+            line.waits.append(waited)
+            line.by_credit_wait[decl.credit].append(waited)
+        self._here(decl)
+
+    def _here(self, decl: Lodgement) -> None:
+        decl.goods_here = True
         if decl.decided:
             self.release(decl)
 

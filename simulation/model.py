@@ -112,7 +112,10 @@ class ClearanceModel:
         self._manual = self.stages.get(StageName.MANUAL_INSPECTION)
         self._release = self.stages.get(StageName.RELEASE)
         notify = self._notify if self.observed else None
-        self.goods = GoodsArrivals(env, self.live, self._go_release, notify)
+        line = self.stages.get(StageName.SORTING_LINE)  # the goods pass it (simulation.goods)
+        self.goods = GoodsArrivals(
+            env, self.live, self._go_release, notify, line=line, measured_from=self.warmup
+        )
         if self.warmup > 0:
             env.timeout(self.warmup).callbacks.append(self._end_warmup)
 

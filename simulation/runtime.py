@@ -120,6 +120,7 @@ class FlowRuntime:
         self.path: list[Callable[[], RiskPath]] = [_no_profile for _ in CREDITS]
         self.rows: list[Callable[[], list[float]] | None] = [None for _ in CREDITS]
         self.goods_arrival = sampler(spec.goods_arrival, rng) if spec.goods_arrival else None
+        self.sorted = scenario.sorted_on_line(spec)  # its goods pass the site's sorting line
         after = spec.departure if self.export else spec.closing
         self.after_release = sampler(after, rng) if after else None
         self.transit_share = spec.transit.share if spec.transit else 0.0

@@ -23,10 +23,12 @@ rates are per hour. A minimal M/M/1 scenario::
         credit_mix: {general: 1}
 
 Stages are fixed in kind and order (audit → [review] → [machine_check → [manual_inspection]]
-→ release); a stage left out of ``stages`` is skipped. Each stage names a resource pool
-(``null`` means unlimited servers, a pure delay). Several stages may share one pool (officers
-who review and also open parcels). The risk channel (see ``RiskProfile``) routes declarations
-between stages with Markov probabilities per flow and credit class.
+→ release); a stage left out of ``stages`` is skipped. A ``sorting_line`` (X-ray/CT lanes)
+stands beside them: every parcel of its flows passes it when its goods arrive. Each stage
+names a resource pool (``null`` means unlimited servers, a pure delay). Several stages may
+share one pool (officers who review and also open parcels). The risk channel (see
+``RiskProfile``) routes declarations between stages with Markov probabilities per flow and
+credit class.
 
 The models themselves live in ``simulation.scenario_schema`` (the e-lock sections in
 ``simulation.corridor_schema``, costs in ``simulation.cost_schema``) and the errors in
@@ -63,6 +65,7 @@ from simulation.scenario_schema import (
     RuleHit,
     Scenario,
     ShiftEnd,
+    SortingLine,
     Source,
     Stage,
     StageName,
@@ -94,6 +97,7 @@ __all__ = [
     "ScenarioProblem",
     "SealMode",
     "ShiftEnd",
+    "SortingLine",
     "Source",
     "Stage",
     "StageName",

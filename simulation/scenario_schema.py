@@ -70,6 +70,8 @@ class StageName(StrEnum):
     MACHINE_CHECK = "machine_check"  # 机检 (X-ray / CT)
     MANUAL_INSPECTION = "manual_inspection"  # 人工查验
     RELEASE = "release"  # 放行
+    # Last, so that a scenario without it draws the same random numbers as before it existed.
+    SORTING_LINE = "sorting_line"  # 分拣线 with X-ray/CT lanes: every parcel, on arrival
 
 
 class Stage(Strict):
@@ -79,12 +81,22 @@ class Stage(Strict):
     service_by_flow: dict[str, Distribution] = Field(default_factory=dict)
 
 
+class SortingLine(Stage):
+    """The site's sorting line (分拣线) with its X-ray/CT lanes, each lane a server of
+    ``resource``: every declaration of ``flows`` (default: every flow with a
+    ``goods_arrival``) passes it when its goods reach the site, whatever its risk path, and
+    its release waits for it (``simulation.goods``)."""
+
+    flows: list[str] | None = None
+
+
 class Stages(Strict):
     audit: Stage | None = None
     review: Stage | None = None
     machine_check: Stage | None = None
     manual_inspection: Stage | None = None
     release: Stage | None = None
+    sorting_line: SortingLine | None = None
 
 
 # --- risk channel --------------------------------------------------------------------------
@@ -332,6 +344,7 @@ class Scenario(Strict):
             unknown = set(stage.service_by_flow) - set(names)
             if unknown:
                 raise ValueError(f"stage {stage_name.value}: unknown flows {sorted(unknown)}")
+        self._line_flows_ok()
         for flow in self.flows:
             profiles = flow.risk if flow.risk is not None else self.risk
             missing = [c.value for c, s in flow.credit_mix.items() if s > 0 and c not in profiles]
@@ -349,6 +362,28 @@ class Scenario(Strict):
         if self.costs is not None:
             self.costs.check(self.resources, list(self.lock_pools))
         return self
+
+    def _line_flows_ok(self) -> None:
+        line = self.stages.sorting_line
+        if line is None or line.flows is None:
+            return
+        by_name = {f.name: f for f in self.flows}
+        unknown = sorted(set(line.flows) - set(by_name))
+        if unknown:
+            raise ValueError(f"stage sorting_line: unknown flows {unknown}")
+        never = [name for name in line.flows if by_name[name].goods_arrival is None]
+        if never:
+            raise ValueError(
+                f"stage sorting_line: flows {never} have no goods_arrival, so their goods never "
+                "reach the line; give them one or leave them out of flows"
+            )
+
+    def sorted_on_line(self, flow: Flow) -> bool:
+        """Whether ``flow``'s declarations pass the sorting line when their goods arrive."""
+        line = self.stages.sorting_line
+        if line is None:
+            return False
+        return flow.goods_arrival is not None if line.flows is None else flow.name in line.flows
 
     def risk_for(self, flow: Flow) -> dict[CreditClass, RiskProfile]:
         return flow.risk if flow.risk is not None else self.risk
