@@ -25,7 +25,9 @@ def _head_start(app_status_default: str | None) -> tuple[Field, ...]:
     )
 
 
-_SPLIT = (req("msgCount", "N9"), req("msgSeqNo", "N9"), opt("note", "C..1000"))
+# A record split over several messages (msgCount, msgSeqNo), then its note: how the heads of
+# the movement records, the master waybill and the summary messages end.
+SPLIT = (req("msgCount", "N9"), req("msgSeqNo", "N9"), opt("note", "C..1000"))
 
 ARRIVAL_HEAD = Node(
     "ArrivalHead",
@@ -41,7 +43,7 @@ ARRIVAL_HEAD = Node(
         req("domesticTrafNo", "C..100-collapse"),
         req("logisticsCode", "C..18"),
         req("logisticsName", "C..100"),
-        *_SPLIT,
+        *SPLIT,
     ),
 )
 
@@ -68,7 +70,7 @@ DEPARTURE_HEAD = Node(
         opt("voyageNo", "C..32"),
         opt("billNo", "C..37"),
         req("leaveTime", "Time14"),
-        *_SPLIT,
+        *SPLIT,
     ),
 )
 
@@ -114,7 +116,7 @@ WAY_BILL_HEAD = Node(
         req("grossWeight", "N19,5"),
         req("logisticsCode", "C..18"),
         req("logisticsName", "C..100"),
-        *_SPLIT,
+        *SPLIT,
     ),
 )
 

@@ -8,10 +8,19 @@ broker ``declAgentCode`` where the spec's tables say ``declagAgentCode``; the st
 
 from __future__ import annotations
 
+from fields_export_after import SPLIT
 from model import Node, opt, req
 
 _WEIGHT = "N19,5"
-_SPLIT = (req("msgCount", "N9"), req("msgSeqNo", "N9"), opt("note", "C..1000"))
+# The declarant, the consignor and the broker of the follow-up 报关单, in both heads.
+_PARTIES = (
+    req("agentCode", "C..18"),
+    req("agentName", "C..100"),
+    req("ebcCode", "C..18"),
+    req("ebcName", "C..100"),
+    req("declAgentCode", "C..18"),
+    req("declAgentName", "C..100"),
+)
 
 SUMMARY_APPLY_HEAD = Node(
     "SummaryApplyHead",
@@ -25,18 +34,13 @@ SUMMARY_APPLY_HEAD = Node(
         req("copNo", "C..30"),
         opt("preNo", "C..18"),
         opt("sumNo", "C..18"),
-        req("agentCode", "C..18"),
-        req("agentName", "C..100"),
-        req("ebcCode", "C..18"),
-        req("ebcName", "C..100"),
-        req("declAgentCode", "C..18"),
-        req("declAgentName", "C..100"),
+        *_PARTIES,
         opt("startTime", "Time14"),
         opt("endTime", "Time14"),
         opt("loctNo", "C..10"),
         req("summaryFlag", "C1"),
         req("itemNameFlag", "C1"),
-        *_SPLIT,
+        *SPLIT,
     ),
 )
 
@@ -59,15 +63,10 @@ SUMMARY_RESULT_HEAD = Node(
         opt("decPreNo", "C18"),
         opt("entryId", "C18"),
         req("decState", "C1..3"),
-        req("agentCode", "C..18"),
-        req("agentName", "C..100"),
-        req("ebcCode", "C..18"),
-        req("ebcName", "C..100"),
-        req("declAgentCode", "C..18"),
-        req("declAgentName", "C..100"),
+        *_PARTIES,
         req("grossWeight", _WEIGHT),
         req("netWeight", _WEIGHT),
-        *_SPLIT,
+        *SPLIT,
     ),
 )
 
