@@ -34,6 +34,7 @@ from declarations.export_summary import (
 from declarations.identifiers import invt_no
 from declarations.messages import Direction
 from declarations.parsing import parse_xml
+from declarations.pipeline import validate
 
 MAY = Period.month(2026, 5)
 CLOSED = datetime(2026, 5, 10, 12, 0)
@@ -320,6 +321,8 @@ def test_the_summary_result_is_valid_under_the_official_xsd(
     root = parse_xml(xml, source="CEB792").root
     assert root is not None
     assert official.validate(root), official.error_log
+    ours = validate(xml, source="CEB792", regime="9610")  # and under danchuang's own schema
+    assert ours.valid and not ours.findings, ours.findings
     assert root.tag == ceb("CEB792Message") and root.get("version") == "1.0"
     assert [etree.QName(child).localname for child in root] == ["SummaryResult"]
     head = root.find(f"{ceb('SummaryResult')}/{ceb('SummaryResultHead')}")
