@@ -107,7 +107,8 @@ class GoodsArrivals:
             service = (
                 line.by_flow.get(decl.flow.name, line.service) if line.by_flow else line.service
             )
-            line.pool.request(decl, decl.prio, service(), self._sorted, line.queue)
+            # A belt has no overtaking: first come, first served, whatever the credit class.
+            line.pool.request(decl, 0, service(), self._sorted, line.queue)
         else:
             self._here(decl)
 
