@@ -100,7 +100,7 @@ TRANSITIONS: tuple[Step, ...] = (
          "the operator's own CEB712 2 → 3 → 120", CLEARING),
     Step(CLEARING, "release; customs issues the tax bill (import)", "CEB622 800; CEB816 1",
          CLEARING),
-    Step(CLEARING, "closing (import) or departure (export)", "CEB622 899", CLEARED),
+    Step(CLEARING, "closing, after release", "CEB622 899", CLEARED),
     Step(CLEARING, "rejected at audit", "CEB622 100 or a negative code", REJECTED),
     Step(CLEARING, "detained after inspection", "CEB622 501 / 502 / 503 / 599", DETAINED),
     Step(CLEARING, "shipped back after inspection", "CEB622 700", RETURNED),
@@ -113,18 +113,51 @@ TRANSITIONS: tuple[Step, ...] = (
     Step(CLEARED, "the tax bill summed: paid from the guarantee (or the deduction fails)",
          "CEB818 2 (or 1)", CLEARED),
 )  # fmt: skip
-_ALLOWED = frozenset((s.before, s.after) for s in TRANSITIONS)
+
+# An export (CEB spec 202205 §2: 清单 CEB603 → CEB604): release waits for the goods' arrival at
+# the site, and their departure closes it (docs/live-clearance.md, "The life of an export
+# declaration"). Its cancellation, master waybill, returns and summary are not live yet.
+EXPORT_TRANSITIONS: tuple[Step, ...] = (
+    Step(NEW, "first document of the set", "its own 2 → 3 → 120", INCOMPLETE),
+    Step(INCOMPLETE, "the set complete and reconciled", "清单 2 → 3", CLEARANCE_READY),
+    Step(INCOMPLETE, "reconciliation fails, or the set stays incomplete too long",
+         "清单 100 or the rule's negative code", REJECTED),
+    Step(REJECTED, "a new document or 清单 reopens the set", "its own 2 → 3 (→ 120)", INCOMPLETE),
+    Step(REJECTED, "a new 清单 completes the set again", "清单 2 → 3", CLEARANCE_READY),
+    Step(REJECTED, "the new 清单 fails reconciliation too", "清单 100 or the rule's negative code",
+         REJECTED),
+    Step(CLEARANCE_READY, "a document changed (appType 2) or withdrawn (appType 3)",
+         "its own 2 → 3 → 120", INCOMPLETE),
+    Step(CLEARANCE_READY, "the clearance engine takes it", "—", CLEARING),
+    Step(CLEARING, "audit, review, decision, inspection", "CEB604 120 → [300] → 399 → [500]",
+         CLEARING),
+    Step(CLEARING, "the goods arrive at the site (CEB507, real or danchuang's)",
+         "the operator's own CEB508 2 → 3 → 399", CLEARING),
+    Step(CLEARING, "release, once the goods are at the site", "CEB604 800", CLEARING),
+    Step(CLEARING, "the goods leave China (CEB509, real or danchuang's), after 800",
+         "the carrier's own CEB510 2 → 3 → 399; CEB604 899", CLEARED),
+    Step(CLEARING, "rejected at audit", "CEB604 100 or a negative code", REJECTED),
+    Step(CLEARING, "detained after inspection", "CEB604 501 / 502 / 503 / 599", DETAINED),
+    Step(CLEARING, "shipped back after inspection", "CEB604 700", RETURNED),
+)  # fmt: skip
+_ALLOWED = {
+    "import": frozenset((s.before, s.after) for s in TRANSITIONS),
+    "export": frozenset((s.before, s.after) for s in EXPORT_TRANSITIONS),
+}
 
 
 class HasState(Protocol):
     state: str
+    direction: str
 
 
 def move(declaration: HasState, after: str) -> None:
-    """Put the declaration in state ``after``; a change ``TRANSITIONS`` does not list raises
-    ``ValueError`` (a bug: the documented machine is the one the code runs). Staying in a
-    state is no change."""
+    """Put the declaration in state ``after``; a change the table of its direction
+    (``TRANSITIONS``, ``EXPORT_TRANSITIONS``) does not list raises ``ValueError`` (a bug: the
+    documented machine is the one the code runs). Staying in a state is no change."""
     before = declaration.state or INCOMPLETE
-    if before != after and (before, after) not in _ALLOWED:
-        raise ValueError(f"a declaration cannot go from {before} to {after}")
+    if before != after and (before, after) not in _ALLOWED[declaration.direction]:
+        raise ValueError(
+            f"a declaration cannot go from {before} to {after} ({declaration.direction})"
+        )
     declaration.state = after

@@ -80,7 +80,7 @@ from declarations.reconcile_rules import MISSING_DOCUMENT, required_kinds
 from declarations.rules.limits import Purchase, annual_refusal
 from declarations.schemas import SchemaNotFoundError
 from declarations.signature_check import CertificateOwners, SignatureMode, SignaturePolicy
-from declarations.site_entry import EnteredWaybill, judge_entry
+from declarations.site_entry import EnteredWaybill, judge_arrival, judge_departure, judge_entry
 from declarations.tax import ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT
 from declarations.tax_bill import (
     SUM_AFTER as TAX_SUM_AFTER,
@@ -180,8 +180,10 @@ __all__ = [
     "is_envelope",
     "issue_certificate",
     "judge",
+    "judge_arrival",
     "judge_cancellation",
     "judge_delivery",
+    "judge_departure",
     "judge_entry",
     "judge_return",
     "load_certificate",

@@ -43,7 +43,8 @@ _FORM: dict[Direction, tuple[dict[str, str], bytes]] = {
 _FORM_OF_CODE = {code: (_DEFAULT_NS, _PLAIN) for code in ("CEB514", "CEB624", "CEB626", "CEB712")}
 _FORM_OF_CODE["CEB216"] = _FORM[Direction.IMPORT]  # its sample: default namespace, standalone
 
-# The key fields of each receipt node, in the 202205 order; "?" marks an optional one.
+# The key fields of each receipt node, in the 202205 order; "?" marks an optional one, "!" one
+# that is required but may be empty (CEB508's billNo: a mail arrival names no bill, §2.7.4 p. 18).
 _NODE_KEYS: dict[str, str] = {
     "CEB312": "guid ebpCode ebcCode orderNo",
     "CEB412": "guid payCode payTransactionId",
@@ -59,7 +60,7 @@ _NODE_KEYS: dict[str, str] = {
     "CEB506": "guid logisticsCode logisticsNo",
     "CEB604": "guid agentCode copNo preNo invtNo ebcCode ebpCode orderNo statisticsFlag",
     # the goods' movement (§2.8.4 p. 21, §2.10.4 p. 26)
-    "CEB508": "guid operatorCode logisticsCode preNo copNo billNo msgSeqNo",
+    "CEB508": "guid operatorCode logisticsCode preNo copNo billNo! msgSeqNo",
     "CEB510": "guid logisticsCode copNo preNo msgSeqNo",
     # after the export 清单 (§2.14.4 p. 37, §2.16.4 p. 42, §2.18.4 p. 48, §2.20.4 p. 53,
     # §2.22.4 p. 58)
@@ -71,7 +72,7 @@ _NODE_KEYS: dict[str, str] = {
 }
 
 RECEIPT_KEY_FIELDS: Mapping[str, tuple[str, ...]] = {
-    code: tuple(name.rstrip("?") for name in keys.split()) for code, keys in _NODE_KEYS.items()
+    code: tuple(name.rstrip("?!") for name in keys.split()) for code, keys in _NODE_KEYS.items()
 }
 
 
@@ -117,8 +118,11 @@ def build_receipt(
     for entry in entries:
         node = etree.SubElement(root, f"{{{CEB_NS}}}{message.record}")
         for field in _NODE_KEYS[receipt_code].split():
-            name = field.rstrip("?")
+            name = field.rstrip("?!")
             value = entry.keys.get(name)
+            if not value and field.endswith("!"):
+                etree.SubElement(node, f"{{{CEB_NS}}}{name}").text = ""
+                continue
             if not value:
                 if not field.endswith("?"):
                     raise ValueError(f"{receipt_code} needs {name!r} in its receipt keys")

@@ -90,7 +90,7 @@ def arrival_record(
     root = _message("CEB507", guid)
     record = etree.SubElement(root, _C + "Arrival")
     _fill(etree.SubElement(record, _C + "ArrivalHead"), [
-        *_start(guid, when, customs_code, f"YD{when}"[:30]),
+        *_start(guid, when, customs_code, f"YD{when}{guid[:8]}"),
         ("operatorCode", operator.code), ("operatorName", operator.name), ("ieFlag", "E"),
         ("trafMode", "4"), ("billNo", bill_no), ("domesticTrafNo", vehicle),
         ("logisticsCode", carrier.code), ("logisticsName", carrier.name), *_ONE_MESSAGE])
@@ -111,10 +111,11 @@ def departure_record(
     root = _message("CEB509", guid)
     record = etree.SubElement(root, _C + "Departure")
     _fill(etree.SubElement(record, _C + "DepartureHead"), [
-        *_start(guid, when, customs_code, f"LJ{when}"[:30]),
+        *_start(guid, when, customs_code, f"LJ{when}{guid[:8]}"),
         ("logisticsCode", carrier.code), ("logisticsName", carrier.name),
-        ("trafMode", voyage.mode), ("trafName", voyage.name), ("voyageNo", voyage.number),
-        ("billNo", voyage.bill), ("leaveTime", when), *_ONE_MESSAGE])
+        ("trafMode", voyage.mode), ("trafName", voyage.name or None),
+        ("voyageNo", voyage.number or None), ("billNo", voyage.bill or None),
+        ("leaveTime", when), *_ONE_MESSAGE])
     for number, logistics_no in enumerate(waybills, start=1):
         _fill(etree.SubElement(record, _C + "DepartureList"),
               [("gnum", str(number)), ("logisticsNo", logistics_no)])

@@ -1,8 +1,8 @@
 """``/parties``: who sends the carrier's and the site's messages, enterprise by enterprise.
 
-danchuang plays the carrier (CEB513) and the supervised site (CEB711) unless a party to the
-declaration says a real one sends them (``app.services.real_senders``); the operator sees each
-enterprise's setting here and changes it as the enterprise would through
+danchuang plays the carrier (CEB513, CEB509) and the supervised site (CEB711, CEB507) unless a
+party to the declaration says a real one sends them (``app.services.real_senders``); the
+operator sees each enterprise's setting here and changes it as the enterprise would through
 ``PUT /api/v1/enterprises/me/real-senders``.
 """
 

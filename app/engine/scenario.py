@@ -63,14 +63,18 @@ flows:
   - {name: 1210-import, regime: "1210", direction: import, arrivals: *live,
      closing: {dist: deterministic, value: 2, unit: min},
      delivery: {dist: lognormal, mean: 24, sd: 8, unit: h}}
+  # Exports: the goods' arrival at the site (CEB507) that release waits for, danchuang playing
+  # the site; their departure (CEB509) after release closes the 清单, danchuang playing the
+  # carrier.
   - {name: 9610-export, regime: "9610", direction: export, arrivals: *live,
-     departure: {dist: deterministic, value: 5, unit: min}}
+     goods_arrival: &arrive {dist: exponential, mean: 15, unit: min},
+     departure: &leave {dist: deterministic, value: 5, unit: min}}
   - {name: 1210-export, regime: "1210", direction: export, arrivals: *live,
-     departure: {dist: deterministic, value: 5, unit: min}}
+     goods_arrival: *arrive, departure: *leave}
   - {name: 9710-export, regime: "9710", direction: export, arrivals: *live,
-     departure: {dist: deterministic, value: 5, unit: min}}
+     goods_arrival: *arrive, departure: *leave}
   - {name: 9810-export, regime: "9810", direction: export, arrivals: *live,
-     departure: {dist: deterministic, value: 5, unit: min}}
+     goods_arrival: *arrive, departure: *leave}
 assumptions:
   - "Illustrative numbers for a test sandbox; outcomes are usually forced by integrators."
 """

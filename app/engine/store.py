@@ -46,15 +46,27 @@ class Pickup:
     direction: str
     credit_class: str  # the platform's (ebp) credit rating, a CreditClass value
     forced: str | None  # a normalised outcome (app.engine.outcomes), or None
-    # A 9610 import's release waits for its goods' entry (CEB711): ``awaits_entry`` when a real
-    # site sends it (the engine reports it to the model), else danchuang plays the site.
+    # A 9610 import's release waits for its goods' entry (CEB711), an export's for their
+    # arrival (CEB507): ``awaits_entry`` when a real site sends it (the engine reports it to
+    # the model), else danchuang plays the site.
     awaits_entry: bool = False
-    entered: bool = False  # the entry record is in already
+    entered: bool = False  # the entry (arrival) record is in already
 
     @property
     def enters_site(self) -> bool:
-        """Do the goods enter a supervised site before release (9610 import)?"""
-        return self.direction == "import" and self.regime in (None, "9610")
+        """Do the goods come to a supervised site before release (9610 import, export)?"""
+        return comes_to_site(self.direction, self.regime)
+
+
+def comes_to_site(direction: str, regime: str | None) -> bool:
+    """A 9610 import's goods enter the site (CEB711), an export's arrive there (CEB507); bonded
+    imports (1210) are in their zone already."""
+    return direction == "export" or regime in (None, "9610")
+
+
+def site_record(direction: str) -> str:
+    """The site's record of the goods: CEB711 (import entry) or CEB507 (export arrival)."""
+    return "CEB507" if direction == "export" else "CEB711"
 
 
 @dataclass(frozen=True)
@@ -145,14 +157,16 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
             forced=row.forced_outcome or _marker(row.id, notes.get(row.id)),
             entered=row.site_entered_at is not None,
         )
-        if pickup.enters_site and not real_senders.danchuang_plays(session, row.id, "CEB711"):
+        if pickup.enters_site and not real_senders.danchuang_plays(
+            session, row.id, site_record(row.direction)
+        ):
             pickup = replace(pickup, awaits_entry=True)
         pickups.append(pickup)
     return pickups
 
 
 def entered(session: Session, declaration_ids: list[int]) -> set[int]:
-    """Which of the declarations have their goods' entry record (CEB711) in."""
+    """Which of the declarations have their goods' entry (CEB711) or arrival (CEB507) in."""
     return set(
         session.scalars(
             select(Declaration.id).where(
@@ -211,6 +225,12 @@ def record(session: Session, transitions: list[Transition]) -> int:
             if t.act:
                 continue
         code = receipt_code(t.direction)
+        if t.status == ReturnStatus.CLOSED and row.direction == "export":
+            record_receipts(session, new)
+            new = []
+            if _departs(session, row, t, latest):
+                declarations.pop(t.declaration_id)
+                continue
         if (code, t.status) in done[t.declaration_id]:
             continue
         new.append(
@@ -252,14 +272,29 @@ DELIVERY_AFTER = timedelta(hours=24)
 
 
 def _enters_unrecorded(session: Session, row: Declaration) -> bool:
-    """A 9610 import released with no entry record: its flow drew no arrival, and danchuang
-    plays the site (a real site's record is awaited before release): it enters now."""
+    """A 9610 import or an export released with no entry (arrival) record: its flow drew no
+    arrival, and danchuang plays the site (a real site's record is awaited before release):
+    it comes now."""
     return (
-        row.direction == "import"
-        and row.regime in (None, "9610")
+        comes_to_site(row.direction, row.regime)
         and row.site_entered_at is None
-        and real_senders.danchuang_plays(session, row.id, "CEB711")
+        and real_senders.danchuang_plays(session, row.id, site_record(row.direction))
     )
+
+
+def _departs(
+    session: Session, row: Declaration, t: Transition, latest: dict[int, Transition]
+) -> bool:
+    """An export's goods leave (the model's exit): the carrier's departure record (CEB509)
+    closes its 清单 (``site_entries.plan_departure``: CEB604 899). danchuang sends it, or a real
+    carrier will; False when danchuang's could not be sent (899 is then recorded as it is)."""
+    pending = latest.pop(row.id, None)
+    if pending is not None:  # its release, in this batch: the departure checks it
+        row.return_status = pending.status
+        row.sim_updated_at = pending.sim_time
+    if not real_senders.danchuang_plays(session, row.id, "CEB509"):
+        return True  # the real carrier's record closes it when it comes
+    return _play(stand_ins.depart, session, row, t.sim_time)
 
 
 def _after_release(session: Session, row: Declaration, t: Transition) -> None:

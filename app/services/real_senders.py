@@ -1,13 +1,15 @@
 """Who sends the messages a tester may not: danchuang plays the carrier and the site.
 
 A platform testing only its own messages must still see the whole lifecycle, so by default
-danchuang sends, on the virtual clock, the carrier's delivery record (CEB513) after release and
-the supervised site's entry record (CEB711) before a 9610 import release
-(``app.services.stand_ins``). An enterprise whose tests send one of these for real — itself,
-or a partner of its tests (the site's operator is no party to a set until its first entry
-record) — says so once (``PUT /api/v1/enterprises/me/real-senders``: ``"real"``); for every
-declaration it is a party to (it sent a document of the set), danchuang then waits for the real
-message instead.
+danchuang sends, on the virtual clock, the carrier's delivery record (CEB513) after an import
+release, the supervised site's entry record (CEB711) before a 9610 import release, its arrival
+record (CEB507) before an export release, and the carrier's departure record (CEB509) that
+closes a released export (``app.services.stand_ins``).
+
+An enterprise whose tests send one of these for real — itself, or a partner of its tests (the
+site's operator is no party to a set until its first record) — says so once
+(``PUT /api/v1/enterprises/me/real-senders``: ``"real"``); for every declaration it is a party
+to (it sent a document of the set), danchuang then waits for the real message instead.
 
 The setting is the enterprise's own: no enterprise changes another's.
 """
@@ -27,6 +29,8 @@ from app.errors import ServiceError
 PLAYABLE: dict[str, str] = {
     "CEB513": "carrier (logisticsCode)",
     "CEB711": "supervised site (operatorCode)",
+    "CEB507": "supervised site (operatorCode)",
+    "CEB509": "carrier (logisticsCode)",
 }
 
 

@@ -3,14 +3,17 @@
 When no real party sends them (``app.services.real_senders``), the clearance engine has
 danchuang send, on the virtual clock,
 
-- the supervised site's entry record (入库明细单 CEB711) when the model's goods reach the site
-  (its arrival delay is the scenario's ``goods_arrival`` of the flow), sent by danchuang's own
-  site operator (``SITE``, made at its first entry);
-- the carrier's delivery record (运单状态 CEB513) a delivery delay after release, sent as the
-  enterprise that sent the set's waybill.
+- the supervised site's entry record (入库明细单 CEB711, a 9610 import) or arrival record (运抵单
+  CEB507, an export) when the model's goods reach the site (its arrival delay is the
+  scenario's ``goods_arrival`` of the flow), sent by danchuang's own site operator (``SITE``,
+  made at its first record);
+- the carrier's delivery record (运单状态 CEB513) a delivery delay after an import's release,
+  and its departure record (离境单 CEB509) when the model's export leaves (the flow's
+  ``departure`` after release), each sent as the enterprise that sent the set's waybill.
 
-Each message is built like the samples (``declarations.sample_followups``) from what the set's
-documents told the service, and goes through the same intake as a real one
+Each message is built like the samples (``declarations.sample_followups``,
+``declarations.sample_export_followups``) from what the set's documents told the service, and
+goes through the same intake as a real one
 (``submission.submit_within``): checked, stored, answered, acting on its declaration.
 """
 
@@ -27,6 +30,7 @@ from app.accounts import Principal
 from app.db.models import Declaration, Enterprise, Role
 from app.services import submission
 from app.services.set_documents import current_of, facts_of
+from declarations.sample_export_followups import Voyage, arrival_record, departure_record
 from declarations.sample_followups import (
     Company,
     Conveyance,
@@ -69,8 +73,11 @@ def site_operator(session: Session) -> Principal:
 
 
 def enter_site(session: Session, declaration: Declaration, at: datetime) -> bool:
-    """Send the site's entry record of the declaration's waybill, entered ``at`` (virtual
-    clock); False when there is nothing to enter (no waybill, or it entered already)."""
+    """Send the site's entry record (import) or arrival record (export) of the declaration's
+    waybill, come ``at`` (virtual clock); False when there is nothing to record (no waybill,
+    or its goods are at the site already)."""
+    if declaration.direction == "export":
+        return _arrive(session, declaration, at)
     waybill = current_of(session, declaration.id, "CEB511")
     inventory = current_of(session, declaration.id, "CEB621")
     if waybill is None or declaration.site_entered_at is not None:
@@ -118,4 +125,61 @@ def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB513")
+    return True
+
+
+def _arrive(session: Session, declaration: Declaration, at: datetime) -> bool:
+    """The site's arrival record (CEB507) of an export's parcel, arrived ``at``."""
+    waybill = current_of(session, declaration.id, "CEB505")
+    if waybill is None or declaration.site_entered_at is not None:
+        return False
+    if not waybill.logistics_code or not waybill.logistics_no:
+        return False
+    inventory = current_of(session, declaration.id, "CEB603")
+    head = facts_of(inventory).head if inventory is not None else {}
+    root = arrival_record(
+        SITE,
+        _company(session, waybill.logistics_code, "承运人 carrier"),
+        head.get("customsCode") or "0000",
+        [waybill.logistics_no],
+        vehicle=f"DC{declaration.id % 10**8:08d}",  # the truck that brought it (a plate)
+        bill_no=head.get("billNo"),
+        when=_stamp(at),
+        guid=_guid(declaration.id, f"arrival@{at.isoformat()}"),
+    )
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    submission.submit_within(session, site_operator(session), data, source="danchuang's CEB507")
+    return True
+
+
+def depart(session: Session, declaration: Declaration, at: datetime) -> bool:
+    """Send the carrier's departure record (CEB509): the released export's parcel left China
+    ``at`` on the vehicle or flight its 清单 names; False when there is nothing to send (no
+    waybill, sent for the carrier by an entrusted operator, or departed already)."""
+    waybill = current_of(session, declaration.id, "CEB505")
+    if waybill is None or not waybill.logistics_no or declaration.return_status == 899:
+        return False
+    sender = session.get(Enterprise, waybill.sender_id)
+    assert sender is not None  # a document's sender is a registered enterprise
+    carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
+    if sender.code != carrier.code:  # sent for the carrier by an entrusted express operator
+        return False
+    inventory = current_of(session, declaration.id, "CEB603")
+    head = facts_of(inventory).head if inventory is not None else {}
+    voyage = Voyage(
+        (head.get("trafMode") or "").strip() or "5",  # air (航空运输), as the samples fly
+        head.get("trafName") or "",
+        head.get("voyageNo") or "",
+        head.get("billNo") or "",
+    )
+    root = departure_record(
+        carrier,
+        head.get("customsCode") or "0000",
+        voyage,
+        [waybill.logistics_no],
+        when=_stamp(at),
+        guid=_guid(declaration.id, f"departure@{at.isoformat()}"),
+    )
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB509")
     return True

@@ -80,7 +80,9 @@ _PLANNERS = {
     Kind.CANCELLATION: cancellations.plan,
     Kind.WAYBILL_STATUS: deliveries.plan,
     Kind.REFUND: returns.plan,
-    Kind.SITE_ENTRY: site_entries.plan,
+    Kind.SITE_ENTRY: site_entries.plan_entry,
+    Kind.ARRIVAL: site_entries.plan_arrival,
+    Kind.DEPARTURE: site_entries.plan_departure,
 }
 
 
@@ -305,7 +307,6 @@ def _take(
     elif plan.withdraws is not None:
         declaration = plans.withdraw(session, row)
     elif plan.follow_up is not None:
-        plan.follow_up.apply(session, plan.follow_up.declaration)
         declaration = plan.follow_up.declaration if plan.follow_up.joins else None
     steps = [
         (int(ReturnStatus.DECLARING), ""),
@@ -318,6 +319,8 @@ def _take(
         row,
         [(status, info or status_text(ReturnStatus(status), row.guid)) for status, info in steps],
     )
+    if plan.follow_up is not None:  # answered first, then it acts (a departure closes its 清单)
+        plan.follow_up.apply(session, plan.follow_up.declaration)
     if declaration is not None and plan.joins_set:
         if declaration.state == states.CLEARANCE_READY and plan.changes:
             sets.give_back(session, declaration.id)

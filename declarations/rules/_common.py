@@ -100,7 +100,12 @@ HEAD_FIELDS: dict[str, Layout] = {
         # a site entry: when the goods entered (app.services.site_entries)
         "CEB711": "appType appTime operatorCode logisticsCode",
         "CEB603": "appType customsCode ebpCode orderNo logisticsCode logisticsNo ieFlag portCode "
-        "statisticsFlag ebcCode tradeMode country fCurrency iCurrency",
+        "statisticsFlag ebcCode tradeMode trafMode trafName voyageNo billNo country fCurrency "
+        "iCurrency",
+        # the export goods at the site: when they arrived, when they left, and whose they are
+        # (app.services.arrivals, app.services.departures)
+        "CEB507": "appType appTime operatorCode logisticsCode",
+        "CEB509": "appType logisticsCode leaveTime",
     }.items()
 }
 LINE_FIELDS: dict[str, Layout] = {
@@ -114,6 +119,9 @@ LINE_FIELDS: dict[str, Layout] = {
     # a site entry lists the waybills that entered (app.services.site_entries)
     "CEB711": Layout.of("gnum logisticsNo"),
     "CEB603": Layout.of("gnum itemNo country currency qty unit unit1 unit2 price totalPrice"),
+    # the parcels that arrived at the site, or left China (app.services.arrivals, departures)
+    "CEB507": Layout.of("gnum logisticsNo"),
+    "CEB509": Layout.of("gnum logisticsNo"),
 }
 NO_FIELDS = Layout(())
 

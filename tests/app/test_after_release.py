@@ -132,6 +132,8 @@ async def test_a_real_site_then_a_real_carrier_then_a_return(
     assert await _real(client, parties.agent, CEB711="real") == {
         "CEB513": "danchuang",
         "CEB711": "real",
+        "CEB507": "danchuang",
+        "CEB509": "danchuang",
     }
     await _real(client, parties.carrier, CEB513="real")
     *_, inventory = await send_set(client, parties, s)
@@ -153,7 +155,7 @@ async def test_a_real_site_then_a_real_carrier_then_a_return(
     assert coded(entered) == [("CEB712", 2), ("CEB712", 3), ("CEB712", 120)]
     again = await send(client, site, import_site_entry(s.deal, minutes=302))
     assert coded(again)[-1] == ("CEB712", 100)
-    assert "entered the site already" in again.json()["receipts"][-1]["return_info"]
+    assert "at the site already" in again.json()["receipts"][-1]["return_info"]
 
     # the operator reads its own receipts, not the set it entered: order, payment and 清单
     # are none of its business
@@ -235,7 +237,8 @@ async def test_who_plays_whom_is_each_enterprise_s_own_setting(
     party = make_party("4401961234", Role.EBP)
     other = make_party("4401961235", Role.EBP)
     shown = await client.get("/api/v1/enterprises/me/real-senders", headers=party.headers)
-    assert shown.json() == {"CEB513": "danchuang", "CEB711": "danchuang"}
+    everyone = {"CEB513": "danchuang", "CEB711": "danchuang", "CEB507": "danchuang"}
+    assert shown.json() == {**everyone, "CEB509": "danchuang"}
     await _real(client, party, CEB513="real")
     theirs = await client.get("/api/v1/enterprises/me/real-senders", headers=other.headers)
     assert theirs.json()["CEB513"] == "danchuang"  # one enterprise's setting is its own
@@ -247,10 +250,7 @@ async def test_who_plays_whom_is_each_enterprise_s_own_setting(
         "/api/v1/enterprises/me/real-senders", json={"CEB513": "me"}, headers=party.headers
     )
     assert worse.json()["error"]["code"] == "real_senders.unknown_choice"
-    assert await _real(client, party, CEB513="danchuang") == {
-        "CEB513": "danchuang",
-        "CEB711": "danchuang",
-    }
+    assert await _real(client, party, CEB513="danchuang") == {**everyone, "CEB509": "danchuang"}
     none = await client.get("/api/v1/declarations/999999/tax-bill", headers=party.headers)
     assert none.status_code == 404
 

@@ -132,8 +132,22 @@ async def test_each_partys_webhook_pushes_exactly_its_feed(
     documents = {a["document"]["id"] for a in answers}
     feeds = {party.code: await _feed(client, party) for party in _everyone(parties)}
     for party in _everyone(parties):
+        assert receivers.receipt_ids(party) == [r["id"] for r in feeds[party.code]], party
+    # An export's departure record (CEB509), which danchuang sent as the set's carrier, is the
+    # carrier's own message: its receipts reach the carrier alone, as the records of the site
+    # reach the site alone; they are no part of the set's story.
+    departures = {
+        code: [r for r in feed if r["message_code"] == "CEB510"] for code, feed in feeds.items()
+    }
+    expected = 3 if direction is Direction.EXPORT else 0  # 2 → 3 → 399
+    assert {code: len(found) for code, found in departures.items()} == {
+        party.code: expected if party is parties.carrier else 0 for party in _everyone(parties)
+    }
+    feeds = {
+        code: [r for r in feed if r["message_code"] != "CEB510"] for code, feed in feeds.items()
+    }
+    for party in _everyone(parties):
         feed = feeds[party.code]
-        assert receivers.receipt_ids(party) == [r["id"] for r in feed], party
         # Every document's receipts reach every party, the waybill's as much as the order's.
         # ... and so do those of the messages danchuang sent playing the site and the carrier
         # (an import's entry record and delivery record, answered with CEB712 and CEB514).

@@ -77,8 +77,8 @@ async def test_live_page_counts_declarations_and_lists_receipts_with_their_meani
     # Every recent receipt is listed with its code and meaning in both languages.
     for receipt in receipts:
         assert f'id="receipt-{receipt.id}" data-status="{receipt.return_status}"' in page
-    status = ReturnStatus(120)
-    assert status.meaning_zh in page and status.meaning_en in page
+    for status in {ReturnStatus(r.return_status) for r in receipts if r.return_status > 0}:
+        assert status.meaning_zh in page and status.meaning_en in page
     # The engine held its lease just now: the page shows its virtual clock.
     assert 'data-running="yes"' in page and 'id="sim-clock"' in page
 

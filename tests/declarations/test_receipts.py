@@ -222,3 +222,16 @@ def test_a_format_receipt_is_officially_valid_and_carries_the_original(
 def test_the_original_type_is_a_ceb_root_or_unknown() -> None:
     assert original_type("CEB311Message") == "CEB311Message"
     assert original_type("order") == original_type(None) == "Unknown"
+
+
+def test_an_arrival_without_a_bill_is_answered_with_an_empty_bill_no(
+    official_schemas: dict[Direction, etree.XMLSchema],
+) -> None:
+    """CEB508 requires billNo (§2.8.4 p. 21) though a CEB507 may name none (mail): it is written
+    empty, which the official structure allows."""
+    head = {k: v for k, v in HEADS["CEB507"].items() if k != "billNo"}
+    keys = receipt_keys("CEB507", GUID, head, assigned_numbers("CEB507"))
+    xml = build_receipt("CEB508", [ReceiptEntry(keys, 399, "海关审结", WHEN)])
+    doc = etree.fromstring(xml)
+    assert official_schemas[Direction.EXPORT].validate(doc)
+    assert doc.findtext("{*}ArrivalReturn/{*}billNo") == ""
