@@ -160,7 +160,7 @@ def export_master_waybill(deal: Deal, invt: str, minutes: int = 180) -> etree._E
 
 def export_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单") -> etree._Element:
     """The declarant's 撤销申请单 (CEB605, §2.13.4 p. 35) of the deal's 清单 ``invt``."""
-    guid = _guid(deal, "cancel")
+    guid = _guid(deal, f"cancel-{reason}")
     root = _message("CEB605", guid)
     _fill(etree.SubElement(root, _C + "InvtCancel"), [
         *_start(guid, deal.stamp(90), deal.customs_code, f"CX{deal.stamp(90)}"),
