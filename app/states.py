@@ -116,7 +116,7 @@ TRANSITIONS: tuple[Step, ...] = (
 
 # An export (CEB spec 202205 §2: 清单 CEB603 → CEB604): release waits for the goods' arrival at
 # the site, and their departure closes it (docs/live-clearance.md, "The life of an export
-# declaration"). Its master waybill, returns and summary are not live yet.
+# declaration"). Its master waybill and summary are not live yet.
 EXPORT_TRANSITIONS: tuple[Step, ...] = (
     Step(NEW, "first document of the set", "its own 2 → 3 → 120", INCOMPLETE),
     Step(INCOMPLETE, "the set complete and reconciled", "清单 2 → 3", CLEARANCE_READY),
@@ -141,6 +141,10 @@ EXPORT_TRANSITIONS: tuple[Step, ...] = (
     Step(CLEARING, "shipped back after inspection", "CEB604 700", RETURNED),
     Step(CLEARING, "cancelled by its declarant (CEB605), 120 to 800",
          "CEB606 2 → 3 → 399", CANCELLED),
+    Step(CLEARED, "returned in part or whole (CEB213) within a year of departure",
+         "CEB214 2 → 3 → 120", CLEARED),
+    Step(CLEARED, "the returned parcel tallied at the site (CEB215)",
+         "the operator's own CEB216 2 → 3 → 399; CEB214 800", CLEARED),
 )  # fmt: skip
 _ALLOWED = {
     "import": frozenset((s.before, s.after) for s in TRANSITIONS),

@@ -12,7 +12,13 @@ error-code dictionary). Where to start:
   ``annual_refusal`` the re-check when it is counted.
 """
 
-from declarations.after_list import RETURN_WINDOW, judge_delivery, judge_return, returned_value
+from declarations.after_list import (
+    RETURN_WINDOW,
+    judge_delivery,
+    judge_export_return,
+    judge_return,
+    returned_value,
+)
 from declarations.batches import group_sets, validate_batch
 from declarations.bonded_stock import (
     INSUFFICIENT_STOCK,
@@ -42,6 +48,7 @@ from declarations.messages import (
     MessageType,
     Regime,
     data_message,
+    return_trade_mode,
     send_rank,
 )
 from declarations.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml
@@ -185,6 +192,7 @@ __all__ = [
     "judge_delivery",
     "judge_departure",
     "judge_entry",
+    "judge_export_return",
     "judge_return",
     "load_certificate",
     "load_private_key",
@@ -196,6 +204,7 @@ __all__ = [
     "receipt_keys",
     "receipt_type",
     "required_kinds",
+    "return_trade_mode",
     "returned_quantities",
     "returned_value",
     "seal",

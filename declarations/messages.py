@@ -53,6 +53,13 @@ RETURN_TRADE_MODES: dict[str, tuple[Regime, ...]] = {
     "9661": (Regime.DIRECT, Regime.B2B_DIRECT, Regime.OVERSEAS_WAREHOUSE),
     "1261": (Regime.BONDED,),
 }
+
+
+def return_trade_mode(regime: Regime) -> str:
+    """The trade mode the return of an export of ``regime`` is declared under (9661, 1261)."""
+    return next(mode for mode, regimes in RETURN_TRADE_MODES.items() if regime in regimes)
+
+
 # The regime a 清单's tradeMode names.
 REGIME_OF_TRADE_MODE: dict[str, Regime] = {
     code: regime

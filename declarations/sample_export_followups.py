@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from declarations.messages import RETURN_TRADE_MODES
+from declarations.messages import return_trade_mode
 from declarations.sample_deals import Company
 from declarations.sample_followups import SAMPLE_SITE
 from declarations.samples import (
@@ -48,9 +48,6 @@ __all__ = [
     "export_summary_application",
     "write_export_after",
 ]
-
-# The return's 监管方式, by the regime of the export (§2.17.4 p. 45)
-_RETURN_MODE = {r.value: mode for mode, regimes in RETURN_TRADE_MODES.items() for r in regimes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +174,8 @@ def export_return(
 ) -> etree._Element:
     """The declarant's 退货申请单 (CEB213, §2.17.4 pp. 44-46) of the deal's 清单 ``invt``:
     ``quantities`` by the 清单's line number, coming back by the carrier that took them out."""
-    guid = _guid(deal, "return-" + ",".join(f"{g}x{q}" for g, q in sorted(quantities.items())))
+    tag = ",".join(f"{gnum}x{qty}" for gnum, qty in sorted(quantities.items()))
+    guid = _guid(deal, f"return-{tag}-{reason}")
     voyage = _voyage(deal)
     root = _message("CEB213", guid)
     record = etree.SubElement(root, _C + "InvtRefund")
@@ -188,7 +186,7 @@ def export_return(
         ("logisticsNo", deal.logistics_no), ("logisticsCode", deal.carrier.code),
         ("logisticsName", deal.carrier.name), ("coElNo", f"TH{deal.stamp(0, '%Y%m%d')}"
                                                           f"{deal.serial:06d}"),
-        ("invtNo", invt), ("tradeMode", _RETURN_MODE[deal.regime.value]),
+        ("invtNo", invt), ("tradeMode", return_trade_mode(deal.regime)),
         ("agentCode", deal.agent.code), ("agentName", deal.agent.name),
         ("billNo", voyage.bill), ("ieFlag", "I"), ("trafMode", voyage.mode),
         ("trafName", voyage.name), ("portCode", deal.customs_code), ("reason", reason),

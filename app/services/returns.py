@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.quota import LedgerQuota
-from app.services import authority, bonded_books
+from app.services import authority, bonded_books, export_returns
 from app.services.plans import FollowUp, Plan, refused
 from app.services.set_documents import facts_of
 from declarations import (
+    Direction,
     Facts,
     ReturnStatus,
     judge_return,
@@ -36,7 +37,10 @@ _LISTS, _RETURNS = ("CEB621",), "CEB625"
 
 
 def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
-    """Accept or refuse the return ``row`` (not yet stored)."""
+    """Accept or refuse the return ``row`` (not yet stored); an export's is
+    ``export_returns.plan_return``'s."""
+    if facts.direction is Direction.EXPORT:
+        return export_returns.plan_return(session, row, facts)
     listed = session.scalars(
         select(DocumentRow).where(
             DocumentRow.invt_no == facts.key("invtNo"),

@@ -42,6 +42,7 @@ from app.services import (
     cancellations,
     deliveries,
     entrustments,
+    export_returns,
     plans,
     returns,
     sets,
@@ -83,6 +84,7 @@ _PLANNERS = {
     Kind.SITE_ENTRY: site_entries.plan_entry,
     Kind.ARRIVAL: site_entries.plan_arrival,
     Kind.DEPARTURE: site_entries.plan_departure,
+    Kind.RETURN_TALLY: export_returns.plan_tally,
 }
 
 

@@ -106,6 +106,8 @@ HEAD_FIELDS: dict[str, Layout] = {
         # (app.services.arrivals, app.services.departures)
         "CEB507": "appType appTime operatorCode logisticsCode",
         "CEB509": "appType logisticsCode leaveTime",
+        # an export return: its trade mode (app.services.export_returns)
+        "CEB213": "appType ebpCode ebcCode logisticsNo logisticsCode invtNo tradeMode",
     }.items()
 }
 LINE_FIELDS: dict[str, Layout] = {
@@ -118,10 +120,12 @@ LINE_FIELDS: dict[str, Layout] = {
     "CEB625": Layout.of("gnum gcode gname qty unit"),
     # a site entry lists the waybills that entered (app.services.site_entries)
     "CEB711": Layout.of("gnum logisticsNo"),
-    "CEB603": Layout.of("gnum itemNo country currency qty unit unit1 unit2 price totalPrice"),
+    "CEB603": Layout.of("gnum itemNo gcode country currency qty unit unit1 unit2 price totalPrice"),
     # the parcels that arrived at the site, or left China (app.services.arrivals, departures)
     "CEB507": Layout.of("gnum logisticsNo"),
     "CEB509": Layout.of("gnum logisticsNo"),
+    # an export return names the 清单's lines it brings back (app.services.export_returns)
+    "CEB213": Layout.of("gnum gcode qty"),
 }
 NO_FIELDS = Layout(())
 
