@@ -197,10 +197,12 @@ def run_replication(
     on_transition: OnTransition | None = None,
     horizon_hours: float | None = None,
     index: int = 0,
+    inspect: Callable[[ClearanceModel], None] | None = None,
 ) -> ReplicationResult:
     """Run one replication of a plan (batch mode) and summarise it. A scenario is planned
     first (``plan_run``: its traces are read, ``horizon_hours`` applied); a plan already has
-    its horizon, so ``horizon_hours`` is refused with it."""
+    its horizon, so ``horizon_hours`` is refused with it. ``inspect`` is given the finished
+    model before it is dropped (``simulation.national`` takes its observations' digest)."""
     started = time.perf_counter()
     if isinstance(plan, Scenario):
         plan = plan_run(plan, horizon_hours)
@@ -245,6 +247,8 @@ def run_replication(
     kpis = replication_kpis(model, window)
     sizes = {name: pool.size for name, pool in scenario.lock_pools.items()}
     kpis.update(peak_kpis(series, times, scenario.warmup_hours, scenario.horizon_hours, sizes))
+    if inspect is not None:
+        inspect(model)
     return ReplicationResult(
         index=index,
         kpis=kpis,
