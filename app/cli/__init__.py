@@ -32,6 +32,7 @@ def _root() -> None:
 from app.cli import (  # noqa: E402, F401
     capacity,
     conformance,
+    national,
     planning,
     samples,
     serve,

@@ -139,7 +139,8 @@ GROUPS = {
 }
 
 
-def _kpi_groups(kpis: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def kpi_groups(kpis: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The KPI table's rows, grouped (templates/kpi_table.html.j2; the national report too)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for name in sorted(kpis):
         estimate = kpis[name]
@@ -215,7 +216,7 @@ def render_report(
             run=run,
             description=scenario.description,
             plots=_plots(run, scenario, result),
-            kpi_groups=_kpi_groups(run["kpis"]),
+            kpi_groups=kpi_groups(run["kpis"]),
             headline=headline_lines(head, changes),
             warnings=head.warnings,
             sources=scenario.sources,
