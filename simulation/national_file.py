@@ -169,7 +169,8 @@ def load_national(path: str | Path) -> National:
                 rest = ".".join(parts[2:]) or "entry"
                 lines.append(f"{_entry_label(path, entry, index)}: {rest}: {error['msg']}")
             else:
-                lines.append(f"{path.name}: {where}: {error['msg']}")
+                message = str(error["msg"]).removeprefix("Value error, ")
+                lines.append(f"{path.name}: {where}: {message}")
         raise NationalError("\n".join(dict.fromkeys(lines))) from None
     for index, site in enumerate(national.sites):
         label = f"{path.name}: sites.{index} ({site.name})"

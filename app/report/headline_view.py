@@ -19,7 +19,8 @@ class Line:
     text: str
 
 
-def _interval(name: str, estimate: Estimate) -> str:
+def ci_text(name: str, estimate: Estimate) -> str:
+    """`` (95 % CI low … high)`` in the KPI's units; empty without an interval."""
     if not math.isfinite(estimate.half_width):
         return ""
     return f" (95 % CI {format_value(name, estimate.low)} … {format_value(name, estimate.high)})"
@@ -79,12 +80,12 @@ def headline_lines(head: Headline, changes: Sequence[Change] | None) -> list[Lin
         Line(
             "demand",
             "Demand against throughput",
-            f"{_rate(demand)} lodged, {_rate(out)} released{_interval(rate, out)}{keeping}",
+            f"{_rate(demand)} lodged, {_rate(out)} released{ci_text(rate, out)}{keeping}",
         )
     ]
     share = "released_within_target"
     parts = [
-        f"{label} {format_value(share, e.mean)}{_interval(share, e)}"
+        f"{label} {format_value(share, e.mean)}{ci_text(share, e)}"
         for label, e in head.released_within.items()
     ]
     lines.append(

@@ -13,18 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from app.report.format import duration, format_value
-from app.report.headline_view import Line
+from app.report.headline_view import Line, ci_text
 from app.report.scenario_report import kpi_groups, templates, version
 from simulation.national import NationalResult
 from simulation.national_file import National
 from simulation.national_headline import NationalHeadline, SiteRow, national_headline
-from simulation.stats import Estimate
-
-
-def _interval(name: str, estimate: Estimate) -> str:
-    if not math.isfinite(estimate.half_width):
-        return ""
-    return f" (95 % CI {format_value(name, estimate.low)} … {format_value(name, estimate.high)})"
 
 
 def _rate(value: float) -> str:
@@ -35,7 +28,7 @@ def _time(head: NationalHeadline, name: str) -> str:
     estimate = head.cycle.get(name)
     if estimate is None:
         return "–"
-    return format_value(name, estimate.mean) + _interval(name, estimate)
+    return format_value(name, estimate.mean) + ci_text(name, estimate)
 
 
 def _share(value: float) -> str:
@@ -62,12 +55,12 @@ def national_lines(head: NationalHeadline) -> list[Line]:
             "demand",
             "Demand against throughput",
             f"{_rate(head.demand_per_hour)} lodged, {_rate(out.mean)} released"
-            f"{_interval('throughput_per_hour', out)}{keeping}",
+            f"{ci_text('throughput_per_hour', out)}{keeping}",
         ),
         Line(
             "within-target",
             "Released within each site's target",
-            _share(within.mean) + _interval("released_within_target", within),
+            _share(within.mean) + ci_text("released_within_target", within),
         ),
         Line(
             "times",
