@@ -31,15 +31,23 @@ from declarations import BY_CODE, PARTY_FIELDS, SET_KINDS, Direction, Document, 
 # (CEB623), the carrier's delivery record (CEB513), returns (CEB625) and the site's entry
 # record (CEB711).
 # The data messages the live service takes: a set's documents, what follows an import 清单, and
-# the export goods' arrival and departure, the export cancellation and return (and its tally).
-# The other export messages after the 清单 are validated but not cleared yet (docs/api.md).
+# the export goods' arrival, master waybill and departure, the export cancellation and return
+# (and its tally). The summary is validated but not cleared yet (docs/api.md).
 _LIVE_AFTER_THE_LIST = {Kind.CANCELLATION, Kind.WAYBILL_STATUS, Kind.REFUND, Kind.SITE_ENTRY}
+_LIVE_EXPORT_AFTER_THE_LIST = {
+    Kind.ARRIVAL,
+    Kind.DEPARTURE,
+    Kind.CANCELLATION,
+    Kind.MASTER_WAYBILL,
+    Kind.REFUND,
+    Kind.RETURN_TALLY,
+}
 LIVE_MESSAGES = frozenset(
     m.code
     for m in BY_CODE.values()
     if m.kind in SET_KINDS
     or (m.direction is Direction.IMPORT and m.kind in _LIVE_AFTER_THE_LIST)
-    or m.kind in (Kind.ARRIVAL, Kind.DEPARTURE, Kind.CANCELLATION, Kind.REFUND, Kind.RETURN_TALLY)
+    or m.kind in _LIVE_EXPORT_AFTER_THE_LIST
 )
 
 KEY_SCHEME = "dck_"

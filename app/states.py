@@ -116,7 +116,7 @@ TRANSITIONS: tuple[Step, ...] = (
 
 # An export (CEB spec 202205 §2: 清单 CEB603 → CEB604): release waits for the goods' arrival at
 # the site, and their departure closes it (docs/live-clearance.md, "The life of an export
-# declaration"). Its master waybill and summary are not live yet.
+# declaration"). Its summary is not live yet.
 EXPORT_TRANSITIONS: tuple[Step, ...] = (
     Step(NEW, "first document of the set", "its own 2 → 3 → 120", INCOMPLETE),
     Step(INCOMPLETE, "the set complete and reconciled", "清单 2 → 3", CLEARANCE_READY),
@@ -134,6 +134,8 @@ EXPORT_TRANSITIONS: tuple[Step, ...] = (
     Step(CLEARING, "the goods arrive at the site (CEB507, real or danchuang's)",
          "the operator's own CEB508 2 → 3 → 399", CLEARING),
     Step(CLEARING, "release, once the goods are at the site", "CEB604 800", CLEARING),
+    Step(CLEARING, "bound to a master waybill and flight (CEB607, real or danchuang's), up to "
+         "the departure", "the carrier's own CEB608 2 → 3 → 120", CLEARING),
     Step(CLEARING, "the goods leave China (CEB509, real or danchuang's), after 800",
          "the carrier's own CEB510 2 → 3 → 399; CEB604 899", CLEARED),
     Step(CLEARING, "rejected at audit", "CEB604 100 or a negative code", REJECTED),

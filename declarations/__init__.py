@@ -37,6 +37,7 @@ from declarations.findings import RULES, DocumentSummary, Finding, Layer, Report
 from declarations.identifiers import invt_no, pre_no
 from declarations.identify import REGIME_CONFLICT, parse_regime
 from declarations.lifecycle import AppType, Held, Refusal, judge
+from declarations.master_waybill import TRANSPORT_FIELDS, BoundParcel, judge_master_waybill
 from declarations.messages import (
     BY_CODE,
     BY_ROOT,
@@ -132,8 +133,10 @@ __all__ = [
     "SINGLE_TRANSACTION_LIMIT",
     "SM2_SM3",
     "TAX_SUM_AFTER",
+    "TRANSPORT_FIELDS",
     "UNKNOWN_ITEM",
     "AppType",
+    "BoundParcel",
     "Certificate",
     "CertificateError",
     "CertificateOwners",
@@ -193,6 +196,7 @@ __all__ = [
     "judge_departure",
     "judge_entry",
     "judge_export_return",
+    "judge_master_waybill",
     "judge_return",
     "load_certificate",
     "load_private_key",

@@ -46,6 +46,7 @@ __all__ = [
     "export_return",
     "export_return_tally",
     "export_summary_application",
+    "master_waybill_record",
     "write_export_after",
 ]
 
@@ -134,25 +135,35 @@ def export_departure(deal: Deal, minutes: int = 480) -> etree._Element:
                             when=deal.stamp(minutes), guid=_guid(deal, f"departure-{minutes}"))
 
 
-def export_master_waybill(deal: Deal, invt: str, minutes: int = 180) -> etree._Element:
-    """The carrier's 清单总分单 (CEB607, §2.15.4 pp. 39-40) binding the deal's parcel and 清单
-    ``invt`` to the master waybill and voyage its 清单 names."""
-    guid = _guid(deal, f"master-{minutes}")
-    voyage = _voyage(deal)
+def master_waybill_record(
+    agent: Company, carrier: Company, customs_code: str, voyage: Voyage,
+    parcels: Sequence[tuple[str, str | None]], *, gross_weight: str, when: str, guid: str,
+) -> etree._Element:
+    """A 清单总分单 (CEB607, §2.15.4 pp. 39-40) binding ``parcels`` (waybill, its 清单's invtNo
+    or None) to the master waybill and the vehicle or flight of ``voyage``, declared by
+    ``agent`` and sent by ``carrier`` at ``when`` (YYYYMMDDhhmmss)."""
     root = _message("CEB607", guid)
     record = etree.SubElement(root, _C + "WayBill")
     _fill(etree.SubElement(record, _C + "WayBillHead"), [
-        *_start(guid, deal.stamp(minutes), deal.customs_code, f"ZF{deal.stamp(minutes)}"),
-        ("agentCode", deal.agent.code), ("agentName", deal.agent.name),
+        *_start(guid, when, customs_code, f"ZF{when}{guid[:8]}"),
+        ("agentCode", agent.code), ("agentName", agent.name),
         ("trafMode", voyage.mode), ("trafName", voyage.name), ("voyageNo", voyage.number),
-        ("billNo", voyage.bill), ("grossWeight", fmt(deal.gross_weight)),
-        ("logisticsCode", deal.carrier.code), ("logisticsName", deal.carrier.name),
-        *_ONE_MESSAGE])
-    _fill(etree.SubElement(record, _C + "WayBillList"), [
-        ("gnum", "1"), ("logisticsNo", deal.logistics_no), ("invtNo", invt)])
-    _transfer(root, deal.carrier)
+        ("billNo", voyage.bill), ("grossWeight", gross_weight),
+        ("logisticsCode", carrier.code), ("logisticsName", carrier.name), *_ONE_MESSAGE])
+    for number, (logistics_no, invt) in enumerate(parcels, start=1):
+        _fill(etree.SubElement(record, _C + "WayBillList"), [
+            ("gnum", str(number)), ("logisticsNo", logistics_no), ("invtNo", invt)])
+    _transfer(root, carrier)
     signature(root)
     return root
+
+
+def export_master_waybill(deal: Deal, invt: str, minutes: int = 180) -> etree._Element:
+    """The carrier's 清单总分单 binding the deal's parcel and 清单 ``invt`` to the master
+    waybill and voyage its 清单 names."""
+    return master_waybill_record(deal.agent, deal.carrier, deal.customs_code, _voyage(deal),
+                                 [(deal.logistics_no, invt)], gross_weight=fmt(deal.gross_weight),
+                                 when=deal.stamp(minutes), guid=_guid(deal, f"master-{minutes}"))
 
 
 def export_cancellation(deal: Deal, invt: str, reason: str = "买家取消订单") -> etree._Element:

@@ -285,13 +285,16 @@ def _enters_unrecorded(session: Session, row: Declaration) -> bool:
 def _departs(
     session: Session, row: Declaration, t: Transition, latest: dict[int, Transition]
 ) -> bool:
-    """An export's goods leave (the model's exit): the carrier's departure record (CEB509)
-    closes its 清单 (``site_entries.plan_departure``: CEB604 899). danchuang sends it, or a real
-    carrier will; False when danchuang's could not be sent (899 is then recorded as it is)."""
+    """An export's goods leave (the model's exit): the carrier binds the parcel to its master
+    waybill (CEB607, if no list did) and its departure record (CEB509) closes its 清单
+    (``site_entries.plan_departure``: CEB604 899). danchuang sends them, or a real carrier
+    will; False when danchuang's could not be sent (899 is then recorded as it is)."""
     pending = latest.pop(row.id, None)
     if pending is not None:  # its release, in this batch: the departure checks it
         row.return_status = pending.status
         row.sim_updated_at = pending.sim_time
+    if real_senders.danchuang_plays(session, row.id, "CEB607"):
+        _play(stand_ins.bind, session, row, t.sim_time)  # the parcel on its master waybill
     if not real_senders.danchuang_plays(session, row.id, "CEB509"):
         return True  # the real carrier's record closes it when it comes
     return _play(stand_ins.depart, session, row, t.sim_time)

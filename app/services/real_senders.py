@@ -3,8 +3,8 @@
 A platform testing only its own messages must still see the whole lifecycle, so by default
 danchuang sends, on the virtual clock, the carrier's delivery record (CEB513) after an import
 release, the supervised site's entry record (CEB711) before a 9610 import release, its arrival
-record (CEB507) before an export release, and the carrier's departure record (CEB509) that
-closes a released export (``app.services.stand_ins``).
+record (CEB507) before an export release, and the carrier's master waybill (CEB607) and
+departure record (CEB509) that closes a released export (``app.services.stand_ins``).
 
 An enterprise whose tests send one of these for real — itself, or a partner of its tests (the
 site's operator is no party to a set until its first record) — says so once
@@ -31,6 +31,7 @@ PLAYABLE: dict[str, str] = {
     "CEB711": "supervised site (operatorCode)",
     "CEB507": "supervised site (operatorCode)",
     "CEB509": "carrier (logisticsCode)",
+    "CEB607": "carrier (logisticsCode)",
 }
 
 

@@ -67,7 +67,7 @@ def _date_entry(session: Session, declaration: Declaration, when: datetime) -> N
 def _plan(session: Session, facts: Facts, record: _Record) -> Plan:
     carrier = facts.key("logisticsCode")
     numbers = [line.get("logisticsNo") or "" for line in facts.lines]
-    found = _declarations(session, record.waybills, carrier, numbers)
+    found = declarations_of_waybills(session, record.waybills, carrier, numbers)
     refusal = record.judge([_as_entered(number, found.get(number)) for number in numbers])
     if refusal is not None:
         return refused(refusal)
@@ -138,7 +138,7 @@ def plan_departure(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     return _plan(session, facts, _DEPARTURE)
 
 
-def _declarations(
+def declarations_of_waybills(
     session: Session, waybill_code: str, carrier: str | None, numbers: list[str]
 ) -> dict[str, Declaration]:
     """The declarations of the carrier's waybills ``numbers``, by waybill number."""

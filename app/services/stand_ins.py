@@ -8,8 +8,9 @@ danchuang send, on the virtual clock,
   scenario's ``goods_arrival`` of the flow), sent by danchuang's own site operator (``SITE``,
   made at its first record);
 - the carrier's delivery record (运单状态 CEB513) a delivery delay after an import's release,
-  and its departure record (离境单 CEB509) when the model's export leaves (the flow's
-  ``departure`` after release), each sent as the enterprise that sent the set's waybill.
+  and when the model's export leaves (the flow's ``departure`` after release) its master
+  waybill list (清单总分单 CEB607, unless one bound the parcel already) and its departure
+  record (离境单 CEB509), each sent as the enterprise that sent the set's waybill.
 
 Each message is built like the samples (``declarations.sample_followups``,
 ``declarations.sample_export_followups``) from what the set's documents told the service, and
@@ -20,6 +21,7 @@ goes through the same intake as a real one
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
@@ -28,9 +30,14 @@ from sqlalchemy.orm import Session
 
 from app.accounts import Principal
 from app.db.models import Declaration, Enterprise, Role
-from app.services import submission
+from app.services import master_waybills, submission
 from app.services.set_documents import current_of, facts_of
-from declarations.sample_export_followups import Voyage, arrival_record, departure_record
+from declarations.sample_export_followups import (
+    Voyage,
+    arrival_record,
+    departure_record,
+    master_waybill_record,
+)
 from declarations.sample_followups import (
     Company,
     Conveyance,
@@ -152,6 +159,49 @@ def _arrive(session: Session, declaration: Declaration, at: datetime) -> bool:
     return True
 
 
+def bind(session: Session, declaration: Declaration, at: datetime) -> bool:
+    """Send the carrier's master waybill list (CEB607) binding the released export's parcel
+    to the vehicle or flight its 清单 names, or to danchuang's own (a 清单 that left them for
+    later); False when there is nothing to bind (no waybill or 清单, sent for the carrier by an
+    entrusted operator, or bound already)."""
+    waybill = current_of(session, declaration.id, "CEB505")
+    inventory = current_of(session, declaration.id, "CEB603")
+    if waybill is None or inventory is None or not waybill.logistics_no:
+        return False
+    if master_waybills.bound_to(session, declaration.id) is not None:
+        return False
+    sender = session.get(Enterprise, waybill.sender_id)
+    assert sender is not None  # a document's sender is a registered enterprise
+    carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
+    if sender.code != carrier.code:  # sent for the carrier by an entrusted express operator
+        return False
+    facts = facts_of(inventory)
+    root = master_waybill_record(
+        _company(session, facts.key("agentCode") or sender.code, "申报企业 declarant"),
+        carrier,
+        facts.key("customsCode") or "0000",
+        _voyage_of(facts.head, declaration.id, at),
+        [(waybill.logistics_no, inventory.invt_no)],
+        gross_weight="0",
+        when=_stamp(at),
+        guid=_guid(declaration.id, f"master-waybill@{at.isoformat()}"),
+    )
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB607")
+    return True
+
+
+def _voyage_of(head: Mapping[str, str | None], declaration_id: int, at: datetime) -> Voyage:
+    """The 清单's vehicle or flight; where it left one for later (后置申报), danchuang's own:
+    a flight of the day and a master waybill of the declaration's."""
+    return Voyage(
+        (head.get("trafMode") or "").strip() or "5",  # air (航空运输), as the samples fly
+        (head.get("trafName") or "").strip() or "DC-FLIGHT",
+        (head.get("voyageNo") or "").strip() or at.astimezone(_BEIJING).strftime("%Y%m%d"),
+        (head.get("billNo") or "").strip() or f"DC{declaration_id:010d}",
+    )
+
+
 def depart(session: Session, declaration: Declaration, at: datetime) -> bool:
     """Send the carrier's departure record (CEB509): the released export's parcel left China
     ``at`` on the vehicle or flight its 清单 names; False when there is nothing to send (no
@@ -166,16 +216,10 @@ def depart(session: Session, declaration: Declaration, at: datetime) -> bool:
         return False
     inventory = current_of(session, declaration.id, "CEB603")
     head = facts_of(inventory).head if inventory is not None else {}
-    voyage = Voyage(
-        (head.get("trafMode") or "").strip() or "5",  # air (航空运输), as the samples fly
-        head.get("trafName") or "",
-        head.get("voyageNo") or "",
-        head.get("billNo") or "",
-    )
     root = departure_record(
         carrier,
         head.get("customsCode") or "0000",
-        voyage,
+        _voyage_of(head, declaration.id, at),
         [waybill.logistics_no],
         when=_stamp(at),
         guid=_guid(declaration.id, f"departure@{at.isoformat()}"),

@@ -43,6 +43,7 @@ from app.services import (
     deliveries,
     entrustments,
     export_returns,
+    master_waybills,
     plans,
     returns,
     sets,
@@ -85,6 +86,7 @@ _PLANNERS = {
     Kind.ARRIVAL: site_entries.plan_arrival,
     Kind.DEPARTURE: site_entries.plan_departure,
     Kind.RETURN_TALLY: export_returns.plan_tally,
+    Kind.MASTER_WAYBILL: master_waybills.plan,
 }
 
 

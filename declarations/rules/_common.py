@@ -106,6 +106,8 @@ HEAD_FIELDS: dict[str, Layout] = {
         # (app.services.arrivals, app.services.departures)
         "CEB507": "appType appTime operatorCode logisticsCode",
         "CEB509": "appType logisticsCode leaveTime",
+        # a master waybill: the transport it supplies (app.services.master_waybills)
+        "CEB607": "appType trafMode trafName voyageNo billNo logisticsCode",
         # an export return: its trade mode (app.services.export_returns)
         "CEB213": "appType ebpCode ebcCode logisticsNo logisticsCode invtNo tradeMode",
     }.items()
@@ -124,6 +126,8 @@ LINE_FIELDS: dict[str, Layout] = {
     # the parcels that arrived at the site, or left China (app.services.arrivals, departures)
     "CEB507": Layout.of("gnum logisticsNo"),
     "CEB509": Layout.of("gnum logisticsNo"),
+    # the parcels a master waybill binds (app.services.master_waybills)
+    "CEB607": Layout.of("gnum logisticsNo invtNo"),
     # an export return names the 清单's lines it brings back (app.services.export_returns)
     "CEB213": Layout.of("gnum gcode qty"),
 }

@@ -134,6 +134,7 @@ async def test_a_real_site_then_a_real_carrier_then_a_return(
         "CEB711": "real",
         "CEB507": "danchuang",
         "CEB509": "danchuang",
+        "CEB607": "danchuang",
     }
     await _real(client, parties.carrier, CEB513="real")
     *_, inventory = await send_set(client, parties, s)
@@ -238,7 +239,7 @@ async def test_who_plays_whom_is_each_enterprise_s_own_setting(
     other = make_party("4401961235", Role.EBP)
     shown = await client.get("/api/v1/enterprises/me/real-senders", headers=party.headers)
     everyone = {"CEB513": "danchuang", "CEB711": "danchuang", "CEB507": "danchuang"}
-    assert shown.json() == {**everyone, "CEB509": "danchuang"}
+    assert shown.json() == {**everyone, "CEB509": "danchuang", "CEB607": "danchuang"}
     await _real(client, party, CEB513="real")
     theirs = await client.get("/api/v1/enterprises/me/real-senders", headers=other.headers)
     assert theirs.json()["CEB513"] == "danchuang"  # one enterprise's setting is its own
@@ -250,7 +251,11 @@ async def test_who_plays_whom_is_each_enterprise_s_own_setting(
         "/api/v1/enterprises/me/real-senders", json={"CEB513": "me"}, headers=party.headers
     )
     assert worse.json()["error"]["code"] == "real_senders.unknown_choice"
-    assert await _real(client, party, CEB513="danchuang") == {**everyone, "CEB509": "danchuang"}
+    assert await _real(client, party, CEB513="danchuang") == {
+        **everyone,
+        "CEB509": "danchuang",
+        "CEB607": "danchuang",
+    }
     none = await client.get("/api/v1/declarations/999999/tax-bill", headers=party.headers)
     assert none.status_code == 404
 

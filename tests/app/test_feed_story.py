@@ -133,18 +133,17 @@ async def test_each_partys_webhook_pushes_exactly_its_feed(
     feeds = {party.code: await _feed(client, party) for party in _everyone(parties)}
     for party in _everyone(parties):
         assert receivers.receipt_ids(party) == [r["id"] for r in feeds[party.code]], party
-    # An export's departure record (CEB509), which danchuang sent as the set's carrier, is the
-    # carrier's own message: its receipts reach the carrier alone, as the records of the site
-    # reach the site alone; they are no part of the set's story.
-    departures = {
-        code: [r for r in feed if r["message_code"] == "CEB510"] for code, feed in feeds.items()
-    }
-    expected = 3 if direction is Direction.EXPORT else 0  # 2 → 3 → 399
-    assert {code: len(found) for code, found in departures.items()} == {
+    # An export's master waybill list and departure record (CEB607, CEB509), which danchuang
+    # sent as the set's carrier, are the carrier's own messages: their receipts reach the
+    # carrier alone, as the records of the site reach the site alone; no part of the set's story.
+    carriers = ("CEB608", "CEB510")
+    own = {code: [r for r in feed if r["message_code"] in carriers] for code, feed in feeds.items()}
+    expected = 6 if direction is Direction.EXPORT else 0  # 2 → 3 → 120 and 2 → 3 → 399
+    assert {code: len(found) for code, found in own.items()} == {
         party.code: expected if party is parties.carrier else 0 for party in _everyone(parties)
     }
     feeds = {
-        code: [r for r in feed if r["message_code"] != "CEB510"] for code, feed in feeds.items()
+        code: [r for r in feed if r["message_code"] not in carriers] for code, feed in feeds.items()
     }
     for party in _everyone(parties):
         feed = feeds[party.code]
