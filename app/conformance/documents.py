@@ -13,9 +13,20 @@ from declarations import BY_ROOT, CEB_NS, Kind, parse_xml
 NamedFile = tuple[str, bytes]
 _C = "{" + CEB_NS + "}"
 
-# The messages that follow a 清单 (CEB spec 202205 §3.7-3.15): not part of its set, sent after
-# it by the conformance step ``follow``.
-FOLLOW_UPS = frozenset({Kind.CANCELLATION, Kind.REFUND, Kind.WAYBILL_STATUS, Kind.SITE_ENTRY})
+# The messages that follow a 清单 (CEB spec 202205 §3.7-3.15, §2.7-2.19): not part of its set,
+# sent after it by the conformance step ``follow``.
+FOLLOW_UPS = frozenset(
+    {
+        Kind.CANCELLATION,
+        Kind.REFUND,
+        Kind.WAYBILL_STATUS,
+        Kind.SITE_ENTRY,
+        Kind.ARRIVAL,
+        Kind.DEPARTURE,
+        Kind.MASTER_WAYBILL,
+        Kind.RETURN_TALLY,
+    }
+)
 
 
 def _root(data: bytes) -> etree._Element | None:

@@ -72,7 +72,7 @@ def arrange(tmp_path: Path) -> Callable[[Path, Group], list[str]]:
     def fill(folder: Path, group: Group) -> list[str]:
         ids = positive_cases(group)
         out = tmp_path / f"samples-{group.regime.value}-{group.direction.value}"
-        after = ["--after"] if group.direction.value == "import" else []
+        after = ["--after"]
         result = CliRunner().invoke(
             cli,
             [

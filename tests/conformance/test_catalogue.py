@@ -25,7 +25,7 @@ IMPORT_ONLY = {
     Branch.DETAIN_503,
     Branch.DETAIN_599,
     Branch.RETURN,
-    # the messages after the export 清单 are issue 14's: not live yet
+    # the messages after the export 清单: cases in the 9610 export file so far
     Branch.AFTER_RELEASE,
     Branch.AFTER_REFUSED,
 }  # CEB622 lists the detention and return codes; CEB604 does not (CEB spec 202205 pp. 86, 33)
