@@ -13,6 +13,7 @@ from declarations.document import Document
 from declarations.findings import Finding
 from declarations.quota import QuotaProvider
 from declarations.rules._common import QuotaScope, Unit, read_units
+from declarations.rules.export_after import check_cancellation, check_return, check_split
 from declarations.rules.fields import check_fields, check_repeated_order_no
 from declarations.rules.inventory import check_export_inventory, check_import_inventory
 from declarations.rules.order import check_export_order, check_import_order
@@ -38,6 +39,13 @@ CHECKS: dict[str, Check] = {
     "CEB403": _fields_only,
     "CEB505": _fields_only,
     "CEB603": check_export_inventory,
+    # after the export 清单 (rules.export_after)
+    "CEB507": check_split,
+    "CEB509": check_split,
+    "CEB607": check_split,
+    "CEB605": check_cancellation,
+    "CEB213": check_return,
+    "CEB215": check_return,
 }
 
 

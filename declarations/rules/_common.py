@@ -104,12 +104,17 @@ HEAD_FIELDS: dict[str, Layout] = {
         "iCurrency",
         # the export goods at the site: when they arrived, when they left, and whose they are
         # (app.services.arrivals, app.services.departures)
-        "CEB507": "appType appTime operatorCode logisticsCode",
-        "CEB509": "appType logisticsCode leaveTime",
+        "CEB507": "appType appTime operatorCode logisticsCode msgCount msgSeqNo",
+        "CEB509": "appType logisticsCode leaveTime msgCount msgSeqNo",
         # a master waybill: the transport it supplies (app.services.master_waybills)
-        "CEB607": "appType trafMode trafName voyageNo billNo logisticsCode",
+        "CEB607": "appType trafMode trafName voyageNo billNo logisticsCode msgCount msgSeqNo",
         # an export return: its trade mode (app.services.export_returns)
-        "CEB213": "appType ebpCode ebcCode logisticsNo logisticsCode invtNo tradeMode",
+        "CEB213": "appType ebpCode ebcCode logisticsNo logisticsCode invtNo tradeMode ieFlag "
+        "country",
+        # the rest of the export messages after the 清单 (rules.export_after)
+        "CEB605": "appType reason",
+        "CEB215": "appType ieFlag",
+        "CEB701": "appType startTime endTime summaryFlag msgCount msgSeqNo",
     }.items()
 }
 LINE_FIELDS: dict[str, Layout] = {
@@ -128,6 +133,8 @@ LINE_FIELDS: dict[str, Layout] = {
     "CEB509": Layout.of("gnum logisticsNo"),
     # the parcels a master waybill binds (app.services.master_waybills)
     "CEB607": Layout.of("gnum logisticsNo invtNo"),
+    # what a summary names (rules.export_after)
+    "CEB701": Layout.of("invtNo"),
     # an export return names the 清单's lines it brings back (app.services.export_returns)
     "CEB213": Layout.of("gnum gcode qty"),
 }

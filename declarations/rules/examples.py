@@ -28,6 +28,8 @@ from declarations.messages import BY_ROOT, CEB_NS, Direction, Regime
 from declarations.paths import xsd_root
 from declarations.reconcile import check_set
 from declarations.rules import check_document
+from declarations.rules.sample_access import add, get, has, head, lines, put, record_of
+from declarations.sample_export_followups import export_after
 from declarations.samples import SampleSet, fmt, generate_sets, to_bytes
 
 _C = "{" + CEB_NS + "}"
@@ -43,49 +45,14 @@ class Example:
     mutate: Mutation
     regimes: tuple[Regime, ...] = tuple(Regime)
     lone_document: str | None = None  # file-name prefix of the one document the folder holds
+    # a message after the export 清单 both examples get first (sample_export_followups: its file)
+    after: str | None = None
 
 
-# --- reaching into a sample set ----------------------------------------------------------------
-
-
-def _root(sample: SampleSet, kind: str) -> etree._Element:
-    return next(r for name, r in sample.documents.items() if name.startswith(kind))
-
-
-def _record(sample: SampleSet, kind: str) -> etree._Element:
-    return _root(sample, kind)[0]  # the first business record comes first under the root
-
-
-def head(sample: SampleSet, kind: str) -> etree._Element:
-    record = _record(sample, kind)
-    first = record[0]
-    return first if etree.QName(first).localname.endswith("Head") else record
-
-
-def lines(sample: SampleSet, kind: str) -> list[etree._Element]:
-    return [e for e in _record(sample, kind) if etree.QName(e).localname.endswith("List")]
-
-
-def get(element: etree._Element, name: str) -> str:
-    node = element.find(_C + name)
-    if node is None or node.text is None:
-        raise KeyError(name)
-    return node.text
-
-
-def put(element: etree._Element, name: str, value: str) -> None:
-    node = element.find(_C + name)
-    if node is None:
-        raise KeyError(name)
-    node.text = value
-
-
-def add(element: etree._Element, name: str, amount: Decimal) -> None:
-    put(element, name, fmt(Decimal(get(element, name)) + amount))
-
-
-def _has(sample: SampleSet, kind: str) -> bool:
-    return any(name.startswith(kind) for name in sample.documents)
+def _after(file_name: str, mutate: Mutation) -> Example:
+    """The example of a rule of a message after the export 清单: that message alone."""
+    kind = file_name.partition("-CEB")[0]
+    return Example(_E, mutate, lone_document=kind, after=file_name)
 
 
 def reprice(sample: SampleSet, price: Decimal, *, single_item: bool = False) -> None:
@@ -105,7 +72,7 @@ def reprice(sample: SampleSet, price: Decimal, *, single_item: bool = False) -> 
     order = head(sample, "order")
     delta = goods - Decimal(get(order, "goodsValue"))
     put(order, "goodsValue", fmt(goods))
-    if _has(sample, "payment"):
+    if has(sample, "payment"):
         payment = head(sample, "payment")
         if sample.deal.direction is Direction.IMPORT:
             add(order, "acturalPaid", delta)
@@ -140,7 +107,7 @@ def _duplicate_gnum(kind: str) -> Mutation:
 
 
 def _duplicate_order(s: SampleSet) -> None:
-    record = _record(s, "order")
+    record = record_of(s, "order")
     record.addnext(copy.deepcopy(record))
 
 
@@ -149,7 +116,7 @@ def _annual(count: int) -> Mutation:
 
     def mutate(s: SampleSet) -> None:
         reprice(s, Decimal(4400), single_item=True)
-        record = _record(s, "inventory")
+        record = record_of(s, "inventory")
         for n in range(2, count + 1):
             twin = copy.deepcopy(record)
             twin_head = twin[0]
@@ -302,6 +269,13 @@ EXAMPLES: dict[str, Example] = {
     "reconcile.inventory-lines": Example(_BOTH, _drop_last_inventory_line),
     "reconcile.inventory-goods": Example(_BOTH, _inventory_goods),
     "reconcile.inventory-amounts": Example(_BOTH, _inventory_qty),
+    # after the export 清单 (rules.export_after)
+    "record.msg-seq-no": _after("arrival-CEB507.xml", _set("arrival", "msgSeqNo", "2")),
+    "record.gnum-sequence": _after("departure-CEB509.xml", _set("departure", "gnum", "2", True)),
+    "cancellation.reason": _after("cancellation-CEB605.xml", _set("cancellation", "reason", "")),
+    "return.trade-mode": _after("return-CEB213.xml", _set("return-CEB", "tradeMode", "9610")),
+    "return.ie-flag": _after("return-tally-CEB215.xml", _set("return-tally", "ieFlag", "E")),
+    "return.country": _after("return-CEB213.xml", _set("return-CEB", "country", "142")),
 }
 
 
@@ -326,6 +300,9 @@ def example_sets(rule_id: str, regime: Regime, direction: Direction) -> dict[str
     """The valid and the invalid example of a rule for one regime."""
     example = EXAMPLES[rule_id]
     valid, invalid = base_set(regime, direction), base_set(regime, direction)
+    if example.after is not None:
+        for sample in (valid, invalid):
+            sample.documents[example.after] = export_after(sample)[example.after]
     example.mutate(invalid)
     if rule_id == "limit.annual":  # the valid twin: five purchases stay within 26,000
         _annual(5)(valid)

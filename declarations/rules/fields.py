@@ -76,8 +76,8 @@ def check_fields(unit: Unit) -> Iterator[Finding]:
             f"报送类型 {app_type!r} 不是 1-新增、2-变更、3-删除 之一",
         )
     yield from _codes(unit, head, None)
-    for line in unit.lines:
-        yield from _codes(unit, line, line.text("gnum") or "?")
+    for line in unit.lines:  # (a summary application's lines have no gnum: the 清单 they name)
+        yield from _codes(unit, line, (line.text("gnum") if line.reads("gnum") else None) or "?")
 
 
 def _codes(unit: Unit, node: Node, gnum: str | None) -> Iterator[Finding]:

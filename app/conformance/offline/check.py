@@ -87,22 +87,20 @@ def check_case(group: Group, case: Case, files: Sequence[NamedFile]) -> CaseResu
     base = [f for f in files if app_type_of(f[1]) == "1" and f not in follow_ups]
     variants = [f for f in files if app_type_of(f[1]) != "1" and f not in follow_ups]
     report = validate_set(base) if base else Report()
-    result.findings = list(report.findings)
+    # The messages after the 清单 stand alone (their invtNo is a sample's, replaced live by the
+    # one customs gives): each is checked on its own, and its findings count like the set's.
+    result.findings = [
+        *report.findings,
+        *(f for name, data in follow_ups for f in validate(data, source=name).findings),
+    ]
     problems = result.problems
     problems += _belongs(group, case, report, follow_ups)
-    problems += _follow_ups(follow_ups)
-    problems += _verdict(case, report)
+    problems += _verdict(case, result.findings)
     problems += _marker(case, base, result.notes)
     problems += _variants(case, variants)
     problems += _transport(case, base)
     result.outcome = Outcome.FAILED if problems else Outcome.PASSED
     return result
-
-
-def _follow_ups(follow_ups: Sequence[NamedFile]) -> list[str]:
-    """The messages after the 清单 stand alone: each must be valid (its invtNo is a sample's,
-    replaced live by the one customs gives)."""
-    return [describe(f) for name, data in follow_ups for f in validate(data, source=name).errors()]
 
 
 def _belongs(
@@ -125,15 +123,15 @@ def _belongs(
     return problems
 
 
-def _verdict(case: Case, report: Report) -> list[str]:
+def _verdict(case: Case, findings: Sequence[Finding]) -> list[str]:
     exhibit = case.exhibit
     severity = Severity(exhibit.severity)
     problems = []
     for wanted in exhibit.rules:
-        if not any(matches(f.rule, [wanted]) and f.severity is severity for f in report.findings):
+        if not any(matches(f.rule, [wanted]) and f.severity is severity for f in findings):
             problems.append(f"expected rule {wanted} ({severity.value}) was not reported")
     tolerated = [*exhibit.rules, *exhibit.also_allowed] if case.kind is CaseKind.NEGATIVE else []
-    for finding in report.errors():
+    for finding in (f for f in findings if f.severity is Severity.ERROR):
         if not matches(finding.rule, tolerated):
             problems.append(describe(finding))
     return problems
