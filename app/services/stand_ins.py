@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import Principal
-from app.db.models import Declaration, Enterprise, Role
+from app.db.models import Declaration, DocumentRow, Enterprise, Role
 from app.services import master_waybills, submission
 from app.services.set_documents import current_of, facts_of
 from declarations.sample_export_followups import (
@@ -67,6 +67,17 @@ def _company(session: Session, code: str, fallback: str) -> Company:
     name = row.name if row is not None else fallback
     dxp = row.dxp_id if row is not None and row.dxp_id else f"DXPENT{code}"[:30]
     return Company(code, name[:100], dxp)
+
+
+def _carrier(session: Session, waybill: DocumentRow) -> tuple[Principal, Company] | None:
+    """The enterprise that sent the set's waybill, as the carrier danchuang plays; None when an
+    entrusted express operator sent it for the carrier (danchuang does not play that carrier)."""
+    sender = session.get(Enterprise, waybill.sender_id)
+    assert sender is not None  # a document's sender is a registered enterprise
+    carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
+    if sender.code != carrier.code:
+        return None
+    return Principal.of(sender), carrier
 
 
 def site_operator(session: Session) -> Principal:
@@ -119,11 +130,10 @@ def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
     waybill = current_of(session, declaration.id, "CEB511")
     if waybill is None or declaration.delivered_at is not None or not waybill.logistics_no:
         return False
-    sender = session.get(Enterprise, waybill.sender_id)
-    assert sender is not None  # a document's sender is a registered enterprise
-    carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
-    if sender.code != carrier.code:  # sent for the carrier by an entrusted express operator
+    played = _carrier(session, waybill)
+    if played is None:
         return False
+    sender, carrier = played
     root = delivery_record(
         carrier,
         waybill.logistics_no,
@@ -131,7 +141,7 @@ def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
         guid=_guid(declaration.id, f"delivery@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB513")
+    submission.submit_within(session, sender, data, source="danchuang's CEB513")
     return True
 
 
@@ -170,11 +180,10 @@ def bind(session: Session, declaration: Declaration, at: datetime) -> bool:
         return False
     if master_waybills.bound_to(session, declaration.id) is not None:
         return False
-    sender = session.get(Enterprise, waybill.sender_id)
-    assert sender is not None  # a document's sender is a registered enterprise
-    carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
-    if sender.code != carrier.code:  # sent for the carrier by an entrusted express operator
+    played = _carrier(session, waybill)
+    if played is None:
         return False
+    sender, carrier = played
     facts = facts_of(inventory)
     root = master_waybill_record(
         _company(session, facts.key("agentCode") or sender.code, "申报企业 declarant"),
@@ -187,7 +196,7 @@ def bind(session: Session, declaration: Declaration, at: datetime) -> bool:
         guid=_guid(declaration.id, f"master-waybill@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB607")
+    submission.submit_within(session, sender, data, source="danchuang's CEB607")
     return True
 
 
@@ -209,11 +218,10 @@ def depart(session: Session, declaration: Declaration, at: datetime) -> bool:
     waybill = current_of(session, declaration.id, "CEB505")
     if waybill is None or not waybill.logistics_no or declaration.return_status == 899:
         return False
-    sender = session.get(Enterprise, waybill.sender_id)
-    assert sender is not None  # a document's sender is a registered enterprise
-    carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
-    if sender.code != carrier.code:  # sent for the carrier by an entrusted express operator
+    played = _carrier(session, waybill)
+    if played is None:
         return False
+    sender, carrier = played
     inventory = current_of(session, declaration.id, "CEB603")
     head = facts_of(inventory).head if inventory is not None else {}
     root = departure_record(
@@ -225,5 +233,5 @@ def depart(session: Session, declaration: Declaration, at: datetime) -> bool:
         guid=_guid(declaration.id, f"departure@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, Principal.of(sender), data, source="danchuang's CEB509")
+    submission.submit_within(session, sender, data, source="danchuang's CEB509")
     return True

@@ -114,3 +114,13 @@ def statuses(answer: dict[str, Any]) -> list[int]:
 def coded(answer: httpx.Response) -> list[tuple[str, int]]:
     """The receipts of a submission's answer as (receipt message, returnStatus)."""
     return [(r["message_code"], r["return_status"]) for r in answer.json()["receipts"]]
+
+
+async def real_senders(client: httpx.AsyncClient, party: Party, **choices: str) -> dict[str, str]:
+    """Say who sends the messages danchuang may play for ``party``'s declarations ("real" or
+    "danchuang", by message code: docs/live-clearance.md); the setting as it stands."""
+    answer = await client.put(
+        "/api/v1/enterprises/me/real-senders", json=choices, headers=party.headers
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())

@@ -14,7 +14,7 @@ import httpx
 from lxml import etree
 from service_support import Party, PartyFactory
 from sqlalchemy import select
-from submission_helpers import coded, register, sample, send, send_set
+from submission_helpers import coded, real_senders, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app import states
@@ -62,14 +62,6 @@ def _entry_receipt(database: Database) -> int:
 
 def _codes(receipts: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return [(r["message_code"], r["return_status"]) for r in receipts]
-
-
-async def _real(client: httpx.AsyncClient, party: Party, **choices: str) -> dict[str, str]:
-    answer = await client.put(
-        "/api/v1/enterprises/me/real-senders", json=choices, headers=party.headers
-    )
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
 
 
 async def test_danchuang_plays_the_site_the_carrier_and_customs(
@@ -129,14 +121,14 @@ async def test_a_real_site_then_a_real_carrier_then_a_return(
     the carrier (513), then returned in part (625), the quota given back by the value."""
     s = sample(Regime.DIRECT, Direction.IMPORT, seed=302)
     parties = register(make_party, s)
-    assert await _real(client, parties.agent, CEB711="real") == {
+    assert await real_senders(client, parties.agent, CEB711="real") == {
         "CEB513": "danchuang",
         "CEB711": "real",
         "CEB507": "danchuang",
         "CEB509": "danchuang",
         "CEB607": "danchuang",
     }
-    await _real(client, parties.carrier, CEB513="real")
+    await real_senders(client, parties.carrier, CEB513="real")
     *_, inventory = await send_set(client, parties, s)
     ident, invt = inventory["declaration"]["id"], inventory["document"]["invt_no"]
     engine = instant_engine(database)
@@ -223,7 +215,7 @@ async def test_a_real_carrier_delivers_itself(
 ) -> None:
     s = sample(Regime.DIRECT, Direction.IMPORT, seed=305)
     parties = register(make_party, s)
-    await _real(client, parties.carrier, CEB513="real")
+    await real_senders(client, parties.carrier, CEB513="real")
     ident = (await send_set(client, parties, s))[-1]["declaration"]["id"]
     instant_engine(database).run_until_idle()
     codes = _codes(await _history(client, parties.agent, ident))
@@ -240,7 +232,7 @@ async def test_who_plays_whom_is_each_enterprise_s_own_setting(
     shown = await client.get("/api/v1/enterprises/me/real-senders", headers=party.headers)
     everyone = {"CEB513": "danchuang", "CEB711": "danchuang", "CEB507": "danchuang"}
     assert shown.json() == {**everyone, "CEB509": "danchuang", "CEB607": "danchuang"}
-    await _real(client, party, CEB513="real")
+    await real_senders(client, party, CEB513="real")
     theirs = await client.get("/api/v1/enterprises/me/real-senders", headers=other.headers)
     assert theirs.json()["CEB513"] == "danchuang"  # one enterprise's setting is its own
     bad = await client.put(
@@ -251,7 +243,7 @@ async def test_who_plays_whom_is_each_enterprise_s_own_setting(
         "/api/v1/enterprises/me/real-senders", json={"CEB513": "me"}, headers=party.headers
     )
     assert worse.json()["error"]["code"] == "real_senders.unknown_choice"
-    assert await _real(client, party, CEB513="danchuang") == {
+    assert await real_senders(client, party, CEB513="danchuang") == {
         **everyone,
         "CEB509": "danchuang",
         "CEB607": "danchuang",

@@ -6,8 +6,8 @@ cancels it. Both backends, real HTTP through the app, each party with its own ke
 from __future__ import annotations
 
 import httpx
-from service_support import Party, PartyFactory
-from submission_helpers import coded, register, sample, send, send_set
+from service_support import PartyFactory
+from submission_helpers import coded, real_senders, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app import states
@@ -18,19 +18,12 @@ from declarations.sample_export_followups import export_arrival, export_cancella
 from declarations.sample_followups import SAMPLE_SITE
 
 
-async def _real_site(client: httpx.AsyncClient, party: Party) -> None:
-    answer = await client.put(
-        "/api/v1/enterprises/me/real-senders", json={"CEB507": "real"}, headers=party.headers
-    )
-    assert answer.status_code == 200, answer.text
-
-
 async def test_an_export_decided_and_waiting_for_its_goods_is_cancelled(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
     s = sample(Regime.DIRECT, Direction.EXPORT, seed=411)
     parties = register(make_party, s)
-    await _real_site(client, parties.agent)  # so that it waits at 399 for the goods
+    await real_senders(client, parties.agent, CEB507="real")  # it waits at 399 for the goods
     *_, inventory = await send_set(client, parties, s)
     ident, invt = inventory["declaration"]["id"], inventory["document"]["invt_no"]
     instant_engine(database).run_until_idle()

@@ -6,12 +6,10 @@ app."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from service_support import Party, PartyFactory
 from sqlalchemy import select
-from submission_helpers import coded, register, sample, send, send_set
+from submission_helpers import coded, real_senders, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app import states
@@ -28,14 +26,6 @@ async def _codes(client: httpx.AsyncClient, party: Party, ident: int) -> list[tu
     assert shown.status_code == 200, shown.text
     receipts = [e for e in shown.json()["history"] if e["event"] == "receipt"]
     return [(r["message_code"], r["return_status"]) for r in receipts]
-
-
-async def _real(client: httpx.AsyncClient, party: Party, **choices: str) -> dict[str, Any]:
-    answer = await client.put(
-        "/api/v1/enterprises/me/real-senders", json=choices, headers=party.headers
-    )
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
 
 
 def _receipt_ids(database: Database, code: str, status: int) -> list[int]:
@@ -91,9 +81,9 @@ async def test_a_real_site_and_a_real_carrier_each_with_its_own_key(
     before the release and a second time."""
     s = sample(Regime.DIRECT, Direction.EXPORT, seed=402)
     parties = register(make_party, s)
-    chosen = await _real(client, parties.agent, CEB507="real")
+    chosen = await real_senders(client, parties.agent, CEB507="real")
     assert (chosen["CEB507"], chosen["CEB509"]) == ("real", "danchuang")
-    await _real(client, parties.carrier, CEB509="real")
+    await real_senders(client, parties.carrier, CEB509="real")
     ident = (await send_set(client, parties, s))[-1]["declaration"]["id"]
     engine = instant_engine(database)
     engine.run_until_idle()

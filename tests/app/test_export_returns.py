@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from service_support import PartyFactory
-from submission_helpers import coded, register, sample, send, send_set
+from submission_helpers import coded, real_senders, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
@@ -85,11 +85,7 @@ async def test_nothing_returns_before_it_left_or_from_another_consignor(
 ) -> None:
     s = sample(Regime.DIRECT, Direction.EXPORT, seed=423)
     parties = register(make_party, s)
-    answer = await client.put(
-        "/api/v1/enterprises/me/real-senders", json={"CEB509": "real"},
-        headers=parties.carrier.headers,
-    )  # fmt: skip
-    assert answer.status_code == 200
+    await real_senders(client, parties.carrier, CEB509="real")
     *_, inventory = await send_set(client, parties, s)
     invt = inventory["document"]["invt_no"]
     instant_engine(database).run_until_idle()  # released (800), waiting for the departure

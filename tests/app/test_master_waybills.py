@@ -11,7 +11,7 @@ import httpx
 from lxml import etree
 from service_support import PartyFactory
 from sqlalchemy import select
-from submission_helpers import coded, register, sample, send, send_set
+from submission_helpers import coded, real_senders, register, sample, send, send_set
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
@@ -57,11 +57,7 @@ async def test_a_list_supplies_the_flight_the_departure_then_takes(
     s = sample(Regime.DIRECT, Direction.EXPORT, seed=431)
     _later(s)
     parties = register(make_party, s)
-    answer = await client.put(
-        "/api/v1/enterprises/me/real-senders", json={"CEB607": "real"},
-        headers=parties.carrier.headers,
-    )  # fmt: skip
-    assert answer.status_code == 200
+    await real_senders(client, parties.carrier, CEB607="real")
     *_, inventory = await send_set(client, parties, s)
     invt = inventory["document"]["invt_no"]
     flight = Voyage("5", "CZ3105", "20261205", "784-10000001")
