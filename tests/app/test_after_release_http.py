@@ -9,14 +9,15 @@ A 1210 set draws down the account book its warehouse registered."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from live_server import Server, register_over_http
+from http_story import Parties, wait_for
+from live_server import Server
 from service_support import Receiver, recording_receiver
 from submission_helpers import sample
 
@@ -24,66 +25,17 @@ from app.db.engine import Database
 from app.quota import used_fen
 from declarations import Direction, Regime, check
 from declarations.sample_followups import (
-    SAMPLE_SITE,
     import_delivery,
     import_return,
     import_site_entry,
 )
-from declarations.samples import SampleSet, to_bytes
-
-XML = {"Content-Type": "application/xml"}
+from declarations.samples import to_bytes
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with recording_receiver() as found:
         yield found
-
-
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Parties:
-    def __init__(self, client: httpx.Client, s: SampleSet) -> None:
-        deal = s.deal
-        self.client = client
-        self.keys = {
-            role: register_over_http(client, code, role)
-            for role, code in (
-                ("ebc", deal.seller.code),
-                ("pay", deal.payer_company.code),
-                ("logistics", deal.carrier.code),
-                ("agent", deal.agent.code),
-                ("operator", SAMPLE_SITE.code),
-            )
-        }
-
-    def headers(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
-
-    def send(self, role: str, data: bytes) -> dict[str, Any]:
-        answer = self.client.post("/api/v1/documents", content=data,
-                                  headers={**self.headers(role), **XML})  # fmt: skip
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-    def send_set(self, s: SampleSet) -> dict[str, Any]:
-        roles = ("ebc", "pay", "logistics", "agent")  # order, payment, waybill, 清单
-        answers = [
-            self.send(r, to_bytes(d)) for r, d in zip(roles, s.documents.values(), strict=True)
-        ]
-        return answers[-1]
-
-    def declaration(self, ident: int) -> dict[str, Any]:
-        return dict(
-            self.client.get(f"/api/v1/declarations/{ident}", headers=self.headers("agent")).json()
-        )
 
 
 def _codes(body: dict[str, Any]) -> list[tuple[str, int]]:
@@ -120,14 +72,14 @@ def _story(client: httpx.Client, database: Database, receiver: Receiver) -> None
 
     inventory = parties.send_set(s)
     ident, invt = inventory["declaration"]["id"], inventory["document"]["invt_no"]
-    _wait(lambda: ("CEB622", 399) in _codes(parties.declaration(ident)), "the decision")
+    wait_for(lambda: ("CEB622", 399) in _codes(parties.declaration(ident)), "the decision")
     time.sleep(1)  # the engine ticks on: the release still waits for the site
     assert ("CEB622", 800) not in _codes(parties.declaration(ident))
 
     entered = parties.send("operator", to_bytes(import_site_entry(s.deal)))
     assert [r["return_status"] for r in entered["receipts"]] == [2, 3, 120]
-    _wait(lambda: parties.declaration(ident)["declaration"]["state"] == "cleared", "clearance")
-    _wait(lambda: ("CEB818", 2) in _codes(parties.declaration(ident)), "the bill's payment")
+    wait_for(lambda: parties.declaration(ident)["declaration"]["state"] == "cleared", "clearance")
+    wait_for(lambda: ("CEB818", 2) in _codes(parties.declaration(ident)), "the bill's payment")
     history = [e for e in parties.declaration(ident)["history"] if e["event"] == "receipt"]
     codes = [(e["message_code"], e["return_status"]) for e in history]
     released = next(
@@ -150,7 +102,7 @@ def _story(client: httpx.Client, database: Database, receiver: Receiver) -> None
 
     feed = client.get("/api/v1/receipts", headers=parties.headers("agent")).json()["receipts"]
     assert {("CEB816", 1), ("CEB818", 2)} <= {(r["message_code"], r["return_status"]) for r in feed}
-    _wait(lambda: len(receiver.received) >= 2, "the tax bill's webhooks")
+    wait_for(lambda: len(receiver.received) >= 2, "the tax bill's webhooks")
     pushed = {body["receipt"]["message_code"]: body for _path, _key, body in receiver.received}  # type: ignore[index]
     assert "<ceb:CEB816Message" in str(pushed["CEB816"]["xml"])
     assert "<ceb:entDutyNo>" in str(pushed["CEB818"]["xml"])

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from live_server import Server, register_over_http
+from http_story import Parties, statuses, wait_for
+from live_server import Server
 from service_support import Receiver, recording_receiver
 from submission_helpers import sample
 
@@ -32,10 +33,8 @@ from declarations.sample_export_followups import (
     export_return_tally,
     master_waybill_record,
 )
-from declarations.sample_followups import SAMPLE_SITE
 from declarations.samples import SampleSet, to_bytes
 
-XML = {"Content-Type": "application/xml"}
 FLIGHT = Voyage("5", "CZ3105", "20261205", "784-20000001")
 
 
@@ -43,49 +42,6 @@ FLIGHT = Voyage("5", "CZ3105", "20261205", "784-20000001")
 def receiver() -> Iterator[Receiver]:
     with recording_receiver() as found:
         yield found
-
-
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Parties:
-    def __init__(self, client: httpx.Client, s: SampleSet) -> None:
-        deal = s.deal
-        self.client = client
-        self.keys = {
-            role: register_over_http(client, code, role)
-            for role, code in (
-                ("ebc", deal.seller.code),
-                ("pay", deal.payer_company.code),
-                ("logistics", deal.carrier.code),
-                ("agent", deal.agent.code),
-                ("operator", SAMPLE_SITE.code),
-            )
-        }
-
-    def headers(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
-
-    def send(self, role: str, data: bytes) -> list[int]:
-        """The statuses the message was answered with."""
-        answer = self.client.post("/api/v1/documents", content=data,
-                                  headers={**self.headers(role), **XML})  # fmt: skip
-        assert answer.status_code == 201, answer.text
-        return [r["return_status"] for r in answer.json()["receipts"]]
-
-    def codes(self, ident: int) -> list[tuple[str, int]]:
-        body = self.client.get(f"/api/v1/declarations/{ident}", headers=self.headers("agent"))
-        return [
-            (e["message_code"], e["return_status"])
-            for e in body.json()["history"]
-            if e["event"] == "receipt"
-        ]
 
 
 def _later(s: SampleSet) -> None:
@@ -120,39 +76,33 @@ def _story(client: httpx.Client, receiver: Receiver) -> None:
         )
         assert put.status_code == 200, put.text
 
-    answers = [
-        client.post(
-            "/api/v1/documents", content=to_bytes(root), headers={**parties.headers(role), **XML}
-        ).json()
-        for role, root in zip(
-            ("ebc", "pay", "logistics", "agent"), s.documents.values(), strict=True
-        )
-    ]
-    ident, invt = answers[-1]["declaration"]["id"], answers[-1]["document"]["invt_no"]
-    _wait(lambda: ("CEB604", 399) in parties.codes(ident), "the decision")
+    inventory = parties.send_set(s)
+    ident, invt = inventory["declaration"]["id"], inventory["document"]["invt_no"]
+    wait_for(lambda: ("CEB604", 399) in parties.codes(ident), "the decision")
     time.sleep(1)  # the engine ticks on: the release waits for the goods
     assert ("CEB604", 800) not in parties.codes(ident)
 
-    assert parties.send("operator", to_bytes(export_arrival(deal))) == [2, 3, 399]
-    _wait(lambda: ("CEB604", 800) in parties.codes(ident), "the release")
+    assert statuses(parties.send("operator", to_bytes(export_arrival(deal)))) == [2, 3, 399]
+    wait_for(lambda: ("CEB604", 800) in parties.codes(ident), "the release")
     bound = master_waybill_record(deal.agent, deal.carrier, deal.customs_code, FLIGHT,
                                   [(deal.logistics_no, invt)], gross_weight="1.2",
                                   when=deal.stamp(200), guid=str(uuid.uuid4()).upper())  # fmt: skip
-    assert parties.send("logistics", to_bytes(bound)) == [2, 3, 120]
+    assert statuses(parties.send("logistics", to_bytes(bound))) == [2, 3, 120]
     time.sleep(1)  # the model's export has left: the carrier's record is awaited
     assert ("CEB604", 899) not in parties.codes(ident)
     left = departure_record(deal.carrier, deal.customs_code, FLIGHT, [deal.logistics_no],
                             when=deal.stamp(480), guid=str(uuid.uuid4()).upper())  # fmt: skip
-    assert parties.send("logistics", to_bytes(left)) == [2, 3, 399]
+    assert statuses(parties.send("logistics", to_bytes(left))) == [2, 3, 399]
     assert parties.codes(ident)[-1] == ("CEB604", 899)
-    _wait(lambda: any(b["receipt"]["return_status"] == 899 for _, _, b in receiver.received),  # type: ignore[index]
+    wait_for(lambda: any(b["receipt"]["return_status"] == 899 for _, _, b in receiver.received),  # type: ignore[index]
           "the 899 pushed")  # fmt: skip
 
-    assert parties.send("agent", to_bytes(export_cancellation(deal, invt)))[-1] == -623005
+    assert statuses(parties.send("agent", to_bytes(export_cancellation(deal, invt))))[-1] == -623005
     line = deal.lines[0]
     back = export_return(deal, invt, {line.gnum: Decimal(1)})
-    assert parties.send("agent", to_bytes(back)) == [2, 3, 120]
-    assert parties.send("operator", to_bytes(export_return_tally(deal, invt))) == [2, 3, 399]
+    assert statuses(parties.send("agent", to_bytes(back))) == [2, 3, 120]
+    tally = export_return_tally(deal, invt)
+    assert statuses(parties.send("operator", to_bytes(tally))) == [2, 3, 399]
     assert parties.codes(ident)[-1] == ("CEB214", 800)
     shown: dict[str, Any] = client.get(
         f"/api/v1/declarations/{ident}", headers=parties.headers("agent")
