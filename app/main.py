@@ -30,6 +30,7 @@ from app.api.routes import (
     health,
     outcomes,
     receipts,
+    summaries,
     validation,
     webhooks,
 )
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outcomes.router)
     app.include_router(after_release.router)
     app.include_router(bonded_books.router)
+    app.include_router(summaries.router)
     app.include_router(validation.router)
     app.include_router(dashboard.router)  # the web pages: `/`, /scenarios, ...
     app.mount("/static", dashboard.static_files(), name="static")

@@ -32,7 +32,7 @@ from declarations import BY_CODE, PARTY_FIELDS, SET_KINDS, Direction, Document, 
 # record (CEB711).
 # The data messages the live service takes: a set's documents, what follows an import 清单, and
 # the export goods' arrival, master waybill and departure, the export cancellation and return
-# (and its tally). The summary is validated but not cleared yet (docs/api.md).
+# (and its tally), and the summary application (app.services.summaries).
 _LIVE_AFTER_THE_LIST = {Kind.CANCELLATION, Kind.WAYBILL_STATUS, Kind.REFUND, Kind.SITE_ENTRY}
 _LIVE_EXPORT_AFTER_THE_LIST = {
     Kind.ARRIVAL,
@@ -41,6 +41,7 @@ _LIVE_EXPORT_AFTER_THE_LIST = {
     Kind.MASTER_WAYBILL,
     Kind.REFUND,
     Kind.RETURN_TALLY,
+    Kind.SUMMARY,
 }
 LIVE_MESSAGES = frozenset(
     m.code

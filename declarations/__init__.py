@@ -32,6 +32,18 @@ from declarations.cancellation import judge_cancellation
 from declarations.codes import DETENTIONS, ReturnStatus
 from declarations.document import Document
 from declarations.envelope import DXP_NS, Envelope, is_envelope, seal
+from declarations.export_summary import (
+    DEC_STATE_FORMED,
+    Period,
+    Summary,
+    SummaryGroup,
+    SummaryList,
+    build_summary_result,
+    decl_seq_no,
+    sum_no,
+    summarise,
+    summary_list_of,
+)
 from declarations.facts import Facts, check_stored_set
 from declarations.findings import RULES, DocumentSummary, Finding, Layer, Report, RuleInfo, Severity
 from declarations.identifiers import invt_no, pre_no
@@ -115,6 +127,7 @@ __all__ = [
     "BY_CODE",
     "BY_ROOT",
     "CEB_NS",
+    "DEC_STATE_FORMED",
     "DEFAULT_LIMITS",
     "DETENTIONS",
     "DXP_NS",
@@ -157,6 +170,7 @@ __all__ = [
     "MessageType",
     "OrderKey",
     "ParseLimits",
+    "Period",
     "PrivateKey",
     "Problem",
     "Purchase",
@@ -171,17 +185,22 @@ __all__ = [
     "Severity",
     "SignatureMode",
     "SignaturePolicy",
+    "Summary",
+    "SummaryGroup",
+    "SummaryList",
     "TaxBill",
     "TaxBillStatus",
     "Verification",
     "annual_refusal",
     "build_format_receipt",
     "build_receipt",
+    "build_summary_result",
     "build_tax_bill",
     "build_tax_status",
     "check",
     "check_stored_set",
     "data_message",
+    "decl_seq_no",
     "drawn_quantities",
     "group_sets",
     "identify_document",
@@ -214,6 +233,9 @@ __all__ = [
     "seal",
     "send_rank",
     "sign_message",
+    "sum_no",
+    "summarise",
+    "summary_list_of",
     "tax_bill_of",
     "tax_total_mismatch",
     "unknown_item",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, not_found
 from app.receipts import receipt_json
-from app.services import certificates, tax_bills, transport
+from app.services import certificates, summary_results, tax_bills, transport
 from app.services.set_documents import facts_of
 from declarations import (
     BY_CODE,
@@ -197,6 +197,8 @@ def document_receipts(session: Session, row: DocumentRow) -> list[Receipt]:
 def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
     """The receipts as one CEB receipt message (CEB312, CEB622, CEB604...), newest last; a
     message that failed the format check: its CEB900 (one per message)."""
+    # customs' own summary results (CEB792) answer by themselves, not as CEB702 nodes
+    receipts = [r for r in receipts if r.message_code != summary_results.RESULT]
     if not receipts:
         raise ServiceError(
             404,
@@ -293,6 +295,8 @@ def receipt_message(
     the form that document came in (a DxpMsg for an enveloped one, ``transport.in_kind``)."""
     if receipt.message_code in tax_bills.CODES:  # customs' own message, to every party
         return tax_bills.receipt_xml(session, receipt)
+    if receipt.message_code == summary_results.RESULT:  # customs' own message, to its sender
+        return summary_results.receipt_xml(session, receipt)
     row = answered_document(session, receipt)
     if row is None:
         return None

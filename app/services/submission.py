@@ -48,6 +48,7 @@ from app.services import (
     returns,
     sets,
     site_entries,
+    summaries,
     transport,
 )
 from app.services.answers import (
@@ -87,6 +88,7 @@ _PLANNERS = {
     Kind.DEPARTURE: site_entries.plan_departure,
     Kind.RETURN_TALLY: export_returns.plan_tally,
     Kind.MASTER_WAYBILL: master_waybills.plan,
+    Kind.SUMMARY: summaries.plan,
 }
 
 

@@ -114,7 +114,10 @@ HEAD_FIELDS: dict[str, Layout] = {
         # the rest of the export messages after the 清单 (rules.export_after)
         "CEB605": "appType reason",
         "CEB215": "appType ieFlag",
-        "CEB701": "appType startTime endTime summaryFlag msgCount msgSeqNo",
+        # a summary application: its period, its flags and the broker of the 报关单 it forms
+        # (app.services.summaries)
+        "CEB701": "appType agentName declAgentCode declAgentName startTime endTime summaryFlag "
+        "itemNameFlag msgCount msgSeqNo",
     }.items()
 }
 LINE_FIELDS: dict[str, Layout] = {

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
+from lxml import etree
 from service_support import PartyFactory
 from sqlalchemy import func, select
-from submission_helpers import XML
+from submission_helpers import XML, C
 
 from app.db.engine import Database
 from app.db.models import DocumentRow, Role
@@ -53,22 +53,25 @@ async def test_a_receipt_of_a_message_after_the_list_is_customs_to_send(
     assert (sent.status_code, sent.json()["error"]["code"]) == (403, "access.message_not_sendable")
 
 
-@pytest.mark.parametrize("code", ["CEB701"])
-async def test_an_export_message_after_the_list_is_validated_but_not_taken_live_yet(
-    client: httpx.AsyncClient,
-    database: Database,
-    make_party: PartyFactory,
-    official_dir: Path,
-    code: str,
+async def test_the_official_summary_application_is_taken_live(
+    client: httpx.AsyncClient, database: Database, make_party: PartyFactory, official_dir: Path
 ) -> None:
-    """The export message after the 清单 that is not live yet (the summary application) is
-    known and checked; the live service does not take it: 422, nothing stored."""
-    party = make_party("3301960702", Role.OPERATOR, Role.LOGISTICS)
-    body = (official_dir / f"samples/export/{code}Message.xml").read_bytes()
-    checked = await client.post("/api/v1/validate", content=body, headers={**party.headers, **XML})
-    assert checked.status_code == 200, checked.text
-    assert checked.json()["documents"][0]["message_type"] == code
+    """The export summary application (CEB701) is live too (tests/app/test_export_summaries.py):
+    the first record of the official sample, from its declarant, is stored and answered, here
+    refused as the 清单 it names are none of the declarant's."""
+    party = make_party("1105910159", Role.AGENT)  # the sample's agentCode and copCode
+    root = etree.fromstring((official_dir / "samples/export/CEB701Message.xml").read_bytes())
+    for extra in root.findall(f"{C}SummaryApply")[1:]:  # the live intake takes one record
+        root.remove(extra)
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     sent = await client.post("/api/v1/documents", content=body, headers={**party.headers, **XML})
-    assert (sent.status_code, sent.json()["error"]["code"]) == (422, "submission.not_live_yet")
-    with database.read() as session:  # nothing stored
-        assert session.scalar(select(func.count()).select_from(DocumentRow)) == 0
+    assert sent.status_code == 201, sent.text
+    receipts = sent.json()["receipts"]
+    assert [(r["message_code"], r["return_status"]) for r in receipts] == [
+        ("CEB702", 2),
+        ("CEB702", 3),
+        ("CEB702", 100),
+    ]
+    assert "no export 清单 Invt20180507000001 of yours" in receipts[-1]["return_info"]
+    with database.read() as session:  # stored, with its answer
+        assert session.scalar(select(func.count()).select_from(DocumentRow)) == 1

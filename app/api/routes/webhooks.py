@@ -16,11 +16,12 @@ from declarations import BY_CODE, Kind
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-# What customs sends: the receipts, and the tax bill and its status (CEB816, CEB818).
+# What customs sends: the receipts, the tax bill and its status (CEB816, CEB818) and the
+# summary result (CEB792).
 RECEIPT_CODES = sorted(
     code
     for code, m in BY_CODE.items()
-    if m.is_receipt or m.kind in (Kind.TAX_BILL, Kind.TAX_STATUS)
+    if m.is_receipt or m.kind in (Kind.TAX_BILL, Kind.TAX_STATUS, Kind.SUMMARY_RESULT)
 )
 
 
