@@ -16,6 +16,8 @@ import httpx
 import pytest
 from lxml import etree
 from service_support import Party, PartyFactory, push_everything, recording_receiver
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from submission_helpers import (
     C,
     Parties,
@@ -31,6 +33,7 @@ from test_engine_support import instant_engine
 
 from app.db.engine import Database
 from app.db.models import Role
+from app.db.models_summary import SummaryListRow
 from app.engine import ClearanceEngine
 from declarations import Direction, Regime, parse_xml, validate
 from declarations.sample_export_followups import export_departure, export_summary_application
@@ -281,6 +284,12 @@ async def test_lists_that_may_not_be_summarised_are_refused(
     summary = await _summary(client, parties.agent, taken.json()["document"]["id"])
     assert [one["invt_no"] for one in summary["lists"]] == [b_flag.invt_no]
     assert len(summary["groups"]) == 1
+    # the database holds to it too: a 清单 enters one summary (unique summary_lists.invt_no)
+    with pytest.raises(IntegrityError), database.write() as session:
+        kept = session.scalars(select(SummaryListRow)).one()
+        session.add(SummaryListRow(summary_id=kept.summary_id, group_id=kept.group_id,
+                                   invt_no=kept.invt_no, declaration_id=kept.declaration_id,
+                                   closed_at=kept.closed_at))  # fmt: skip
 
 
 @pytest.mark.parametrize(
