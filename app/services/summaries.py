@@ -14,9 +14,10 @@ B; the list body is ignored.
 
 Answers: a refusal is 100 with every reason in both languages; an accepted application is
 answered 2 → 3 → 120 → 399 (the sumNo in its text), then customs forms the 报关单 and records
-one CEB792 receipt of the application's document per 报关单: its sender pulls them (the
-document's receipts, ``GET /api/v1/summaries/{id}``) and its webhooks get them, as the CEB792
-message itself (``receipt_xml``). The declarations stay ``cleared``.
+one CEB792 receipt of the application's document per 报关单 (``summary_results.form``): its
+sender pulls them (the document's receipts, ``GET /api/v1/summaries/{id}``) and its webhooks
+get them, as the CEB792 message itself (``summary_results.receipt_xml``). The declarations stay
+``cleared``.
 
 Where the spec is silent, danchuang's model (the spec gives no codes for a refused summary):
 an application is taken whole or refused whole; it is new only (appType 1: customs decides it
