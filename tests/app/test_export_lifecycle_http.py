@@ -4,8 +4,9 @@ backends, every party with its own key, a webhook receiver on loopback.
 A 9610 export set whose 清单 leaves its flight for later is released only after the arrival
 record (CEB507) its real site operator sends, bound by its real carrier's master waybill list
 (CEB607) that supplies the flight, and closed (899) by the carrier's departure record (CEB509),
-the 899 pushed to the declarant's webhook. Then its cancellation is refused (-623005), and a
-return (CEB213) comes back and is tallied at the site (CEB215), which releases it."""
+the 899 pushed to the declarant's webhook. Then its cancellation is refused (-623005), its
+declarant summarises it (CEB701 → CEB702, customs' CEB792), and a return (CEB213) comes back
+and is tallied at the site (CEB215), which releases it."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from declarations.sample_export_followups import (
     export_cancellation,
     export_return,
     export_return_tally,
+    export_summary_application,
     master_waybill_record,
 )
 from declarations.samples import SampleSet, to_bytes
@@ -65,6 +67,8 @@ def test_the_export_lifecycle_over_http(db_url: str, tmp_path: Path, receiver: R
 def _story(client: httpx.Client, receiver: Receiver) -> None:
     s = sample(Regime.DIRECT, Direction.EXPORT, seed=511)
     _later(s)
+    for node in s.documents["inventory-CEB603.xml"].iter("{*}statisticsFlag"):
+        node.text = "B"  # 汇总申报: summarised into a 报关单 once closed
     deal, parties = s.deal, Parties(client, s)
     hook = {"url": receiver.url, "xml": True, "events": ["CEB604"]}
     made = client.post("/api/v1/webhooks", json=hook, headers=parties.headers("agent"))
@@ -98,6 +102,17 @@ def _story(client: httpx.Client, receiver: Receiver) -> None:
           "the 899 pushed")  # fmt: skip
 
     assert statuses(parties.send("agent", to_bytes(export_cancellation(deal, invt))))[-1] == -623005
+    summary = export_summary_application(deal, [invt])
+    assert statuses(parties.send("agent", to_bytes(summary))) == [2, 3, 120, 399]
+    listed = client.get("/api/v1/summaries", headers=parties.headers("agent")).json()
+    (made,) = listed["summaries"]
+    shown = client.get(f"/api/v1/summaries/{made['id']}", headers=parties.headers("agent")).json()
+    (group,) = shown["groups"]  # one 清单: one 报关单
+    result = client.get(f"/api/v1/summaries/{made['id']}/results/{group['decl_seq_no']}",
+                        headers=parties.headers("agent"))  # fmt: skip
+    assert result.status_code == 200 and b"<ceb:CEB792Message" in result.content
+    assert invt.encode() in result.content
+
     line = deal.lines[0]
     back = export_return(deal, invt, {line.gnum: Decimal(1)})
     assert statuses(parties.send("agent", to_bytes(back))) == [2, 3, 120]
