@@ -396,6 +396,4 @@ class ScenarioJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-# The tables of what follows a release, and of the export summaries, live in their own
-# modules, on this Base.
-from app.db import models_after, models_summary  # noqa: E402, F401
+from app.db import models_after, models_summary  # noqa: E402, F401  (their tables, this Base)
