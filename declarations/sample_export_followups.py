@@ -235,11 +235,18 @@ def export_return_tally(deal: Deal, invt: str, minutes: int = 10 * 24 * 60) -> e
 
 
 def export_summary_application(
-    deal: Deal, invts: Sequence[str], *, summary_flag: str = "1", item_name_flag: str = "1"
+    deal: Deal,
+    invts: Sequence[str],
+    *,
+    summary_flag: str = "1",
+    item_name_flag: str = "1",
+    start: str | None = None,
+    end: str | None = None,
 ) -> etree._Element:
     """The declarant's 汇总申请单 (CEB701, §2.21.4 pp. 55-56) of the 清单 ``invts``, sent in
     the month after the deal (the next month's 1st at 09:00), the deal's declarant also lodging
-    the 报关单."""
+    the 报关单. ``start`` and ``end`` (YYYYMMDDhhmmss) are its time range, each left out when
+    None."""
     guid = _guid(deal, "summary-" + ",".join(invts))
     month = deal.when.month % 12 + 1
     year = deal.when.year + (deal.when.month == 12)
@@ -251,6 +258,7 @@ def export_summary_application(
         ("agentCode", deal.agent.code), ("agentName", deal.agent.name),
         ("ebcCode", deal.seller.code), ("ebcName", deal.seller.name),
         ("declAgentCode", deal.agent.code), ("declAgentName", deal.agent.name),
+        ("startTime", start), ("endTime", end),
         ("summaryFlag", summary_flag), ("itemNameFlag", item_name_flag), *_ONE_MESSAGE])
     for invt in invts:
         _fill(etree.SubElement(record, _C + "SummaryApplyList"), [("invtNo", invt)])

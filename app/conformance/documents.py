@@ -25,6 +25,7 @@ FOLLOW_UPS = frozenset(
         Kind.DEPARTURE,
         Kind.MASTER_WAYBILL,
         Kind.RETURN_TALLY,
+        Kind.SUMMARY,
     }
 )
 

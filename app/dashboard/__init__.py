@@ -9,7 +9,8 @@
 - ``/error-codes``: every rule id and receipt status, in English and Chinese;
 - ``/certificates``: enterprises' signing certificates; register one, or issue a test one;
 - ``/parties``: who sends the carrier's and the site's messages (danchuang, or a real party);
-- ``/account-books``: the bonded account books, their stock and moves; register one.
+- ``/account-books``: the bonded account books, their stock and moves; register one;
+- ``/summaries``: the export summary declarations, their 报关单 and summary results (CEB792).
 
 No build step and nothing from the network: one stylesheet and one small script under
 ``static/``. ``router`` carries a lifespan (FastAPI merges it into the app's, inside it, so the
@@ -23,7 +24,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app.dashboard import account_books, certificates, pages, real_senders, tools
+from app.dashboard import account_books, certificates, pages, real_senders, summaries, tools
 from app.dashboard.config import DashboardSettings
 from app.dashboard.jobs import JobRunner
 from app.dashboard.templating import static_files
@@ -51,3 +52,4 @@ router.include_router(tools.router)
 router.include_router(certificates.router)
 router.include_router(real_senders.router)
 router.include_router(account_books.router)
+router.include_router(summaries.router)

@@ -1,9 +1,10 @@
 """``/parties``: who sends the carrier's and the site's messages, enterprise by enterprise.
 
-danchuang plays the carrier (CEB513, CEB509) and the supervised site (CEB711, CEB507) unless a
-party to the declaration says a real one sends them (``app.services.real_senders``); the
-operator sees each enterprise's setting here and changes it as the enterprise would through
-``PUT /api/v1/enterprises/me/real-senders``.
+danchuang plays the carrier (CEB513, CEB607, CEB509) and the supervised site (CEB711, CEB507)
+unless a party to the declaration says a real one sends them (``app.services.real_senders``);
+the operator sees each enterprise's setting here and changes it as the enterprise would through
+``PUT /api/v1/enterprises/me/real-senders``, and sees when danchuang sends each message: the
+delays of the engine's scenario (``DANCHUANG_ENGINE_SCENARIO``), flow by flow.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from app.dashboard.deps import DatabaseDep
 from app.dashboard.templating import templates
 from app.db.engine import Database
 from app.db.models import Enterprise
+from app.engine.config import EngineSettings
+from app.engine.scenario import load_live_scenario
 from app.errors import ServiceError
 from app.services import real_senders
 
@@ -33,7 +36,9 @@ def _page(request: Request, database: Database, status_code: int = 200,
             (row.code, row.name, real_senders.setting(session, row.id).as_json())
             for row in session.scalars(select(Enterprise).order_by(Enterprise.code))
         ]
-    context = {"rows": rows, "playable": real_senders.PLAYABLE, "error": error}
+    timings = real_senders.timings(load_live_scenario(EngineSettings().scenario))
+    context = {"rows": rows, "playable": real_senders.PLAYABLE, "timings": timings,
+               "error": error}  # fmt: skip
     return templates.TemplateResponse(
         request, "real_senders.html.j2", context, status_code=status_code
     )

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from app.db.models import DocumentRow
 from app.db.models_after import RealSender
 from app.errors import ServiceError
+from simulation.durations import Distribution
+from simulation.scenario_schema import Scenario
 
 # The messages danchuang can play, and the party that sends each.
 PLAYABLE: dict[str, str] = {
@@ -95,3 +97,42 @@ def danchuang_plays(session: Session, declaration_id: int, code: str) -> bool:
         .limit(1)
     )
     return real is None
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """When danchuang sends a message of a flow: ``delay`` (the scenario's distribution, in
+    words) after ``after``."""
+
+    flow: str
+    code: str
+    after: str
+    delay: str
+
+
+def timings(scenario: Scenario) -> list[Timing]:
+    """When danchuang sends each message it plays, flow by flow, on the virtual clock: the
+    engine's scenario's ``goods_arrival`` (CEB711, CEB507), ``departure`` (CEB607 and CEB509)
+    and ``delivery`` (CEB513) of each flow."""
+    found: list[Timing] = []
+    for flow in scenario.flows:
+        export = flow.direction == "export"
+        steps = [
+            ("CEB507" if export else "CEB711", "lodgement", flow.goods_arrival),
+            ("CEB607, CEB509", "release", flow.departure if export else None),
+            ("CEB513", "release", None if export else flow.delivery),
+        ]
+        found.extend(
+            Timing(flow.label, code, after, describe(dist))
+            for code, after, dist in steps
+            if dist is not None
+        )
+    return found
+
+
+def describe(dist: Distribution) -> str:
+    """A distribution in words: "exponential, mean 15 min"."""
+    fields = dist.model_dump(exclude={"dist", "unit"}, exclude_none=True)
+    values = ", ".join(f"{name} {value:g}" if isinstance(value, float | int) else
+                       f"{name} {value}" for name, value in fields.items())  # fmt: skip
+    return f"{dist.dist}, {values} {dist.unit}"

@@ -13,7 +13,12 @@ from declarations.document import Document
 from declarations.findings import Finding
 from declarations.quota import QuotaProvider
 from declarations.rules._common import QuotaScope, Unit, read_units
-from declarations.rules.export_after import check_cancellation, check_return, check_split
+from declarations.rules.export_after import (
+    check_cancellation,
+    check_return,
+    check_split,
+    check_summary,
+)
 from declarations.rules.fields import check_fields, check_repeated_order_no
 from declarations.rules.inventory import check_export_inventory, check_import_inventory
 from declarations.rules.order import check_export_order, check_import_order
@@ -46,6 +51,7 @@ CHECKS: dict[str, Check] = {
     "CEB605": check_cancellation,
     "CEB213": check_return,
     "CEB215": check_return,
+    "CEB701": check_summary,
 }
 
 

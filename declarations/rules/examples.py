@@ -29,7 +29,7 @@ from declarations.paths import xsd_root
 from declarations.reconcile import check_set
 from declarations.rules import check_document
 from declarations.rules.sample_access import add, get, has, head, lines, put, record_of
-from declarations.sample_export_followups import export_after
+from declarations.sample_export_followups import export_after, export_summary_application
 from declarations.samples import SampleSet, fmt, generate_sets, to_bytes
 
 _C = "{" + CEB_NS + "}"
@@ -147,6 +147,14 @@ def _bump(kind: str, name: str, line: bool = False) -> Mutation:
         add(lines(s, kind)[0] if line else head(s, kind), name, Decimal(1))
 
     return mutate
+
+
+def _summary_range(s: SampleSet) -> None:
+    """The summary application for a range whose end comes before its start."""
+    invts = [get(line, "invtNo") for line in lines(s, "summary")]
+    s.documents["summary-CEB701.xml"] = export_summary_application(
+        s.deal, invts, start="20270331000000", end="20270301000000"
+    )
 
 
 def _payment_amount(s: SampleSet) -> None:
@@ -276,6 +284,8 @@ EXAMPLES: dict[str, Example] = {
     "return.trade-mode": _after("return-CEB213.xml", _set("return-CEB", "tradeMode", "9610")),
     "return.ie-flag": _after("return-tally-CEB215.xml", _set("return-tally", "ieFlag", "E")),
     "return.country": _after("return-CEB213.xml", _set("return-CEB", "country", "142")),
+    "summary.time-range": _after("summary-CEB701.xml", _summary_range),
+    "summary.flag": _after("summary-CEB701.xml", _set("summary", "summaryFlag", "3")),
 }
 
 

@@ -96,22 +96,10 @@ def _application(
     first: Listed, invts: list[str], *, span: tuple[str, str] | None = None
 ) -> etree._Element:
     """The declarant's CEB701 naming ``invts``; with ``span``, for that range instead."""
-    root = export_summary_application(first.sample.deal, invts)
+    start, end = span or (None, None)
+    root = export_summary_application(first.sample.deal, invts, start=start, end=end)
     set_field(root, "customsCode", CUSTOMS)
-    if span is not None:
-        _add_range(root, span)
     return root
-
-
-def _add_range(root: etree._Element, span: tuple[str | None, str | None]) -> None:
-    """startTime and endTime (those given), after declAgentName as the XSD orders them."""
-    anchor = root.find(f".//{C}declAgentName")
-    assert anchor is not None
-    for name, value in reversed((("startTime", span[0]), ("endTime", span[1]))):
-        if value is not None:
-            node = etree.Element(C + name)
-            node.text = value
-            anchor.addnext(node)
 
 
 async def _summary(client: httpx.AsyncClient, party: Party, document_id: int) -> dict[str, Any]:
@@ -156,8 +144,22 @@ async def _pulled(
         assert len(root.findall(f".//{C}SummaryResultList")) == lines
 
 
+def _on_the_page(page: str, summary: dict[str, Any], invts: list[str]) -> None:
+    """The dashboard's section of ``summary``: its sumNo, 清单 and each 报关单's CEB792."""
+    shown = page.split(f'id="summary-{summary["id"]}"')[1].split("</section>", maxsplit=1)[0]
+    assert summary["sum_no"] in shown and "by list" in shown
+    for group in summary["groups"]:
+        assert f"CEB792 {group['decl_seq_no']}" in shown
+        assert f"&lt;ceb:declSeqNo&gt;{group['decl_seq_no']}&lt;/ceb:declSeqNo&gt;" in shown
+    assert all(invt in shown for invt in invts)
+
+
 async def test_a_month_of_lists_is_summarised_by_list_and_by_range(
-    client: httpx.AsyncClient, make_party: PartyFactory, database: Database, official_dir: Path
+    client: httpx.AsyncClient,
+    make_party: PartyFactory,
+    database: Database,
+    official_dir: Path,
+    admin_headers: dict[str, str],
 ) -> None:
     sets = _deals(seed=701, count=6)
     parties = register(make_party, sets[0])
@@ -234,6 +236,12 @@ async def test_a_month_of_lists_is_summarised_by_list_and_by_range(
     twice = await send(client, parties.agent, _application(march[1], [march[1].invt_no]))
     assert coded(twice)[-1] == ("CEB702", 100) and "in an earlier summary" in _info(twice)
 
+    # the operator's dashboard lists both, with their 报关单 and each CEB792
+    page = await client.get("/summaries", headers=admin_headers)
+    assert page.status_code == 200, page.text
+    _on_the_page(page.text, summary, [m.invt_no for m in march])
+    assert f'id="summary-{later["id"]}"' in page.text
+
     # the summary is its sender's alone
     for other in (parties.seller, make_party("3302W00701", Role.AGENT)):
         hidden = await client.get(f"/api/v1/summaries/{summary['id']}", headers=other.headers)
@@ -301,8 +309,8 @@ async def test_a_range_must_be_a_pair_in_order(
 ) -> None:
     sample = generate_sets(Regime.DIRECT, Direction.EXPORT, seed=703)[0]
     agent = make_party(sample.deal.agent.code, Role.AGENT)
-    root = export_summary_application(sample.deal, ["22492027000000000001"])
-    _add_range(root, span)
+    root = export_summary_application(sample.deal, ["22492027000000000001"], start=span[0],
+                                      end=span[1])  # fmt: skip
     answer = await send(client, agent, root)
     assert coded(answer)[-1] == ("CEB702", 100), answer.text
     assert "startTime" in _info(answer)

@@ -119,6 +119,7 @@ def test_the_parties_and_the_account_books_pages(page: Any, server: Server) -> N
     row = page.locator(f"#parties-{agent}")
     row.locator("form").nth(1).locator("button").click()
     page.wait_for_selector(f"#parties-{agent} .who-real")
+    assert "exponential, mean 15 min" in page.locator("#timings").inner_text()
     shot(page, "a6-parties")
 
     # A zone warehouse's account book, registered on the page.
@@ -130,6 +131,9 @@ def test_the_parties_and_the_account_books_pages(page: Any, server: Server) -> N
     page.wait_for_selector("#book-T5141W000001")
     assert "100" in page.locator("#book-T5141W000001 td.stock").inner_text()
     shot(page, "a7-account-books")
+
+    page.goto("/summaries")  # no summary declared yet
+    assert page.locator("#no-summaries").is_visible()
 
 
 def test_a_scenario_run_from_the_runner_opens_its_report(page: Any, server: Server) -> None:

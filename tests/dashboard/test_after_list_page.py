@@ -74,3 +74,20 @@ async def test_the_parties_page_changes_who_plays_whom(
         "/parties", data={"enterprise": carrier.code, "message": "CEB621", "who": "real"}
     )
     assert refused.status_code == 422 and 'id="form-error"' in refused.text
+
+
+async def test_the_parties_page_says_when_danchuang_sends_each_message(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/parties")).text
+    timings = page.split('id="timings"')[1].split("</table>")[0]
+    rows = [
+        [cell.split(">", 1)[1] for cell in row.split("</td>")[:-1]]
+        for row in timings.split("<tr>")[2:]
+    ]
+    # the built-in live scenario's delays (app.engine.scenario.BUILTIN_YAML)
+    assert ["9610-import", "CEB711", "lodgement", "exponential, mean 20 min"] in rows
+    assert ["9610-import", "CEB513", "release", "lognormal, mean 36, sd 12 h"] in rows
+    assert ["9710-export", "CEB507", "lodgement", "exponential, mean 15 min"] in rows
+    assert ["9710-export", "CEB607, CEB509", "release", "deterministic, value 5 min"] in rows
+    assert not any(row[1] == "CEB711" for row in rows if row[0] == "1210-import")

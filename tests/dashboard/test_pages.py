@@ -32,7 +32,8 @@ async def test_every_page_is_served_and_loads_nothing_from_elsewhere(
     ident = await send_set(Regime.DIRECT, Direction.IMPORT)
     run_engine(database)
     for path in ("/", "/live/panel", f"/declarations/{ident}", "/scenarios", "/conformance",
-                 "/error-codes", "/login"):  # fmt: skip
+                 "/error-codes", "/login", "/parties", "/account-books",
+                 "/summaries"):  # fmt: skip
         response = await client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
