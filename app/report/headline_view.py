@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.report.format import format_value
 from simulation.headline import Headline
-from simulation.sensitivity import Change
+from simulation.sensitivity import MEASURE, Change
 from simulation.stats import Estimate
 
 
@@ -103,8 +103,8 @@ def headline_lines(head: Headline, changes: Sequence[Change] | None) -> list[Lin
         best = changes[0].text()  # the whole interval of the paired difference is a cut
     else:
         best = (
-            "no one-step enlargement of a waiting pool makes a measurable difference to the "
-            f"mean lodgement → exit time (the most hopeful: {changes[0].text()})"
+            "no one-step enlargement of a waiting pool makes a measurable difference to "
+            f"{MEASURE} (the most hopeful: {changes[0].text()})"
         )
     lines.append(Line("best-change", "The change that helps most", best))
     return lines

@@ -3,12 +3,15 @@ sensitivity run measures the change that helps most; its warnings fire when they
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import pytest
+
 from simulation.headline import headline, welch_settling_hour
-from simulation.runner import run
+from simulation.runner import ReplicationResult, run
 from simulation.scenario import load_scenario
-from simulation.sensitivity import best_changes
+from simulation.sensitivity import best_changes, time_in_system
 from simulation.sweep import apply_overrides
 
 PLANTED = Path(__file__).parent / "data" / "planted-bottleneck.yaml"
@@ -81,3 +84,16 @@ def test_welch_settles_where_a_start_up_transient_ends() -> None:
     assert 9 <= settled <= 12
     flat = welch_settling_hour(times, [20.0] * 400, 100.0)
     assert flat < 1
+
+
+def test_the_time_in_the_system_is_littles_law_over_the_samples_after_the_warm_up() -> None:
+    # 10 declarations in the system from hour 1 to hour 3 (the warm-up's 50 are left out),
+    # 100 lodged after the warm-up: 20 declaration-hours over 100 = 12 min each.
+    replication = ReplicationResult(
+        index=0, kpis={"arrived_after_warmup": 100.0},
+        series={"in_system": [50.0, 10.0, 10.0, 10.0, 10.0]},
+        series_times_h=[0.5, 1.0, 2.0, 2.5, 3.0], arrived=150, finished={}, in_system=10,
+        unreleased=0, conservation_ok=True, events=0, wall_seconds=0.0,
+    )  # fmt: skip
+    assert time_in_system(replication, warmup_h=1.0) == pytest.approx(12 * 60)
+    assert math.isnan(time_in_system(replication, warmup_h=3.5))  # no samples after it
