@@ -15,7 +15,6 @@ naming the file and the entry.
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,32 +26,11 @@ from rich.table import Table
 
 from app.cli import cli, usage_error
 from app.cli.planning import _executor
-from app.report.format import format_value, headline
+from app.cli.simulate import kpi_table
+from app.report.format import format_value
 
 if TYPE_CHECKING:
-    from simulation.national import NationalResult
     from simulation.national_headline import NationalHeadline
-
-
-def _kpi_table(result: NationalResult) -> Table:
-    national = result.national
-    table = Table(
-        title=f"{result.name}, national: {len(national.replications)} replications, "
-        f"seed {result.seed} (mean and 95 % CI)"
-    )
-    table.add_column("KPI")
-    table.add_column("mean", justify="right")
-    table.add_column("95 % CI", justify="right")
-    for name, estimate in national.kpis.items():
-        if not headline(name) or estimate.n == 0:
-            continue
-        ci = (
-            f"{format_value(name, estimate.low)} … {format_value(name, estimate.high)}"
-            if math.isfinite(estimate.half_width)
-            else "–"
-        )
-        table.add_row(name, format_value(name, estimate.mean), ci)
-    return table
 
 
 def _site_table(head: NationalHeadline) -> Table:
@@ -137,7 +115,9 @@ def national_command(  # noqa: PLR0917  # Typer maps each parameter to an option
     for line in national_lines(head):
         typer.echo(f"{line.label}: {line.text}")
     console = Console(width=140)
-    console.print(_kpi_table(result))
+    title = (f"{result.name}, national: {len(result.national.replications)} replications, "
+             f"seed {result.seed} (mean and 95 % CI)")  # fmt: skip
+    console.print(kpi_table(result.national, title))
     console.print(_site_table(head))
     for warning in head.warnings:
         typer.echo(f"warning: {warning}", err=True)

@@ -49,9 +49,11 @@ def scenario_help() -> str:
     return f"Scenario file, or a shipped scenario's name: {names}."
 
 
-def _table(result: RunResult) -> Table:
+def kpi_table(result: RunResult, title: str | None = None) -> Table:
+    """The headline KPIs of ``result`` with their intervals (``title``: the scenario's line)."""
     table = Table(
-        title=f"{result.scenario}: {len(result.replications)} replications, "
+        title=title
+        or f"{result.scenario}: {len(result.replications)} replications, "
         f"seed {result.seed} (mean and 95 % CI)"
     )
     table.add_column("KPI")
@@ -167,7 +169,7 @@ def simulate(  # noqa: PLR0917  # Typer maps each parameter to an option
     finally:
         if executor is not None:
             executor.shutdown()
-    Console().print(_table(result))
+    Console().print(kpi_table(result))
     _print_headline(result, changes)
     if not all(r.conservation_ok for r in result.replications):
         typer.echo("warning: a replication failed its conservation check", err=True)
