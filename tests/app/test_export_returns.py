@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from service_support import PartyFactory
-from submission_helpers import coded, real_senders, register, sample, send, send_set
+from submission_helpers import coded, real_senders, register, sample, send, send_set, set_field
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
@@ -96,3 +96,32 @@ async def test_nothing_returns_before_it_left_or_from_another_consignor(
     for node in other.iter("{*}ebcCode"):
         node.text = "4401969997"
     assert coded(await send(client, parties.agent, other))[-1] == ("CEB214", -625204)
+
+
+async def test_a_return_may_come_back_through_another_customs_district(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    # 跨关区退货: a 9610 export that left through its own customs comes back through another
+    # district's site; the return names that district's customs and its operator tallies it.
+    s = sample(Regime.DIRECT, Direction.EXPORT, seed=423)
+    parties = register(make_party, s)
+    *_, inventory = await send_set(client, parties, s)
+    invt = inventory["document"]["invt_no"]
+    instant_engine(database).run_until_idle()
+    elsewhere = "4200" if s.deal.customs_code != "4200" else "4601"
+    site = make_party("42069B0001", Role.OPERATOR)
+
+    application = export_return(s.deal, invt, {s.deal.lines[0].gnum: Decimal(1)})
+    for name in ("customsCode", "portCode"):
+        set_field(application, name, elsewhere)
+    returned = await send(client, parties.agent, application)
+    assert coded(returned)[-1] == ("CEB214", 120), _reason(returned)
+    tally = export_return_tally(s.deal, invt)
+    set_field(tally, "customsCode", elsewhere)
+    for name in ("operatorCode", "copCode"):
+        set_field(tally, name, site.code)
+    tallied = await send(client, site, tally)
+    assert coded(tallied)[-1] == ("CEB216", 399), tallied.text
+    path = f"/api/v1/documents/{returned.json()['document']['id']}/receipts"
+    receipts = (await client.get(path, headers=parties.agent.headers)).json()["receipts"]
+    assert receipts[-1]["return_status"] == 800  # released at the other district's site
