@@ -25,6 +25,7 @@ from declarations import (
     FormatReceipt,
     Kind,
     ReceiptEntry,
+    ReturnStatus,
     build_format_receipt,
     build_receipt,
     original_type,
@@ -194,9 +195,11 @@ def document_receipts(session: Session, row: DocumentRow) -> list[Receipt]:
     return list(session.scalars(query.order_by(Receipt.id)))
 
 
-def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
+def receipts_xml(row: DocumentRow, receipts: list[Receipt], *, sum_no: str | None = None) -> bytes:
     """The receipts as one CEB receipt message (CEB312, CEB622, CEB604...), newest last; a
-    message that failed the format check: its CEB900 (one per message)."""
+    message that failed the format check: its CEB900 (one per message). ``sum_no``: the
+    summary number customs gave a summary application (CEB701), which its CEB702 receipts
+    name once it is accepted (120, 399; §2.22.4 p. 58)."""
     # customs' own summary results (CEB792) answer by themselves, not as CEB702 nodes
     receipts = [r for r in receipts if r.message_code != summary_results.RESULT]
     if not receipts:
@@ -213,9 +216,15 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
     assigned = {"preNo": pre_no(row.received_at.date(), row.id % 10**9)}
     if row.invt_no:
         assigned["invtNo"] = row.invt_no
+    numbered = {**assigned, "sumNo": sum_no} if sum_no else assigned
     entries = [
         ReceiptEntry(
-            receipt_keys(row.message_code, row.guid, fields, assigned),
+            receipt_keys(
+                row.message_code,
+                row.guid,
+                fields,
+                numbered if r.return_status in _NUMBERED_SUMMARY else assigned,
+            ),
             r.return_status,
             r.return_info,
             r.created_at,
@@ -228,11 +237,12 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt]) -> bytes:
 def answer_xml(session: Session, row: DocumentRow, receipts: list[Receipt]) -> bytes:
     """``receipts_xml`` as the document's sender gets it: in a DxpMsg signed by customs when
     the document came in an envelope (``transport.in_kind``)."""
-    xml = receipts_xml(row, receipts)
+    xml = receipts_xml(row, receipts, sum_no=summary_results.sum_no_of(session, row))
     return transport.in_kind(row, xml, certificates.customs_signer(session))
 
 
 _ASSIGNED = ("guid", "preNo", "invtNo")  # numbers the service gives, not the document's
+_NUMBERED_SUMMARY = (int(ReturnStatus.ACCEPTED), int(ReturnStatus.DECIDED))
 
 
 def _format_receipt_xml(row: DocumentRow, receipt: Receipt) -> bytes:
@@ -302,7 +312,7 @@ def receipt_message(
         return None
     if BY_CODE.get(row.message_code) is None and receipt.message_code != FORMAT_RECEIPT:
         return None
-    xml = receipts_xml(row, [receipt])
+    xml = receipts_xml(row, [receipt], sum_no=summary_results.sum_no_of(session, row))
     if for_enterprise != row.sender_id:
         return xml
     return transport.in_kind(row, xml, certificates.customs_signer(session))

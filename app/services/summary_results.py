@@ -236,6 +236,14 @@ def result_xml(session: Session, row: SummaryRow, decl_seq_no: str) -> bytes:
     return bytes(found)
 
 
+def sum_no_of(session: Session, row: DocumentRow) -> str | None:
+    """The summary number customs gave the summary application ``row`` (None for any other
+    document, or an application refused)."""
+    if row.message_code != "CEB701":
+        return None
+    return session.scalar(select(SummaryRow.sum_no).where(SummaryRow.document_id == row.id))
+
+
 def receipt_xml(session: Session, receipt: Receipt) -> bytes | None:
     """A CEB792 receipt as the message customs sends: the summary result itself."""
     if receipt.message_code != RESULT:

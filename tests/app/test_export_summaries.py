@@ -129,6 +129,10 @@ async def _pulled(
     as_xml = await client.get(path, headers={**agent.headers, "Accept": "application/xml"})
     assert b"CEB702Message" in as_xml.content and b"CEB792" not in as_xml.content
     assert as_xml.content.count(b"<ceb:SummaryReturn>") == 4
+    # the sumNo customs gave, in the receipts of the accepted application (120 and 399)
+    assert as_xml.content.count(f"<ceb:sumNo>{summary['sum_no']}</ceb:sumNo>".encode()) == 2
+    receipt = parse_xml(as_xml.content, source="CEB702").root
+    assert receipt is not None and official.validate(receipt), official.error_log
     for group in groups:
         path = f"/api/v1/summaries/{summary['id']}/results/{group['decl_seq_no']}"
         answer = await client.get(path, headers=agent.headers)
