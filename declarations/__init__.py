@@ -97,6 +97,7 @@ from declarations.receipts import (
     receipt_type,
 )
 from declarations.reconcile_rules import MISSING_DOCUMENT, required_kinds
+from declarations.records import RecordMessage, record_messages
 from declarations.rules.limits import Purchase, annual_refusal
 from declarations.schemas import SchemaNotFoundError
 from declarations.signature_check import CertificateOwners, SignatureMode, SignaturePolicy
@@ -176,6 +177,7 @@ __all__ = [
     "Purchase",
     "QuotaProvider",
     "ReceiptEntry",
+    "RecordMessage",
     "Refusal",
     "Regime",
     "Report",
@@ -226,6 +228,7 @@ __all__ = [
     "pre_no",
     "receipt_keys",
     "receipt_type",
+    "record_messages",
     "required_kinds",
     "return_trade_mode",
     "returned_quantities",

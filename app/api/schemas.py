@@ -328,6 +328,22 @@ class SubmissionOut(BaseModel):
     report: ReportOut | None = Field(description="Null for a resend.")
 
 
+class BatchRecordOut(SubmissionOut):
+    """One record of a batch: its own document and answer."""
+
+    number: int = Field(description="The record's place in the message, from 1.")
+    guid: str = Field(description="The record's own guid (its head's), which its receipts name.")
+
+
+class BatchOut(BaseModel):
+    """The answer to a message of several records: each record's own answer."""
+
+    guid: str = Field(description="The message's guid (its root's).")
+    message_code: str
+    repeat: bool = Field(description="True when every record was received before (a resend).")
+    records: list[BatchRecordOut]
+
+
 class BundleOut(BaseModel):
     documents: list[SubmissionOut]
 

@@ -12,7 +12,10 @@ Decisions where the brief is silent:
   guid); a parse or schema failure gets a CEB900 alone (``answers.format_failure``). Messages
   refused at the door (403: not the sender's; 422: a ``?regime=`` the message's tradeMode or
   orderType contradicts) are not stored.
-- One record per message (the format allows 100): more is a 422 (``POST /api/v1/validate``).
+- A message of several records (the format allows 100) is a batch: ``app.services.batches``
+  cuts it into one-record messages and takes each through ``take`` here, in one transaction
+  (docs/live-clearance.md "Batched messages"). ``submit_document`` itself (a bundle's member)
+  takes one record: more is a 422.
 - A message may come in a DxpMsg or DxpMsgSv envelope (``app.services.transport``).
 - A resent guid from the same sender with the same bytes is the same message: the stored
   answer comes back (HTTP 200, ``repeat: true``), no receipt added; else a 409.
@@ -76,7 +79,7 @@ from declarations import (
     parse_regime,
 )
 
-_ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
+ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
 # The messages after a 清单 that act on its declaration, and who judges them (the set's own
 # documents: plans.plan).
 _PLANNERS = {
@@ -114,7 +117,7 @@ def regime_argument(value: str | None) -> Regime | None:
         ) from exc
 
 
-def _refuse_regime_conflict(report: Report) -> None:
+def refuse_regime_conflict(report: Report) -> None:
     """A ``?regime=`` the message's own tradeMode or orderType contradicts is the request's
     error, not the message's: 422 naming both values, nothing stored."""
     for finding in report.findings:
@@ -133,11 +136,19 @@ def submit_document(
     source: str = "<request body>",
     signatures: SignaturePolicy | None = None,
 ) -> Outcome:
+    """One message of one record, checked and answered (a batch: ``app.services.batches``)."""
     # Checked once, against the ledger as it stands (the quota is checked again when a set is
     # counted, app.services.set_quota) and the signature policy of the caller.
     checked = check(data, regime, source=source, quota=LedgerQuota(database), signatures=signatures)
+    return submit_checked(database, enterprise, data, checked)
+
+
+def submit_checked(
+    database: Database, enterprise: Principal, data: bytes, checked: Checked
+) -> Outcome:
+    """``submit_document`` once the message is checked."""
     report = checked.report
-    _refuse_regime_conflict(report)
+    refuse_regime_conflict(report)
     transport.ensure_sender(enterprise, checked.envelope)
     document = checked.document
     if document is None:
@@ -153,32 +164,32 @@ def submit_document(
         raise ServiceError(
             422,
             "submission.one_record",
-            f"the live service takes one {document.message.record} record per message; "
-            f"this {code} holds {len(document.records())}",
-            f"实时申报每份报文只能包含一条{document.message.record}记录，本{code}报文包含"
-            f"{len(document.records())}条",
+            f"a bundle's message holds one {document.message.record} record; this {code} "
+            f"holds {len(document.records())}: send it on its own to POST /api/v1/documents",
+            f"报文包中每份报文只能包含一条{document.message.record}记录，本{code}报文包含"
+            f"{len(document.records())}条：请单独发送至 POST /api/v1/documents",
         )
     guid = document.guid or ""
     facts = checked.facts()
     # A resent guid is recognised by the write itself: the guid is unique, so storing it again
     # fails, and the next attempt looks the guid up (no race). Validating a rare repeat first
     # costs less than a lookup for every message.
-    for attempt in range(_ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         try:
             with database.write() as session:
-                repeat = _repeat(session, enterprise, guid, data) if attempt else None
+                repeat = repeat_of(session, enterprise, guid, data) if attempt else None
                 if repeat is not None:
                     return repeat
-                outcome = _take(session, enterprise, facts, acting=acting, guid=guid, data=data,
-                                checked=checked)  # fmt: skip
+                outcome = take(session, enterprise, facts, acting=acting, guid=guid, data=data,
+                               checked=checked)  # fmt: skip
         except IntegrityError:
-            if attempt == _ATTEMPTS - 1:
+            if attempt == ATTEMPTS - 1:
                 raise
             continue
         except ServiceError:  # not this sender's to change, or not its set (403)
             metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
             raise
-        _count(code, outcome)
+        count(code, outcome)
         return outcome
     raise AssertionError("unreachable")  # the loop returns or raises
 
@@ -193,13 +204,13 @@ def submit_within(session: Session, enterprise: Principal, data: bytes, *, sourc
         raise ValueError(f"danchuang's own {source} does not pass: {checked.report.findings}")
     facts = checked.facts()
     guid = checked.document.guid or ""
-    outcome = _take(session, enterprise, facts, acting=enterprise.code, guid=guid, data=data,
-                    checked=checked)  # fmt: skip
-    _count(facts.message.code, outcome)
+    outcome = take(session, enterprise, facts, acting=enterprise.code, guid=guid, data=data,
+                   checked=checked)  # fmt: skip
+    count(facts.message.code, outcome)
     return outcome
 
 
-def _count(code: str, outcome: Outcome) -> None:
+def count(code: str, outcome: Outcome) -> None:
     """Metrics of a new submission (a repeat is not counted again)."""
     accepted = outcome.document.return_status in (ReturnStatus.SENT, ReturnStatus.ACCEPTED)
     metrics.SUBMISSIONS.labels(message=code, outcome="accepted" if accepted else "rejected").inc()
@@ -211,7 +222,7 @@ def _count(code: str, outcome: Outcome) -> None:
 _BY_GUID = select(DocumentRow).where(DocumentRow.guid == bindparam("guid"))
 
 
-def _repeat(session: Session, enterprise: Principal, guid: str, data: bytes) -> Outcome | None:
+def repeat_of(session: Session, enterprise: Principal, guid: str, data: bytes) -> Outcome | None:
     """The stored answer when this guid was received before (idempotent resend)."""
     if not guid:
         return None
@@ -262,7 +273,7 @@ def _new_row(enterprise: Principal, facts: Facts, guid: str, data: bytes) -> Doc
     )
 
 
-def _take(
+def take(
     session: Session,
     enterprise: Principal,
     facts: Facts,
@@ -371,5 +382,5 @@ def _store_unidentified(
         failure = format_failure(report.findings) or (FAILS_SCHEMA, findings_text(report.findings))
         receipts = answer_format_failure(session, row, failure)
     outcome = Outcome(row, receipts, report, http_status=422)
-    _count("UNKNOWN", outcome)
+    count("UNKNOWN", outcome)
     return outcome

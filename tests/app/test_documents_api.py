@@ -69,7 +69,11 @@ async def test_unknown_regime_argument(client: httpx.AsyncClient, make_party: Pa
     assert response.json()["error"]["code"] == "request.unknown_regime"
 
 
-async def test_one_record_per_message(client: httpx.AsyncClient, make_party: PartyFactory) -> None:
+async def test_a_record_given_twice_in_one_message(
+    client: httpx.AsyncClient, make_party: PartyFactory
+) -> None:
+    """A message may hold up to 100 records (tests/app/test_batched_messages.py), each with its
+    own guid: the same record twice is the request's error, and nothing is stored."""
     sample_set = sample(Regime.DIRECT, Direction.IMPORT, seed=61)
     parties = register(make_party, sample_set)
     order = document(sample_set, Kind.ORDER)
@@ -78,7 +82,7 @@ async def test_one_record_per_message(client: httpx.AsyncClient, make_party: Par
     record.addnext(etree.fromstring(etree.tostring(record)))
     response = await send(client, parties.seller, order)
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "submission.one_record"
+    assert response.json()["error"]["code"] == "submission.record_guid_repeated"
 
 
 async def test_the_answer_as_receipt_xml(

@@ -25,6 +25,7 @@ from app.api.deps import (
 )
 from app.api.schemas import (
     XML_CONTENT,
+    BatchOut,
     BundleOut,
     DocumentWithReceipts,
     ErrorBody,
@@ -35,7 +36,7 @@ from app.api.schemas import (
 )
 from app.errors import ServiceError
 from app.receipts import receipt_json
-from app.services import bundles, history, submission
+from app.services import batches, bundles, history, submission
 from declarations import Regime, SignaturePolicy
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -53,12 +54,14 @@ XML_TYPES = ("application/xml", "text/xml")
 XML_BODY = {
     "requestBody": {
         "required": True,
-        "description": "One CEB message (e.g. a CEB311 order or a CEB621 清单) as XML, UTF-8.",
+        "description": "One CEB message (e.g. a CEB311 order or a CEB621 清单) as XML, UTF-8, "
+        "of up to 100 records.",
         "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in XML_TYPES},
     }
 }
 # JSON by default; the CEB receipt message with Accept: application/xml or ?format=xml.
-_SUBMITTED = {"model": SubmissionOut, "content": XML_CONTENT}
+# A message of several records is answered record by record (BatchOut).
+_SUBMITTED = {"model": SubmissionOut | BatchOut, "content": XML_CONTENT}
 _SUBMISSION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "A resend of a message received before: the stored answer."} | _SUBMITTED,
     201: {"description": "Stored, with its receipts and validation report."} | _SUBMITTED,
@@ -89,6 +92,18 @@ def _require_xml_body(request: Request) -> None:
             f"send the CEB message with Content-Type: application/xml (got {content_type!r})",
             f"请以 Content-Type: application/xml 发送CEB报文（收到 {content_type!r}）",
         )
+
+
+def batch_json(outcome: batches.BatchOutcome) -> dict[str, Any]:
+    return {
+        "guid": outcome.guid,
+        "message_code": outcome.message_code,
+        "repeat": outcome.repeat,
+        "records": [
+            {"number": number, "guid": record.document.guid, **outcome_json(record)}
+            for number, record in enumerate(outcome.records, start=1)
+        ],
+    }
 
 
 def outcome_json(outcome: submission.Outcome) -> dict[str, Any]:
@@ -122,12 +137,19 @@ def submit_document(
     regime: RegimeQuery = None,
     format: FormatQuery = None,
 ) -> Response:
-    """Submit one CEB message (order, payment, waybill or 清单) as the party that sends it."""
+    """Submit one CEB message (order, payment, waybill or 清单) as the party that sends it; a
+    message of several records (up to 100) is answered record by record."""
     _require_xml_body(request)
-    outcome = submission.submit_document(
+    outcome = batches.submit_message(
         database, enterprise, body, regime=submission.regime_argument(regime),
         signatures=signatures,
     )  # fmt: skip
+    if isinstance(outcome, batches.BatchOutcome):
+        if wants_xml(request, format):
+            with database.read() as session:
+                xml = batches.answer_xml(session, outcome)
+            return Response(xml, status_code=outcome.http_status, media_type="application/xml")
+        return JSONResponse(batch_json(outcome), status_code=outcome.http_status)
     if wants_xml(request, format) and outcome.receipts:
         with database.read() as session:
             xml = history.answer_xml(session, outcome.document, outcome.receipts)

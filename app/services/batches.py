@@ -1,0 +1,259 @@
+"""A message of several records (a batch), answered record by record as the single window does.
+
+    check the whole message once (parse, envelope, signature, schema)
+      → may this enterprise send every record of it? (all or nothing: 403, nothing stored)
+      → a format failure (parse, schema, signature) refuses the whole message: stored once,
+        answered with one CEB900 (``answers.format_failure``), as a one-record message is
+      → each record cut out as the one-record message it stands for
+        (``declarations.record_messages``) and checked on its own: its business rules
+      → every record taken as its own document (``submission.take``), in one write transaction:
+        its own business key, findings, receipts, set
+
+A message of one record goes the way it always went (``submission.submit_checked``).
+
+Decisions where the brief is silent (docs/live-clearance.md "Batched messages"):
+
+- A record's document keeps the one-record message cut from the batch (the root, its guid the
+  record's, with that record, ``BaseTransfer`` and the rest): what the record would have been
+  sent alone, so that its answer, its repeat and ``GET …/xml`` read like any one-record
+  document's. The batch's signature is judged once, on the whole message (its verdict is in
+  every record's report); the cut keeps the signature element (the 清单's schema requires
+  one), which verifies against the whole message only, and the whole message's bytes are not
+  kept (no table holds a message beside its documents: keeping them would take a migration).
+- A repeated record guid within one message is the request's error: 422, nothing stored.
+- One transaction per message: a record that may not join its set (403), or a record guid used
+  before for another message (409), refuses the whole message and nothing of it is stored. A
+  record sent before with the same bytes is answered with its stored answer (``repeat``); a
+  batch whose every record is a repeat is answered 200.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+
+from lxml import etree
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import metrics
+from app.accounts import Principal
+from app.db.engine import Database
+from app.db.models import DocumentRow
+from app.errors import ServiceError
+from app.quota import LedgerQuota
+from app.services import certificates, entrustments, history, submission, transport
+from app.services.answers import answer_format_failure, format_failure
+from app.services.submission import Outcome
+from declarations import (
+    Checked,
+    Document,
+    Facts,
+    Layer,
+    RecordMessage,
+    Regime,
+    Report,
+    SignatureMode,
+    SignaturePolicy,
+    check,
+    record_messages,
+)
+
+# The signature was judged on the whole message; its parts are not signed.
+_PARTS_UNSIGNED = SignaturePolicy(SignatureMode.OFF)
+# What the whole message's check found that holds for each of its records: the envelope's and
+# the signature's warnings (their errors are format failures, which refuse the whole message).
+_MESSAGE_LAYERS = (Layer.PARSE, Layer.SIGNATURE)
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """The answer to a batch: each record's own, in the message's order."""
+
+    guid: str  # the message's guid (its root's)
+    message_code: str
+    records: list[Outcome]
+    http_status: int = 201
+
+    @property
+    def repeat(self) -> bool:
+        """Every record was received before (the whole message resent)."""
+        return all(outcome.repeat for outcome in self.records)
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """One record of a batch, checked and ready to be taken."""
+
+    message: RecordMessage
+    checked: Checked
+    facts: Facts
+    acting: str  # the party its sender acts as (entrustments.ensure_may_send)
+
+    @property
+    def guid(self) -> str:
+        return self.message.guid or ""
+
+
+def submit_message(
+    database: Database,
+    enterprise: Principal,
+    data: bytes,
+    *,
+    regime: Regime | None = None,
+    source: str = "<request body>",
+    signatures: SignaturePolicy | None = None,
+) -> Outcome | BatchOutcome:
+    """One CEB message of up to 100 records: a one-record message's answer, or each record's."""
+    quota = LedgerQuota(database)
+    checked = check(data, regime, source=source, quota=quota, signatures=signatures)
+    document = checked.document
+    if document is None or len(document.records()) <= 1:
+        return submission.submit_checked(database, enterprise, data, checked)
+    code = document.message.code
+    submission.refuse_regime_conflict(checked.report)
+    transport.ensure_sender(enterprise, checked.envelope)
+    try:
+        # every record must be the sender's: app.security.check_sender, all or nothing
+        entrustments.ensure_may_send(database, enterprise, document)
+        failure = format_failure(checked.report.findings)
+        if failure is not None:  # the exchange platform's format check refuses it whole
+            return _store_whole(database, enterprise, data, checked, failure)
+        records = _records(database, enterprise, checked, document, regime=regime,
+                           source=source, quota=quota)  # fmt: skip
+        outcome = _write(database, enterprise, document.guid or "", code, records)
+    except ServiceError:
+        metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
+        raise
+    for answered in outcome.records:
+        if not answered.repeat:
+            submission.count(code, answered)
+    return outcome
+
+
+def _records(
+    database: Database,
+    enterprise: Principal,
+    checked: Checked,
+    document: Document,
+    *,
+    regime: Regime | None,
+    source: str,
+    quota: LedgerQuota,
+) -> list[_Record]:
+    """Each record cut out and checked as the one-record message it stands for; refuses the
+    whole message (nothing stored) for a record guid given twice, a ``?regime=`` a record
+    contradicts, or a record its sender may not send."""
+    carried = [f for f in checked.report.findings if f.layer in _MESSAGE_LAYERS]
+    seen: dict[str, int] = {}
+    records = []
+    for message in record_messages(document):
+        guid = message.guid or ""
+        if guid in seen:
+            raise ServiceError(
+                422,
+                "submission.record_guid_repeated",
+                f"records {seen[guid]} and {message.number} of this {document.message.code} "
+                f"both have guid {guid}: every record needs its own guid",
+                f"本{document.message.code}报文第{seen[guid]}条与第{message.number}条记录的"
+                f"系统唯一序号(guid)同为{guid}，每条记录须使用不同的guid",
+            )
+        seen[guid] = message.number
+        part = check(message.data, regime, source=f"{source} record {message.number}",
+                     quota=quota, signatures=_PARTS_UNSIGNED)  # fmt: skip
+        cut = part.document
+        if cut is None:  # a record of an identified message is identified alike
+            raise AssertionError(f"record {message.number} of {source} was not identified")
+        report = Report([*carried, *part.report.findings], part.report.documents)
+        part = replace(part, report=report, envelope=checked.envelope)
+        submission.refuse_regime_conflict(report)
+        acting = entrustments.ensure_may_send(database, enterprise, cut)
+        records.append(_Record(message, part, part.facts(), acting))
+    return records
+
+
+def _write(
+    database: Database, enterprise: Principal, guid: str, code: str, records: list[_Record]
+) -> BatchOutcome:
+    """Every record taken in one write transaction. A resent guid is recognised by the write
+    itself (as in ``submission.submit_checked``): the next attempt looks each record up."""
+    for attempt in range(submission.ATTEMPTS):
+        try:
+            with database.write() as session:
+                outcomes = [_take(session, enterprise, r, again=attempt > 0) for r in records]
+        except IntegrityError:
+            if attempt == submission.ATTEMPTS - 1:
+                raise
+            continue
+        status = 200 if all(o.repeat for o in outcomes) else 201
+        return BatchOutcome(guid, code, outcomes, http_status=status)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _take(session: Session, enterprise: Principal, record: _Record, *, again: bool) -> Outcome:
+    if again:
+        repeat = submission.repeat_of(session, enterprise, record.guid, record.message.data)
+        if repeat is not None:
+            return repeat
+    return submission.take(session, enterprise, record.facts, acting=record.acting,
+                           guid=record.guid, data=record.message.data,
+                           checked=record.checked)  # fmt: skip
+
+
+def _store_whole(
+    database: Database,
+    enterprise: Principal,
+    data: bytes,
+    checked: Checked,
+    failure: tuple[int, str],
+) -> Outcome:
+    """A batch that fails the format check: stored once, as received, with its CEB900."""
+    document = checked.document
+    assert document is not None
+    given = document.guid or ""
+    guid = given if 0 < len(given) <= 36 else str(uuid.uuid4()).upper()
+    for attempt in range(submission.ATTEMPTS):
+        try:
+            with database.write() as session:
+                repeat = submission.repeat_of(session, enterprise, guid, data) if attempt else None
+                if repeat is not None:
+                    return repeat
+                row = DocumentRow(
+                    guid=guid,
+                    message_code=document.message.code,
+                    direction=document.direction.value,
+                    regime=document.regime.value if document.regime else None,
+                    raw_xml=data,
+                    sender_id=enterprise.id,
+                    current=False,
+                )
+                transport.keep(row, checked.envelope)
+                receipts = answer_format_failure(session, row, failure)
+        except IntegrityError:
+            if attempt == submission.ATTEMPTS - 1:
+                raise
+            continue
+        outcome = Outcome(row, receipts, checked.report)
+        submission.count(document.message.code, outcome)
+        return outcome
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def answer_xml(session: Session, outcome: BatchOutcome) -> bytes:
+    """The batch's answer as one CEB receipt message: one node per record, its latest receipt
+    (as the official receipt samples hold several nodes), in the envelope its message came in
+    (``transport.in_kind``)."""
+    combined: etree._Element | None = None
+    prolog = b""
+    for answered in outcome.records:
+        xml = history.receipts_xml(answered.document, answered.receipts[-1:])
+        root = etree.fromstring(xml)
+        if combined is None:
+            combined = root
+            prolog = xml[: xml.index(b"?>") + 2] if xml.startswith(b"<?xml") else b""
+        else:
+            combined.extend(list(root))
+    assert combined is not None  # a batch has records
+    body = etree.tostring(combined, encoding="UTF-8", xml_declaration=False)
+    first = outcome.records[0].document
+    return transport.in_kind(first, prolog + body, certificates.customs_signer(session))
