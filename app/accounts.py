@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import bindparam, select
@@ -30,6 +31,8 @@ class _EnterpriseColumns(Protocol):
     def credit_class(self) -> str: ...
     @property
     def dxp_id(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class Principal:
     roles: tuple[str, ...]
     credit_class: str
     dxp_id: str | None = None  # its data exchange platform id, when registered
+    created_at: datetime | None = None  # when it was registered
 
     @classmethod
     def of(cls, enterprise: _EnterpriseColumns) -> Principal:
@@ -52,6 +56,7 @@ class Principal:
             roles=tuple(enterprise.roles),
             credit_class=enterprise.credit_class,
             dxp_id=enterprise.dxp_id,
+            created_at=enterprise.created_at,
         )
 
 
@@ -141,6 +146,7 @@ _ACTIVE_KEY = (
         Enterprise.roles,
         Enterprise.credit_class,
         Enterprise.dxp_id,
+        Enterprise.created_at,
     )
     .join(Enterprise, Enterprise.id == ApiKey.enterprise_id)
     .where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))

@@ -39,6 +39,7 @@ from app.db import migrate
 from app.db.engine import Database
 from app.engine import ClearanceEngine, EngineSettings
 from app.errors import ServiceError
+from app.key_cache import KeyCache
 from app.logging import configure_logging
 from app.services import certificates
 from app.settings import Settings, get_settings
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.key_cache = KeyCache(settings.key_cache_ttl_s)
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health.router)
     app.include_router(enterprises.router)

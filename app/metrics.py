@@ -73,6 +73,24 @@ WEBHOOK_DELIVERIES = Counter(
 )
 
 
+_HTTP_SERIES: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def http_series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The ``HTTP_REQUESTS`` and ``HTTP_LATENCY`` series of one (method, route, status), looked
+    up once: ``labels(...)`` checks and joins its label values on every call. The key set stays
+    small because ``route`` is a template (``RequestLogMiddleware``)."""
+    key = (method, route, status)
+    series = _HTTP_SERIES.get(key)
+    if series is None:
+        series = (
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)),
+            HTTP_LATENCY.labels(method=method, route=route),
+        )
+        _HTTP_SERIES[key] = series
+    return series
+
+
 def exposition() -> bytes:
     """The registry in Prometheus' text format."""
     return generate_latest(REGISTRY)

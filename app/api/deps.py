@@ -1,12 +1,12 @@
 """Every FastAPI dependency of the service, in one place.
 
 Routes declare what they need with the ``Annotated`` aliases below (``SettingsDep``,
-``DatabaseDep``, ``QuotaDep``, ``XmlBody``, ``CurrentEnterprise``, ``SignaturesDep``,
-``AdminDep``); they never
+``DatabaseDep``, ``KeyCacheDep``, ``QuotaDep``, ``XmlBody``, ``CurrentEnterprise``,
+``SignaturesDep``, ``AdminDep``); they never
 reach into ``app.state`` themselves; tests replace a dependency with
 ``app.dependency_overrides`` if they must. ``read_body`` is the one reader of request bodies.
-The objects behind them (settings, database, worker) are built once by the lifespan in
-``app.main`` and kept on ``app.state``.
+The objects behind them (settings, key cache, database, worker) are built once by
+``app.main`` (the database by its lifespan) and kept on ``app.state``.
 
 Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in its
 threadpool, and each such hop (queue a job, wake a thread, hand the result back to the event
@@ -20,10 +20,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from app.accounts import Principal, authenticate
+from app.accounts import Principal
 from app.db.engine import Database
 from app.errors import ServiceError, forbidden, unauthorized
+from app.key_cache import KeyCache
 from app.quota import LedgerQuota
 from app.services import certificates
 from app.settings import Settings
@@ -40,8 +42,14 @@ async def get_database(request: Request) -> Database:
     return database
 
 
+async def get_key_cache(request: Request) -> KeyCache:
+    cache: KeyCache = request.app.state.key_cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+KeyCacheDep = Annotated[KeyCache, Depends(get_key_cache)]
 
 
 async def get_quota(database: DatabaseDep) -> LedgerQuota:
@@ -112,10 +120,16 @@ async def presented_key(
 KeyDep = Annotated[str, Depends(presented_key)]
 
 
-def current_enterprise(key: KeyDep, database: DatabaseDep) -> Principal:
-    """The enterprise whose active API key came with the request (401 otherwise)."""
-    with database.read() as session:
-        principal = authenticate(session, key)
+async def current_enterprise(key: KeyDep, cache: KeyCacheDep, database: DatabaseDep) -> Principal:
+    """The enterprise whose active API key came with the request (401 otherwise).
+
+    A key verified in the last few seconds is answered from the process's ``KeyCache``
+    (``app.key_cache``: its docstring says when a revocation takes effect) on the event loop;
+    otherwise the database is asked, in the threadpool.
+    """
+    principal = cache.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(cache.verify, database, key)
     if principal is None:
         raise unauthorized(
             "auth.unknown_key",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import FrameType
@@ -51,6 +52,8 @@ def _engine_settings() -> EngineSettings:
 # thread holds a pooled connection while it works (``app.db.engine.POOL_SIZE``); more threads
 # than cores x a few only add switching between threads that wait for the GIL.
 DEFAULT_THREADS = 8
+
+
 _THREADS_ENV = "DANCHUANG_SERVE_THREADS"  # handed to worker processes (--workers)
 
 
@@ -78,29 +81,48 @@ def serve(
     ),
 ) -> None:
     """Run the API, dashboard, clearance engine and webhook delivery in one process."""
-    import uvicorn
-
     from app.settings import get_settings
 
     settings = get_settings()
-    options: dict[str, Any] = {
-        "host": host or settings.host,
-        "port": port or settings.port,
-        "log_config": None,  # keep the logging set up by create_app (structlog for all)
-        "access_log": False,
-    }
+    host, port = host or settings.host, port or settings.port
     if workers == 1:
-        uvicorn.run(_service_app(no_engine=no_engine, threads=threads), **options)
+        run_server(_service_app(no_engine=no_engine, threads=threads), host=host, port=port)
         return
     if settings.is_sqlite:
         # One SQLite file has one writer: processes would only queue on its lock.
         raise usage_error("serve", "--workers needs PostgreSQL (DANCHUANG_DATABASE_URL)")
     _engine_settings()  # a bad engine configuration stops us here, not in every worker
-    # Worker processes build their app from the environment (uvicorn imports ``service_app``).
+    # Worker processes build their app from the environment (the server imports
+    # ``service_app``).
     os.environ[_THREADS_ENV] = str(threads)
     if no_engine:
         os.environ["DANCHUANG_RUN_BACKGROUND_IN_API"] = "false"
-    uvicorn.run("app.cli.serve:service_app", factory=True, workers=workers, **options)
+    import uvicorn
+
+    uvicorn.run(_FACTORY, factory=True, workers=workers, host=host, port=port, **uvicorn_options())
+
+
+# The HTTP server: uvicorn on uvloop's event loop with httptools' parser (both C), measured
+# against uvicorn's pure-Python defaults (asyncio, h11) and against granian in
+# docs/live-clearance.md ("The request path").
+_FACTORY = "app.cli.serve:service_app"
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """How ``serve`` runs uvicorn (also used by benchmarks/http_floor.py for its bare app)."""
+    return {
+        "loop": "asyncio" if sys.platform == "win32" else "uvloop",  # no uvloop on Windows
+        "http": "httptools",
+        "log_config": None,  # keep the logging set up by create_app (structlog for all)
+        "access_log": False,  # app.api.middleware logs each request, with its route
+    }
+
+
+def run_server(app: Any, *, host: str, port: int) -> None:
+    """Serve an ASGI app in this process, as ``serve`` does."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, **uvicorn_options())
 
 
 def service_app() -> FastAPI:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
 from app import accounts
+from app.accounts import Principal
 from app.api.deps import AdminDep, CurrentEnterprise, DatabaseDep
 from app.api.schemas import (
     DxpIdIn,
@@ -54,10 +55,11 @@ def list_enterprises(database: DatabaseDep) -> list[Enterprise]:
 
 
 @router.get("/me", response_model=EnterpriseOut, responses=errors(401))
-def who_am_i(enterprise: CurrentEnterprise, database: DatabaseDep) -> Enterprise:
+async def who_am_i(enterprise: CurrentEnterprise) -> Principal:
     """The enterprise the presented API key belongs to."""
-    with database.read() as session:
-        return accounts.find_enterprise(session, enterprise.code)
+    # As read with the key (app.key_cache): no second query, and no threadpool hop, which
+    # made this, the cheapest authenticated request, cost several times a bare route.
+    return enterprise
 
 
 @router.put("/me/dxp-id", response_model=EnterpriseOut, responses=errors(401, 409, 422))
