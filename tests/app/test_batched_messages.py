@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -219,7 +220,7 @@ async def test_a_batch_in_an_envelope(client: httpx.AsyncClient, make_party: Par
 
 
 async def test_the_batch_answer_as_receipt_xml(
-    client: httpx.AsyncClient, make_party: PartyFactory
+    client: httpx.AsyncClient, make_party: PartyFactory, official_dir: Path
 ) -> None:
     sets = _sets(seed=507, count=3)
     parties = register(make_party, sets[0])
@@ -235,6 +236,8 @@ async def test_the_batch_answer_as_receipt_xml(
         s.deal.order_no for s in sets
     ]
     assert [e.text for e in root.iter(f"{C}returnStatus")] == ["120"] * 3
+    official = etree.XMLSchema(etree.parse(official_dir / "xsd/ceb-import-202205.xsd"))
+    assert official.validate(root), official.error_log
 
 
 async def test_a_resent_batch_gets_its_stored_answer(
