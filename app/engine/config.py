@@ -30,6 +30,10 @@ class EngineSettings(BaseSettings):
     # (app.services.expiry; the window is the service's incomplete_set_window_s). The name
     # sweep_s stays: it is the public setting DANCHUANG_ENGINE_SWEEP_S.
     sweep_s: float = Field(default=5.0, gt=0)
+    # Declarations are split into this many partitions by id, each with its own lease and model,
+    # so that several processes clear side by side (app.engine.partitions, docs/deploy.md).
+    # Every engine of a service must use the same number; 1 is one engine for everything.
+    partitions: int = Field(default=1, ge=1, le=64)
 
     @model_validator(mode="after")
     def _tick_shorter_than_lease(self) -> EngineSettings:

@@ -1,7 +1,8 @@
 """The live clearance engine: the SimPy model on a virtual clock, fed from the database.
 
-One engine runs per service (``app.engine.lease``). It is a plain thread, like the webhook
-worker, because persistence is synchronous. Each tick it
+One engine runs per service (``app.engine.lease``), or one per partition of the
+declarations (``app.engine.partitions``, run by ``app.engine.partitioned``). It is a plain
+thread, like the webhook worker, because persistence is synchronous. Each tick it
 
 1. renews its lease and moves clearance-ready declarations to ``clearing`` (one transaction),
 2. puts each into the model with its outcome decided up front (``app.engine.outcomes``),
@@ -30,12 +31,13 @@ from typing import Any, Literal
 import numpy as np
 import simpy
 import structlog
+from sqlalchemy.orm import Session
 
-from app import metrics
 from app.db.engine import Database
-from app.engine import lease, store
+from app.engine import chores, lease, store
 from app.engine.config import EngineSettings
 from app.engine.outcomes import complete, draw_outcome, parse_outcome
+from app.engine.partitions import WHOLE, Partition, share_of_site
 from app.engine.scenario import for_live, load_live_scenario, route
 from app.services import expiry, tax_bills
 from app.settings import Settings
@@ -45,7 +47,7 @@ from simulation.distributions import block_function
 from simulation.lifecycle import Milestone
 from simulation.model import ClearanceModel
 from simulation.routing import REJECT_WITHOUT_CODE, Forced
-from simulation.scenario import Scenario, StageName
+from simulation.scenario import Scenario
 
 log = structlog.get_logger("danchuang.engine")
 
@@ -78,8 +80,10 @@ class ClearanceEngine:
         scenario: Scenario | None = None,
         owner: str | None = None,
         incomplete_window: timedelta | None = None,
+        partition: Partition = WHOLE,
     ) -> None:
         self.database = database
+        self.partition = partition  # the declarations it clears, under that partition's lease
         self.clock_speed = clock_speed
         # The engine also runs the submission side's incomplete-set expiry (one process does it:
         # the lease holder); None turns it off.
@@ -87,10 +91,11 @@ class ClearanceEngine:
         self._next_expiry = 0.0
         self.config = config or EngineSettings()
         self.scenario = scenario or load_live_scenario(self.config.scenario)
-        self.live_scenario = for_live(self.scenario)
+        self.live_scenario = share_of_site(for_live(self.scenario), partition)
         self.owner = owner or lease.new_owner_id()
         self.is_leader = False
         self.recovered = 0
+        self.lag = 0.0  # seconds the model was behind the virtual clock at the last tick
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reset_model(None)
@@ -99,7 +104,12 @@ class ClearanceEngine:
     def from_settings(
         cls, database: Database, settings: Settings, config: EngineSettings | None = None
     ) -> ClearanceEngine:
-        return cls(
+        """The engine of a process; a ``PartitionedEngine`` with ``DANCHUANG_ENGINE_PARTITIONS``
+        above 1 (it runs the partitions this process holds)."""
+        from app.engine.partitioned import PartitionedEngine  # noqa: PLC0415 (a cycle)
+
+        partitioned = (config or EngineSettings()).partitions > 1
+        return (PartitionedEngine if partitioned else cls)(
             database,
             clock_speed=settings.clock_speed,
             config=config,
@@ -157,7 +167,7 @@ class ClearanceEngine:
             self._thread.join(timeout)
             self._thread = None
         if self.is_leader:
-            lease.release(self.database, self.owner)
+            lease.release(self.database, self.owner, self.partition.lease_name)
             self.is_leader = False
 
     def run_forever(self) -> None:
@@ -176,12 +186,14 @@ class ClearanceEngine:
             return 0
         try:
             with self.database.write() as session:
-                lease.hold(session, self.owner, self.config.lease_s, sim_clock=self.sim_datetime())
-                taken = store.take_ready(session, self.config.batch_size, self.sim_datetime())
+                self._hold(session)
+                taken = store.take_ready(
+                    session, self.config.batch_size, self.sim_datetime(), self.partition
+                )
             for pickup in taken:
                 self._inject(pickup)
             self._report_entries()
-            lag = self._advance()
+            self.lag = lag = self._advance()
             recorded = self._flush()
             self._after_release()
             self._expire_incomplete_sets()
@@ -206,20 +218,27 @@ class ClearanceEngine:
 
     def _ready_waiting(self) -> bool:
         with self.database.read() as session:
-            return store.any_ready(session)
+            return store.any_ready(session, self.partition)
 
     def _become_leader(self) -> bool:
-        acquired = lease.try_acquire(self.database, self.owner, self.config.lease_s)
+        acquired = lease.try_acquire(
+            self.database,
+            self.owner,
+            self.config.lease_s,
+            name=self.partition.lease_name,
+            partitions=self.partition.count,
+        )
         if acquired is None:
             return False
         self._reset_model(acquired.sim_clock)
         with self.database.read() as session:
-            unfinished = store.in_flight(session)
+            unfinished = store.in_flight(session, self.partition)
         for pickup in unfinished:
             self._inject(pickup)
         self.recovered += len(unfinished)
         self.is_leader = True
-        log.info("engine.leading", owner=self.owner, recovered=len(unfinished))
+        where = self.partition.lease_name
+        log.info("engine.leading", owner=self.owner, recovered=len(unfinished), lease=where)
         return True
 
     # --- the model -------------------------------------------------------------------------
@@ -269,12 +288,13 @@ class ClearanceEngine:
         the carrier) and the tax bills summed into payments, due by now (``instant``: all)."""
         now = None if self.clock_speed == "instant" else self.sim_datetime()
         with self.database.read() as session:  # most ticks: nothing due, no write lock taken
-            if not store.follow_ups_due(session, now):
+            if not store.follow_ups_due(session, now, self.partition):
                 return
         with self.database.write() as session:
-            lease.hold(session, self.owner, self.config.lease_s, sim_clock=self.sim_datetime())
-            store.deliver_due(session, now)
-            tax_bills.sum_due(session, now)
+            self._hold(session)
+            store.deliver_due(session, now, self.partition)
+            if self.partition.first:  # a service-wide chore: partition 0's holder does it
+                tax_bills.sum_due(session, now)
 
     def _on_transition(
         self,
@@ -359,30 +379,21 @@ class ClearanceEngine:
         recorded = 0
         for start in range(0, len(pending), _FLUSH_CHUNK):
             with self.database.write() as session:
-                lease.hold(session, self.owner, self.config.lease_s, sim_clock=self.sim_datetime())
+                self._hold(session)
                 recorded += store.record(session, pending[start : start + _FLUSH_CHUNK])
         return recorded
+
+    def _hold(self, session: Session) -> None:
+        """Renew this partition's lease in ``session``'s transaction (``lease.hold``)."""
+        at, name = self.sim_datetime(), self.partition.lease_name
+        lease.hold(session, self.owner, self.config.lease_s, sim_clock=at, name=name)
 
     def _expire_incomplete_sets(self) -> None:
         """Refuse sets incomplete past their window, every ``sweep_s`` wall seconds."""
         if self.incomplete_window is None or time.monotonic() < self._next_expiry:
             return
         self._next_expiry = time.monotonic() + self.config.sweep_s
-        try:
-            refused = expiry.expire_incomplete_sets(
-                self.database, now=_utcnow(), window=self.incomplete_window
-            )
-        except Exception:  # the expiry's trouble must not stop (and replay) the clearance
-            # The log event names (engine.sweep_failed, engine.swept_incomplete_sets) are kept:
-            # operators may match on them.
-            log.exception("engine.sweep_failed")
-            return
-        if refused:
-            log.info("engine.swept_incomplete_sets", declarations=refused)
+        chores.sweep_incomplete_sets(self.database, self.incomplete_window)
 
     def _report(self, lag: float) -> None:
-        metrics.CLOCK_LAG.set(lag)
-        metrics.QUEUE_LENGTH.labels(queue="clearance_in_flight").set(len(self._by_model_id))
-        for name, stage in self.model.stages.items():
-            label = f"clearance_{StageName(name).value}"
-            metrics.QUEUE_LENGTH.labels(queue=label).set(stage.queue.value)
+        chores.report(lag, len(self._by_model_id), [self.model])

@@ -21,6 +21,7 @@ from app import states
 from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
 from app.db.models_after import TaxBillRow
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
+from app.engine.partitions import WHOLE, Partition
 from app.receipts import NewReceipt, record_receipts
 from app.services import real_senders, sets, stand_ins, tax_bills
 from app.services.set_documents import current_of, facts_of
@@ -87,12 +88,15 @@ class Transition:
 SITE_ENTRY = "site_entry"
 
 
-def take_ready(session: Session, limit: int, sim_now: datetime) -> list[Pickup]:
-    """Move up to ``limit`` clearance-ready declarations to ``clearing`` (oldest first)."""
+def take_ready(
+    session: Session, limit: int, sim_now: datetime, part: Partition = WHOLE
+) -> list[Pickup]:
+    """Move up to ``limit`` clearance-ready declarations of ``part`` to ``clearing`` (oldest
+    first)."""
     rows = list(
         session.scalars(
             select(Declaration)
-            .where(Declaration.state == states.CLEARANCE_READY)
+            .where(Declaration.state == states.CLEARANCE_READY, part.covers(Declaration.id))
             .order_by(Declaration.id)
             .limit(limit)
         )
@@ -104,19 +108,24 @@ def take_ready(session: Session, limit: int, sim_now: datetime) -> list[Pickup]:
     return _pickups(session, rows)
 
 
-def any_ready(session: Session) -> bool:
-    """Is a clearance-ready declaration waiting to be taken?"""
+def any_ready(session: Session, part: Partition = WHOLE) -> bool:
+    """Is a clearance-ready declaration of ``part`` waiting to be taken?"""
     found = session.scalar(
-        select(Declaration.id).where(Declaration.state == states.CLEARANCE_READY).limit(1)
+        select(Declaration.id)
+        .where(Declaration.state == states.CLEARANCE_READY, part.covers(Declaration.id))
+        .limit(1)
     )
     return found is not None
 
 
-def in_flight(session: Session) -> list[Pickup]:
-    """Declarations a previous engine took and did not finish (recovery after a crash)."""
+def in_flight(session: Session, part: Partition = WHOLE) -> list[Pickup]:
+    """Declarations of ``part`` a previous engine took and did not finish (recovery after a
+    crash)."""
     rows = list(
         session.scalars(
-            select(Declaration).where(Declaration.state == states.CLEARING).order_by(Declaration.id)
+            select(Declaration)
+            .where(Declaration.state == states.CLEARING, part.covers(Declaration.id))
+            .order_by(Declaration.id)
         )
     )
     return _pickups(session, rows)
@@ -317,22 +326,25 @@ def _after_release(session: Session, row: Declaration, t: Transition) -> None:
         row.delivery_due_at = at + later
 
 
-def follow_ups_due(session: Session, now: datetime | None) -> bool:
-    """Is a delivery of danchuang's or a tax bill's summing due by ``now`` (None: any)?"""
-    delivery: ColumnElement[bool] = Declaration.delivery_due_at.is_not(None)
+def follow_ups_due(session: Session, now: datetime | None, part: Partition = WHOLE) -> bool:
+    """Is a delivery of danchuang's (of ``part``) or a tax bill's summing (the first
+    partition's chore) due by ``now`` (None: any)?"""
+    delivery = Declaration.delivery_due_at.is_not(None) & part.covers(Declaration.id)
     bill: ColumnElement[bool] = TaxBillRow.state == tax_bills.ISSUED
     if now is not None:
         delivery = delivery & (Declaration.delivery_due_at <= now)
         bill = bill & (TaxBillRow.due_at <= now)
     if session.scalar(select(Declaration.id).where(delivery).limit(1)) is not None:
         return True
-    return session.scalar(select(TaxBillRow.id).where(bill).limit(1)) is not None
+    return part.first and session.scalar(select(TaxBillRow.id).where(bill).limit(1)) is not None
 
 
-def deliver_due(session: Session, now: datetime | None) -> int:
-    """danchuang, playing the carrier, delivers the goods due by ``now`` (None: all, the
-    ``instant`` mode); returns how many delivery records it sent."""
-    query = select(Declaration).where(Declaration.delivery_due_at.is_not(None))
+def deliver_due(session: Session, now: datetime | None, part: Partition = WHOLE) -> int:
+    """danchuang, playing the carrier, delivers the goods of ``part`` due by ``now`` (None:
+    all, the ``instant`` mode); returns how many delivery records it sent."""
+    query = select(Declaration).where(
+        Declaration.delivery_due_at.is_not(None), part.covers(Declaration.id)
+    )
     if now is not None:
         query = query.where(Declaration.delivery_due_at <= now)
     sent = 0
