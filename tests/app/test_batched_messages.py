@@ -27,7 +27,7 @@ from submission_helpers import (
 from test_engine_support import instant_engine
 
 from app.db.engine import Database
-from app.db.models import Declaration, DocumentRow
+from app.db.models import Declaration, DocumentRow, Role
 from declarations import BY_ROOT, Direction, Kind, Regime, seal
 from declarations.samples import SampleSet, generate_sets
 
@@ -346,3 +346,37 @@ async def test_a_bundle_still_takes_one_record_per_message(
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "submission.one_record"
+
+
+async def test_an_entrusted_agent_batches_the_orders_of_several_principals(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    postal = make_party("1100960POST", Role.EXPRESS)
+    first, second, third = (_sets(seed=seed, count=1)[0] for seed in (515, 516, 517))
+    for sample_set in (first, second):  # two sellers entrust it with their orders
+        seller = register(make_party, sample_set).seller
+        given = await client.post(
+            "/api/v1/entrustments",
+            json={"agent": postal.code, "message": "CEB311"},
+            headers=seller.headers,
+        )
+        assert given.status_code == 201, given.text
+    register(make_party, third)  # a seller that did not
+    message = _batch([document(first, Kind.ORDER), document(second, Kind.ORDER)])
+    set_field(message, "copCode", postal.code)  # the postal enterprise transmits it
+    response = await send(client, postal, message)
+    assert response.status_code == 201, response.text
+    records = response.json()["records"]
+    assert _by_record(response.json()) == [[2, 3, 120]] * 2
+    assert records[0]["declaration"]["id"] != records[1]["declaration"]["id"]
+    # the order of a seller that gave no entrustment, hidden among them: all refused
+    hidden = _batch([document(s, Kind.ORDER) for s in (first, third, second)])
+    set_field(hidden, "copCode", postal.code)
+    for node in hidden.findall(f"{C}Order/{C}OrderHead/{C}orderNo"):
+        node.text = f"{node.text}-2"
+    for number, node in enumerate(hidden.findall(f"{C}Order/{C}OrderHead/{C}guid")):
+        node.text = f"{(node.text or '')[:-1]}{number}"  # guids of their own
+    refused = await send(client, postal, hidden)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "access.not_a_party"
+    assert await _stored(database, _record_guids(hidden)) == 0
