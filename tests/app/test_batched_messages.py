@@ -243,7 +243,7 @@ async def test_the_batch_answer_as_receipt_xml(
 async def test_a_resent_batch_gets_its_stored_answer(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
-    sets = _sets(seed=508, count=4)
+    sets = _sets(seed=508, count=5)
     parties = register(make_party, sets[0])
     message = _batch_of(sets[:3], Kind.ORDER)
     first = await send(client, parties.seller, message)
@@ -257,6 +257,13 @@ async def test_a_resent_batch_gets_its_stored_answer(
     assert [[r["id"] for r in rec["receipts"]] for rec in answer["records"]] == [
         [r["id"] for r in rec["receipts"]] for rec in first.json()["records"]
     ]
+    # the same records with a new one: each record sent before gets its stored answer
+    grown = _batch_of([*sets[:3], sets[4]], Kind.ORDER)
+    partly = await send(client, parties.seller, grown)
+    assert partly.status_code == 201, partly.text
+    assert [r["repeat"] for r in partly.json()["records"]] == [True, True, True, False]
+    assert [r["document"]["id"] for r in partly.json()["records"]][:3] == ids
+    assert statuses(partly.json()["records"][3]) == [2, 3, 120]
     # the same guids in another message: 409, and nothing of it is stored
     set_field(message, "ebpName", "changed")
     fresh = copy.deepcopy(document(sets[3], Kind.ORDER).find(f"{C}Order"))
