@@ -56,6 +56,7 @@ from declarations import (
     SignatureMode,
     SignaturePolicy,
     check,
+    identify_document,
     record_messages,
 )
 
@@ -114,8 +115,7 @@ def submit_message(
     submission.refuse_regime_conflict(checked.report)
     transport.ensure_sender(enterprise, checked.envelope)
     try:
-        # every record must be the sender's: app.security.check_sender, all or nothing
-        entrustments.ensure_may_send(database, enterprise, document)
+        _ensure_may_send(database, enterprise, document)
         failure = format_failure(checked.report.findings)
         if failure is not None:  # the exchange platform's format check refuses it whole
             return _store_whole(database, enterprise, data, checked, failure)
@@ -129,6 +129,36 @@ def submit_message(
         if not answered.repeat:
             submission.count(code, answered)
     return outcome
+
+
+def _ensure_may_send(database: Database, enterprise: Principal, document: Document) -> None:
+    """Every record must be the sender's (``app.security.check_sender``: all or nothing), else
+    403 naming the first record it may not send."""
+    try:
+        entrustments.ensure_may_send(database, enterprise, document)
+    except ServiceError as refused:
+        # An entrusted agent's refusal names the first record that does not name the agent
+        # itself, not necessarily one that no entrustment covers: each record's own check
+        # finds that one.
+        for part in record_messages(document):
+            cut, _ = identify_document(part.data)
+            try:
+                if cut is not None:
+                    entrustments.ensure_may_send(database, enterprise, cut)
+            except ServiceError as exc:
+                raise _naming(exc, part.number) from refused
+        raise
+
+
+def _naming(refusal: ServiceError, number: int) -> ServiceError:
+    """A record's refusal (``check_sender`` calls a one-record message's record 1) with the
+    record's place in the whole message."""
+    return ServiceError(
+        refusal.status,
+        refusal.code,
+        refusal.message_en.replace("record 1 of", f"record {number} of", 1),
+        refusal.message_zh.replace("第1条记录", f"第{number}条记录", 1),
+    )
 
 
 def _records(

@@ -385,5 +385,8 @@ async def test_an_entrusted_agent_batches_the_orders_of_several_principals(
         node.text = f"{(node.text or '')[:-1]}{number}"  # guids of their own
     refused = await send(client, postal, hidden)
     assert refused.status_code == 403, refused.text
-    assert refused.json()["error"]["code"] == "access.not_a_party"
+    error = refused.json()["error"]
+    assert error["code"] == "access.not_a_party"
+    assert error["message_en"].startswith("record 2 of CEB311:")
+    assert "第2条记录" in error["message_zh"]
     assert await _stored(database, _record_guids(hidden)) == 0
