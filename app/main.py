@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app import dashboard
+from app.accounts import KeyCache
 from app.api.middleware import RequestLogMiddleware
 from app.api.routes import (
     after_release,
@@ -39,7 +40,6 @@ from app.db import migrate
 from app.db.engine import Database
 from app.engine import ClearanceEngine, EngineSettings
 from app.errors import ServiceError
-from app.key_cache import KeyCache
 from app.logging import configure_logging
 from app.services import certificates
 from app.settings import Settings, get_settings

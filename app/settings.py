@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # The admin key registers enterprises and issues their API keys. Unset = admin API closed.
     admin_key: SecretStr | None = None
     # A key found active is trusted this many seconds before the database is asked again
-    # (app/key_cache.py). Revocation in the same process applies at once; in another process
+    # (app.accounts.KeyCache). Revocation in the same process applies at once; in another process
     # (a second `serve --workers` process, the CLI) within this time. 0 = ask every time.
     key_cache_ttl_s: float = Field(default=5.0, ge=0)
 

@@ -22,10 +22,9 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts import Principal
+from app.accounts import KeyCache, Principal
 from app.db.engine import Database
 from app.errors import ServiceError, forbidden, unauthorized
-from app.key_cache import KeyCache
 from app.quota import LedgerQuota
 from app.services import certificates
 from app.settings import Settings
@@ -123,8 +122,8 @@ KeyDep = Annotated[str, Depends(presented_key)]
 async def current_enterprise(key: KeyDep, cache: KeyCacheDep, database: DatabaseDep) -> Principal:
     """The enterprise whose active API key came with the request (401 otherwise).
 
-    A key verified in the last few seconds is answered from the process's ``KeyCache``
-    (``app.key_cache``: its docstring says when a revocation takes effect) on the event loop;
+    A key verified in the last few seconds is answered on the event loop from the process's
+    ``app.accounts.KeyCache`` (the comment above it says when a revocation takes effect);
     otherwise the database is asked, in the threadpool.
     """
     principal = cache.get(key)

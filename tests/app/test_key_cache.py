@@ -1,4 +1,4 @@
-"""The in-process cache of verified API keys (app.key_cache): what it remembers, and when a
+"""The in-process cache of verified API keys (app.accounts.KeyCache): what it remembers, and when a
 revocation takes effect — at once in this process, within the TTL from another process."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from service_support import Party, PartyFactory
 
 from app import accounts
+from app.accounts import KeyCache
 from app.db.engine import Database
 from app.db.models import Role
-from app.key_cache import KeyCache
 from app.main import create_app
 from app.settings import Settings
 

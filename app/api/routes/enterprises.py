@@ -57,7 +57,7 @@ def list_enterprises(database: DatabaseDep) -> list[Enterprise]:
 @router.get("/me", response_model=EnterpriseOut, responses=errors(401))
 async def who_am_i(enterprise: CurrentEnterprise) -> Principal:
     """The enterprise the presented API key belongs to."""
-    # As read with the key (app.key_cache): no second query, and no threadpool hop, which
+    # As read with the key (accounts.KeyCache): no second query, and no threadpool hop, which
     # made this, the cheapest authenticated request, cost several times a bare route.
     return enterprise
 
