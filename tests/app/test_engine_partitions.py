@@ -4,11 +4,12 @@ and processes (``PartitionedEngine``) sharing the partitions and taking a dead o
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from test_engine_support import make_ready, statuses
 
 from app import states
@@ -18,6 +19,7 @@ from app.engine import ClearanceEngine, EngineSettings, lease, store
 from app.engine.partitioned import PartitionedEngine
 from app.engine.partitions import WHOLE, Partition, all_partitions, partition_of, share_of_site
 from app.engine.scenario import load_live_scenario
+from app.settings import Settings
 
 FORCED = ["RELEASE", "INSPECT", "REVIEW", "DETAIN=501", "RETURN", "REJECT"]
 
@@ -222,3 +224,35 @@ def test_a_dead_process_partitions_are_taken_over_and_recovered(database: Databa
     with database.read() as session:
         assert not store.any_ready(session)
     survivor.stop()
+
+
+def test_the_service_starts_a_partitioned_engine_when_told_to(
+    database: Database, settings: Settings
+) -> None:
+    """``from_settings`` (what ``serve`` and ``worker`` call) gives a ``PartitionedEngine`` for
+    P > 1; its thread clears, and a clean stop gives every lease and the heartbeat up."""
+    instant = settings.model_copy(update={"clock_speed": "instant"})
+    assert type(ClearanceEngine.from_settings(database, instant, _config())) is ClearanceEngine
+    engine = ClearanceEngine.from_settings(database, instant, _config(partitions=4))
+    assert isinstance(engine, PartitionedEngine)
+    ids = _ready(database, 8)
+    engine.start()
+    try:
+        for _ in range(600):
+            with database.read() as session:
+                left = session.scalar(
+                    select(func.count(Declaration.id)).where(
+                        Declaration.id.in_(ids), Declaration.state.not_in(states.FINAL_STATES)
+                    )
+                )
+            if left == 0:
+                break
+            time.sleep(0.1)
+        assert engine.is_leader
+    finally:
+        engine.stop()
+    _assert_each_decided_once(database, ids)
+    now = datetime.now(UTC)
+    with database.read() as session:
+        live = session.scalars(select(EngineLease.name).where(EngineLease.expires_at > now)).all()
+    assert live == []
