@@ -164,7 +164,8 @@ def worker() -> None:
     """Run the background work (clearance engine and webhook deliveries) without the API.
 
     Start `serve --no-engine` (or DANCHUANG_RUN_BACKGROUND_IN_API=false) beside it. Several
-    workers may run: the engine lease lets one engine run at a time, the others stand by.
+    workers may run: the engine lease lets one engine run at a time, the others stand by; with
+    DANCHUANG_ENGINE_PARTITIONS above 1 they share the partitions (docs/deploy.md).
     """
     from app.db import migrate
     from app.engine import ClearanceEngine
