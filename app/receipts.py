@@ -10,8 +10,11 @@ stored.
 The hot path is a handful of statements per transaction, not per receipt: the receipts of one
 call are one ``INSERT ... RETURNING``, their deliveries one more; a subject's last ``seq`` and
 its subscribers are read once per transaction (``_Book``), and not at all for a subject the
-caller knows is new (``first_receipts``). Within one transaction the subscribers are read at
-the subject's first receipt: the set's membership is settled before its receipts are recorded.
+caller knows is new (``first_receipts``). On PostgreSQL a subject's last ``seq`` is read
+under the subject's own advisory lock (``_guard``), so its writers number it in turn whoever
+calls (callers hold the set's lock already: ``app.services.set_locks``). Within one
+transaction the subscribers are read at the subject's first receipt: the set's membership is
+settled before its receipts are recorded.
 
 One story for the feed and the webhooks: a party sees a set's receipts from the moment it sends
 a document of the set, those recorded before it joined included. When a document joins a set
@@ -21,13 +24,32 @@ declaration), and ``share_receipts`` queues for the webhooks of every party that
 receipts it did not (a newcomer to the set: all of them; the parties already there: the
 adopted ones). What reaches a party's ``feed``, its webhooks push, from their registration on.
 
-Feed cursor: clients poll ``receipts.id > cursor``. On PostgreSQL ids come from a sequence and
-could commit out of order (a later id visible before an earlier one, which a poller would then
-skip forever), so receipt writers take a transaction-level advisory lock (``take_feed_lock``)
-before their first receipt and keep it to commit: receipts commit in id order. SQLite has a
-single writer, so the order is given. Receipts that reach a party late (a set's receipts from
-before it joined, an adopted orphan's) keep their smaller ids: a poller past them does not see
-them again, its webhooks do (docs/api.md, "The receipts").
+Feed cursor: clients poll ``receipts.id > cursor``, and ids must never appear out of order. On
+PostgreSQL ids come from a sequence at INSERT and the transactions commit in any order: a
+receipt with a smaller id can become visible after a larger one, and a poller already past the
+larger would skip it forever. So the feed shows only ids below a *horizon* that no unfinished
+transaction can fall under, and receipt writers never wait for each other:
+
+- a writer, before its first receipt id (``_guard``), takes a shared advisory lock whose key
+  is the sequence's last value then (``FEED_MARK`` + it): every id it takes later is above the
+  key, and the lock is held until its commit is visible (PostgreSQL releases transaction locks
+  after marking the transaction committed);
+- the feed (``feed_horizon``) reads the sequence's last value S, then the smallest key M of
+  those locks (``pg_locks``), then — in a later statement, so a later snapshot — the receipts
+  with ids up to min(S, M). A receipt L not visible to that snapshot and below a visible one H
+  ≤ S was numbered before S was read, so its writer held its mark by then with a key below L;
+  still running when the receipts are read, it still held it when ``pg_locks`` was read, so
+  M < L < H and H is not shown. (Ids taken after S was read are above S.)
+
+A long writer holds the horizon back (the feed shows later receipts once it ends) but blocks
+no one. Stamping each receipt with its transaction id and showing those older than every
+running transaction (``pg_snapshot_xmin``) is not enough with an id cursor: a transaction with
+an older xid can take a larger receipt id than a younger one still running, commit, and be
+shown while the younger one's smaller id is still to come.
+SQLite has one writer at a time: ids commit in order.
+Receipts that reach a party late (a set's receipts from before it joined, an adopted orphan's)
+keep their smaller ids: a poller past them does not see them again, its webhooks do
+(docs/api.md, "The receipts").
 """
 
 from __future__ import annotations
@@ -43,7 +65,21 @@ from sqlalchemy.orm import Session
 from app import metrics
 from app.db.models import Delivery, DocumentRow, Receipt, Webhook
 
-RECEIPT_FEED_LOCK = 0x6463_7263  # "dcrc": an arbitrary, fixed advisory-lock id
+# Feed marks are advisory locks on FEED_MARK + the receipts sequence's last value: keys in
+# [FEED_MARK, FEED_MARK + 2^48), which ``pg_locks`` shows as classid = key >> 32.
+FEED_MARK = 0x6466 << 48  # "df"
+_LAST_ID = "coalesce(pg_sequence_last_value(pg_get_serial_sequence('receipts', 'id')::regclass), 0)"
+_MARK = f"pg_advisory_xact_lock_shared({FEED_MARK} + {_LAST_ID})"
+# A subject's receipts are numbered (max(seq) + 1) under its own lock: SUBJECT_LOCK + its id
+# (+ 2^47 for a document).
+SUBJECT_LOCK = 0x6473 << 48  # "ds"
+_SUBJECT_KIND = {"declaration": 0, "document": 1 << 47}
+_LAST = text(f"SELECT {_LAST_ID}")
+_LOWEST_MARK = text(
+    "SELECT min(classid::bigint * 4294967296 + objid::bigint) FROM pg_locks"
+    " WHERE locktype = 'advisory' AND objsubid = 1 AND classid >= :low AND classid < :high"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 _BOOK = "danchuang.receipt_book"  # where a transaction's _Book lives in ``Session.info``
 
 # A receipt's subject: ("declaration", id) or ("document", id) when the document has no set.
@@ -81,7 +117,8 @@ class _Book:
     subscribers (webhook id, events). Bound to the transaction: a new one starts afresh."""
 
     transaction: object
-    locked: bool = False
+    marked: bool = False
+    guarded: set[Subject] = field(default_factory=set)
     last_seq: dict[Subject, int] = field(default_factory=dict)
     subscribers: dict[Subject, list[tuple[int, list[str]]]] = field(default_factory=dict)
 
@@ -94,14 +131,33 @@ def _book(session: Session) -> _Book:
     return book
 
 
-def take_feed_lock(session: Session) -> None:
-    """On PostgreSQL, take the receipt feed's advisory lock (once per transaction)."""
-    book = _book(session)
-    if book.locked:
+def _guard(session: Session, book: _Book, subjects: Collection[Subject]) -> None:
+    """On PostgreSQL, in one statement: the transaction's feed mark (before its first receipt
+    id, above) and the lock of each subject it has not numbered yet (before its last ``seq``
+    is read). A subject made in this transaction (``first_receipts``) is no one else's yet."""
+    new = sorted({s for s in subjects if s not in book.last_seq and s not in book.guarded})
+    if book.marked and not new:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": RECEIPT_FEED_LOCK})
-    book.locked = True
+        calls = [] if book.marked else [_MARK]
+        calls += [
+            f"pg_advisory_xact_lock({SUBJECT_LOCK + _SUBJECT_KIND[kind] + ident})"
+            for kind, ident in new
+        ]
+        session.execute(text(f"SELECT {', '.join(calls)}"))
+    book.marked = True
+    book.guarded.update(new)
+
+
+def feed_horizon(session: Session) -> int | None:
+    """The largest receipt id the feed may show now (None: any, SQLite). Read in statements
+    of its own, before the receipts are."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    last = int(session.scalar(_LAST) or 0)
+    low = FEED_MARK >> 32
+    marked = session.scalar(_LOWEST_MARK, {"low": low, "high": low + (1 << 16)})
+    return last if marked is None else min(last, int(marked) - FEED_MARK)
 
 
 def first_receipts(
@@ -135,8 +191,8 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
     if not receipts:
         return []
     subjects = [r.subject for r in receipts]  # raises for a receipt without a subject
-    take_feed_lock(session)
     book = _book(session)
+    _guard(session, book, subjects)
     _learn(session, book, subjects)
     values: list[dict[str, Any]] = []
     for new, subject in zip(receipts, subjects, strict=True):
@@ -195,9 +251,9 @@ def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[i
     the transaction."""
     if not document_ids:
         return []
-    take_feed_lock(session)
     book = _book(session)
     subject: Subject = ("declaration", declaration_id)
+    _guard(session, book, [subject])
     if subject not in book.last_seq:
         rows = session.execute(_LAST_SEQ["declaration"], {"ids": [declaration_id]})
         book.last_seq[subject] = next((seq for _, seq in rows), None) or 0
@@ -340,16 +396,18 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
 
 def feed(session: Session, enterprise_id: int, *, after: int, limit: int) -> list[Receipt]:
     """Receipts concerning the enterprise (for its documents, or for sets it took part in),
-    oldest first, with ``id > after``."""
+    oldest first, with ``id > after``, up to the feed's horizon (``feed_horizon``)."""
     my_documents = select(DocumentRow.id).where(DocumentRow.sender_id == enterprise_id)
     my_declarations = select(DocumentRow.declaration_id).where(
         DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
     )
+    horizon = feed_horizon(session)
+    shown = Receipt.id > after if horizon is None else Receipt.id.between(after + 1, horizon)
     return list(
         session.scalars(
             select(Receipt)
             .where(
-                Receipt.id > after,
+                shown,
                 Receipt.document_id.in_(my_documents) | Receipt.declaration_id.in_(my_declarations),
             )
             .order_by(Receipt.id)

@@ -23,7 +23,7 @@ from app.db.models_after import TaxBillRow
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.engine.partitions import WHOLE, Partition
 from app.receipts import NewReceipt, record_receipts
-from app.services import real_senders, sets, stand_ins, tax_bills
+from app.services import real_senders, set_locks, sets, stand_ins, tax_bills
 from app.services.set_documents import current_of, facts_of
 from declarations import ReturnStatus
 from simulation.scenario import CreditClass
@@ -92,13 +92,23 @@ def take_ready(
     session: Session, limit: int, sim_now: datetime, part: Partition = WHOLE
 ) -> list[Pickup]:
     """Move up to ``limit`` clearance-ready declarations of ``part`` to ``clearing`` (oldest
-    first)."""
+    first). Only sets no submission holds (``set_locks``): the others wait for the next tick."""
+    ready = (Declaration.state == states.CLEARANCE_READY, part.covers(Declaration.id))
+    found = session.execute(
+        select(Declaration.id, Declaration.direction, Declaration.ebp_code, Declaration.order_no)
+        .where(*ready)
+        .order_by(Declaration.id)
+        .limit(limit)
+    ).all()
+    keys = {ident: set_locks.set_key(*key) for ident, *key in found}
+    free = set_locks.try_lock(session, list(keys.values()))
+    taken = [ident for ident, key in keys.items() if key in free]
     rows = list(
         session.scalars(
             select(Declaration)
-            .where(Declaration.state == states.CLEARANCE_READY, part.covers(Declaration.id))
+            .where(*ready, Declaration.id.in_(taken))
             .order_by(Declaration.id)
-            .limit(limit)
+            .with_for_update(skip_locked=True)  # a row a party's request holds (a forced outcome)
         )
     )
     for row in rows:
@@ -204,6 +214,9 @@ def record(session: Session, transitions: list[Transition]) -> int:
     if not transitions:
         return 0
     ids = {t.declaration_id for t in transitions}
+    set_locks.lock_declarations(
+        session, ids
+    )  # before reading them: a late document of the set waits, or we do
     declarations = {
         row.id: row for row in session.scalars(select(Declaration).where(Declaration.id.in_(ids)))
     }

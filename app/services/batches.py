@@ -33,7 +33,7 @@ import uuid
 from dataclasses import dataclass, replace
 
 from lxml import etree
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import metrics
@@ -42,7 +42,7 @@ from app.db.engine import Database
 from app.db.models import DocumentRow
 from app.errors import ServiceError
 from app.quota import LedgerQuota
-from app.services import certificates, entrustments, history, submission, transport
+from app.services import certificates, entrustments, history, set_locks, submission, transport
 from app.services.answers import answer_format_failure, format_failure
 from app.services.submission import Outcome
 from declarations import (
@@ -210,9 +210,14 @@ def _write(
     for attempt in range(submission.ATTEMPTS):
         try:
             with database.write() as session:
+                # Every record's keys at once, in the one order (``set_locks``).
+                keys = [key for r in records for key in set_locks.keys_of(r.facts)]
+                set_locks.lock(
+                    session, keys, exclusive=any(set_locks.whole(r.facts) for r in records)
+                )
                 outcomes = [_take(session, enterprise, r, again=attempt > 0) for r in records]
-        except IntegrityError:
-            if attempt == submission.ATTEMPTS - 1:
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == submission.ATTEMPTS - 1 or not submission.retryable(exc):
                 raise
             continue
         status = 200 if all(o.repeat for o in outcomes) else 201

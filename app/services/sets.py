@@ -228,6 +228,30 @@ def _naming_sets(session: Session, row: DocumentRow) -> list[int]:
     return list(session.scalars(_DECLARATIONS_OF_WAYBILL, values))
 
 
+def sets_named_by(
+    session: Session,
+    direction: str,
+    logistics_code: str | None,
+    waybills: Sequence[str],
+    inventories: Sequence[str] = (),
+) -> list[tuple[str, str, str]]:
+    """The keys (direction, ebpCode, orderNo) of the sets whose current 清单 names one of the
+    carrier's ``waybills`` or is numbered one of ``inventories`` (invtNo)."""
+    named = (DocumentRow.logistics_code == logistics_code) & DocumentRow.logistics_no.in_(waybills)
+    query = (
+        select(Declaration.direction, Declaration.ebp_code, Declaration.order_no)
+        .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
+        .where(
+            Declaration.direction == direction,
+            DocumentRow.message_code.in_(_INVENTORIES),
+            DocumentRow.current.is_(True),
+            named | DocumentRow.invt_no.in_(inventories),
+        )
+        .distinct()
+    )
+    return [(d, e, o) for d, e, o in session.execute(query)]
+
+
 def _set_naming_waybill(session: Session, waybill: DocumentRow) -> Declaration | None:
     """The one set whose current 清单 names ``waybill``; none when no set or several do."""
     if not waybill.logistics_no:

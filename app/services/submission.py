@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import metrics, states
@@ -39,7 +39,7 @@ from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
-from app.receipts import first_receipts, take_feed_lock
+from app.receipts import first_receipts
 from app.services import (
     authority,
     cancellations,
@@ -49,6 +49,7 @@ from app.services import (
     master_waybills,
     plans,
     returns,
+    set_locks,
     sets,
     site_entries,
     summaries,
@@ -182,8 +183,8 @@ def submit_checked(
                     return repeat
                 outcome = take(session, enterprise, facts, acting=acting, guid=guid, data=data,
                                checked=checked)  # fmt: skip
-        except IntegrityError:
-            if attempt == ATTEMPTS - 1:
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == ATTEMPTS - 1 or not retryable(exc):
                 raise
             continue
         except ServiceError:  # not this sender's to change, or not its set (403)
@@ -192,6 +193,11 @@ def submit_checked(
         count(code, outcome)
         return outcome
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def retryable(exc: IntegrityError | OperationalError) -> bool:
+    """A lost race on a unique key, or a deadlock PostgreSQL broke (``set_locks``)."""
+    return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", "") == "40P01"
 
 
 def submit_within(session: Session, enterprise: Principal, data: bytes, *, source: str) -> Outcome:
@@ -286,10 +292,10 @@ def take(
     """Store the document and answer it, inside one write transaction.
 
     Concurrent submissions touching one set must not both miss each other (a 清单 and the last
-    waybill committing side by side, each seeing the set incomplete): ``_serialise`` orders them
-    before any set is read.
+    waybill committing side by side, each seeing the set incomplete): the set's lock orders
+    them before any set is read (``set_locks``); submissions of other sets go side by side.
     """
-    _serialise(session)
+    set_locks.lock_document(session, facts)
     row = _new_row(enterprise, facts, guid, data)
     transport.keep(row, checked.envelope)
     report = checked.report
@@ -349,13 +355,6 @@ def take(
     return Outcome(row, receipts, report, declaration=declaration)
 
 
-def _serialise(session: Session) -> None:
-    """Submissions write one at a time: SQLite's write transaction already holds the database
-    lock; on PostgreSQL take the receipt feed's advisory lock, which ``record_receipts`` would
-    take at the first receipt anyway (so this adds no contention, only takes it earlier)."""
-    take_feed_lock(session)
-
-
 def _assign_invt_no(row: DocumentRow, facts: Facts) -> None:
     """The 清单 number customs gives (invtNo, CEB spec 202205 §2.11.4 p. 28); assigned on
     arrival so that every receipt of the 清单 can carry it (CEB604 requires it)."""
@@ -368,8 +367,7 @@ def _store_unidentified(
     database: Database, enterprise: Principal, data: bytes, checked: Checked
 ) -> Outcome:
     report = checked.report
-    with database.write() as session:
-        _serialise(session)
+    with database.write() as session:  # no set: nothing to lock
         row = DocumentRow(
             guid=str(uuid.uuid4()).upper(),
             message_code="UNKNOWN",
