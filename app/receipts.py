@@ -402,7 +402,9 @@ def feed(session: Session, enterprise_id: int, *, after: int, limit: int) -> lis
         DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
     )
     horizon = feed_horizon(session)
-    shown = Receipt.id > after if horizon is None else Receipt.id.between(after + 1, horizon)
+    shown = (
+        Receipt.id > after if horizon is None else (Receipt.id > after) & (Receipt.id <= horizon)
+    )
     return list(
         session.scalars(
             select(Receipt)
