@@ -27,9 +27,10 @@ writer already: there, nothing is taken.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.db.models import Declaration, DocumentRow
 from app.services.sets import sets_named_by
@@ -41,6 +42,7 @@ _HELD = "danchuang.set_locks"  # what this transaction holds, in ``Session.info`
 # Kinds whose one document acts on sets it does not name by their keys (a summary: 清单 of
 # a period).
 WHOLE_KINDS = frozenset({Kind.SUMMARY})
+_INVENTORY_CODES = ("CEB621", "CEB603")
 
 
 def set_key(direction: str, ebp_code: str, order_no: str) -> str:
@@ -100,24 +102,39 @@ def lock_document(session: Session, facts: Facts) -> None:
     ):
         return
     numbers, inventories = _waybills(facts), _inventories(facts)
-    if numbers or inventories:
-        code = _clipped(facts, "logisticsCode", 18) or None
-        lock_sets(
-            session, sets_named_by(session, facts.direction.value, code, numbers, inventories)
-        )
+    named = {*keys, *(f"invt|{number}" for number in inventories)}
+    covered = _state(session).covered
+    if named <= covered:  # their sets are held already (below, or ``lock_declarations``)
+        return
+    code = _clipped(facts, "logisticsCode", 18) or None
+    found = sets_named_by(session, facts.direction.value, code, numbers, inventories)
+    lock_sets(session, found)
+    # While the waybills' keys are held no other set can start naming them, and a 清单
+    # number's set never changes: later documents naming them find the same sets.
+    covered.update(named)
 
 
 def _order(key: str) -> tuple[bool, str]:
     return (not key.startswith("waybill|"), key)
 
 
-def _held(session: Session) -> tuple[set[str], list[bool]]:
-    """The keys this transaction holds, and whether (and how) it holds the write path."""
+@dataclass
+class _State:
+    """What one transaction holds: keys, the write path (``path``: [] not yet, [exclusive]),
+    and the waybills and 清单 numbers whose sets it holds (``covered``)."""
+
+    transaction: object
+    keys: set[str] = field(default_factory=set)
+    path: list[bool] = field(default_factory=list)
+    covered: set[str] = field(default_factory=set)
+
+
+def _state(session: Session) -> _State:
     transaction = session.get_transaction()
-    found = session.info.get(_HELD)
-    if found is None or found[0] is not transaction:
-        found = session.info[_HELD] = (transaction, set(), [])
-    return found[1], found[2]
+    found: _State | None = session.info.get(_HELD)
+    if found is None or found.transaction is not transaction:
+        found = session.info[_HELD] = _State(transaction)
+    return found
 
 
 def lock(session: Session, keys: Iterable[str], *, exclusive: bool = False) -> None:
@@ -125,7 +142,8 @@ def lock(session: Session, keys: Iterable[str], *, exclusive: bool = False) -> N
     transaction (PostgreSQL; nothing on SQLite). One statement for all of them."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    held, path = _held(session)
+    state = _state(session)
+    held, path = state.keys, state.path
     new = sorted(set(keys) - held, key=_order)
     calls = []
     if not path or (exclusive and not path[0]):
@@ -149,25 +167,51 @@ def lock_sets(session: Session, sets: Collection[tuple[str, str, str]]) -> None:
 
 
 def lock_declarations(session: Session, ids: Collection[int]) -> None:
-    """Hold the sets of the declarations ``ids`` and the waybills their 清单 name, as their
-    submissions would, all in the one order (the engine, before it records their receipts)."""
+    """Hold the sets of the declarations ``ids``, the waybills their 清单 name and every set
+    naming those, as their submissions would, all in the one order (the engine, before it
+    records their receipts: danchuang's own messages for them then find their sets held)."""
     if session.get_bind().dialect.name != "postgresql" or not ids:
         return
-    inventory = (
-        (DocumentRow.declaration_id == Declaration.id)
-        & DocumentRow.message_code.in_(("CEB621", "CEB603"))
-        & DocumentRow.current.is_(True)
-    )
-    columns = (Declaration.direction, Declaration.ebp_code, Declaration.order_no)
-    waybill = (DocumentRow.logistics_code, DocumentRow.logistics_no)
-    keys = []
-    for direction, ebp_code, order_no, code, number in session.execute(
-        select(*columns, *waybill).outerjoin(DocumentRow, inventory).where(Declaration.id.in_(ids))
+    inventory, other = aliased(DocumentRow), aliased(DocumentRow)
+    naming = aliased(Declaration)
+    current = inventory.message_code.in_(_INVENTORY_CODES) & inventory.current.is_(True)
+    own = select(
+        Declaration.direction,
+        Declaration.ebp_code,
+        Declaration.order_no,
+        inventory.logistics_code,
+        inventory.logistics_no,
+        inventory.invt_no,
+    ).outerjoin(inventory, (inventory.declaration_id == Declaration.id) & current)
+    keys, covered = [], set()
+    for direction, ebp_code, order_no, code, number, invt_no in session.execute(
+        own.where(Declaration.id.in_(ids))
     ):
         keys.append(set_key(direction, ebp_code, order_no))
         if number:
             keys.append(waybill_key(direction, code or "", number))
+        if invt_no:
+            covered.add(f"invt|{invt_no}")
+    same_waybill = (
+        (other.logistics_no == inventory.logistics_no)
+        & (other.logistics_code == inventory.logistics_code)
+        & other.message_code.in_(_INVENTORY_CODES)
+        & other.current.is_(True)
+    )
+    shared = (
+        select(naming.direction, naming.ebp_code, naming.order_no)
+        .select_from(Declaration)
+        .join(inventory, (inventory.declaration_id == Declaration.id) & current)
+        .join(other, same_waybill)
+        .join(
+            naming,
+            (naming.id == other.declaration_id) & (naming.direction == Declaration.direction),
+        )
+        .where(Declaration.id.in_(ids), naming.id.not_in(ids))
+    )
+    keys += [set_key(*key) for key in session.execute(shared)]
     lock(session, keys)
+    _state(session).covered.update(covered, (key for key in keys if key.startswith("waybill|")))
 
 
 def try_lock(session: Session, keys: Sequence[str]) -> set[str]:
@@ -176,7 +220,7 @@ def try_lock(session: Session, keys: Sequence[str]) -> set[str]:
     if session.get_bind().dialect.name != "postgresql" or not keys:
         return set(keys)
     lock(session, ())
-    held, _ = _held(session)
+    held = _state(session).keys
     rows = session.execute(
         text(
             "SELECT k FROM unnest(CAST(:given AS text[])) AS k"
