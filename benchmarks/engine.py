@@ -28,14 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
@@ -45,6 +41,7 @@ from app.accounts import Principal  # noqa: E402
 from app.db import migrate  # noqa: E402
 from app.db.engine import Database  # noqa: E402
 from app.db.models import Declaration, EngineLease, Role  # noqa: E402
+from app.db.scratch import scratch_schema  # noqa: E402
 from app.engine.lease import lease_name  # noqa: E402
 from app.services import submission  # noqa: E402
 from declarations import BY_ROOT, Direction, Kind, Regime  # noqa: E402
@@ -55,22 +52,6 @@ MIX = [(Regime.DIRECT, Direction.IMPORT), (Regime.BONDED, Direction.IMPORT),
        (Regime.DIRECT, Direction.EXPORT), (Regime.B2B_DIRECT, Direction.EXPORT)]  # fmt: skip
 ROLE_OF = {Kind.ORDER: Role.EBC, Kind.PAYMENT: Role.PAY, Kind.WAYBILL: Role.LOGISTICS,
            Kind.INVENTORY: Role.AGENT}  # fmt: skip
-
-
-@contextmanager
-def fresh_schema(server_url: str) -> Iterator[str]:
-    """A URL whose default schema is new and empty; dropped afterwards."""
-    schema = f"bench_engine_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def build_sets(count: int, seed: int) -> list[SampleSet]:
@@ -234,7 +215,7 @@ def clear(url: str, workers: int, partitions: int, parked: int, workdir: Path) -
 
 
 def run(server: str, workers: int, args: argparse.Namespace, sets: list[SampleSet]) -> float:
-    with fresh_schema(server) as url, tempfile.TemporaryDirectory() as folder:
+    with scratch_schema(server, "bench_engine_") as url, tempfile.TemporaryDirectory() as folder:
         database = Database.from_url(url)
         migrate.upgrade(database.engine)
         t0 = time.perf_counter()

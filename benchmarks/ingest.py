@@ -55,7 +55,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -217,25 +216,6 @@ def spawned_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
-
-
-@contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    """A fresh schema on the given PostgreSQL server, dropped afterwards."""
-    from sqlalchemy import create_engine, text  # noqa: PLC0415
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # --- the load ---------------------------------------------------------------------------------
@@ -567,9 +547,11 @@ def main() -> None:
                     )
                 report("sqlite", result, floor, plain, validation)
             if args.postgres:
+                from app.db.scratch import scratch_schema  # noqa: PLC0415
+
                 pg_sets = build_sets(args.sets, seed + 1)
                 with (
-                    postgres_schema(args.postgres) as url,
+                    scratch_schema(args.postgres, "bench_") as url,
                     spawned_server(
                         url,
                         workdir,
