@@ -24,32 +24,22 @@ declaration), and ``share_receipts`` queues for the webhooks of every party that
 receipts it did not (a newcomer to the set: all of them; the parties already there: the
 adopted ones). What reaches a party's ``feed``, its webhooks push, from their registration on.
 
-Feed cursor: clients poll ``receipts.id > cursor``, and ids must never appear out of order. On
-PostgreSQL ids come from a sequence at INSERT and the transactions commit in any order: a
-receipt with a smaller id can become visible after a larger one, and a poller already past the
-larger would skip it forever. So the feed shows only ids below a *horizon* that no unfinished
-transaction can fall under, and receipt writers never wait for each other:
-
-- a writer, before its first receipt id (``_guard``), takes a shared advisory lock whose key
-  is the sequence's last value then (``FEED_MARK`` + it): every id it takes later is above the
-  key, and the lock is held until its commit is visible (PostgreSQL releases transaction locks
-  after marking the transaction committed);
-- the feed (``feed_horizon``) reads the sequence's last value S, then the smallest key M of
-  those locks (``pg_locks``), then — in a later statement, so a later snapshot — the receipts
-  with ids up to min(S, M). A receipt L not visible to that snapshot and below a visible one H
-  ≤ S was numbered before S was read, so its writer held its mark by then with a key below L;
-  still running when the receipts are read, it still held it when ``pg_locks`` was read, so
-  M < L < H and H is not shown. (Ids taken after S was read are above S.)
-
-A long writer holds the horizon back (the feed shows later receipts once it ends) but blocks
-no one. Stamping each receipt with its transaction id and showing those older than every
-running transaction (``pg_snapshot_xmin``) is not enough with an id cursor: a transaction with
-an older xid can take a larger receipt id than a younger one still running, commit, and be
-shown while the younger one's smaller id is still to come.
-SQLite has one writer at a time: ids commit in order.
-Receipts that reach a party late (a set's receipts from before it joined, an adopted orphan's)
-keep their smaller ids: a poller past them does not see them again, its webhooks do
-(docs/api.md, "The receipts").
+Feed cursor: clients poll ``receipts.id > cursor``. On PostgreSQL ids come from a sequence and
+transactions commit in any order: a smaller id can become visible after a larger one, which a
+poller already past it would skip forever. Writers do not wait for each other; the feed shows
+ids up to a horizon no unfinished writer can fall under. A writer, before its first receipt id
+(``_guard``), takes a shared advisory lock keyed ``FEED_MARK`` + the sequence's last value:
+its ids will be above the key, and the lock goes only once its commit is visible. The feed
+(``feed_horizon``) reads the sequence's last value S, then the smallest key M in ``pg_locks``,
+then, in a later statement (a later snapshot), the ids up to min(S, M). Why that skips
+nothing: an id L unseen by that snapshot below a shown H ≤ S was taken before S was read, so
+its writer held a mark below L from before then until after the snapshot, hence when
+``pg_locks`` was read: M < L < H, and H is not shown. A long writer only delays the feed.
+Showing receipts whose xid is below ``pg_snapshot_xmin`` would not do with an id cursor: an
+older transaction can take a larger id than a younger one still running. SQLite has one
+writer at a time: ids commit in order. Receipts that reach a party late (a set's receipts from
+before it joined, an adopted orphan's) keep their smaller ids: a poller past them does not see
+them again, its webhooks do (docs/api.md, "The receipts").
 """
 
 from __future__ import annotations
@@ -65,14 +55,11 @@ from sqlalchemy.orm import Session
 from app import metrics
 from app.db.models import Delivery, DocumentRow, Receipt, Webhook
 
-# Feed marks are advisory locks on FEED_MARK + the receipts sequence's last value: keys in
-# [FEED_MARK, FEED_MARK + 2^48), which ``pg_locks`` shows as classid = key >> 32.
+# Feed marks: FEED_MARK + the sequence's last value (``pg_locks``: classid = key >> 32).
 FEED_MARK = 0x6466 << 48  # "df"
 _LAST_ID = "coalesce(pg_sequence_last_value(pg_get_serial_sequence('receipts', 'id')::regclass), 0)"
 _MARK = f"pg_advisory_xact_lock_shared({FEED_MARK} + {_LAST_ID})"
-# A subject's receipts are numbered (max(seq) + 1) under its own lock: SUBJECT_LOCK + its id
-# (+ 2^47 for a document).
-SUBJECT_LOCK = 0x6473 << 48  # "ds"
+SUBJECT_LOCK = 0x6473 << 48  # "ds": a subject's lock is this + its id (+ 2^47: a document's)
 _SUBJECT_KIND = {"declaration": 0, "document": 1 << 47}
 _LAST = text(f"SELECT {_LAST_ID}")
 _LOWEST_MARK = text(
@@ -132,18 +119,14 @@ def _book(session: Session) -> _Book:
 
 
 def _guard(session: Session, book: _Book, subjects: Collection[Subject]) -> None:
-    """On PostgreSQL, in one statement: the transaction's feed mark (before its first receipt
-    id, above) and the lock of each subject it has not numbered yet (before its last ``seq``
-    is read). A subject made in this transaction (``first_receipts``) is no one else's yet."""
+    """On PostgreSQL, one statement: the feed mark (before the first receipt id) and the lock
+    of each subject not numbered yet (a subject made in this transaction is no one else's)."""
     new = sorted({s for s in subjects if s not in book.last_seq and s not in book.guarded})
     if book.marked and not new:
         return
     if session.get_bind().dialect.name == "postgresql":
-        calls = [] if book.marked else [_MARK]
-        calls += [
-            f"pg_advisory_xact_lock({SUBJECT_LOCK + _SUBJECT_KIND[kind] + ident})"
-            for kind, ident in new
-        ]
+        keys = [SUBJECT_LOCK + _SUBJECT_KIND[kind] + ident for kind, ident in new]
+        calls = ([] if book.marked else [_MARK]) + [f"pg_advisory_xact_lock({k})" for k in keys]
         session.execute(text(f"SELECT {', '.join(calls)}"))
     book.marked = True
     book.guarded.update(new)
@@ -154,8 +137,7 @@ def feed_horizon(session: Session) -> int | None:
     of its own, before the receipts are."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    last = int(session.scalar(_LAST) or 0)
-    low = FEED_MARK >> 32
+    last, low = int(session.scalar(_LAST) or 0), FEED_MARK >> 32
     marked = session.scalar(_LOWEST_MARK, {"low": low, "high": low + (1 << 16)})
     return last if marked is None else min(last, int(marked) - FEED_MARK)
 
@@ -402,14 +384,13 @@ def feed(session: Session, enterprise_id: int, *, after: int, limit: int) -> lis
         DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
     )
     horizon = feed_horizon(session)
-    shown = (
-        Receipt.id > after if horizon is None else (Receipt.id > after) & (Receipt.id <= horizon)
-    )
+    below = () if horizon is None else (Receipt.id <= horizon,)
     return list(
         session.scalars(
             select(Receipt)
             .where(
-                shown,
+                Receipt.id > after,
+                *below,
                 Receipt.document_id.in_(my_documents) | Receipt.declaration_id.in_(my_declarations),
             )
             .order_by(Receipt.id)
