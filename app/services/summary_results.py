@@ -62,8 +62,9 @@ def beijing_of(moment: datetime) -> datetime:
 
 
 def next_serial(session: Session, column: InstrumentedAttribute[int]) -> int:
-    """The next serial of ``sumNo`` or ``declSeqNo``: submissions write one at a time
-    (``submission._serialise``), and the columns are unique all the same."""
+    """The next serial of ``sumNo`` or ``declSeqNo``: a summary application holds the write
+    path exclusively (``set_locks.whole``), so no two number at once, and the columns are
+    unique all the same."""
     return int(session.scalar(select(func.max(column))) or 0) + 1
 
 
