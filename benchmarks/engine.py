@@ -44,26 +44,14 @@ from app.db.models import Declaration, EngineLease, Role  # noqa: E402
 from app.db.scratch import scratch_schema  # noqa: E402
 from app.engine.lease import lease_name  # noqa: E402
 from app.services import submission  # noqa: E402
-from declarations import BY_ROOT, Direction, Kind, Regime  # noqa: E402
-from declarations.samples import SampleSet, generate_sets, to_bytes  # noqa: E402
+from benchmarks.ingest import ROLE_OF as INGEST_ROLES  # noqa: E402
+from benchmarks.ingest import build_sets, senders  # noqa: E402
+from declarations import BY_ROOT  # noqa: E402
+from declarations.samples import SampleSet, to_bytes  # noqa: E402
 
 PARKED = "benchmark_parked"  # not a state of app.states: no engine takes it
-MIX = [(Regime.DIRECT, Direction.IMPORT), (Regime.BONDED, Direction.IMPORT),
-       (Regime.DIRECT, Direction.EXPORT), (Regime.B2B_DIRECT, Direction.EXPORT)]  # fmt: skip
-ROLE_OF = {Kind.ORDER: Role.EBC, Kind.PAYMENT: Role.PAY, Kind.WAYBILL: Role.LOGISTICS,
-           Kind.INVENTORY: Role.AGENT}  # fmt: skip
-
-
-def build_sets(count: int, seed: int) -> list[SampleSet]:
-    per_flow = -(-count // len(MIX))
-    sets = [s for regime, d in MIX for s in generate_sets(regime, d, seed=seed, count=per_flow)]
-    return sets[:count]
-
-
-def senders(sample: SampleSet) -> dict[Kind, str]:
-    deal = sample.deal
-    return {Kind.ORDER: deal.seller.code, Kind.PAYMENT: deal.payer_company.code,
-            Kind.WAYBILL: deal.carrier.code, Kind.INVENTORY: deal.agent.code}  # fmt: skip
+# the same sets and senders as the ingest benchmark; its roles as the accounts' Role
+ROLE_OF = {kind: Role(role) for kind, role in INGEST_ROLES.items()}
 
 
 def fill(database: Database, sets: list[SampleSet]) -> int:
