@@ -23,16 +23,13 @@ SHOWN = 50  # the newest summaries the page lists
 def summaries_page(request: Request, database: DatabaseDep) -> HTMLResponse:
     with database.read() as session:
         rows = session.scalars(select(SummaryRow).order_by(SummaryRow.id.desc()).limit(SHOWN))
-        summaries = []
-        for row in rows:
-            shown = summary_results.summary_json(session, row)
-            results = {  # each 报关单's CEB792, by declSeqNo
-                group["decl_seq_no"]: summary_results.result_xml(
-                    session, row, group["decl_seq_no"]
-                ).decode()
-                for group in shown["groups"]
-            }
-            summaries.append((shown, results))
+        summaries = [
+            (
+                summary_results.summary_json(session, row),
+                {n: xml.decode() for n, xml in summary_results.results_xml(session, row).items()},
+            )
+            for row in rows
+        ]
     return templates.TemplateResponse(
         request, "summaries.html.j2", {"summaries": summaries, "shown": SHOWN}
     )

@@ -237,6 +237,16 @@ def result_xml(session: Session, row: SummaryRow, decl_seq_no: str) -> bytes:
     return bytes(found)
 
 
+def results_xml(session: Session, row: SummaryRow) -> dict[str, bytes]:
+    """Every CEB792 customs sent for the summary, by declSeqNo (one query)."""
+    query = select(SummaryGroupRow.decl_seq_no, SummaryGroupRow.result_xml).where(
+        SummaryGroupRow.summary_id == row.id
+    )
+    return {
+        number: bytes(xml) for number, xml in session.execute(query.order_by(SummaryGroupRow.seq))
+    }
+
+
 def sum_no_of(session: Session, row: DocumentRow) -> str | None:
     """The summary number customs gave the summary application ``row`` (None for any other
     document, or an application refused)."""
