@@ -1,0 +1,289 @@
+"""The write floor: what a batched record costs the intake, against the least its rows cost.
+
+    .venv/bin/python benchmarks/write_floor.py [--sets N] [--batch B] [--postgres URL]
+
+Issue 15 asks for 700 sets/s (4 records a set) with 100-record messages on a 2-core machine that
+also runs the engine and the load generator: about 0.3 ms of CPU per record for everything the
+intake does. This measures, in one process and one run, on the same records:
+
+1. **validation**: ``declarations.check`` of each record as the one-record message it stands
+   for (parse, identify, schema, business rules): the core's share, which no write path avoids;
+2. **the intake**: ``batches.submit_message`` of each party's B-record message (SQLite or
+   PostgreSQL, migrated, the parties registered; no engine, no webhooks), i.e. validation plus
+   the write path as it is: every record taken by ``submission.take`` through the ORM;
+3. **the bare write**: the rows the intake writes for a record — a keyed lookup of the document
+   it could replace, its declaration (one per order), the document (its bytes and facts), three
+   receipts — written set-oriented with SQLAlchemy Core: one ``INSERT … RETURNING`` per table
+   per message, no ORM unit of work.
+
+and prints CPU ms per record for each (this process's CPU: on PostgreSQL the server's own work
+is not counted, in any of them), the ratio of the intake to (validation + bare write),
+and the sets/s one core would reach at each cost. The bare write is a floor, not a design: it
+skips the set's reconciliation, locks, party authority and the outbox, which a set-oriented
+write path would do with a few more statements per message, not per record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, cast
+
+from lxml import etree
+from sqlalchemy import Table, bindparam, insert, select
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from app import accounts  # noqa: E402
+from app.accounts import Principal  # noqa: E402
+from app.db import migrate  # noqa: E402
+from app.db.engine import Database  # noqa: E402
+from app.db.models import Declaration, DocumentRow, Receipt, Role  # noqa: E402
+from app.db.scratch import scratch_schema  # noqa: E402
+from app.services import batches  # noqa: E402
+from declarations import BY_ROOT, Direction, Kind, Regime, check  # noqa: E402
+from declarations.samples import SampleSet, generate_sets, to_bytes  # noqa: E402
+
+MUST_SETS_PER_S = 700  # 100-record messages, 4 records a set (issue 15)
+RECORDS_PER_SET = 4
+_ROLES = {
+    Kind.ORDER: ("seller", Role.EBC),
+    Kind.PAYMENT: ("payment", Role.PAY),
+    Kind.WAYBILL: ("carrier", Role.LOGISTICS),
+    Kind.INVENTORY: ("agent", Role.AGENT),
+}
+
+
+def shared_sets(count: int, seed: int) -> list[SampleSet]:
+    """``count`` 9610 import sets with the same parties, so that each party batches its own."""
+    (first,) = generate_sets(Regime.DIRECT, Direction.IMPORT, seed=seed)
+    deal = first.deal
+    parties = {
+        "platform": deal.platform,
+        "seller": deal.seller,
+        "payment": deal.payer_company,
+        "carrier": deal.carrier,
+        "agent": deal.agent,
+    }
+    return generate_sets(Regime.DIRECT, Direction.IMPORT, seed=seed, count=count, parties=parties)
+
+
+def batched(roots: list[etree._Element]) -> bytes:
+    """One message holding every record of ``roots`` (messages of one type), in order."""
+    message = copy.deepcopy(roots[0])
+    tag = f"{{{etree.QName(message).namespace}}}{BY_ROOT[etree.QName(message).localname].record}"
+    last = message.findall(tag)[-1]
+    for root in roots[1:]:
+        for record in root.findall(tag):
+            copied = copy.deepcopy(record)
+            last.addnext(copied)
+            last = copied
+    return to_bytes(message)
+
+
+def messages(sets: list[SampleSet], batch: int) -> list[tuple[Kind, bytes]]:
+    """Each chunk of ``batch`` sets as four messages (orders, payments, waybills, 清单)."""
+    out = []
+    for start in range(0, len(sets), batch):
+        chunk = sets[start : start + batch]
+        for kind in _ROLES:
+            roots = [
+                r
+                for s in chunk
+                for r in s.documents.values()
+                if BY_ROOT[etree.QName(r).localname].kind is kind
+            ]
+            out.append((kind, batched(roots)))
+    return out
+
+
+def _cpu(work: Callable[[], None]) -> float:
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
+@contextmanager
+def _database(postgres: str | None) -> Iterator[Database]:
+    with (
+        scratch_schema(postgres, "write_floor_") if postgres else nullcontext(None) as url,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        database = Database.from_url(url or f"sqlite:///{folder}/write_floor.db")
+        migrate.upgrade(database.engine)
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+
+def _principals(database: Database, sets: list[SampleSet]) -> dict[Kind, Principal]:
+    deal = sets[0].deal
+    companies = {
+        "seller": deal.seller,
+        "payment": deal.payer_company,
+        "carrier": deal.carrier,
+        "agent": deal.agent,
+    }
+    roles: dict[str, list[Role]] = {}
+    for role_name, role in _ROLES.values():
+        roles.setdefault(companies[role_name].code, []).append(role)
+    made: dict[str, Principal] = {}
+    with database.write() as session:
+        for code, held in roles.items():
+            row = accounts.create_enterprise(session, code=code, name=code, roles=held)
+            session.flush()
+            made[code] = Principal.of(row)
+    return {kind: made[companies[name].code] for kind, (name, _) in _ROLES.items()}
+
+
+def intake_cpu(database: Database, sets: list[SampleSet], work: list[tuple[Kind, bytes]]) -> float:
+    """CPU seconds of ``batches.submit_message`` over every message."""
+    senders = _principals(database, sets)
+
+    def run() -> None:
+        for kind, data in work:
+            outcome = batches.submit_message(database, senders[kind], data)
+            if isinstance(outcome, batches.BatchOutcome):
+                refused = [o for o in outcome.records if o.document.return_status == 100]
+                if refused:
+                    raise SystemExit(f"a {kind.value} record was refused: the samples changed?")
+
+    return _cpu(run)
+
+
+def validation_cpu(sets: list[SampleSet]) -> tuple[float, list[list[tuple[bytes, Any]]]]:
+    """CPU seconds of checking every record alone; each set's (bytes, facts JSON) in order."""
+    records = [[to_bytes(root) for root in s.documents.values()] for s in sets]
+    found: list[list[tuple[bytes, Any]]] = []
+
+    def run() -> None:
+        for one_set in records:
+            found.append([(data, check(data).facts().to_json()) for data in one_set])
+
+    return _cpu(run), found
+
+
+_HELD = select(DocumentRow.id).where(
+    DocumentRow.message_code == bindparam("code"),
+    DocumentRow.ebp_code == bindparam("ebp"),
+    DocumentRow.order_no == bindparam("order"),
+    DocumentRow.current.is_(True),
+)
+
+
+def bare_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], batch: int) -> float:
+    """CPU seconds of writing the same records' rows set-oriented, one message at a time."""
+    documents = cast(Table, DocumentRow.__table__)
+    receipts = cast(Table, Receipt.__table__)
+    declarations = cast(Table, Declaration.__table__)
+    with database.write() as session:
+        sender = accounts.create_enterprise(session, code="9999999999", name="w", roles=[])
+        session.flush()
+        sender_id = sender.id
+
+    def run() -> None:
+        for start in range(0, len(found), batch):
+            chunk = found[start : start + batch]
+            for place in range(RECORDS_PER_SET):  # one message: this place of every set
+                with database.write() as session:
+                    rows = [one_set[place] for one_set in chunk if place < len(one_set)]
+                    keys = [(f"E{start}", f"{uuid.uuid4()}") for _ in rows]
+                    for ebp, order in keys:
+                        session.execute(_HELD, {"code": "CEB311", "ebp": ebp, "order": order})
+                    made = session.execute(
+                        insert(declarations).returning(declarations.c.id),
+                        [
+                            {
+                                "direction": "import",
+                                "ebp_code": e,
+                                "order_no": o,
+                                "state": "incomplete",
+                            }
+                            for e, o in keys
+                        ],
+                    ).all()
+                    docs = session.execute(
+                        insert(documents).returning(documents.c.id),
+                        [
+                            {
+                                "guid": str(uuid.uuid4()),
+                                "message_code": "CEB311",
+                                "direction": "import",
+                                "raw_xml": data,
+                                "facts": facts,
+                                "ebp_code": e,
+                                "order_no": o,
+                                "sender_id": sender_id,
+                                "declaration_id": d.id,
+                                "current": True,
+                                "return_status": 2,
+                            }
+                            for (data, facts), (e, o), d in zip(rows, keys, made, strict=True)
+                        ],
+                    ).all()
+                    session.execute(
+                        insert(receipts),
+                        [
+                            {
+                                "declaration_id": d.id,
+                                "document_id": doc.id,
+                                "seq": n,
+                                "message_code": "CEB312",
+                                "return_status": status,
+                                "return_info": "bare write",
+                            }
+                            for d, doc in zip(made, docs, strict=True)
+                            for n, status in enumerate((1, 2, 120), start=1)
+                        ],
+                    )
+
+    return _cpu(run)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", type=int, default=400, help="sets (default 400)")
+    parser.add_argument("--batch", type=int, default=100, help="records per message (100)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--postgres", help="run on this PostgreSQL server (a new schema)")
+    options = parser.parse_args()
+    sets = shared_sets(options.sets, options.seed)
+    work = messages(sets, options.batch)
+    records = sum(len(s.documents) for s in sets)
+    backend = "PostgreSQL" if options.postgres else "SQLite"
+    print(f"{len(sets)} sets, {records} records, in messages of {options.batch}, {backend}")
+    checking, found = validation_cpu(sets)
+    with _database(options.postgres) as database:
+        taking = intake_cpu(database, sets, work)
+    with _database(options.postgres) as database:
+        bare = bare_write_cpu(database, found, options.batch)
+    per = {
+        name: seconds / records * 1000
+        for name, seconds in (("validation", checking), ("intake", taking), ("bare write", bare))
+    }
+    budget = 1000 / (MUST_SETS_PER_S * RECORDS_PER_SET)
+    for name, ms in per.items():
+        print(
+            f"  {name:<12} {ms:7.3f} ms CPU per record  ({1000 / (ms * RECORDS_PER_SET):8.0f} "
+            "sets/s on one core)"
+        )
+    floor = per["validation"] + per["bare write"]
+    print(f"  intake / (validation + bare write) = {per['intake'] / floor:.1f}x")
+    print(
+        f"  {MUST_SETS_PER_S} sets/s on one core needs {budget:.3f} ms per record: the intake "
+        f"takes {per['intake'] / budget:.1f}x that, validation + bare write "
+        f"{floor / budget:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
