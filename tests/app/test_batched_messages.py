@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from batch_support import batch, batch_of, party_sets, record_guids
 from lxml import etree
 from service_support import Party, PartyFactory
 from sqlalchemy import func, select
@@ -28,42 +29,8 @@ from test_engine_support import instant_engine
 
 from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Role
-from declarations import BY_ROOT, Direction, Kind, Regime, seal
-from declarations.samples import SampleSet, generate_sets
-
-
-def _sets(seed: int, count: int, regime: Regime = Regime.DIRECT) -> list[SampleSet]:
-    """``count`` sets of one regime whose enterprises are the same (one seller, one payment
-    company, one carrier, one declarant), so that each party batches its own messages."""
-    (first,) = generate_sets(regime, Direction.IMPORT, seed=seed)
-    deal = first.deal
-    parties = {"platform": deal.platform, "seller": deal.seller, "payment": deal.payer_company,
-               "carrier": deal.carrier, "agent": deal.agent}  # fmt: skip
-    return generate_sets(regime, Direction.IMPORT, seed=seed, count=count, parties=parties)
-
-
-def _batch(roots: Sequence[etree._Element]) -> etree._Element:
-    """One message holding the record of each of ``roots`` (messages of one type), in order:
-    the first message with the others' records after its own (its guid, as in the official
-    samples, its first record's)."""
-    message = copy.deepcopy(roots[0])
-    record_tag = C + BY_ROOT[etree.QName(message).localname].record
-    last = message.findall(record_tag)[-1]
-    for root in roots[1:]:
-        for record in root.findall(record_tag):
-            copied = copy.deepcopy(record)
-            last.addnext(copied)
-            last = copied
-    return message
-
-
-def _batch_of(sets: Sequence[SampleSet], what: Kind) -> etree._Element:
-    return _batch([document(s, what) for s in sets])
-
-
-def _record_guids(message: etree._Element) -> list[str]:
-    record = BY_ROOT[etree.QName(message).localname].record
-    return [r.findtext(f".//{C}guid") or "" for r in message.findall(C + record)]
+from declarations import Kind, seal
+from declarations.samples import SampleSet
 
 
 async def _stored(database: Database, guids: Sequence[str]) -> int:
@@ -79,13 +46,13 @@ def _by_record(answer: dict[str, Any]) -> list[list[int]]:
 async def test_a_batch_of_orders_is_one_document_per_record(
     client: httpx.AsyncClient, make_party: PartyFactory
 ) -> None:
-    sets = _sets(seed=501, count=10)
+    sets = party_sets(seed=501, count=10)
     parties = register(make_party, sets[0])
-    message = _batch_of(sets, Kind.ORDER)
+    message = batch_of(sets, Kind.ORDER)
     response = await send(client, parties.seller, message)
     assert response.status_code == 201, response.text
     answer = response.json()
-    guids = _record_guids(message)
+    guids = record_guids(message)
     assert answer["guid"] == message.get("guid") == guids[0]
     assert answer["message_code"] == "CEB311" and answer["repeat"] is False
     assert [r["number"] for r in answer["records"]] == list(range(1, 11))
@@ -102,7 +69,7 @@ async def test_a_batch_of_orders_is_one_document_per_record(
     third = answer["records"][2]["document"]["id"]
     stored = await client.get(f"/api/v1/documents/{third}/xml", headers=parties.seller.headers)
     root = etree.fromstring(stored.content)
-    assert root.get("guid") == guids[2] and _record_guids(root) == [guids[2]]
+    assert root.get("guid") == guids[2] and record_guids(root) == [guids[2]]
     assert root.find(f"{C}BaseTransfer") is not None
     receipts = await client.get(
         f"/api/v1/documents/{third}/receipts", headers=parties.seller.headers
@@ -113,14 +80,14 @@ async def test_a_batch_of_orders_is_one_document_per_record(
 async def test_each_record_is_judged_by_its_own_rules(
     client: httpx.AsyncClient, make_party: PartyFactory
 ) -> None:
-    sets = _sets(seed=502, count=4)
+    sets = party_sets(seed=502, count=4)
     parties = register(make_party, sets[0])
     orders = [document(s, Kind.ORDER) for s in sets]
     set_field(orders[1], "acturalPaid", "0.01")  # fits the schema, breaks a rule
     lines = orders[3].findall(f".//{C}OrderList")
     duplicate = copy.deepcopy(lines[0])
     lines[-1].addnext(duplicate)  # a line number given twice: the spec's -301002
-    response = await send(client, parties.seller, _batch(orders))
+    response = await send(client, parties.seller, batch(orders))
     assert response.status_code == 201, response.text
     records = response.json()["records"]
     assert _by_record(response.json())[0] == [2, 3, 120]
@@ -138,9 +105,9 @@ async def test_each_record_is_judged_by_its_own_rules(
 async def test_a_record_failing_the_schema_refuses_the_whole_message(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
-    sets = _sets(seed=503, count=3)
+    sets = party_sets(seed=503, count=3)
     parties = register(make_party, sets[0])
-    message = _batch_of(sets, Kind.ORDER)
+    message = batch_of(sets, Kind.ORDER)
     heads = message.findall(f"{C}Order/{C}OrderHead")
     node = heads[1].find(f"{C}orderNo")
     assert node is not None
@@ -157,7 +124,7 @@ async def test_a_record_failing_the_schema_refuses_the_whole_message(
         f"/api/v1/documents/{answer['document']['id']}/xml", headers=parties.seller.headers
     )
     assert stored.content == body
-    assert await _stored(database, _record_guids(message)) == 1  # the message, under its guid
+    assert await _stored(database, record_guids(message)) == 1  # the message, under its guid
     # the same bytes again: the stored answer
     again = await send(client, parties.seller, body)
     assert again.status_code == 200 and again.json()["repeat"] is True
@@ -166,24 +133,24 @@ async def test_a_record_failing_the_schema_refuses_the_whole_message(
 async def test_more_than_100_records_fail_the_schema(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
-    sets = _sets(seed=504, count=101)
+    sets = party_sets(seed=504, count=101)
     parties = register(make_party, sets[0])
-    message = _batch_of(sets, Kind.ORDER)
+    message = batch_of(sets, Kind.ORDER)
     response = await send(client, parties.seller, message)
     assert response.status_code == 201, response.text
     answer = response.json()
     assert [(r["message_code"], r["return_status"]) for r in answer["receipts"]] == [("CEB900", -2)]
     assert {f["layer"] for f in answer["report"]["findings"]} == {"schema"}
-    assert await _stored(database, _record_guids(message)) == 1
+    assert await _stored(database, record_guids(message)) == 1
     # 100 is the limit, not refused
-    hundred = _batch_of(sets[1:], Kind.ORDER)
+    hundred = batch_of(sets[1:], Kind.ORDER)
     accepted = await send(client, parties.seller, hundred)
     assert accepted.status_code == 201, accepted.text
     assert _by_record(accepted.json()) == [[2, 3, 120]] * 100
 
 
 async def test_a_batch_in_an_envelope(client: httpx.AsyncClient, make_party: PartyFactory) -> None:
-    sets = _sets(seed=506, count=3)
+    sets = party_sets(seed=506, count=3)
     parties = register(make_party, sets[0])
     seller = parties.seller
     dxp_id = f"DXP{seller.code}"[:16]
@@ -191,7 +158,7 @@ async def test_a_batch_in_an_envelope(client: httpx.AsyncClient, make_party: Par
         "/api/v1/enterprises/me/dxp-id", json={"dxp_id": dxp_id}, headers=seller.headers
     )
     assert registered.status_code == 200, registered.text
-    message = _batch_of(sets, Kind.ORDER)
+    message = batch_of(sets, Kind.ORDER)
     sealed = seal(
         xml(message),
         cop_msg_id="COP-BATCH-1",
@@ -203,7 +170,7 @@ async def test_a_batch_in_an_envelope(client: httpx.AsyncClient, make_party: Par
     response = await send(client, seller, sealed)
     assert response.status_code == 201, response.text
     records = response.json()["records"]
-    assert [r["guid"] for r in records] == _record_guids(message)
+    assert [r["guid"] for r in records] == record_guids(message)
     assert _by_record(response.json()) == [[2, 3, 120]] * 3
     # answered in kind: one receipt message in a DxpMsg, a node per record
     again = await send(client, seller, sealed, format="xml")
@@ -222,14 +189,14 @@ async def test_a_batch_in_an_envelope(client: httpx.AsyncClient, make_party: Par
 async def test_the_batch_answer_as_receipt_xml(
     client: httpx.AsyncClient, make_party: PartyFactory, official_dir: Path
 ) -> None:
-    sets = _sets(seed=507, count=3)
+    sets = party_sets(seed=507, count=3)
     parties = register(make_party, sets[0])
-    message = _batch_of(sets, Kind.ORDER)
+    message = batch_of(sets, Kind.ORDER)
     response = await send(client, parties.seller, message, format="xml")
     assert response.status_code == 201, response.text
     root = etree.fromstring(response.content)
     assert etree.QName(root).localname == "CEB312Message"
-    assert [n.findtext(f"{C}guid") for n in root.findall(f"{C}OrderReturn")] == _record_guids(
+    assert [n.findtext(f"{C}guid") for n in root.findall(f"{C}OrderReturn")] == record_guids(
         message
     )
     assert [n.findtext(f"{C}orderNo") for n in root.findall(f"{C}OrderReturn")] == [
@@ -243,9 +210,9 @@ async def test_the_batch_answer_as_receipt_xml(
 async def test_a_resent_batch_gets_its_stored_answer(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
-    sets = _sets(seed=508, count=5)
+    sets = party_sets(seed=508, count=5)
     parties = register(make_party, sets[0])
-    message = _batch_of(sets[:3], Kind.ORDER)
+    message = batch_of(sets[:3], Kind.ORDER)
     first = await send(client, parties.seller, message)
     assert first.status_code == 201, first.text
     again = await send(client, parties.seller, message)
@@ -258,7 +225,7 @@ async def test_a_resent_batch_gets_its_stored_answer(
         [r["id"] for r in rec["receipts"]] for rec in first.json()["records"]
     ]
     # the same records with a new one: each record sent before gets its stored answer
-    grown = _batch_of([*sets[:3], sets[4]], Kind.ORDER)
+    grown = batch_of([*sets[:3], sets[4]], Kind.ORDER)
     partly = await send(client, parties.seller, grown)
     assert partly.status_code == 201, partly.text
     assert [r["repeat"] for r in partly.json()["records"]] == [True, True, True, False]
@@ -272,10 +239,10 @@ async def test_a_resent_batch_gets_its_stored_answer(
     conflict = await send(client, parties.seller, message)
     assert conflict.status_code == 409, conflict.text
     assert conflict.json()["error"]["code"] == "submission.guid_reused"
-    assert await _stored(database, _record_guids(message)) == 3
+    assert await _stored(database, record_guids(message)) == 3
     # a record guid given twice in one message
-    twice = _batch([document(sets[3], Kind.ORDER)] * 2)
-    guid = _record_guids(twice)[0]
+    twice = batch([document(sets[3], Kind.ORDER)] * 2)
+    guid = record_guids(twice)[0]
     repeated = await send(client, parties.seller, twice)
     assert repeated.status_code == 422
     assert repeated.json()["error"]["code"] == "submission.record_guid_repeated"
@@ -285,17 +252,17 @@ async def test_a_resent_batch_gets_its_stored_answer(
 async def test_a_foreign_record_hidden_in_a_batch_refuses_it_all(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
-    ours = _sets(seed=511, count=2)
+    ours = party_sets(seed=511, count=2)
     parties = register(make_party, ours[0])
-    theirs = _sets(seed=512, count=1)
+    theirs = party_sets(seed=512, count=1)
     register(make_party, theirs[0])  # another seller, a real enterprise of the sandbox
-    message = _batch([document(ours[0], Kind.ORDER), document(theirs[0], Kind.ORDER),
+    message = batch([document(ours[0], Kind.ORDER), document(theirs[0], Kind.ORDER),
                       document(ours[1], Kind.ORDER)])  # fmt: skip
     response = await send(client, parties.seller, message)
     assert response.status_code == 403, response.text
     error = response.json()["error"]
     assert error["code"] == "access.not_a_party" and "record 2" in error["message_en"]
-    assert await _stored(database, _record_guids(message)) == 0
+    assert await _stored(database, record_guids(message)) == 0
 
 
 async def _send_batches(
@@ -304,7 +271,7 @@ async def _send_batches(
     answers = {}
     for what in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
         party: Party = parties.sender(what)
-        response = await send(client, party, _batch_of(sets, what))
+        response = await send(client, party, batch_of(sets, what))
         assert response.status_code == 201, response.text
         answers[what] = response.json()
     return answers
@@ -313,7 +280,7 @@ async def _send_batches(
 async def test_sets_completed_by_batches_reach_clearance(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
-    sets = _sets(seed=513, count=10)
+    sets = party_sets(seed=513, count=10)
     parties = register(make_party, sets[0])
     answers = await _send_batches(client, parties, sets)
     for what in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL):
@@ -344,11 +311,11 @@ async def test_sets_completed_by_batches_reach_clearance(
 async def test_a_bundle_still_takes_one_record_per_message(
     client: httpx.AsyncClient, make_party: PartyFactory
 ) -> None:
-    sets = _sets(seed=514, count=2)
+    sets = party_sets(seed=514, count=2)
     parties = register(make_party, sets[0])
     response = await client.post(
         "/api/v1/bundles",
-        json={"documents": [xml(_batch_of(sets, Kind.ORDER)).decode()]},
+        json={"documents": [xml(batch_of(sets, Kind.ORDER)).decode()]},
         headers=parties.seller.headers,
     )
     assert response.status_code == 422
@@ -359,7 +326,7 @@ async def test_an_entrusted_agent_batches_the_orders_of_several_principals(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
     postal = make_party("1100960POST", Role.EXPRESS)
-    first, second, third = (_sets(seed=seed, count=1)[0] for seed in (515, 516, 517))
+    first, second, third = (party_sets(seed=seed, count=1)[0] for seed in (515, 516, 517))
     for sample_set in (first, second):  # two sellers entrust it with their orders
         seller = register(make_party, sample_set).seller
         given = await client.post(
@@ -369,7 +336,7 @@ async def test_an_entrusted_agent_batches_the_orders_of_several_principals(
         )
         assert given.status_code == 201, given.text
     register(make_party, third)  # a seller that did not
-    message = _batch([document(first, Kind.ORDER), document(second, Kind.ORDER)])
+    message = batch([document(first, Kind.ORDER), document(second, Kind.ORDER)])
     set_field(message, "copCode", postal.code)  # the postal enterprise transmits it
     response = await send(client, postal, message)
     assert response.status_code == 201, response.text
@@ -377,7 +344,7 @@ async def test_an_entrusted_agent_batches_the_orders_of_several_principals(
     assert _by_record(response.json()) == [[2, 3, 120]] * 2
     assert records[0]["declaration"]["id"] != records[1]["declaration"]["id"]
     # the order of a seller that gave no entrustment, hidden among them: all refused
-    hidden = _batch([document(s, Kind.ORDER) for s in (first, third, second)])
+    hidden = batch([document(s, Kind.ORDER) for s in (first, third, second)])
     set_field(hidden, "copCode", postal.code)
     for node in hidden.findall(f"{C}Order/{C}OrderHead/{C}orderNo"):
         node.text = f"{node.text}-2"
@@ -389,4 +356,4 @@ async def test_an_entrusted_agent_batches_the_orders_of_several_principals(
     assert error["code"] == "access.not_a_party"
     assert error["message_en"].startswith("record 2 of CEB311:")
     assert "第2条记录" in error["message_zh"]
-    assert await _stored(database, _record_guids(hidden)) == 0
+    assert await _stored(database, record_guids(hidden)) == 0
