@@ -9,28 +9,26 @@ finds its receipt already there and is skipped, so no receipt is stored (or push
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy.orm import Session
 
 from app import states
-from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
+from app.db.models import Declaration, Enterprise, Receipt
 from app.db.models_after import TaxBillRow
+from app.engine import lookups
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.engine.partitions import WHOLE, Partition
 from app.receipts import NewReceipt, record_receipts
-from app.services import real_senders, set_locks, sets, stand_ins, tax_bills
-from app.services.set_documents import current_of, facts_of
+from app.services import set_locks, sets, stand_ins, tax_bills
 from declarations import ReturnStatus
 from simulation.scenario import CreditClass
 
 log = structlog.get_logger("danchuang.engine")
-
-INVENTORY_CODES = ("CEB621", "CEB603")  # the import and export 清单
 
 
 def receipt_code(direction: str) -> str:
@@ -153,19 +151,8 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
             )
         )
     }
-    notes: dict[int, str | None] = {}
-    for inventory in session.scalars(
-        select(DocumentRow)
-        .where(
-            DocumentRow.declaration_id.in_(ids),
-            DocumentRow.message_code.in_(INVENTORY_CODES),
-            DocumentRow.current.is_(True),  # a 清单 replaced by a change is not current
-        )
-        .order_by(DocumentRow.id)
-        .options(defer(DocumentRow.raw_xml))  # the facts are all it reads: not the bytes
-    ):
-        if inventory.declaration_id is not None:  # the latest 清单 (a change) wins
-            notes[inventory.declaration_id] = facts_of(inventory).note
+    notes = lookups.notes(session, ids)
+    real = lookups.real_senders_of(session, ids)
     pickups = []
     for row in rows:
         pickup = Pickup(
@@ -176,9 +163,7 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
             forced=row.forced_outcome or _marker(row.id, notes.get(row.id)),
             entered=row.site_entered_at is not None,
         )
-        if pickup.enters_site and not real_senders.danchuang_plays(
-            session, row.id, site_record(row.direction)
-        ):
+        if pickup.enters_site and site_record(row.direction) in real.get(row.id, ()):
             pickup = replace(pickup, awaits_entry=True)
         pickups.append(pickup)
     return pickups
@@ -207,6 +192,12 @@ def _marker(declaration_id: int, note: str | None) -> str | None:
         return None
 
 
+_DECLARATIONS = select(Declaration).where(Declaration.id.in_(bindparam("ids", expanding=True)))
+_RECORDED = select(Receipt.declaration_id, Receipt.message_code, Receipt.return_status).where(
+    Receipt.declaration_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def record(session: Session, transitions: list[Transition]) -> int:
     """Store the receipts of ``transitions`` (in order) and move their declarations on;
     returns how many receipts were new. Transitions of declarations that are not ``clearing``
@@ -217,17 +208,12 @@ def record(session: Session, transitions: list[Transition]) -> int:
     set_locks.lock_declarations(
         session, ids
     )  # before reading them: a late document of the set waits, or we do
-    declarations = {
-        row.id: row for row in session.scalars(select(Declaration).where(Declaration.id.in_(ids)))
-    }
+    declarations = {row.id: row for row in session.scalars(_DECLARATIONS, {"ids": sorted(ids)})}
     done: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for declaration_id, code, status in session.execute(
-        select(Receipt.declaration_id, Receipt.message_code, Receipt.return_status).where(
-            Receipt.declaration_id.in_(ids)
-        )
-    ):
+    for declaration_id, code, status in session.execute(_RECORDED, {"ids": sorted(ids)}):
         if declaration_id is not None:
             done[declaration_id].add((code, status))
+    real = lookups.real_senders_of(session, ids)  # the parties danchuang plays, once for the batch
 
     created = 0
     new: list[NewReceipt] = []
@@ -238,7 +224,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if row is None or row.state != states.CLEARING:
             continue
         if t.act == SITE_ENTRY or (t.status == ReturnStatus.RELEASED and _enters_unrecorded(
-            session, row
+            row, real
         )):  # fmt: skip
             # danchuang plays the site: its entry record, in its place among the receipts
             record_receipts(session, new)
@@ -250,7 +236,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if t.status == ReturnStatus.CLOSED and row.direction == "export":
             record_receipts(session, new)
             new = []
-            if _departs(session, row, t, latest):
+            if _departs(session, row, t, latest, real):
                 declarations.pop(t.declaration_id)
                 continue
         if (code, t.status) in done[t.declaration_id]:
@@ -284,8 +270,9 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if final in (states.REJECTED, states.RETURNED):
             # The goods were not imported: the quota and the bonded stock are given back.
             sets.give_back(session, declaration_id)
+    notes = lookups.notes(session, [row.id for row, _ in released if row.direction == "import"])
     for row, t in released:
-        _after_release(session, row, t)
+        _after_release(session, row, t, notes.get(row.id), real)
     return created
 
 
@@ -293,19 +280,23 @@ def record(session: Session, transitions: list[Transition]) -> int:
 DELIVERY_AFTER = timedelta(hours=24)
 
 
-def _enters_unrecorded(session: Session, row: Declaration) -> bool:
+def _enters_unrecorded(row: Declaration, real: Mapping[int, frozenset[str]]) -> bool:
     """A 9610 import or an export released with no entry (arrival) record: its flow drew no
     arrival, and danchuang plays the site (a real site's record is awaited before release):
     it comes now."""
     return (
         comes_to_site(row.direction, row.regime)
         and row.site_entered_at is None
-        and real_senders.danchuang_plays(session, row.id, site_record(row.direction))
+        and site_record(row.direction) not in real.get(row.id, ())
     )
 
 
 def _departs(
-    session: Session, row: Declaration, t: Transition, latest: dict[int, Transition]
+    session: Session,
+    row: Declaration,
+    t: Transition,
+    latest: dict[int, Transition],
+    real: Mapping[int, frozenset[str]],
 ) -> bool:
     """An export's goods leave (the model's exit): the carrier binds the parcel to its master
     waybill (CEB607, if no list did) and its departure record (CEB509) closes its 清单
@@ -315,26 +306,31 @@ def _departs(
     if pending is not None:  # its release, in this batch: the departure checks it
         row.return_status = pending.status
         row.sim_updated_at = pending.sim_time
-    if real_senders.danchuang_plays(session, row.id, "CEB607"):
+    if "CEB607" not in real.get(row.id, ()):
         _play(stand_ins.bind, session, row, t.sim_time)  # the parcel on its master waybill
-    if not real_senders.danchuang_plays(session, row.id, "CEB509"):
+    if "CEB509" in real.get(row.id, ()):
         return True  # the real carrier's record closes it when it comes
     return _play(stand_ins.depart, session, row, t.sim_time)
 
 
-def _after_release(session: Session, row: Declaration, t: Transition) -> None:
+def _after_release(
+    session: Session,
+    row: Declaration,
+    t: Transition,
+    note: str | None,
+    real: Mapping[int, frozenset[str]],
+) -> None:
     """An import release: customs issues its tax bill, and danchuang, playing the carrier,
-    will deliver the goods the flow's ``delivery`` later (``deliver_due``)."""
+    will deliver the goods the flow's ``delivery`` later (``deliver_due``). ``note``: its
+    清单's note."""
     at = t.sim_time
     if row.direction != "import":
         return
-    inventory = current_of(session, row.id, "CEB621")
-    note = facts_of(inventory).note if inventory is not None else None
     try:
         tax_bills.issue(session, row, at, row.forced_outcome or _marker(row.id, note))
     except ValueError:  # a 清单 the tax function cannot tax: the rules refuse those before
         log.exception("engine.tax_bill_failed", declaration_id=row.id)
-    if row.delivered_at is None and real_senders.danchuang_plays(session, row.id, "CEB513"):
+    if row.delivered_at is None and "CEB513" not in real.get(row.id, ()):
         later = DELIVERY_AFTER if t.deliver_after is None else timedelta(seconds=t.deliver_after)
         row.delivery_due_at = at + later
 
