@@ -4,20 +4,28 @@ see docs/live-clearance.md)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
+from lxml import etree
 from script_support import load_script
 
+from benchmarks import ingest_load, ingest_server, ingest_targets
+from benchmarks.ingest_watch import MB, Receiver, Sample, growth, metric, per_minute
+from declarations import BY_ROOT, CEB_NS, Kind, check
 from declarations.messages import Direction, Regime
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ingest.py"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+LINUX = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
 
 
 @pytest.fixture(scope="module")
 def ingest() -> ModuleType:
-    return load_script(SCRIPT, "ingest_benchmark")
+    return load_script(BENCHMARKS / "ingest.py", "ingest_benchmark")
 
 
 def test_every_party_is_registered_with_every_role_it_plays(ingest: ModuleType) -> None:
@@ -36,10 +44,118 @@ def test_every_party_is_registered_with_every_role_it_plays(ingest: ModuleType) 
     assert all(3 <= len(ingest.as_submission(s).documents) <= 4 for s in sets)
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+def _records(xml: bytes) -> list[etree._Element]:
+    root = etree.fromstring(xml)
+    return root.findall("{" + CEB_NS + "}" + BY_ROOT[etree.QName(root).localname].record)
+
+
+def test_a_chunk_of_n_sets_is_one_message_of_n_records_per_party() -> None:
+    chunks = ingest_load.build_chunks(7, 5, seed=3)
+    assert [c.sets for c in chunks] == [5, 2]
+    first = chunks[0]  # the first flow of the mix: direct import, four kinds
+    kinds = [BY_ROOT[etree.QName(etree.fromstring(m.xml)).localname].kind for m in first.messages]
+    assert kinds == [Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY]
+    for kind, message in zip(kinds, first.messages, strict=True):
+        assert message.records == 5 == len(_records(message.xml))
+        assert ingest_load.ROLE_OF[kind] in first.parties[message.code]
+        checked = check(message.xml)  # a real message: schema, rules and signature hold
+        assert checked.report.valid, [f.rule for f in checked.report.errors()]
+    assert all(m.records == 2 for m in chunks[1].messages)
+    # four senders (one per kind), the same for every record of its message
+    assert len({m.code for m in first.messages}) == len(first.parties) == 4
+
+
+def test_a_soaks_later_rounds_never_repeat_a_guid() -> None:
+    guids: list[str] = []
+    for start in (0, 2):  # round 2 continues the chunk numbering
+        for chunk in ingest_load.build_chunks(4, 2, seed=9, start=start):
+            for message in chunk.messages:
+                for record in _records(message.xml):
+                    guids.append(record.findtext(".//{" + CEB_NS + "}guid") or "")
+    for round_ in (0, 1):
+        for sample in ingest_load.single_round(4, 9, round_):
+            guids.extend(sample.deal.guids)
+    assert len(guids) == len(set(guids)) > 50
+
+
+def test_figures_against_their_targets_as_ratios() -> None:
+    assert ingest_targets.SINGLE_RATE.against(41.6) == "41.6 — must ≥150 (0.28×), goal ≥300 (0.14×)"
+    assert (
+        ingest_targets.SINGLE_P99.against(241) == "241 ms — must <100 (2.41×), goal <50.0 (4.82×)"
+    )
+    assert ingest_targets.ratio(1.0, 0) == "∞×"
+    summary = ingest_targets.Summary()
+    summary.add("sqlite, batch 1", ingest_targets.SINGLE_P99, 75.0)  # the must, not the goal
+    summary.add("sqlite, batch 100", ingest_targets.BATCH_RATE, 1500.0)
+    summary.add("postgresql 2 vs 1", ingest_targets.SCALING, 0.85)
+    summary.note("sqlite, batch 1", "server CPU per record", 7.2, " ms")
+    rows = summary.table().splitlines()[2:]
+    assert [r.rsplit("|", 3)[1:3] for r in rows] == [
+        [" MET ", " NOT MET "],
+        [" MET ", " MET "],
+        [" NOT MET ", " NOT MET "],
+        [" — ", " — "],
+    ]
+
+
+@LINUX
 def test_cpu_seconds_counts_this_process(ingest: ModuleType) -> None:
     before = ingest.cpu_seconds(os.getpid())
     sum(i * i for i in range(2_000_000))  # burn a little CPU
     after = ingest.cpu_seconds(os.getpid())
     assert before is not None and after is not None and after > before
     assert ingest.cpu_seconds(None) is None
+
+
+@LINUX
+def test_rss_is_this_process_and_its_children(ingest: ModuleType) -> None:
+    status = Path("/proc/self/status").read_text()
+    own = next(int(line.split()[1]) * 1024 for line in status.splitlines() if "VmRSS" in line)
+    alone = ingest.rss_bytes(os.getpid())
+    assert alone is not None and alone >= own / 2
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in ingest_server.process_tree(os.getpid())
+        child_rss = ingest.rss_bytes(child.pid)
+        with_child = ingest.rss_bytes(os.getpid())
+        assert child_rss is not None and with_child is not None and with_child > child_rss
+    finally:
+        child.kill()
+        child.wait()
+    assert ingest.rss_bytes(None) is None
+
+
+def test_the_receiver_counts_webhook_deliveries() -> None:
+    with Receiver().running() as receiver, httpx.Client() as client:
+        for n in range(3):  # one kept-alive connection, as the delivery worker's
+            answer = client.post(f"{receiver.url}/PARTY{n}", json={"type": "receipt"})
+            assert answer.status_code == 204
+        assert receiver.count == 3
+
+
+def test_the_metrics_and_memory_readings() -> None:
+    text = (
+        "# HELP danchuang_clock_lag_seconds How far ...\n"
+        "danchuang_clock_lag_seconds 0.25\n"
+        'danchuang_queue_length{queue="webhook_outbox"} 12.0\n'
+    )
+    assert metric(text, "danchuang_clock_lag_seconds") == 0.25
+    assert metric(text, 'danchuang_queue_length{queue="webhook_outbox"}') == 12.0
+    assert metric(text, "danchuang_other") is None
+    # three minutes of samples every 30 s: 100 MB, then 110, then 110
+    rss = [100, 100, 110, 110, 110, 110]
+    samples = [Sample(30.0 * n, r * MB, None, None, 0) for n, r in enumerate(rss)]
+    assert per_minute(samples) == [100 * MB, 110 * MB, 110 * MB]
+    assert growth(per_minute(samples)) == (0.0, 0.0, False)  # the second minute against the last
+    grown = growth([100 * MB, 200 * MB])
+    assert grown is not None and grown[0] == 100.0 and grown[2] is True
+    assert growth([100 * MB]) is None
+
+
+def test_two_loads_add_up() -> None:
+    one = ingest_load.LoadResult(2, 8, 1.0, [1.0, 2.0], {500: (1, "first")}, 0.5, 0.1, 8)
+    two = ingest_load.LoadResult(3, 12, 2.0, [3.0], {500: (2, "later")}, None, 0.2, 12)
+    both = one + two
+    assert (both.sets, both.requests, both.records, both.seconds) == (5, 20, 20, 3.0)
+    assert both.failures == {500: (3, "first")} and both.server_cpu_s is None
+    assert both.latencies_ms == [1.0, 2.0, 3.0]

@@ -1,0 +1,186 @@
+"""The ingest benchmark's report: each load's figures, each against its target from issue 15
+(``benchmarks/ingest_targets.py``), the soak's memory, and processes against processes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from benchmarks.ingest_load import LoadResult
+from benchmarks.ingest_targets import (
+    BATCH_RATE,
+    ENGINE_LAG,
+    SCALING,
+    SINGLE_P99,
+    SINGLE_RATE,
+    Summary,
+    Target,
+)
+from benchmarks.ingest_watch import MB, Watched, growth, per_minute
+
+PAD = " " * 4
+
+
+@dataclass(frozen=True)
+class Options:
+    sets: int  # one-record sets a run (a soak round)
+    batch_sets: int  # batched sets a run (a soak round)
+    batches: list[int]  # 1: one-record messages; N > 1: messages of N records
+    concurrency: int
+    seed: int
+    minutes: float | None
+    drain_s: float
+
+
+@dataclass
+class Load:
+    """One way of sending (a batch size) on one server: its rounds so far, summed."""
+
+    batch: int
+    result: LoadResult | None = None
+    rounds: int = 0
+
+    def add(self, result: LoadResult) -> None:
+        self.result = result if self.result is None else self.result + result
+        self.rounds += 1
+
+
+@dataclass(frozen=True)
+class Measured:
+    load: Load
+    watched: Watched
+
+
+def report_floor(name: str, floor: LoadResult, bare: LoadResult | None, summary: Summary) -> None:
+    from benchmarks.http_floor import FLOOR_GOAL_MS, FLOOR_MUST_MS, cpu_ms  # noqa: PLC0415
+
+    target = Target("HTTP floor: server CPU per GET", " ms", "≤", FLOOR_MUST_MS, FLOOR_GOAL_MS)
+    ms, bare_ms = cpu_ms(floor), cpu_ms(bare) if bare is not None else None
+    print(f"\n{name}")
+    print(
+        f"  HTTP floor (GET /api/v1/enterprises/me, {floor.requests} requests): "
+        f"{floor.requests_per_s:.1f} req/s, p50 {floor.percentile(0.5):.1f} ms, "
+        f"p99 {floor.percentile(0.99):.1f} ms"
+    )
+    if ms is not None:
+        against = f"; bare FastAPI route {bare_ms:.2f} ms ({ms / bare_ms:.2f}×)" if bare_ms else ""
+        print(f"{PAD}server CPU per GET {summary.add(name, target, ms)}{against}")
+
+
+def _per(cpu_s: float | None, count: int) -> str:
+    return f"{cpu_s / count * 1000:.2f} ms" if cpu_s is not None and count else "n/a"
+
+
+def report_load(name: str, item: Measured, opts: Options, summary: Summary) -> None:
+    """One load's figures, each with its target where issue 15 sets one."""
+    load, w = item.load, item.watched
+    r = load.result
+    assert r is not None
+    run = f"{name}, batch {load.batch}"
+    if load.batch == 1:
+        print(f"  one-record messages: {r.sets} sets × 4 POSTs, {opts.concurrency} sets in flight")
+    else:
+        print(f"  {load.batch}-record messages: {r.sets} sets, {r.requests} messages of up to "
+              f"{load.batch} records, {opts.concurrency} chunks in flight")  # fmt: skip
+    if load.rounds > 1:
+        print(f"{PAD}({load.rounds} rounds of new sets)")
+    rate = {1: SINGLE_RATE, 100: BATCH_RATE}.get(load.batch)
+    shown = f"{r.sets_per_s:.1f}"
+    print(f"{PAD}sets/s {summary.add(run, rate, r.sets_per_s) if rate else shown}")
+    if rate is None:
+        summary.note(run, "sets/s", r.sets_per_s)
+    p99 = r.percentile(0.99)
+    p99_shown = summary.add(run, SINGLE_P99, p99) if load.batch == 1 else f"{p99:.1f} ms"
+    print(f"{PAD}per message: p50 {r.percentile(0.5):.1f} ms, p99 {p99_shown}")
+    failures = sum(n for n, _ in r.failures.values())
+    print(f"{PAD}failures {failures}" + (" (status 0: a record refused)" if failures else ""))
+    for status, (count, body) in sorted(r.failures.items()):
+        print(f"{PAD}  HTTP {status} ×{count}, e.g. {body}")
+    busy = ((r.server_cpu_s or 0.0) + r.client_cpu_s) / r.seconds
+    print(
+        f"{PAD}server CPU {_per(r.server_cpu_s, r.sets)} per set, {_per(r.server_cpu_s, r.records)}"
+        f" per record, {_per(r.server_cpu_s, r.requests)} per request; load generator "
+        f"{_per(r.client_cpu_s, r.requests)} per request; together {busy:.2f} of "
+        f"{os.cpu_count()} cores"
+    )
+    if r.server_cpu_s:
+        summary.note(run, "server CPU per record", r.server_cpu_s / r.records * 1000, " ms")
+    _report_engine(run, load.batch, w, opts, summary)
+    _report_webhooks(run, w, summary)
+    rss = w.rss()
+    if rss:
+        print(f"{PAD}server RSS: start {rss[0] / MB:.1f} MB, max {max(rss) / MB:.1f} MB, "
+              f"end {rss[-1] / MB:.1f} MB")  # fmt: skip
+
+
+def _report_engine(run: str, batch: int, w: Watched, opts: Options, summary: Summary) -> None:
+    """The clock lag over the load (its target at the batched rate), then the backlog."""
+    lags = w.lags()
+    if lags:
+        line = summary.add(run, ENGINE_LAG, max(lags)) if batch > 1 else f"{max(lags):.2f} s"
+        print(f"{PAD}engine clock lag: max {line}; last {lags[-1]:.2f} s")
+    else:
+        print(f"{PAD}engine clock lag: not sampled (no engine, or /metrics did not answer)")
+    b = w.backlog
+    if b is None:
+        return
+    taken = "never" if b.taken_s is None else f"{b.taken_s:.1f} s later"
+    final = (f"all final {b.final_s:.1f} s later" if b.final_s is not None else
+             f"still not final after {opts.drain_s:.0f} s: {_states(b.left)}")  # fmt: skip
+    print(f"{PAD}declarations when the load ended: {b.unfinished} of {sum(b.at_end.values())} "
+          f"not final ({_states(b.at_end)}); none waiting for the engine {taken}; "
+          f"{final}")  # fmt: skip
+    if b.final_s is not None:
+        summary.note(run, "seconds until every declaration is final", b.final_s, " s")
+
+
+def _states(counts: dict[str, int]) -> str:
+    return ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
+
+
+def _report_webhooks(run: str, w: Watched, summary: Summary) -> None:
+    delivered = w.deliveries()
+    after, seconds = w.drain_deliveries()
+    outbox = next((s.outbox for s in reversed(w.samples + w.drained) if s.outbox is not None), None)
+    print(f"{PAD}webhooks: {delivered / w.seconds:.1f} deliveries/s during the load "
+          f"({delivered}); after it {after / seconds if seconds else 0.0:.1f}/s ({after} in "
+          f"{seconds:.0f} s); outbox then {'n/a' if outbox is None else f'{outbox:.0f}'} "
+          f"waiting")  # fmt: skip
+    summary.note(run, "webhook deliveries/s during the load", delivered / w.seconds)
+
+
+def report_soak(name: str, watched: Watched, summary: Summary) -> None:
+    """The server's RSS per minute of a soak, and whether it grew."""
+    medians = per_minute(watched.samples)
+    print("  soak, RSS per minute (median): " + ", ".join(
+        f"{n + 1}: {m / MB:.1f} MB" for n, m in enumerate(medians)))  # fmt: skip
+    grown = growth(medians)
+    if grown is None:
+        print(f"{PAD}too short to compare minutes")
+        return
+    mb, fraction, beyond = grown
+    base = "second" if len(medians) >= 3 else "first"
+    verdict = "GROWS: beyond the tolerance" if beyond else "no growth beyond the tolerance"
+    print(f"{PAD}last minute against the {base}: {mb:+.1f} MB ({fraction:+.1%}): {verdict} "
+          f"(5 MB and 2 %)")  # fmt: skip
+    summary.note(f"{name}, soak", "RSS growth, last minute vs " + base, mb, " MB")
+
+
+def report_scaling(runs: dict[int, list[Measured]], summary: Summary) -> None:
+    """Sets per server CPU-second with more processes against the first count, per batch."""
+    counts = sorted(runs)
+    if len(counts) < 2:
+        return
+    print("\nPostgreSQL, processes against processes: sets per server CPU-second")
+    first = {m.load.batch: m.load.result for m in runs[counts[0]]}
+    for count in counts[1:]:
+        for m in runs[count]:
+            base, r = first.get(m.load.batch), m.load.result
+            if not base or not r or not base.server_cpu_s or not r.server_cpu_s:
+                continue
+            one, more = base.sets / base.server_cpu_s, r.sets / r.server_cpu_s
+            label = f"postgresql {count} vs {counts[0]}, batch {m.load.batch}"
+            shown = (summary.add(label, SCALING, more / one) if (counts[0], count) == (1, 2)
+                     else f"{more / one:.2f}×")  # fmt: skip
+            print(f"  batch {m.load.batch}: {one:.1f} with {counts[0]}, {more:.1f} with "
+                  f"{count}: {shown}")  # fmt: skip

@@ -1,0 +1,145 @@
+"""The ingest benchmark's server side: ``danchuang serve`` spawned on a free loopback port, and
+the CPU time and resident memory of its process tree, read from Linux's /proc."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ADMIN_KEY = "ingest-benchmark-admin-key-0123456789abcdef"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int | None  # None: a server we did not start (--url): its CPU time is not read
+
+
+def _process_table() -> dict[int, tuple[int, int]]:
+    """Every live process: pid -> (parent pid, CPU ticks: utime stime cutime cstime)."""
+    table: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        table[int(entry.name)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
+    return table
+
+
+def process_tree(pid: int, table: Mapping[int, tuple[int, int]] | None = None) -> set[int]:
+    """``pid`` and its live descendants (uvicorn's workers); empty when ``pid`` is gone."""
+    table = _process_table() if table is None else table
+    if pid not in table:
+        return set()
+    tree, changed = {pid}, True
+    while changed:
+        grown = tree | {child for child, (up, _) in table.items() if up in tree}
+        changed, tree = grown != tree, grown
+    return tree
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process and its live descendants (uvicorn's workers),
+    read from Linux's /proc; None elsewhere."""
+    if pid is None or not Path("/proc").is_dir():
+        return None
+    table = _process_table()
+    tree = process_tree(pid, table)
+    if not tree:
+        return None
+    return sum(table[p][1] for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int | None) -> int | None:
+    """Resident memory (VmRSS) of a process and its live descendants, summed, in bytes;
+    None when it cannot be read (not Linux, or the process is gone)."""
+    if pid is None or not Path("/proc").is_dir():
+        return None
+    total, found = 0, False
+    for member in process_tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024  # kB
+                found = True
+    return total if found else None
+
+
+@contextmanager
+def spawned_server(
+    database_url: str,
+    workdir: Path,
+    *,
+    engine: bool = True,
+    workers: int = 1,
+    threads: int | None = None,
+    serve_options: tuple[str, ...] = (),
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
+    """``danchuang serve [serve_options]`` on a free loopback port, with ``settings``
+    (``DANCHUANG_*`` variables) beside the database and admin key; stopped at the end."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANCHUANG_")}
+    env |= {"DANCHUANG_DATABASE_URL": database_url, "DANCHUANG_ADMIN_KEY": ADMIN_KEY,
+            "DANCHUANG_LOG_LEVEL": "WARNING", "DANCHUANG_LOG_FORMAT": "json"}  # fmt: skip
+    env |= dict(settings or {})
+    log = (workdir / "server.log").open("ab")
+    danchuang = Path(sys.executable).with_name("danchuang")
+    options = ["--workers", str(workers)] if workers > 1 else []
+    options += ["--threads", str(threads)] if threads else []
+    options += serve_options
+    process = subprocess.Popen(
+        [
+            str(danchuang),
+            "serve",
+            "--port",
+            str(port),
+            *options,
+            *([] if engine else ["--no-engine"]),
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server did not start; see {workdir / 'server.log'}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield Server(base, process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

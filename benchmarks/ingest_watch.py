@@ -1,0 +1,260 @@
+"""What the ingest benchmark watches beside the load: webhook deliveries to a loopback receiver,
+the server's engine lag (``/metrics``) and resident memory sampled over the run, and the
+declarations still not final when the load ends."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+from benchmarks.ingest_server import Server, rss_bytes
+
+LAG_METRIC = "danchuang_clock_lag_seconds"
+OUTBOX_METRIC = 'danchuang_queue_length{queue="webhook_outbox"}'
+MB = 1024 * 1024
+
+
+class Receiver:
+    """A webhook receiver on loopback (a thread of this process) that counts the POSTs it
+    answers with 204."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: the delivery worker reuses its connection
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    receiver._count += 1
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return self._count
+
+    @contextmanager
+    def running(self) -> Iterator[Receiver]:
+        thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def metric(text: str, name: str) -> float | None:
+    """The value of the sample ``name`` (with its labels, as written) in Prometheus' text
+    format, or None when absent."""
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else None
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float  # time.monotonic()
+    rss: int | None  # bytes, the server's process tree
+    lag: float | None  # seconds (danchuang_clock_lag_seconds of the process that answered)
+    outbox: float | None  # webhook deliveries waiting
+    delivered: int  # webhook deliveries received so far
+
+
+@dataclass
+class Sampler:
+    """Samples the server every ``interval`` seconds in a thread, from ``start`` to ``stop``."""
+
+    server: Server
+    receiver: Receiver | None
+    interval: float = 0.5
+    samples: list[Sample] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def sample(self, client: httpx.Client) -> Sample:
+        lag = outbox = None
+        try:
+            text = client.get(f"{self.server.base}/metrics").text
+            lag, outbox = metric(text, LAG_METRIC), metric(text, OUTBOX_METRIC)
+        except httpx.HTTPError:
+            pass  # a busy server's missed sample
+        delivered = self.receiver.count if self.receiver is not None else 0
+        taken = Sample(time.monotonic(), rss_bytes(self.server.pid), lag, outbox, delivered)
+        self.samples.append(taken)
+        return taken
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            while not self._stop.is_set():
+                self.sample(client)
+                self._stop.wait(self.interval)
+
+    def start(self) -> Sampler:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(15)
+
+    def between(self, start: float, end: float) -> list[Sample]:
+        return [s for s in list(self.samples) if start <= s.at <= end]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The declarations when the load ended, and how the engine worked them off after it."""
+
+    at_end: dict[str, int]  # state -> declarations, when the load ended
+    taken_s: float | None  # until none waited at clearance_ready (None: not within the timeout)
+    final_s: float | None  # until every one was final (None: not within the timeout)
+    left: dict[str, int]  # the states not final when the drain stopped
+
+    @property
+    def unfinished(self) -> int:
+        return _unfinished(self.at_end)
+
+    @property
+    def ready(self) -> int:
+        return self.at_end.get(_READY, 0)
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What was seen over one load (from its start to its end) and its drain."""
+
+    samples: list[Sample]  # during the load
+    drained: list[Sample]  # after it, until every declaration was final (or the timeout)
+    seconds: float  # the load's wall time
+    backlog: Backlog | None  # None: the database was not read (--url)
+
+    def lags(self) -> list[float]:
+        return [s.lag for s in self.samples if s.lag is not None]
+
+    def deliveries(self) -> int:
+        return _delivered(self.samples)
+
+    def drain_deliveries(self) -> tuple[int, float]:
+        """Deliveries after the load, and over how many seconds."""
+        after = self.samples[-1:] + self.drained
+        return _delivered(after), (after[-1].at - after[0].at if len(after) > 1 else 0.0)
+
+    def rss(self) -> list[int]:
+        return [s.rss for s in self.samples + self.drained if s.rss is not None]
+
+
+def _delivered(samples: Sequence[Sample]) -> int:
+    return samples[-1].delivered - samples[0].delivered if len(samples) > 1 else 0
+
+
+def per_minute(samples: Sequence[Sample]) -> list[float]:
+    """The median RSS (bytes) of each whole or partial minute from the first sample on."""
+    if not samples:
+        return []
+    start = samples[0].at
+    minutes: dict[int, list[int]] = {}
+    for s in samples:
+        if s.rss is not None:
+            minutes.setdefault(int((s.at - start) // 60), []).append(s.rss)
+    return [statistics.median(minutes[m]) for m in sorted(minutes)]
+
+
+# Memory growth a soak may show before it is called out: what a warm cache or a pool's last
+# connections take, not a leak.
+GROWTH_TOLERANCE_MB = 5.0
+GROWTH_TOLERANCE = 0.02
+
+
+def growth(medians: Sequence[float]) -> tuple[float, float, bool] | None:
+    """RSS growth from the second minute's median (the first warms up; the first with fewer
+    than three minutes) to the last minute's: (MB, fraction, beyond the tolerance)."""
+    if len(medians) < 2:
+        return None
+    base = medians[1] if len(medians) >= 3 else medians[0]
+    grown = medians[-1] - base
+    fraction = grown / base if base else 0.0
+    beyond = grown / MB > GROWTH_TOLERANCE_MB and fraction > GROWTH_TOLERANCE
+    return grown / MB, fraction, beyond
+
+
+_READY = "clearance_ready"  # app.states.CLEARANCE_READY: complete, waiting for the engine
+
+
+def _unfinished(states: dict[str, int]) -> int:
+    from app.states import FINAL_STATES  # noqa: PLC0415
+
+    return sum(n for state, n in states.items() if state not in FINAL_STATES)
+
+
+class Declarations:
+    """Reads the server's database: its declarations by state (``app.states``)."""
+
+    def __init__(self, database_url: str) -> None:
+        from app.db.engine import Database  # noqa: PLC0415
+
+        self.database = Database.from_url(database_url)
+
+    def states(self) -> dict[str, int]:
+        """State -> how many declarations are in it."""
+        from sqlalchemy import func, select  # noqa: PLC0415
+
+        from app.db.models import Declaration  # noqa: PLC0415
+
+        with self.database.read() as session:
+            rows = session.execute(
+                select(Declaration.state, func.count()).group_by(Declaration.state)
+            ).all()
+        return {str(state): int(count) for state, count in rows}
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def drain(
+    sampler: Sampler,
+    declarations: Declarations | None,
+    load_start: float,
+    load_end: float,
+    timeout_s: float,
+) -> Watched:
+    """After a load: wait (up to ``timeout_s``) until every declaration is final, sampling on;
+    when none waits for the engine any more, and when all are final."""
+    during = sampler.between(load_start, load_end)
+    if declarations is None:
+        return Watched(during, [], load_end - load_start, None)
+    at_end = now = declarations.states()
+    taken = 0.0 if not now.get(_READY) else None
+    waited = 0.0
+    while _unfinished(now) and waited < timeout_s:
+        time.sleep(0.5)
+        now = declarations.states()
+        waited = time.monotonic() - load_end
+        if taken is None and not now.get(_READY):
+            taken = waited
+    left = {state: n for state, n in now.items() if _unfinished({state: n})}
+    final = waited if not left else None
+    drained = sampler.between(load_end, time.monotonic())
+    return Watched(during, drained, load_end - load_start, Backlog(at_end, taken, final, left))
