@@ -55,12 +55,14 @@ log = structlog.get_logger("danchuang.engine")
 _REPEATS = frozenset(
     {Milestone.INSPECTION_END, Milestone.ARRIVAL, Milestone.TRANSIT_START, Milestone.TRANSIT_END}
 )
-# In instant mode a declaration is run to its end at once; this bounds a runaway (a scenario
-# whose stage has no capacity for ever) to a simulated year per tick.
+# Instant mode: a declaration runs to its end at once; a runaway (a stage with no capacity for
+# ever) is bounded to a simulated year per tick.
 _INSTANT_HORIZON_S = 365 * 24 * 3600.0
 
-# Transitions recorded per write transaction (a few hundred milliseconds of work at most).
-_FLUSH_CHUNK = 100
+# Transitions per write transaction. SQLite's holds the one write lock (API requests wait): a
+# few hundred ms of work at most. PostgreSQL's wait only for the sets they share: its fixed
+# cost (lease, set locks, reads) is spread wider (docs/deploy.md).
+_FLUSH_CHUNK = {"sqlite": 100, "postgresql": 500}
 
 ClockSpeed = float | Literal["instant"]
 CHINA_TIME = timezone(timedelta(hours=8), "CST")  # the sites' time of day, for their shifts
@@ -373,14 +375,14 @@ class ClearanceEngine:
         return all(live[model_id].decided for model_id in self._awaiting_entry if model_id in live)
 
     def _flush(self) -> int:
-        """Record the pending transitions, in transactions of at most ``_FLUSH_CHUNK``: on
-        SQLite a write transaction holds the one write lock, and API requests wait for it."""
+        """Record the pending transitions, ``_FLUSH_CHUNK`` at most per transaction."""
         pending, self._pending = self._pending, []
         recorded = 0
-        for start in range(0, len(pending), _FLUSH_CHUNK):
+        chunk = _FLUSH_CHUNK["sqlite" if self.database.is_sqlite else "postgresql"]
+        for start in range(0, len(pending), chunk):
             with self.database.write() as session:
                 self._hold(session)
-                recorded += store.record(session, pending[start : start + _FLUSH_CHUNK])
+                recorded += store.record(session, pending[start : start + chunk])
         return recorded
 
     def _hold(self, session: Session) -> None:
