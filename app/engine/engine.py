@@ -59,9 +59,8 @@ _REPEATS = frozenset(
 # ever) is bounded to a simulated year per tick.
 _INSTANT_HORIZON_S = 365 * 24 * 3600.0
 
-# Transitions per write transaction. SQLite's holds the one write lock (API requests wait): a
-# few hundred ms of work at most. PostgreSQL's wait only for the sets they share: its fixed
-# cost (lease, set locks, reads) is spread wider (docs/deploy.md).
+# Transitions per write transaction: SQLite's holds the one write lock the API waits for;
+# PostgreSQL's wait only for the sets they share, and spread their fixed cost (docs/deploy.md).
 _FLUSH_CHUNK = {"sqlite": 100, "postgresql": 500}
 
 ClockSpeed = float | Literal["instant"]
