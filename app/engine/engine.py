@@ -86,8 +86,7 @@ class ClearanceEngine:
         self.database = database
         self.partition = partition  # the declarations it clears, under that partition's lease
         self.clock_speed = clock_speed
-        # The engine also runs the submission side's incomplete-set expiry (one process does it:
-        # the lease holder); None turns it off.
+        # The lease holder also runs the submission side's incomplete-set expiry (None: off).
         self.incomplete_window = incomplete_window
         self._next_expiry = 0.0
         self.config = config or EngineSettings()
