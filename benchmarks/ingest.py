@@ -121,20 +121,25 @@ class Keys:
         return self.keys
 
 
-def send_round(keys: Keys, server: Server, load: Load, opts: Options) -> LoadResult:
-    """One round of ``load``'s sets, built now with the round's own seed."""
+def send_round(keys: Keys, server: Server, load: Load, opts: Options) -> float:
+    """One round of ``load``'s sets, built now with the round's own seed, its parties
+    registered, then sent (added to ``load``); when the sending began (``time.monotonic``)."""
     if load.batch == 1:
         sets = single_round(opts.sets, opts.seed, load.rounds)
         submissions = [as_submission(s) for s in sets]
         key = keys.ensure(parties(sets))
-        return asyncio.run(drive(server, key, submissions, opts.concurrency))
+        started = time.monotonic()
+        load.add(asyncio.run(drive(server, key, submissions, opts.concurrency)))
+        return started
     per_round = -(-opts.batch_sets // load.batch)
     chunks = build_chunks(opts.batch_sets, load.batch, opts.seed, start=load.rounds * per_round)
     codes: dict[str, list[str]] = {}
     for chunk in chunks:
         codes |= chunk.parties
     key = keys.ensure(codes)
-    return asyncio.run(drive_chunks(server, key, chunks, opts.concurrency))
+    started = time.monotonic()
+    load.add(asyncio.run(drive_chunks(server, key, chunks, opts.concurrency)))
+    return started
 
 
 @dataclass(frozen=True)
@@ -174,25 +179,26 @@ def run_server(
             deadline = started + 60 * (opts.minutes or 0)
             while time.monotonic() < deadline:
                 for load in loads:
-                    load.add(send_round(keys, server, load, opts))
+                    send_round(keys, server, load, opts)
             watched = drain(sampler, declarations, started, time.monotonic(), opts.drain_s)
             measured = [Measured(load, watched) for load in loads]
         else:
             for load in loads:
-                started = time.monotonic()
-                load.add(send_round(keys, server, load, opts))
+                started = send_round(keys, server, load, opts)
                 watched = drain(sampler, declarations, started, time.monotonic(), opts.drain_s)
                 measured.append(Measured(load, watched))
+                report_load(name, measured[-1], opts, summary)
     finally:
         sampler.stop()
         if declarations is not None:
             declarations.close()
+    if soak:
+        for item in measured:
+            report_load(name, item, opts, summary)
+        if measured:
+            report_soak(name, measured[0].watched, summary)
     if keys.refused:
         print(f"{PAD}webhooks not registered: {keys.refused}")
-    for item in measured:
-        report_load(name, item, opts, summary)
-    if soak and measured:
-        report_soak(name, measured[0].watched, summary)
     return measured
 
 
