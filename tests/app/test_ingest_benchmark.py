@@ -159,3 +159,29 @@ def test_two_loads_add_up() -> None:
     assert (both.sets, both.requests, both.records, both.seconds) == (5, 20, 20, 3.0)
     assert both.failures == {500: (3, "first")} and both.server_cpu_s is None
     assert both.latencies_ms == [1.0, 2.0, 3.0]
+
+
+@LINUX
+def test_the_benchmark_runs_end_to_end_on_a_handful_of_sets() -> None:
+    """A few sets each way against a spawned server (SQLite), engine instant: every figure
+    printed, nothing refused. The figures themselves are the machine's, not asserted."""
+    command = [sys.executable, str(BENCHMARKS / "ingest.py"), "--sets", "4", "--batch", "1,3",
+               "--batch-sets", "6", "--concurrency", "2", "--clock-speed", "instant",
+               "--drain-timeout", "30", "--seed", "11"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert out.count("failures 0") == 2, out
+    shown_lines = (
+        "server CPU per GET",
+        "3-record messages: 6 sets, 8 messages",
+        "engine clock lag: max",
+        "webhooks:",
+        "server RSS: start",
+        "all final",
+    )
+    for shown in shown_lines:
+        assert shown in out, (shown, out)
+    table = out.split("summary (ratio: figure / bound)")[1]
+    assert "| sqlite, batch 1 | single-record messages, sets/s |" in table
+    assert "| sqlite, batch 3 | sets/s |" in table
