@@ -85,6 +85,7 @@ from benchmarks.ingest_report import (  # noqa: E402
     report_load,
     report_scaling,
     report_soak,
+    report_watched,
 )
 from benchmarks.ingest_server import (  # noqa: E402
     ADMIN_KEY,
@@ -192,11 +193,12 @@ def run_server(
         sampler.stop()
         if declarations is not None:
             declarations.close()
-    if soak:
+    if soak and measured:
         for item in measured:
-            report_load(name, item, opts, summary)
-        if measured:
-            report_soak(name, measured[0].watched, summary)
+            report_load(name, item, opts, summary, watched=False)
+        print(f"  over the whole soak, every load ({opts.minutes:g} min):")
+        report_watched(f"{name}, soak", max(opts.batches), measured[0].watched, opts, summary)
+        report_soak(name, measured[0].watched, summary)
     if keys.refused:
         print(f"{PAD}webhooks not registered: {keys.refused}")
     return measured

@@ -71,8 +71,11 @@ def _per(cpu_s: float | None, count: int) -> str:
     return f"{cpu_s / count * 1000:.2f} ms" if cpu_s is not None and count else "n/a"
 
 
-def report_load(name: str, item: Measured, opts: Options, summary: Summary) -> None:
-    """One load's figures, each with its target where issue 15 sets one."""
+def report_load(
+    name: str, item: Measured, opts: Options, summary: Summary, *, watched: bool = True
+) -> None:
+    """One load's figures, each with its target where issue 15 sets one; with ``watched``,
+    what was watched over it too (``report_watched``)."""
     load, w = item.load, item.watched
     r = load.result
     assert r is not None
@@ -105,7 +108,13 @@ def report_load(name: str, item: Measured, opts: Options, summary: Summary) -> N
     )
     if r.server_cpu_s:
         summary.note(run, "server CPU per record", r.server_cpu_s / r.records * 1000, " ms")
-    _report_engine(run, load.batch, w, opts, summary)
+    if watched:
+        report_watched(run, load.batch, w, opts, summary)
+
+
+def report_watched(run: str, batch: int, w: Watched, opts: Options, summary: Summary) -> None:
+    """What was watched over a load: the engine, the webhooks, the server's RSS."""
+    _report_engine(run, batch, w, opts, summary)
     _report_webhooks(run, w, summary)
     rss = w.rss()
     if rss:

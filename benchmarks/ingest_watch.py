@@ -171,7 +171,8 @@ def _delivered(samples: Sequence[Sample]) -> int:
 
 
 def per_minute(samples: Sequence[Sample]) -> list[float]:
-    """The median RSS (bytes) of each whole or partial minute from the first sample on."""
+    """The median RSS (bytes) of each minute from the first sample on; a last minute that
+    holds less than half a minute of samples is left out (a soak's last round overruns)."""
     if not samples:
         return []
     start = samples[0].at
@@ -179,6 +180,9 @@ def per_minute(samples: Sequence[Sample]) -> list[float]:
     for s in samples:
         if s.rss is not None:
             minutes.setdefault(int((s.at - start) // 60), []).append(s.rss)
+    last = int((samples[-1].at - start) // 60)
+    if last and samples[-1].at - start - 60 * last < 30:
+        minutes.pop(last, None)
     return [statistics.median(minutes[m]) for m in sorted(minutes)]
 
 

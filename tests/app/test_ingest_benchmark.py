@@ -147,6 +147,8 @@ def test_the_metrics_and_memory_readings() -> None:
     samples = [Sample(30.0 * n, r * MB, None, None, 0) for n, r in enumerate(rss)]
     assert per_minute(samples) == [100 * MB, 110 * MB, 110 * MB]
     assert growth(per_minute(samples)) == (0.0, 0.0, False)  # the second minute against the last
+    overrun = [*samples, Sample(181.0, 500 * MB, None, None, 0)]  # a last second of minute 4
+    assert per_minute(overrun) == per_minute(samples)
     grown = growth([100 * MB, 200 * MB])
     assert grown is not None and grown[0] == 100.0 and grown[2] is True
     assert growth([100 * MB]) is None
