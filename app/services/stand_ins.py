@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.accounts import Principal
@@ -62,8 +62,12 @@ def _guid(declaration_id: int, what: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"danchuang:{declaration_id}:{what}")).upper()
 
 
+# Built once: the engine asks for a company or two for every message it plays.
+_ENTERPRISE = select(Enterprise).where(Enterprise.code == bindparam("code"))
+
+
 def _company(session: Session, code: str, fallback: str) -> Company:
-    row = session.scalar(select(Enterprise).where(Enterprise.code == code))
+    row = session.scalar(_ENTERPRISE, {"code": code})
     name = row.name if row is not None else fallback
     dxp = row.dxp_id if row is not None and row.dxp_id else f"DXPENT{code}"[:30]
     return Company(code, name[:100], dxp)
@@ -82,7 +86,7 @@ def _carrier(session: Session, waybill: DocumentRow) -> tuple[Principal, Company
 
 def site_operator(session: Session) -> Principal:
     """danchuang's site operator, registered at its first entry record."""
-    row = session.scalar(select(Enterprise).where(Enterprise.code == SITE.code))
+    row = session.scalar(_ENTERPRISE, {"code": SITE.code})
     if row is None:
         row = Enterprise(code=SITE.code, name=SITE.name, roles=[Role.OPERATOR.value])
         session.add(row)
