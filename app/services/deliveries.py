@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow
@@ -24,16 +24,19 @@ _WAYBILLS = ("CEB511",)
 _BEIJING = timezone(timedelta(hours=8), "CST")  # China keeps no daylight saving time
 
 
+# Built once: the engine plays a delivery for every released import.
+_WAYBILL = select(DocumentRow).where(
+    DocumentRow.logistics_code == bindparam("code"),
+    DocumentRow.logistics_no == bindparam("number"),
+    DocumentRow.message_code.in_(_WAYBILLS),
+    DocumentRow.current.is_(True),
+)
+
+
 def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     """Accept or refuse the delivery record ``row`` (not yet stored)."""
-    waybill = session.scalars(
-        select(DocumentRow).where(
-            DocumentRow.logistics_code == facts.key("logisticsCode"),
-            DocumentRow.logistics_no == facts.key("logisticsNo"),
-            DocumentRow.message_code.in_(_WAYBILLS),
-            DocumentRow.current.is_(True),
-        )
-    ).first()
+    keys = {"code": facts.key("logisticsCode"), "number": facts.key("logisticsNo")}
+    waybill = session.scalars(_WAYBILL, keys).first()
     declaration = session.get(Declaration, waybill.declaration_id) if waybill else None
     if waybill is not None and declaration is not None:
         authority.ensure_owner(row, waybill)

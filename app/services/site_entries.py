@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import states
@@ -138,22 +138,27 @@ def plan_departure(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     return _plan(session, facts, _DEPARTURE)
 
 
+# Built once: every entry, arrival and departure the engine plays asks it.
+_DECLARATIONS_OF_WAYBILLS = (
+    select(DocumentRow.logistics_no, Declaration)
+    .join(Declaration, Declaration.id == DocumentRow.declaration_id)
+    .where(
+        DocumentRow.logistics_code == bindparam("carrier"),
+        DocumentRow.logistics_no.in_(bindparam("numbers", expanding=True)),
+        DocumentRow.message_code == bindparam("code"),
+        DocumentRow.current.is_(True),
+    )
+)
+
+
 def declarations_of_waybills(
     session: Session, waybill_code: str, carrier: str | None, numbers: list[str]
 ) -> dict[str, Declaration]:
     """The declarations of the carrier's waybills ``numbers``, by waybill number."""
     if not carrier or not numbers:
         return {}
-    rows = session.execute(
-        select(DocumentRow.logistics_no, Declaration)
-        .join(Declaration, Declaration.id == DocumentRow.declaration_id)
-        .where(
-            DocumentRow.logistics_code == carrier,
-            DocumentRow.logistics_no.in_(numbers),
-            DocumentRow.message_code == waybill_code,
-            DocumentRow.current.is_(True),
-        )
-    )
+    values = {"carrier": carrier, "numbers": numbers, "code": waybill_code}
+    rows = session.execute(_DECLARATIONS_OF_WAYBILLS, values)
     return {number: declaration for number, declaration in rows if number is not None}
 
 

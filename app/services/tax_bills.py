@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, Receipt
@@ -47,6 +47,10 @@ FAIL_WORD = "TAXFAIL"  # in a forced outcome: the guarantee deduction fails
 ISSUED, SUMMED, DEDUCTION_FAILED, VOID = "issued", "summed", "deduction_failed", "void"
 
 
+# Built once: the engine asks it for every released import.
+_BILL_OF = select(TaxBillRow.id).where(TaxBillRow.declaration_id == bindparam("declaration_id"))
+
+
 def issue(
     session: Session, declaration: Declaration, at: datetime, forced: str | None = None
 ) -> TaxBillRow | None:
@@ -55,7 +59,7 @@ def issue(
     (``app.engine.outcomes``), which may say ``TAXFAIL``."""
     if declaration.direction != "import":
         return None
-    if session.scalar(select(TaxBillRow.id).where(TaxBillRow.declaration_id == declaration.id)):
+    if session.scalar(_BILL_OF, {"declaration_id": declaration.id}):
         return None
     inventory = current_of(session, declaration.id, "CEB621")
     if inventory is None:
