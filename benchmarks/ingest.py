@@ -49,7 +49,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -110,10 +110,19 @@ class Keys:
     def __init__(self, server: Server, admin_key: str, receiver: Receiver | None) -> None:
         self.server, self.admin_key, self.receiver = server, admin_key, receiver
         self.keys: dict[str, str] = {}
+        self.roles: dict[str, set[str]] = {}
         self.refused: str | None = None  # why webhooks could not be registered
+
+    def fit(self, codes: dict[str, list[str]]) -> bool:
+        """Whether parties of these roles can send: none registered before without one of
+        them (a later round's random company code may be an earlier one's in another role,
+        and roles are given at registration only)."""
+        return all(set(roles) <= self.roles.get(code, set(roles)) for code, roles in codes.items())
 
     def ensure(self, codes: dict[str, list[str]]) -> dict[str, str]:
         new = {code: roles for code, roles in codes.items() if code not in self.keys}
+        for code, roles in new.items():
+            self.roles[code] = set(roles)
         if new:
             issued = asyncio.run(register(self.server.base, self.admin_key, new))
             self.keys |= issued
@@ -122,25 +131,33 @@ class Keys:
         return self.keys
 
 
-def send_round(keys: Keys, server: Server, load: Load, opts: Options) -> float:
+def send_round(
+    keys: Keys, server: Server, load: Load, opts: Options, started: Callable[[], float]
+) -> float:
     """One round of ``load``'s sets, built now with the round's own seed, its parties
-    registered, then sent (added to ``load``); when the sending began (``time.monotonic``)."""
+    registered, then sent (added to ``load``); when the sending began, as ``started`` (called
+    just before) says."""
     if load.batch == 1:
-        sets = single_round(opts.sets, opts.seed, load.rounds)
+        drawn = single_round(opts.sets, opts.seed, load.rounds)
+        sets = [sample for sample in drawn if keys.fit(parties([sample]))]
+        load.skipped += len(drawn) - len(sets)
         submissions = [as_submission(s) for s in sets]
         key = keys.ensure(parties(sets))
-        started = time.monotonic()
+        began = started()
         load.add(asyncio.run(drive(server, key, submissions, opts.concurrency)))
-        return started
+        return began
     per_round = -(-opts.batch_sets // load.batch)
-    chunks = build_chunks(opts.batch_sets, load.batch, opts.seed, start=load.rounds * per_round)
-    codes: dict[str, list[str]] = {}
+    made = build_chunks(opts.batch_sets, load.batch, opts.seed, start=load.rounds * per_round)
+    chunks = [chunk for chunk in made if keys.fit(chunk.parties)]
+    load.skipped += sum(chunk.sets for chunk in made) - sum(chunk.sets for chunk in chunks)
+    codes: dict[str, set[str]] = {}
     for chunk in chunks:
-        codes |= chunk.parties
-    key = keys.ensure(codes)
-    started = time.monotonic()
+        for code, roles in chunk.parties.items():
+            codes.setdefault(code, set()).update(roles)
+    key = keys.ensure({code: sorted(roles) for code, roles in codes.items()})
+    began = started()
     load.add(asyncio.run(drive_chunks(server, key, chunks, opts.concurrency)))
-    return started
+    return began
 
 
 @dataclass(frozen=True)
@@ -180,13 +197,13 @@ def run_server(
             deadline = started + 60 * (opts.minutes or 0)
             while time.monotonic() < deadline:
                 for load in loads:
-                    send_round(keys, server, load, opts)
-            watched = drain(sampler, declarations, started, time.monotonic(), opts.drain_s)
+                    send_round(keys, server, load, opts, sampler.mark)
+            watched = drain(sampler, declarations, started, sampler.mark(), opts.drain_s)
             measured = [Measured(load, watched) for load in loads]
         else:
             for load in loads:
-                started = send_round(keys, server, load, opts)
-                watched = drain(sampler, declarations, started, time.monotonic(), opts.drain_s)
+                started = send_round(keys, server, load, opts, sampler.mark)
+                watched = drain(sampler, declarations, started, sampler.mark(), opts.drain_s)
                 measured.append(Measured(load, watched))
                 report_load(name, measured[-1], opts, summary)
     finally:

@@ -39,6 +39,7 @@ class Load:
     batch: int
     result: LoadResult | None = None
     rounds: int = 0
+    skipped: int = 0  # sets left out: a party of theirs was registered before in another role
 
     def add(self, result: LoadResult) -> None:
         self.result = result if self.result is None else self.result + result
@@ -87,6 +88,8 @@ def report_load(
               f"{load.batch} records, {opts.concurrency} chunks in flight")  # fmt: skip
     if load.rounds > 1:
         print(f"{PAD}({load.rounds} rounds of new sets)")
+    if load.skipped:
+        print(f"{PAD}({load.skipped} sets left out: a party registered before in another role)")
     rate = {1: SINGLE_RATE, 100: BATCH_RATE}.get(load.batch)
     shown = f"{r.sets_per_s:.1f}"
     print(f"{PAD}sets/s {summary.add(run, rate, r.sets_per_s) if rate else shown}")

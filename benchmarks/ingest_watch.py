@@ -104,6 +104,12 @@ class Sampler:
         self.samples.append(taken)
         return taken
 
+    def mark(self) -> float:
+        """A sample now, from the calling thread (a load's first and last, however short the
+        load); its time."""
+        with httpx.Client(timeout=10) as client:
+            return self.sample(client).at
+
     def _run(self) -> None:
         with httpx.Client(timeout=10) as client:
             while not self._stop.is_set():

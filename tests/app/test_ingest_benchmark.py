@@ -187,3 +187,10 @@ def test_the_benchmark_runs_end_to_end_on_a_handful_of_sets() -> None:
     table = out.split("summary (ratio: figure / bound)")[1]
     assert "| sqlite, batch 1 | single-record messages, sets/s |" in table
     assert "| sqlite, batch 3 | sets/s |" in table
+
+
+def test_a_later_round_leaves_out_a_party_known_in_another_role(ingest: ModuleType) -> None:
+    keys = ingest.Keys(ingest.Server("http://127.0.0.1:9", None), "admin", None)
+    keys.roles["3302955546"] = {"pay"}  # registered in an earlier round as a payment company
+    assert keys.fit({"3302955546": ["pay"], "4403988704": ["agent"]})
+    assert not keys.fit({"3302955546": ["ebc"]})  # roles are given at registration only
