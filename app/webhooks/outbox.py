@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,14 +110,17 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
     return jobs
 
 
-def mark_delivered(session: Session, delivery_id: int, *, now: datetime) -> bool:
-    """Record success; False if the row was already marked (it stays marked once)."""
+def mark_delivered(session: Session, delivery_ids: Collection[int], *, now: datetime) -> int:
+    """Record success, in one statement; how many rows were marked now (a row already marked
+    stays marked once, with its first time)."""
+    if not delivery_ids:
+        return 0
     result = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.delivered_at.is_(None))
+        .where(Delivery.id.in_(delivery_ids), Delivery.delivered_at.is_(None))
         .values(delivered_at=now, last_error=None)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_failed(

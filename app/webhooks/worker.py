@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,6 +29,7 @@ from app.webhooks.signing import (
 from app.webhooks.targets import private_address
 
 log = structlog.get_logger("danchuang.webhooks")
+RECORD_EVERY_S = 1.0  # the longest a delivery's outcome waits to be recorded (run_once)
 
 
 def _utcnow() -> datetime:
@@ -90,52 +92,61 @@ class DeliveryWorker:
             jobs = outbox.claim_due(
                 session, now=claimed_at, lease_s=self.lease_s, limit=self.batch_size
             )
+        # Outcomes are recorded together, at least once a second: one write transaction per
+        # delivery waited, under load, behind every submission's (SQLite has one writer), and
+        # deliveries stalled. A crash before recording leaves the claimed rows to come due
+        # again when their lease ends: delivered at least once, as always.
+        done: list[tuple[outbox.Job, str | None]] = []
+        recorded = time.monotonic()
         for job in jobs:
-            self._attempt(job, now)
+            done.append((job, self._post(job)))
+            if time.monotonic() - recorded >= RECORD_EVERY_S:
+                self._record(done, now)
+                done, recorded = [], time.monotonic()
+        self._record(done, now)
         return len(jobs)
 
-    def _attempt(self, job: outbox.Job, now: datetime | None) -> None:
+    def _post(self, job: outbox.Job) -> str | None:
+        """POST one delivery; its error, None when the receiver took it."""
         headers = {
             SIGNATURE_HEADER: signature_header(job.secret, job.body),
             IDEMPOTENCY_HEADER: str(job.receipt_id),
             ATTEMPT_HEADER: str(job.attempt),
         }
-        error: str | None = None
         # Checked again at each delivery: the host's addresses may have changed since the
         # webhook was registered.
         address = None if self.private_targets else private_address(job.url)
         if address is not None:
-            error = f"refused: the host resolves to {address}, which is not a public address"
-        else:
-            try:
-                response = self._client.post(job.url, content=job.body, headers=headers)
-                if not response.is_success:
-                    error = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+            return f"refused: the host resolves to {address}, which is not a public address"
+        try:
+            response = self._client.post(job.url, content=job.body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None if response.is_success else f"HTTP {response.status_code}"
+
+    def _record(self, done: list[tuple[outbox.Job, str | None]], now: datetime | None) -> None:
+        """The outcomes of ``done`` in one write transaction, then their metrics and logs."""
+        if not done:
+            return
         finished_at = now or self.clock()
         with self.database.write() as session:
-            if error is None:
-                outbox.mark_delivered(session, job.delivery_id, now=finished_at)
-            else:
-                outbox.mark_failed(
-                    session,
-                    job.delivery_id,
-                    error,
-                    now=finished_at,
-                    policy=self.policy,
-                    rng=self.rng,
-                )
-        outcome = "delivered" if error is None else "failed"
-        metrics.WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
-        log.info(
-            "webhook.attempt",
-            delivery_id=job.delivery_id,
-            receipt_id=job.receipt_id,
-            attempt=job.attempt,
-            outcome=outcome,
-            error=error,
-        )
+            delivered = [job.delivery_id for job, error in done if error is None]
+            outbox.mark_delivered(session, delivered, now=finished_at)
+            for job, error in done:
+                if error is not None:
+                    outbox.mark_failed(session, job.delivery_id, error, now=finished_at,
+                                       policy=self.policy, rng=self.rng)  # fmt: skip
+        for job, error in done:
+            outcome = "delivered" if error is None else "failed"
+            metrics.WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
+            log.info(
+                "webhook.attempt",
+                delivery_id=job.delivery_id,
+                receipt_id=job.receipt_id,
+                attempt=job.attempt,
+                outcome=outcome,
+                error=error,
+            )
 
     # -- the loop ---------------------------------------------------------------------------
 

@@ -267,7 +267,7 @@ def test_a_crash_after_claiming_redelivers_after_the_lease_with_the_same_key(
     keys = [h["idempotency-key"] for h, _ in receiver.requests]
     assert len(keys) == 2 and len(set(keys)) == 1  # the receiver can drop the duplicate
     with database.write() as session:  # and "delivered" is recorded only once
-        assert not outbox.mark_delivered(session, job.delivery_id, now=T0 + timedelta(hours=1))
+        assert not outbox.mark_delivered(session, [job.delivery_id], now=T0 + timedelta(hours=1))
     assert _delivery(database).delivered_at == T0 + timedelta(seconds=60)
 
 
