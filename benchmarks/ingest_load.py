@@ -5,7 +5,6 @@ async load generator that sends one-record messages (four POSTs a set) or batche
 from __future__ import annotations
 
 import asyncio
-import copy
 import resource
 import time
 from collections.abc import Awaitable, Sequence
@@ -15,17 +14,14 @@ import httpx
 from lxml import etree
 
 from benchmarks.ingest_server import Server, cpu_seconds
-from declarations import BY_ROOT, CEB_NS, Direction, Kind, Regime, validate_set
+from declarations import BY_ROOT, Direction, Kind, Regime, validate_set
+from declarations.sample_batches import batched, sharing_parties
 from declarations.samples import SampleSet, generate_sets, to_bytes
 
 MIX = [(Regime.DIRECT, Direction.IMPORT), (Regime.BONDED, Direction.IMPORT),
        (Regime.DIRECT, Direction.EXPORT), (Regime.B2B_DIRECT, Direction.EXPORT)]  # fmt: skip
 ROLE_OF = {Kind.ORDER: "ebc", Kind.PAYMENT: "pay", Kind.WAYBILL: "logistics",
            Kind.INVENTORY: "agent"}  # fmt: skip
-# The enterprises a chunk's sets share (``generate_sets(parties=...)``): one of each sends all
-# the chunk's records of its kind.
-SHARED_ROLES = ("platform", "seller", "payment", "carrier", "agent")
-_C = "{" + CEB_NS + "}"
 _SEEDS = 1_000_000  # seeds of one run: seed x _SEEDS + n, so that no two rounds share a seed
 
 
@@ -93,32 +89,12 @@ def parties(sets: Sequence[SampleSet]) -> dict[str, list[str]]:
     return {code: sorted(roles) for code, roles in found.items()}
 
 
-def batch_message(roots: Sequence[etree._Element]) -> bytes:
-    """One message holding the records of ``roots`` (messages of one type), in order: the first
-    message with the others' records after its own (its guid, as in the official samples, its
-    first record's); signed again as written when the first was signed."""
-    message = copy.deepcopy(roots[0])
-    record_tag = _C + BY_ROOT[etree.QName(message).localname].record
-    last = message.findall(record_tag)[-1]
-    for root in roots[1:]:
-        for record in root.findall(record_tag):
-            copied = copy.deepcopy(record)
-            last.addnext(copied)
-            last = copied
-    return to_bytes(message)
-
-
 def chunk_sets(size: int, seed: int, index: int) -> list[SampleSet]:
     """Chunk ``index`` of a run: ``size`` sets of one flow (the flows of ``MIX`` in turn) whose
     enterprises are the flow's same five, drawn from the run's seed; each chunk its own seed."""
     regime, direction = MIX[index % len(MIX)]
-    (first,) = generate_sets(regime, direction, seed=seed * _SEEDS)
-    shared = {role: getattr(first.deal, attribute) for role, attribute in (
-        ("platform", "platform"), ("seller", "seller"), ("payment", "payer_company"),
-        ("carrier", "carrier"), ("agent", "agent"))}  # fmt: skip
-    return generate_sets(
-        regime, direction, seed=seed * _SEEDS + index + 1, count=size, parties=shared
-    )
+    return sharing_parties(regime, direction, seed=seed * _SEEDS + index + 1, count=size,
+                           parties_seed=seed * _SEEDS)  # fmt: skip
 
 
 def as_chunk(sets: Sequence[SampleSet]) -> Chunk:
@@ -133,7 +109,7 @@ def as_chunk(sets: Sequence[SampleSet]) -> Chunk:
             by_kind.setdefault(kind, []).append(root)
             sender.setdefault(kind, codes[kind])
     messages = [
-        Message(sender[k], batch_message(roots), len(roots)) for k, roots in by_kind.items()
+        Message(sender[k], to_bytes(batched(roots)), len(roots)) for k, roots in by_kind.items()
     ]
     return Chunk(len(sets), messages, parties(sets))
 

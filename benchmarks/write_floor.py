@@ -26,7 +26,6 @@ write path would do with a few more statements per message, not per record.
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 import tempfile
 import time
@@ -50,7 +49,8 @@ from app.db.models import Declaration, DocumentRow, Receipt, Role  # noqa: E402
 from app.db.scratch import scratch_schema  # noqa: E402
 from app.services import batches  # noqa: E402
 from declarations import BY_ROOT, Direction, Kind, Regime, check  # noqa: E402
-from declarations.samples import SampleSet, generate_sets, to_bytes  # noqa: E402
+from declarations.sample_batches import batched, sharing_parties  # noqa: E402
+from declarations.samples import SampleSet, to_bytes  # noqa: E402
 
 MUST_SETS_PER_S = 700  # 100-record messages, 4 records a set (issue 15)
 RECORDS_PER_SET = 4
@@ -64,29 +64,7 @@ _ROLES = {
 
 def shared_sets(count: int, seed: int) -> list[SampleSet]:
     """``count`` 9610 import sets with the same parties, so that each party batches its own."""
-    (first,) = generate_sets(Regime.DIRECT, Direction.IMPORT, seed=seed)
-    deal = first.deal
-    parties = {
-        "platform": deal.platform,
-        "seller": deal.seller,
-        "payment": deal.payer_company,
-        "carrier": deal.carrier,
-        "agent": deal.agent,
-    }
-    return generate_sets(Regime.DIRECT, Direction.IMPORT, seed=seed, count=count, parties=parties)
-
-
-def batched(roots: list[etree._Element]) -> bytes:
-    """One message holding every record of ``roots`` (messages of one type), in order."""
-    message = copy.deepcopy(roots[0])
-    tag = f"{{{etree.QName(message).namespace}}}{BY_ROOT[etree.QName(message).localname].record}"
-    last = message.findall(tag)[-1]
-    for root in roots[1:]:
-        for record in root.findall(tag):
-            copied = copy.deepcopy(record)
-            last.addnext(copied)
-            last = copied
-    return to_bytes(message)
+    return sharing_parties(Regime.DIRECT, Direction.IMPORT, seed=seed, count=count)
 
 
 def messages(sets: list[SampleSet], batch: int) -> list[tuple[Kind, bytes]]:
@@ -101,7 +79,7 @@ def messages(sets: list[SampleSet], batch: int) -> list[tuple[Kind, bytes]]:
                 for r in s.documents.values()
                 if BY_ROOT[etree.QName(r).localname].kind is kind
             ]
-            out.append((kind, batched(roots)))
+            out.append((kind, to_bytes(batched(roots))))
     return out
 
 
