@@ -158,6 +158,17 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def unpark(database: Database) -> None:
+    """Hand every parked declaration back to clearance, in one UPDATE."""
+    with database.write() as session:
+        session.execute(
+            update(Declaration)
+            .where(Declaration.state == PARKED)
+            .values(state=states.CLEARANCE_READY)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def clear(url: str, workers: int, partitions: int, parked: int, workdir: Path) -> float:
     """Start the workers, hand the parked declarations to them; declarations/s. Also prints
     the workers' CPU time in the timed part (what they would need of the machine's cores)."""
@@ -169,13 +180,7 @@ def clear(url: str, workers: int, partitions: int, parked: int, workdir: Path) -
         cpu = [cpu_seconds(p.pid) for p in processes]
         queued = [runqueue_seconds(p.pid) for p in processes]
         server_cpu = postgres_cpu_seconds()
-        with database.write() as session:
-            session.execute(
-                update(Declaration)
-                .where(Declaration.state == PARKED)
-                .values(state=states.CLEARANCE_READY)
-                .execution_options(synchronize_session=False)
-            )
+        unpark(database)
         final = Declaration.state.in_(states.FINAL_STATES)
         while True:
             with database.read() as session:

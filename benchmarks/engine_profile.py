@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
@@ -45,7 +45,7 @@ from app.db.engine import Database  # noqa: E402
 from app.db.models import Declaration, Enterprise, Webhook  # noqa: E402
 from app.db.scratch import scratch_schema  # noqa: E402
 from app.engine import ClearanceEngine, EngineSettings  # noqa: E402
-from benchmarks.engine import PARKED, fill, postgres_cpu_seconds  # noqa: E402
+from benchmarks.engine import PARKED, fill, postgres_cpu_seconds, unpark  # noqa: E402
 from benchmarks.ingest import build_sets  # noqa: E402
 
 # The parts of a declaration's time: (label, depth, file ending, function). A part's time is
@@ -152,13 +152,7 @@ def clear(url: str, parked: int, args: argparse.Namespace) -> None:
     database = Database.from_url(url)
     if args.webhooks:
         print(f"  {add_webhooks(database)} webhooks registered", flush=True)
-    with database.write() as session:
-        session.execute(
-            update(Declaration)
-            .where(Declaration.state == PARKED)
-            .values(state=states.CLEARANCE_READY)
-            .execution_options(synchronize_session=False)
-        )
+    unpark(database)
     engine = ClearanceEngine(
         database, clock_speed="instant", config=EngineSettings(batch_size=args.batch_size)
     )

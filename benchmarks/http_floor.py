@@ -47,6 +47,7 @@ from benchmarks.ingest import (  # noqa: E402
     register,
     spawned_server,
 )
+from benchmarks.ingest_server import stop  # noqa: E402
 
 FLOOR_MUST_MS = 0.8  # server CPU per authenticated GET (issue 15)
 FLOOR_GOAL_MS = 0.5
@@ -90,7 +91,7 @@ def bare_server(workdir: Path) -> Iterator[Server]:
         _wait_ready(process, f"{base}{BARE_PATH}", workdir / "bare.log")
         yield Server(base, process.pid)
     finally:
-        _stop(process)
+        stop(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -103,15 +104,6 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
 
 
 async def drive_get(
