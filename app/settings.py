@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     webhook_lease_s: float = Field(default=60.0, gt=0)  # a claimed delivery is retried after this
     webhook_poll_interval_s: float = Field(default=1.0, gt=0)
     webhook_batch_size: int = Field(default=50, ge=1)
+    # Deliveries of a claimed batch posted at once: a receiver's latency is waited in parallel.
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
     # Subscribers may bring their own signing secret (≥ this long); otherwise one is generated.
     webhook_secret_min_length: int = Field(default=24, ge=16)
     # Production refuses plain-http receivers; the sandbox accepts them (integrators' laptops).
