@@ -24,7 +24,7 @@ from app.engine import lookups
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.engine.partitions import WHOLE, Partition
 from app.receipts import NewReceipt, record_receipts
-from app.services import set_locks, sets, stand_ins, tax_bills
+from app.services import real_senders, set_locks, sets, stand_ins, tax_bills
 from declarations import ReturnStatus
 from simulation.scenario import CreditClass
 
@@ -152,7 +152,7 @@ def _pickups(session: Session, rows: list[Declaration]) -> list[Pickup]:
         )
     }
     notes = lookups.notes(session, ids)
-    real = lookups.real_senders_of(session, ids)
+    real = real_senders.sent_by_real_parties(session, ids)
     pickups = []
     for row in rows:
         pickup = Pickup(
@@ -213,7 +213,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
     for declaration_id, code, status in session.execute(_RECORDED, {"ids": sorted(ids)}):
         if declaration_id is not None:
             done[declaration_id].add((code, status))
-    real = lookups.real_senders_of(session, ids)  # the parties danchuang plays, once for the batch
+    real = real_senders.sent_by_real_parties(session, ids)  # danchuang plays the others
 
     created = 0
     new: list[NewReceipt] = []
