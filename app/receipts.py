@@ -53,6 +53,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app import metrics
+from app.db.engine import transaction_state
 from app.db.models import Delivery, DocumentRow, Receipt, Webhook
 
 # Feed marks: FEED_MARK + the sequence's last value (``pg_locks``: classid = key >> 32).
@@ -103,7 +104,6 @@ class _Book:
     """What one transaction has learnt about receipt subjects: their last ``seq`` and their
     subscribers (webhook id, events). Bound to the transaction: a new one starts afresh."""
 
-    transaction: object
     marked: bool = False
     guarded: set[Subject] = field(default_factory=set)
     last_seq: dict[Subject, int] = field(default_factory=dict)
@@ -111,11 +111,7 @@ class _Book:
 
 
 def _book(session: Session) -> _Book:
-    transaction = session.get_transaction()
-    book: _Book | None = session.info.get(_BOOK)
-    if book is None or book.transaction is not transaction:
-        book = session.info[_BOOK] = _Book(transaction)
-    return book
+    return transaction_state(session, _BOOK, _Book)
 
 
 def _guard(session: Session, book: _Book, subjects: Collection[Subject]) -> None:

@@ -25,10 +25,10 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -191,3 +191,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_T = TypeVar("_T")
+
+
+def transaction_state(session: Session, key: str, make: Callable[[], _T]) -> _T:
+    """What the session's current transaction keeps under ``key`` in ``Session.info``: made
+    by ``make`` the first time it is asked for, and afresh once a new transaction begins."""
+    transaction = session.get_transaction()
+    held: tuple[object, _T] | None = session.info.get(key)
+    if held is None or held[0] is not transaction:
+        held = session.info[key] = (transaction, make())
+    return held[1]

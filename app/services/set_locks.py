@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, aliased
 
+from app.db.engine import transaction_state
 from app.db.models import Declaration, DocumentRow
 from app.services.sets import sets_named_by
 from declarations import Facts, Kind
@@ -123,18 +124,13 @@ class _State:
     """What one transaction holds: keys, the write path (``path``: [] not yet, [exclusive]),
     and the waybills and 清单 numbers whose sets it holds (``covered``)."""
 
-    transaction: object
     keys: set[str] = field(default_factory=set)
     path: list[bool] = field(default_factory=list)
     covered: set[str] = field(default_factory=set)
 
 
 def _state(session: Session) -> _State:
-    transaction = session.get_transaction()
-    found: _State | None = session.info.get(_HELD)
-    if found is None or found.transaction is not transaction:
-        found = session.info[_HELD] = _State(transaction)
-    return found
+    return transaction_state(session, _HELD, _State)
 
 
 def lock(session: Session, keys: Iterable[str], *, exclusive: bool = False) -> None:
