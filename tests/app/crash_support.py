@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from service_support import Receiver
@@ -33,16 +32,6 @@ FORCED_TAILS = {
     "DANCHUANG:RELEASE": [399, 800, 899],
     "DANCHUANG:REVIEW+INSPECT": [300, 399, 500, 800, 899],
 }
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def count(database: Database, *where: object) -> int:

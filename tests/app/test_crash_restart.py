@@ -24,8 +24,8 @@ from crash_support import (
     assert_recovered,
     count,
     receipt_paths,
-    wait_for,
 )
+from http_story import wait_for
 from live_server import Server
 from live_server import register_over_http as _register
 from service_support import Receiver, recording_receiver
@@ -112,8 +112,8 @@ def _crash_and_recover(
     clearing = Declaration.state == states.CLEARING
     wait_for(
         lambda: count(database, engine_codes) >= 3 and count(database, clearing) >= 1,
-        30,
         "the engine's first receipts",
+        30,
     )
     server.kill()
     at_kill = count(database, final)
@@ -123,8 +123,8 @@ def _crash_and_recover(
     assert in_flight, "nothing was in flight at the kill"
 
     server.start()
-    wait_for(lambda: count(database, final) == len(ids), 90, f"all {len(ids)} to finish")
-    wait_for(lambda: count(database, Delivery.delivered_at.is_(None)) == 0, 60, "deliveries")
+    wait_for(lambda: count(database, final) == len(ids), f"all {len(ids)} to finish", 90)
+    wait_for(lambda: count(database, Delivery.delivered_at.is_(None)) == 0, "deliveries", 60)
     print(f"all finished and delivered at {time.monotonic() - t0:.1f}s")
     return ids, in_flight
 

@@ -32,8 +32,8 @@ from crash_support import (
     assert_recovered,
     count,
     receipt_paths,
-    wait_for,
 )
+from http_story import wait_for
 from live_server import Server, register_over_http
 from lxml import etree
 from service_support import Receiver, recording_receiver
@@ -147,8 +147,8 @@ def _crash_and_resend(
     clearing = Declaration.state == states.CLEARING
     wait_for(
         lambda: count(database, engine_codes) >= 3 and count(database, clearing) >= 1,
-        60,
         "the engine's first receipts",
+        60,
     )
     # The rest of chunk 3 from another thread; killed once its next message is on its way.
     sending = threading.Thread(target=client.send_until_lost, args=(messages, KILLED_AT - 1))
@@ -204,9 +204,9 @@ def test_sigkill_mid_stream_of_batches_loses_and_repeats_nothing(
             keys = _register(server, receiver, sets[0])
             in_flight = _crash_and_resend(server, database, messages, keys)
             final = Declaration.state.in_(states.FINAL_STATES)
-            wait_for(lambda: count(database, final) == len(sets), 120, "every set to finish")
+            wait_for(lambda: count(database, final) == len(sets), "every set to finish", 120)
             wait_for(
-                lambda: count(database, Delivery.delivered_at.is_(None)) == 0, 60, "deliveries"
+                lambda: count(database, Delivery.delivered_at.is_(None)) == 0, "deliveries", 60
             )
         finally:
             server.stop()
