@@ -7,8 +7,8 @@ broken root ``guid``/``version``; and value changes that keep the type (so both 
 
 ``mutants`` draws them at random from a seed: the same seed always gives the same mutants
 (elements are visited in document order and every choice comes from one ``random.Random``).
-``sweep`` is the systematic half: every CEB element of a small document through every change,
-including text at each length around the element's limits.
+The systematic half, every CEB element of a small document through every change, is
+``ceb_sweep``; it uses the operations defined here.
 """
 
 from __future__ import annotations
@@ -100,11 +100,11 @@ def local(element: etree._Element) -> str:
     return etree.QName(element).localname
 
 
-def _is_leaf(element: etree._Element) -> bool:
+def is_leaf(element: etree._Element) -> bool:
     return len(element) == 0
 
 
-def _in_signature(element: etree._Element) -> bool:
+def in_signature(element: etree._Element) -> bool:
     return etree.QName(element).namespace == DS_NS
 
 
@@ -142,13 +142,13 @@ def rename(element: etree._Element, rng: random.Random) -> str | None:
 
 
 def renamespace(element: etree._Element, rng: random.Random) -> str | None:
-    namespace = rng.choice([None, "urn:other", CEB_NS if _in_signature(element) else DS_NS])
+    namespace = rng.choice([None, "urn:other", CEB_NS if in_signature(element) else DS_NS])
     element.tag = etree.QName(namespace, local(element)).text if namespace else local(element)
     return f"move to namespace {namespace}"
 
 
 def over_long(element: etree._Element, rng: random.Random) -> str | None:
-    if not _is_leaf(element):
+    if not is_leaf(element):
         return None
     length = rng.choice(LENGTHS)
     element.text = rng.choice("1A中") * length
@@ -156,21 +156,21 @@ def over_long(element: etree._Element, rng: random.Random) -> str | None:
 
 
 def empty(element: etree._Element, rng: random.Random) -> str | None:
-    if not _is_leaf(element) or not element.text:
+    if not is_leaf(element) or not element.text:
         return None
     element.text = None
     return "empty"
 
 
 def odd_value(element: etree._Element, rng: random.Random) -> str | None:
-    if not _is_leaf(element):
+    if not is_leaf(element):
         return None
     element.text = rng.choice(ODD_VALUES)
     return f"value {element.text!r}"
 
 
 def pad_spaces(element: etree._Element, rng: random.Random) -> str | None:
-    if not _is_leaf(element) or not element.text:
+    if not is_leaf(element) or not element.text:
         return None
     element.text = f" {element.text}  "
     return "padded with spaces"
@@ -178,7 +178,7 @@ def pad_spaces(element: etree._Element, rng: random.Random) -> str | None:
 
 def same_kind_value(element: etree._Element, rng: random.Random) -> str | None:
     """Keep the length and character classes, change the characters: usually still valid."""
-    if not _is_leaf(element) or not element.text:
+    if not is_leaf(element) or not element.text:
         return None
 
     def swap(char: str) -> str:
@@ -195,7 +195,7 @@ def same_kind_value(element: etree._Element, rng: random.Random) -> str | None:
 
 
 def text_in_container(element: etree._Element, rng: random.Random) -> str | None:
-    if _is_leaf(element):
+    if is_leaf(element):
         return None
     element.text = "stray text"
     return "text inside a container"
@@ -254,8 +254,8 @@ SIGNATURE_OPERATIONS: tuple[Operation, ...] = (
 
 def move_elsewhere(tree: etree._ElementTree, rng: random.Random) -> str | None:
     """Move a CEB element under a different CEB container."""
-    elements = [e for e in tree.iter() if isinstance(e.tag, str) and not _in_signature(e)]
-    containers = [e for e in elements if not _is_leaf(e) and local(e) != "Message"]
+    elements = [e for e in tree.iter() if isinstance(e.tag, str) and not in_signature(e)]
+    containers = [e for e in elements if not is_leaf(e) and local(e) != "Message"]
     movable = [e for e in elements if e.getparent() is not None]
     element, target = rng.choice(movable), rng.choice(containers)
     if target is element.getparent() or element in target.iterancestors() or target is element:
@@ -310,7 +310,7 @@ def mutate_once(tree: etree._ElementTree, rng: random.Random) -> str | None:
             if isinstance(candidate.tag, str):
                 by_kind.setdefault((local(parent), local(candidate)), []).append(candidate)
     element = rng.choice(by_kind[rng.choice(sorted(by_kind))])
-    operations = SIGNATURE_OPERATIONS if _in_signature(element) else ELEMENT_OPERATIONS
+    operations = SIGNATURE_OPERATIONS if in_signature(element) else ELEMENT_OPERATIONS
     name = local(element)
     description = rng.choice(operations)(element, rng)
     return f"{description} on {name}" if description else None
@@ -330,20 +330,7 @@ def mutants(base: etree._ElementTree, count: int, seed: int) -> Iterator[Mutant]
         yield Mutant("; ".join(applied), tree)
 
 
-# --- the systematic part: every CEB field of a small document, each change once ---------------
-
-SWEEP_OPERATIONS: tuple[tuple[str, Operation], ...] = (
-    ("drop", drop),
-    ("duplicate", duplicate),
-    ("swap with next sibling", swap_with_next),
-    ("empty", empty),
-    ("padded with spaces", pad_spaces),
-    ("unknown child", unknown_child),
-)
-SWEEP_VALUES = ("abc", "-1", "1.123456", "12345678901234567890", "2147483648")
-# Total occurrences to test for elements near the root: around the 5 BaseSubscribe, 99 or 100
-# lines and 100 records the structure allows.
-SWEEP_REPEATS = (5, 6, 99, 100, 101)
+# --- the optional envelope parts a base document gains -----------------------------------
 
 
 def with_optional_envelope(base: etree._ElementTree, direction: str) -> etree._ElementTree:
@@ -374,83 +361,3 @@ def with_optional_envelope(base: etree._ElementTree, direction: str) -> etree._E
     else:
         root.append(extend)
     return tree
-
-
-def first_record_only(base: etree._ElementTree) -> etree._ElementTree:
-    """A copy keeping one business record (the first child of the root) of each message."""
-    tree = copy.deepcopy(base)
-    root = tree.getroot()
-    records = [e for e in root if isinstance(e.tag, str) and local(e) == local(root[0])]
-    for extra in records[1:]:
-        root.remove(extra)
-    return tree
-
-
-def _address(element: etree._Element) -> tuple[int, ...]:
-    """Child indexes from the root down to ``element``: finds its copy in a deep copy."""
-    steps = []
-    while (parent := element.getparent()) is not None:
-        steps.append(parent.index(element))
-        element = parent
-    return tuple(reversed(steps))
-
-
-def _at(tree: etree._ElementTree, address: tuple[int, ...]) -> etree._Element:
-    element = tree.getroot()
-    for index in address:
-        element = element[index]
-    return element
-
-
-def _set_text(text: str) -> Callable[[etree._Element], bool]:
-    def change(element: etree._Element) -> bool:
-        element.text = text
-        return True
-
-    return change
-
-
-def _repeated(total: int) -> Callable[[etree._Element], bool]:
-    def change(element: etree._Element) -> bool:
-        for _ in range(total - 1):
-            element.addnext(copy.deepcopy(element))
-        return True
-
-    return change
-
-
-def _operation(operation: Operation) -> Callable[[etree._Element], bool]:
-    # The sweep's own fixed Random: the operations it uses make no random choice anyway.
-    return lambda element: operation(element, random.Random(0)) is not None
-
-
-def sweep_changes(
-    element: etree._Element, depth: int, lengths: set[int]
-) -> list[tuple[str, Callable[[etree._Element], bool]]]:
-    """The changes the sweep makes to one element; each returns False if it did not apply."""
-    changes = [(label, _operation(operation)) for label, operation in SWEEP_OPERATIONS]
-    if _is_leaf(element):
-        changes += [(f"value {v!r}", _set_text(v)) for v in SWEEP_VALUES]
-        for n in sorted(lengths):
-            changes.append((f"text of length {n}", _set_text("1" * n)))
-            # The same between spaces: equal verdicts only if both collapse spaces alike.
-            changes.append((f"spaced text of length {n}", _set_text(f" {'1' * n} ")))
-    if depth <= 2:  # records, their heads and lines, the envelope parts
-        changes += [(f"{total} in a row", _repeated(total)) for total in SWEEP_REPEATS]
-    return changes
-
-
-def sweep(base: etree._ElementTree, lengths: dict[str, set[int]]) -> Iterator[Mutant]:
-    """Every CEB element of ``base`` through each change of ``sweep_changes``, one per mutant;
-    ``lengths[name]`` are the text lengths to try on elements of that name."""
-    targets = [
-        e
-        for e in base.getroot().iterdescendants()
-        if isinstance(e.tag, str) and not _in_signature(e)
-    ]
-    for target in targets:
-        address, where = _address(target), base.getpath(target)
-        for label, change in sweep_changes(target, len(address), lengths.get(local(target), set())):
-            tree = copy.deepcopy(base)
-            if change(_at(tree, address)):
-                yield Mutant(f"{label} on {where}", tree)
