@@ -9,11 +9,21 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sqlalchemy import select
+
 from app.db.engine import Database
+from app.db.models import Declaration, DocumentRow, Webhook
+from app.receipts import record_receipt
 from app.webhooks import outbox
 from app.webhooks.worker import DeliveryWorker
+
+SECRET = "whsec-test-0123456789abcdefghijklmnop"
+# A moment after every row the tests create (rows are due from their creation time): a day
+# after the module is imported, because a full run may reach these tests many minutes later.
+T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -75,35 +85,91 @@ def loopback_server(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterato
         server.server_close()
 
 
+@dataclass(frozen=True)
+class Post:
+    """One request a ``Receiver`` took: its path, its headers (names in lower case) and its
+    body as sent (the bytes a webhook signature covers)."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
 @dataclass
 class Receiver:
-    """An HTTP server on loopback that records every webhook delivery: (path,
-    Idempotency-Key, JSON body)."""
+    """An HTTP server on loopback that records every webhook delivery posted to it and answers
+    from a script: the statuses in ``statuses`` first, then 200."""
 
     base: str
-    received: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
 
     @property
     def url(self) -> str:
         return f"{self.base}/hook"
 
+    @property
+    def received(self) -> list[tuple[str, str, dict[str, object]]]:
+        """Each delivery so far as (path, Idempotency-Key, JSON body)."""
+        return [
+            (post.path, post.headers.get("idempotency-key", ""), json.loads(post.body))
+            for post in self.posts
+        ]
+
 
 @contextmanager
 def recording_receiver() -> Iterator[Receiver]:
-    records: list[tuple[str, str, dict[str, object]]] = []
+    receiver = Receiver(base="")
     lock = threading.Lock()
 
     def answer(request: BaseHTTPRequestHandler) -> None:
         body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
+        headers = {name.lower(): value for name, value in request.headers.items()}
         with lock:
-            records.append(
-                (request.path, request.headers.get("Idempotency-Key", ""), json.loads(body))
-            )
-        request.send_response(204)
+            receiver.posts.append(Post(request.path, headers, body))
+            status = receiver.statuses.pop(0) if receiver.statuses else 200
+        request.send_response(status)
+        request.send_header("Content-Length", "0")
         request.end_headers()
 
     with loopback_server(answer) as base:
-        yield Receiver(base, records)
+        receiver.base = base
+        yield receiver
+
+
+def subscribe(db: Database, party: Party, url: str, events: list[str] | None = None) -> int:
+    """Register a webhook for ``party`` straight in the database (signed with ``SECRET``)."""
+    with db.write() as session:
+        hook = Webhook(enterprise_id=party.id, url=url, secret=SECRET, events=events or [])
+        session.add(hook)
+        session.flush()
+        return hook.id
+
+
+def add_receipt(db: Database, party: Party, code: str = "CEB622", status: int = 800) -> int:
+    """A declaration whose order ``party`` sent, and one receipt for it."""
+    with db.write() as session:
+        n = session.scalar(select(Declaration.id).order_by(Declaration.id.desc()).limit(1)) or 0
+        declaration = Declaration(
+            direction="import", order_no=f"O{n + 1}", ebp_code=party.code, regime="9610"
+        )
+        session.add(declaration)
+        session.flush()
+        session.add(
+            DocumentRow(
+                guid=f"G{n + 1}", message_code="CEB311", direction="import", raw_xml=b"<x/>",
+                sender_id=party.id, declaration_id=declaration.id,
+            )
+        )  # fmt: skip
+        session.flush()
+        receipt = record_receipt(
+            session,
+            message_code=code,
+            return_status=status,
+            return_info="放行",
+            declaration_id=declaration.id,
+        )
+        return receipt.id
 
 
 def push_everything(database: Database) -> None:

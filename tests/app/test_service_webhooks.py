@@ -11,88 +11,33 @@ import json
 import random
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
+from datetime import timedelta
 
 import httpx
 import pytest
-from service_support import Party, PartyFactory, loopback_server, run_together
+from service_support import (
+    SECRET,
+    T0,
+    PartyFactory,
+    Receiver,
+    add_receipt,
+    recording_receiver,
+    run_together,
+    subscribe,
+)
 from sqlalchemy import select
 
 from app.db.engine import Database
-from app.db.models import Declaration, Delivery, DocumentRow, Role, Webhook
-from app.receipts import record_receipt
+from app.db.models import Delivery, Role, Webhook
 from app.webhooks import outbox
 from app.webhooks.signing import signature_header, verify
 from app.webhooks.worker import DeliveryWorker
 
-SECRET = "whsec-test-0123456789abcdefghijklmnop"
-# A moment after every row the tests create (rows are due from their creation time): a day
-# after the module is imported, because a full run may reach these tests many minutes later.
-T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-
-
-@dataclass
-class Receiver:
-    """A tiny HTTP server that records what it receives and answers from a script."""
-
-    url: str
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)  # answers to give, then 200
-
-    def next_status(self) -> int:
-        return self.statuses.pop(0) if self.statuses else 200
-
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
-
-    def answer(request: BaseHTTPRequestHandler) -> None:
-        body = request.rfile.read(int(request.headers["Content-Length"]))
-        state.requests.append(({k.lower(): v for k, v in request.headers.items()}, body))
-        request.send_response(state.next_status())
-        request.send_header("Content-Length", "0")
-        request.end_headers()
-
-    with loopback_server(answer) as base:
-        state.url = f"{base}/hooks/customs"
-        yield state
-
-
-def _subscribe(db: Database, party: Party, url: str, events: list[str] | None = None) -> int:
-    with db.write() as session:
-        hook = Webhook(enterprise_id=party.id, url=url, secret=SECRET, events=events or [])
-        session.add(hook)
-        session.flush()
-        return hook.id
-
-
-def _receipt(db: Database, party: Party, code: str = "CEB622", status: int = 800) -> int:
-    """A declaration whose order ``party`` sent, and one receipt for it."""
-    with db.write() as session:
-        n = session.scalar(select(Declaration.id).order_by(Declaration.id.desc()).limit(1)) or 0
-        declaration = Declaration(
-            direction="import", order_no=f"O{n + 1}", ebp_code=party.code, regime="9610"
-        )
-        session.add(declaration)
-        session.flush()
-        session.add(
-            DocumentRow(
-                guid=f"G{n + 1}", message_code="CEB311", direction="import", raw_xml=b"<x/>",
-                sender_id=party.id, declaration_id=declaration.id,
-            )
-        )  # fmt: skip
-        session.flush()
-        receipt = record_receipt(
-            session,
-            message_code=code,
-            return_status=status,
-            return_info="放行",
-            declaration_id=declaration.id,
-        )
-        return receipt.id
+    with recording_receiver() as found:
+        yield found
 
 
 def _worker(db: Database, *, max_attempts: int = 5, seed: int = 7) -> DeliveryWorker:
@@ -110,8 +55,8 @@ def test_a_receipt_is_delivered_signed_with_an_idempotency_key(
     database: Database, make_party: PartyFactory, receiver: Receiver
 ) -> None:
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, receiver.url)
-    receipt_id = _receipt(database, party)
+    subscribe(database, party, receiver.url)
+    receipt_id = add_receipt(database, party)
     worker = _worker(database)
     try:
         assert worker.run_once(now=T0) == 1
@@ -119,7 +64,8 @@ def test_a_receipt_is_delivered_signed_with_an_idempotency_key(
     finally:
         worker.stop()
 
-    [(headers, body)] = receiver.requests
+    [post] = receiver.posts
+    headers, body = post.headers, post.body
     assert verify(SECRET, headers["x-danchuang-signature"], body)
     assert not verify("another-secret-0123456789abcdef", headers["x-danchuang-signature"], body)
     assert not verify(SECRET, headers["x-danchuang-signature"], body + b" ")
@@ -139,8 +85,8 @@ def test_a_500_is_retried_on_the_backoff_schedule(
     database: Database, make_party: PartyFactory, receiver: Receiver
 ) -> None:
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, receiver.url)
-    _receipt(database, party)
+    subscribe(database, party, receiver.url)
+    add_receipt(database, party)
     receiver.statuses = [500, 503]
     worker = _worker(database)
     try:
@@ -162,9 +108,9 @@ def test_a_500_is_retried_on_the_backoff_schedule(
     finally:
         worker.stop()
     assert _delivery(database).delivered_at is not None
-    assert [h["x-danchuang-attempt"] for h, _ in receiver.requests] == ["1", "2", "3"]
-    assert len({h["idempotency-key"] for h, _ in receiver.requests}) == 1
-    assert len({body for _, body in receiver.requests}) == 1  # the same body every time
+    assert [p.headers["x-danchuang-attempt"] for p in receiver.posts] == ["1", "2", "3"]
+    assert len({p.headers["idempotency-key"] for p in receiver.posts}) == 1
+    assert len({p.body for p in receiver.posts}) == 1  # the same body every time
 
 
 def test_backoff_grows_exponentially_with_jitter_up_to_the_cap() -> None:
@@ -185,8 +131,8 @@ def test_gives_up_after_the_last_attempt(
     database: Database, make_party: PartyFactory, receiver: Receiver
 ) -> None:
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, receiver.url)
-    _receipt(database, party)
+    subscribe(database, party, receiver.url)
+    add_receipt(database, party)
     receiver.statuses = [500] * 10
     worker = _worker(database, max_attempts=3)
     now = T0
@@ -199,15 +145,15 @@ def test_gives_up_after_the_last_attempt(
         worker.stop()
     delivery = _delivery(database)
     assert delivery.failed_at is not None and delivery.delivered_at is None
-    assert delivery.attempts == 3 and len(receiver.requests) == 3
+    assert delivery.attempts == 3 and len(receiver.posts) == 3
 
 
 def test_an_unreachable_receiver_is_a_retryable_failure(
     database: Database, make_party: PartyFactory
 ) -> None:
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, "http://127.0.0.1:9/closed-port")
-    _receipt(database, party)
+    subscribe(database, party, "http://127.0.0.1:9/closed-port")
+    add_receipt(database, party)
     worker = _worker(database)
     try:
         assert worker.run_once(now=T0) == 1
@@ -222,8 +168,8 @@ def test_deliveries_survive_a_worker_restart(
     db_url: str, database: Database, make_party: PartyFactory, receiver: Receiver
 ) -> None:
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, receiver.url)
-    receipt_id = _receipt(database, party)
+    subscribe(database, party, receiver.url)
+    receipt_id = add_receipt(database, party)
     receiver.statuses = [500]
     first = _worker(database)
     first.run_once(now=T0)
@@ -238,16 +184,16 @@ def test_deliveries_survive_a_worker_restart(
     finally:
         second.stop()
         restarted_db.dispose()
-    assert [h["idempotency-key"] for h, _ in receiver.requests] == [str(receipt_id)] * 2
-    assert receiver.requests[-1][0]["x-danchuang-attempt"] == "2"
+    assert [p.headers["idempotency-key"] for p in receiver.posts] == [str(receipt_id)] * 2
+    assert receiver.posts[-1].headers["x-danchuang-attempt"] == "2"
 
 
 def test_a_crash_after_claiming_redelivers_after_the_lease_with_the_same_key(
     database: Database, make_party: PartyFactory, receiver: Receiver
 ) -> None:
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, receiver.url)
-    _receipt(database, party)
+    subscribe(database, party, receiver.url)
+    add_receipt(database, party)
     # A worker claims the delivery, POSTs it, and dies before recording the answer.
     with database.write() as session:
         [job] = outbox.claim_due(session, now=T0, lease_s=60, limit=10)
@@ -263,7 +209,7 @@ def test_a_crash_after_claiming_redelivers_after_the_lease_with_the_same_key(
         assert worker.run_once(now=T0 + timedelta(seconds=60)) == 1
     finally:
         worker.stop()
-    keys = [h["idempotency-key"] for h, _ in receiver.requests]
+    keys = [p.headers["idempotency-key"] for p in receiver.posts]
     assert len(keys) == 2 and len(set(keys)) == 1  # the receiver can drop the duplicate
     with database.write() as session:  # and "delivered" is recorded only once
         assert not outbox.mark_delivered(session, [job.delivery_id], now=T0 + timedelta(hours=1))
@@ -275,14 +221,14 @@ def test_only_matching_active_webhooks_of_the_parties_get_deliveries(
 ) -> None:
     platform = make_party("3301960101", Role.EBP)
     stranger = make_party("3301960104", Role.LOGISTICS)
-    wants_622 = _subscribe(database, platform, receiver.url, events=["CEB622"])
-    wants_312 = _subscribe(database, platform, receiver.url, events=["CEB312"])
-    everything = _subscribe(database, platform, receiver.url)
-    _subscribe(database, stranger, receiver.url)  # not a party to the declaration
+    wants_622 = subscribe(database, platform, receiver.url, events=["CEB622"])
+    wants_312 = subscribe(database, platform, receiver.url, events=["CEB312"])
+    everything = subscribe(database, platform, receiver.url)
+    subscribe(database, stranger, receiver.url)  # not a party to the declaration
     with database.write() as session:
         inactive = Webhook(enterprise_id=platform.id, url=receiver.url, secret=SECRET, active=False)
         session.add(inactive)
-    _receipt(database, platform, code="CEB622")
+    add_receipt(database, platform, code="CEB622")
     with database.read() as session:
         hooks = sorted(session.scalars(select(Delivery.webhook_id)).all())
     assert hooks == sorted([wants_622, everything])
@@ -295,8 +241,8 @@ async def test_the_receipt_feed_pages_with_a_cursor_and_shows_only_your_receipts
 ) -> None:
     platform = make_party("3301960101", Role.EBP)
     carrier = make_party("3301960104", Role.LOGISTICS)
-    mine = [_receipt(database, platform, status=s) for s in (2, 120, 800)]
-    _receipt(database, carrier)  # someone else's
+    mine = [add_receipt(database, platform, status=s) for s in (2, 120, 800)]
+    add_receipt(database, carrier)  # someone else's
     page = await client.get("/api/v1/receipts?limit=2", headers=platform.headers)
     assert page.status_code == 200
     assert [r["id"] for r in page.json()["receipts"]] == mine[:2]
@@ -315,9 +261,9 @@ def test_concurrent_workers_never_claim_the_same_delivery(
     """Several workers claiming at once (SKIP LOCKED on PostgreSQL, the single writer on
     SQLite) split the due deliveries between them: none is claimed twice."""
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, "http://127.0.0.1:9/unused")
+    subscribe(database, party, "http://127.0.0.1:9/unused")
     for _ in range(40):
-        _receipt(database, party)
+        add_receipt(database, party)
     claimed: list[int] = []
     lock = threading.Lock()
 
@@ -338,15 +284,15 @@ def test_with_private_targets_refused_nothing_is_sent_to_a_private_address(
     """Checked at each delivery, not only at registration: a name may resolve elsewhere later,
     and a webhook may predate the setting."""
     party = make_party("3301960101", Role.EBP)
-    _subscribe(database, party, receiver.url)
-    _receipt(database, party)
+    subscribe(database, party, receiver.url)
+    add_receipt(database, party)
     policy = outbox.BackoffPolicy(base_s=10, cap_s=300, max_attempts=5)
     worker = DeliveryWorker(database, policy=policy, timeout_s=5, private_targets=False)
     try:
         assert worker.run_once(now=T0) == 1
     finally:
         worker.stop()
-    assert receiver.requests == []
+    assert receiver.posts == []
     delivery = _delivery(database)
     assert delivery.last_error == (
         "refused: the host resolves to 127.0.0.1, which is not a public address"

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-from service_support import PartyFactory, loopback_server
+from service_support import T0, PartyFactory, add_receipt, loopback_server, subscribe
 from sqlalchemy import select
-from test_service_webhooks import T0, _receipt, _subscribe
 
 from app.db.engine import Database
 from app.db.models import Delivery, Role
@@ -50,9 +49,9 @@ def test_a_batch_is_posted_side_by_side_and_recorded_together(
 ) -> None:
     url, answered = meeting_receiver
     party = make_party("3301960201", Role.EBP)
-    _subscribe(database, party, url)
+    subscribe(database, party, url)
     for _ in range(AT_ONCE):
-        _receipt(database, party)
+        add_receipt(database, party)
     policy = outbox.BackoffPolicy(base_s=10, cap_s=300, max_attempts=3)
     worker = DeliveryWorker(database, policy=policy, timeout_s=15, lease_s=60,
                             concurrency=AT_ONCE, rng=random.Random(3))  # fmt: skip
