@@ -42,26 +42,38 @@ def record(session: Session, row: DocumentRow, status: int, info: str) -> Receip
     (current) 清单 is its declaration's status (``Declaration.return_status``), as the
     clearance engine keeps it afterwards.
     """
-    return record_many(session, row, [(status, info)])[0]
+    return record_answers(session, [(row, [(status, info)])])[0][0]
 
 
-def record_many(
-    session: Session, row: DocumentRow, answers: Sequence[tuple[int, str]]
-) -> list[Receipt]:
-    """``record`` for several receipts (status, returnInfo) in a row, in one statement."""
-    code = receipt_type(row.message_code).code
-    receipts = record_receipts(
-        session,
-        [
-            NewReceipt(code, status, info, declaration_id=row.declaration_id, document_id=row.id)
-            for status, info in answers
-        ],
+def record_answers(
+    session: Session, answers: Sequence[tuple[DocumentRow, Sequence[tuple[int, str]]]]
+) -> list[list[Receipt]]:
+    """``record`` for several documents, each with its receipts (status, returnInfo) in a row:
+    one statement for all of them, in this order; each document's receipts returned."""
+    receipts = iter(
+        record_receipts(
+            session,
+            [
+                NewReceipt(
+                    receipt_type(row.message_code).code,
+                    status,
+                    info,
+                    declaration_id=row.declaration_id,
+                    document_id=row.id,
+                )
+                for row, steps in answers
+                for status, info in steps
+            ],
+        )
     )
-    if answers and row.declaration_id is not None and row.current and is_inventory(row):
-        declaration = session.get(Declaration, row.declaration_id)
-        if declaration is not None:
-            declaration.return_status = answers[-1][0]
-    return receipts
+    recorded = []
+    for row, steps in answers:
+        recorded.append([next(receipts) for _ in steps])
+        if steps and row.declaration_id is not None and row.current and is_inventory(row):
+            declaration = session.get(Declaration, row.declaration_id)
+            if declaration is not None:
+                declaration.return_status = steps[-1][0]
+    return recorded
 
 
 def answer(session: Session, row: DocumentRow, status: int, info: str) -> Receipt:

@@ -6,8 +6,8 @@
         answered with one CEB900 (``answers.format_failure``), as a one-record message is
       → each record cut out as the one-record message it stands for
         (``declarations.record_messages``) and checked on its own: its business rules
-      → every record taken as its own document (``submission.take``), in one write transaction:
-        its own business key, findings, receipts, set
+      → every record taken as its own document, in one write transaction (``taking``: the
+        records stored and answered together): its own business key, findings, receipts, set
 
 A message of one record goes the way it always went (``submission.submit_checked``).
 
@@ -42,9 +42,17 @@ from app.db.engine import Database
 from app.db.models import DocumentRow
 from app.errors import ServiceError
 from app.quota import LedgerQuota
-from app.services import certificates, entrustments, history, set_locks, submission, transport
+from app.services import (
+    certificates,
+    entrustments,
+    history,
+    set_locks,
+    submission,
+    taking,
+    transport,
+)
 from app.services.answers import answer_format_failure, format_failure
-from app.services.submission import Outcome
+from app.services.taking import Outcome
 from declarations import (
     Checked,
     Document,
@@ -205,8 +213,9 @@ def _records(
 def _write(
     database: Database, enterprise: Principal, guid: str, code: str, records: list[_Record]
 ) -> BatchOutcome:
-    """Every record taken in one write transaction. A resent guid is recognised by the write
-    itself (as in ``submission.submit_checked``): the next attempt looks each record up."""
+    """Every record taken in one write transaction (``taking.take_all``). A resent guid is
+    recognised by the write itself (as in ``submission.submit_checked``): the next attempt
+    answers each record received before with its stored answer and takes the others."""
     for attempt in range(submission.ATTEMPTS):
         try:
             with database.write() as session:
@@ -215,7 +224,7 @@ def _write(
                 set_locks.lock(
                     session, keys, exclusive=any(set_locks.whole(r.facts) for r in records)
                 )
-                outcomes = [_take(session, enterprise, r, again=attempt > 0) for r in records]
+                outcomes = _take(session, enterprise, records, again=attempt > 0)
         except (IntegrityError, OperationalError) as exc:
             if attempt == submission.ATTEMPTS - 1 or not submission.retryable(exc):
                 raise
@@ -225,14 +234,22 @@ def _write(
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _take(session: Session, enterprise: Principal, record: _Record, *, again: bool) -> Outcome:
-    if again:
-        repeat = submission.repeat_of(session, enterprise, record.guid, record.message.data)
-        if repeat is not None:
-            return repeat
-    return submission.take(session, enterprise, record.facts, acting=record.acting,
-                           guid=record.guid, data=record.message.data,
-                           checked=record.checked)  # fmt: skip
+def _take(
+    session: Session, enterprise: Principal, records: list[_Record], *, again: bool
+) -> list[Outcome]:
+    """Each record's outcome, in order: its stored answer if it was received before (looked
+    up only on a retry), else taken with the other new ones."""
+    repeats = [
+        submission.repeat_of(session, enterprise, r.guid, r.message.data) if again else None
+        for r in records
+    ]
+    new = [
+        taking.Arrival(r.facts, r.acting, r.guid, r.message.data, r.checked)
+        for r, repeat in zip(records, repeats, strict=True)
+        if repeat is None
+    ]
+    taken = iter(taking.take_all(session, enterprise, new))
+    return [repeat if repeat is not None else next(taken) for repeat in repeats]
 
 
 def _store_whole(

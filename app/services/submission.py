@@ -13,9 +13,9 @@ Decisions where the brief is silent:
   refused at the door (403: not the sender's; 422: a ``?regime=`` the message's tradeMode or
   orderType contradicts) are not stored.
 - A message of several records (the format allows 100) is a batch: ``app.services.batches``
-  cuts it into one-record messages and takes each through ``take`` here, in one transaction
-  (docs/live-clearance.md "Batched messages"). ``submit_document`` itself (a bundle's member)
-  takes one record: more is a 422.
+  cuts it into one-record messages and takes them together (``app.services.taking``), in one
+  transaction (docs/live-clearance.md "Batched messages"). ``submit_document`` itself (a
+  bundle's member) takes one record: more is a 422.
 - A message may come in a DxpMsg or DxpMsgSv envelope (``app.services.transport``).
 - A resent guid from the same sender with the same bytes is the same message: the stored
   answer comes back (HTTP 200, ``repeat: true``), no receipt added; else a 409.
@@ -26,86 +26,47 @@ Decisions where the brief is silent:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app import metrics, states
+from app import metrics
 from app.accounts import Principal
 from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
-from app.receipts import first_receipts
-from app.services import (
-    authority,
-    cancellations,
-    deliveries,
-    entrustments,
-    export_returns,
-    master_waybills,
-    plans,
-    returns,
-    set_locks,
-    sets,
-    site_entries,
-    summaries,
-    transport,
-)
-from app.services.answers import (
-    answer_format_failure,
-    findings_text,
-    format_failure,
-    is_inventory,
-    record_many,
-    refusal_status,
-    status_text,
-)
+from app.services import entrustments, taking, transport
+from app.services.answers import answer_format_failure, findings_text, format_failure
+from app.services.taking import Outcome
 from declarations import (
     FAILS_SCHEMA,
     REGIME_CONFLICT,
     Checked,
-    Facts,
-    Kind,
     Regime,
     Report,
     ReturnStatus,
     SignatureMode,
     SignaturePolicy,
     check,
-    invt_no,
     parse_regime,
 )
 
+__all__ = [
+    "ATTEMPTS",
+    "Outcome",
+    "count",
+    "refuse_regime_conflict",
+    "regime_argument",
+    "repeat_of",
+    "retryable",
+    "submit_checked",
+    "submit_document",
+    "submit_within",
+]
+
 ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
-# The messages after a 清单 that act on its declaration, and who judges them (the set's own
-# documents: plans.plan).
-_PLANNERS = {
-    Kind.CANCELLATION: cancellations.plan,
-    Kind.WAYBILL_STATUS: deliveries.plan,
-    Kind.REFUND: returns.plan,
-    Kind.SITE_ENTRY: site_entries.plan_entry,
-    Kind.ARRIVAL: site_entries.plan_arrival,
-    Kind.DEPARTURE: site_entries.plan_departure,
-    Kind.RETURN_TALLY: export_returns.plan_tally,
-    Kind.MASTER_WAYBILL: master_waybills.plan,
-    Kind.SUMMARY: summaries.plan,
-}
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What the caller is told: the stored document, its receipts, the validation report."""
-
-    document: DocumentRow
-    receipts: list[Receipt]
-    report: Report | None
-    repeat: bool = False
-    http_status: int = 201
-    declaration: Declaration | None = field(default=None)
 
 
 def regime_argument(value: str | None) -> Regime | None:
@@ -181,8 +142,8 @@ def submit_checked(
                 repeat = repeat_of(session, enterprise, guid, data) if attempt else None
                 if repeat is not None:
                     return repeat
-                outcome = take(session, enterprise, facts, acting=acting, guid=guid, data=data,
-                               checked=checked)  # fmt: skip
+                arrival = taking.Arrival(facts, acting, guid, data, checked)
+                (outcome,) = taking.take_all(session, enterprise, [arrival])
         except (IntegrityError, OperationalError) as exc:
             if attempt == ATTEMPTS - 1 or not retryable(exc):
                 raise
@@ -210,8 +171,8 @@ def submit_within(session: Session, enterprise: Principal, data: bytes, *, sourc
         raise ValueError(f"danchuang's own {source} does not pass: {checked.report.findings}")
     facts = checked.facts()
     guid = checked.document.guid or ""
-    outcome = take(session, enterprise, facts, acting=enterprise.code, guid=guid, data=data,
-                   checked=checked)  # fmt: skip
+    arrival = taking.Arrival(facts, enterprise.code, guid, data, checked)
+    (outcome,) = taking.take_all(session, enterprise, [arrival])
     count(facts.message.code, outcome)
     return outcome
 
@@ -252,115 +213,6 @@ def repeat_of(session: Session, enterprise: Principal, guid: str, data: bytes) -
 def receipts_of(session: Session, row: DocumentRow) -> list[Receipt]:
     query = select(Receipt).where(Receipt.document_id == row.id).order_by(Receipt.id)
     return list(session.scalars(query))
-
-
-def _clip(value: str | None, length: int) -> str | None:
-    """Key columns have the schema's widths; an invalid document may exceed them."""
-    return value[:length] if value else None
-
-
-def _new_row(enterprise: Principal, facts: Facts, guid: str, data: bytes) -> DocumentRow:
-    keys = sets.Keys.of(facts)
-    return DocumentRow(
-        guid=guid if guid and len(guid) <= 36 else str(uuid.uuid4()).upper(),
-        message_code=facts.message.code,
-        direction=facts.direction.value,
-        regime=facts.regime.value if facts.regime else None,
-        app_type=_clip(facts.key("appType"), 1),
-        raw_xml=data,
-        facts=facts.to_json(),
-        order_no=_clip(keys.order_no, 60),
-        ebp_code=_clip(keys.ebp_code, 18),
-        logistics_no=_clip(keys.logistics_no, 80),
-        logistics_code=_clip(keys.logistics_code, 18),
-        pay_transaction_id=_clip(keys.pay_transaction_id, 60),
-        sender_id=enterprise.id,
-        current=False,
-    )
-
-
-def take(
-    session: Session,
-    enterprise: Principal,
-    facts: Facts,
-    *,
-    acting: str,  # the party the sender acts as: itself, or the party that entrusted it
-    guid: str,
-    data: bytes,
-    checked: Checked,
-) -> Outcome:
-    """Store the document and answer it, inside one write transaction.
-
-    Concurrent submissions touching one set must not both miss each other (a 清单 and the last
-    waybill committing side by side, each seeing the set incomplete): the set's lock orders
-    them before any set is read (``set_locks``); submissions of other sets go side by side.
-    """
-    set_locks.lock_document(session, facts)
-    row = _new_row(enterprise, facts, guid, data)
-    transport.keep(row, checked.envelope)
-    report = checked.report
-    failure = format_failure(report.findings)
-    if failure is not None:  # the exchange platform's format check answers it (CEB900)
-        return Outcome(row, answer_format_failure(session, row, failure), report)
-    if not report.valid:  # refused: kept in the history, no place in its set
-        plan = plans.Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
-    else:
-        plan = _PLANNERS.get(facts.message.kind, plans.plan)(session, row, facts)
-    # The row is written once, with the status its last receipt gives it and (found before the
-    # INSERT) its declaration.
-    row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
-    declaration: Declaration | None = None
-    if plan.joins_set:
-        # A regime the document (or the caller) names is the set's; an assumed one only
-        # suggests it.
-        regime = facts.regime if facts.regime_named else None
-        declaration = sets.attach(session, row, regime)
-        if declaration is not None:
-            fields = authority.naming_fields(acting, facts)
-            authority.ensure_may_join(session, declaration, row, acting, fields)
-    elif plan.withdraws is not None:
-        row.declaration_id = plan.withdraws.declaration_id
-        if row.declaration_id is not None:  # the feed shows its sender the set from now on
-            sets.welcome(session, row.declaration_id, row.sender_id)
-    session.add(row)
-    session.flush()
-    first_receipts(session, document_id=row.id)  # a new document: numbered from 1, no query
-    if plan.joins_set and is_inventory(row):
-        _assign_invt_no(row, facts)
-    elif plan.withdraws is not None:
-        declaration = plans.withdraw(session, row)
-    elif plan.follow_up is not None:
-        declaration = plan.follow_up.declaration if plan.follow_up.joins else None
-    steps = [
-        (int(ReturnStatus.DECLARING), ""),
-        (int(ReturnStatus.SENT), ""),
-        *((status, "") for status in (plan.follow_up.between if plan.follow_up else ())),
-        *([plan.final] if plan.final else []),
-    ]
-    receipts = record_many(
-        session,
-        row,
-        [(status, info or status_text(ReturnStatus(status), row.guid)) for status, info in steps],
-    )
-    if plan.follow_up is not None:  # answered first, then it acts (a departure closes its 清单)
-        plan.follow_up.apply(session, plan.follow_up.declaration)
-    if declaration is not None and plan.joins_set:
-        if declaration.state == states.CLEARANCE_READY and plan.changes:
-            sets.give_back(session, declaration.id)
-            states.move(declaration, states.INCOMPLETE)  # reconcile the changed set again
-        refused = sets.advance(session, declaration)
-        if refused is not None and refused.document_id == row.id:
-            receipts.append(refused)  # reconciling answered this 清单 once more
-    session.flush()
-    return Outcome(row, receipts, report, declaration=declaration)
-
-
-def _assign_invt_no(row: DocumentRow, facts: Facts) -> None:
-    """The 清单 number customs gives (invtNo, CEB spec 202205 §2.11.4 p. 28); assigned on
-    arrival so that every receipt of the 清单 can carry it (CEB604 requires it)."""
-    customs = facts.key("customsCode") or ""
-    if len(customs) == 4 and customs.isdigit():
-        row.invt_no = invt_no(customs, datetime.now(UTC).year, facts.direction, row.id)
 
 
 def _store_unidentified(

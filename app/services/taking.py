@@ -1,0 +1,276 @@
+"""Taking documents in: the records of one message stored and answered together, in phases.
+
+A message's records (one, or up to 100: ``app.services.batches``) are taken inside the caller's
+write transaction. Each record is judged as the single window judges a one-record message
+(``submission`` says how); what is shared is the writing. Records are taken in *groups*, each
+group in four phases:
+
+1. **judge** every record of the group, in order: lock its keys (``set_locks``), plan it
+   (``plans``; the planner of its kind), find or start its set (``sets.attach``) and check that
+   its sender may join it (``authority``). The rows are not stored yet;
+2. **store** the group's rows: one ``INSERT`` for all of them (SQLAlchemy's insertmanyvalues),
+   and what each row's id decides (the 清单 number, a delete's withdrawal);
+3. **answer** them: every record's 2 → 3 (→ its final status) in one ``record_receipts`` call,
+   in the records' order, so ids and each set's ``seq`` grow as record-by-record taking made them;
+4. **settle** each record's set, in order: a follow-up acts, a complete set is reconciled and
+   counted (``sets.advance``; the buyers' quota and the account books are read in turn).
+
+Records share a group only when nothing one of them does can change what another reads in
+phase 1: they are of the kinds that make up a set (order, payment, waybill, 清单), the format
+check passed, and no two name a key in common (``set_locks.keys_of``: the set's order key and
+the waybills'), so each reads and changes only its own set. Any other record is a group of one,
+which is a one-record message's way through: the same phases, one record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from app import states
+from app.accounts import Principal
+from app.db.models import Declaration, DocumentRow, Receipt
+from app.receipts import first_receipts
+from app.services import (
+    authority,
+    cancellations,
+    deliveries,
+    export_returns,
+    master_waybills,
+    plans,
+    returns,
+    set_locks,
+    sets,
+    site_entries,
+    summaries,
+    transport,
+)
+from app.services.answers import (
+    answer_format_failure,
+    findings_text,
+    format_failure,
+    is_inventory,
+    record_answers,
+    refusal_status,
+    status_text,
+)
+from declarations import Checked, Facts, Kind, Report, ReturnStatus, invt_no
+
+# The messages after a 清单 that act on its declaration, and who judges them (the set's own
+# documents: plans.plan).
+_PLANNERS: dict[Kind, Callable[[Session, DocumentRow, Facts], plans.Plan]] = {
+    Kind.CANCELLATION: cancellations.plan,
+    Kind.WAYBILL_STATUS: deliveries.plan,
+    Kind.REFUND: returns.plan,
+    Kind.SITE_ENTRY: site_entries.plan_entry,
+    Kind.ARRIVAL: site_entries.plan_arrival,
+    Kind.DEPARTURE: site_entries.plan_departure,
+    Kind.RETURN_TALLY: export_returns.plan_tally,
+    Kind.MASTER_WAYBILL: master_waybills.plan,
+    Kind.SUMMARY: summaries.plan,
+}
+# The kinds whose records may share a group: each reads and changes its own set only.
+_SET_KINDS = frozenset({Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY})
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One record to take: a one-record message as checked, and who sends it."""
+
+    facts: Facts
+    acting: str  # the party the sender acts as: itself, or the party that entrusted it
+    guid: str
+    data: bytes
+    checked: Checked
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the caller is told: the stored document, its receipts, the validation report."""
+
+    document: DocumentRow
+    receipts: list[Receipt]
+    report: Report | None
+    repeat: bool = False
+    http_status: int = 201
+    declaration: Declaration | None = field(default=None)
+
+
+@dataclass(slots=True)
+class _Judged:
+    """A record after phase 1: its row (not stored yet), its plan and its set."""
+
+    arrival: Arrival
+    row: DocumentRow
+    plan: plans.Plan
+    declaration: Declaration | None
+
+
+def take_all(session: Session, enterprise: Principal, arrivals: Sequence[Arrival]) -> list[Outcome]:
+    """Store and answer every record, in order, inside the caller's write transaction.
+
+    Concurrent submissions touching one set must not both miss each other (a 清单 and the last
+    waybill committing side by side, each seeing the set incomplete): the set's lock orders
+    them before any set is read (``set_locks``); submissions of other sets go side by side.
+    """
+    taken: list[Outcome] = []
+    for group in _groups(arrivals):
+        failure = format_failure(group[0].checked.report.findings)
+        if failure is not None:  # the exchange platform's format check answers it (CEB900)
+            taken.append(_answer_format_failure(session, enterprise, group[0], failure))
+            continue
+        judged = [_judge(session, enterprise, arrival) for arrival in group]
+        _store(session, judged)
+        answered = _answer(session, judged)
+        for one, receipts in zip(judged, answered, strict=True):
+            taken.append(_settle(session, one, receipts))
+        session.flush()
+    return taken
+
+
+def _groups(arrivals: Sequence[Arrival]) -> Iterator[list[Arrival]]:
+    """The arrivals in order, in runs that may be taken together (the module's docstring)."""
+    group: list[Arrival] = []
+    keys: set[str] = set()
+    for arrival in arrivals:
+        facts = arrival.facts
+        own = set(set_locks.keys_of(facts))
+        shareable = (
+            facts.message.kind in _SET_KINDS
+            and bool(own)
+            and format_failure(arrival.checked.report.findings) is None
+        )
+        if group and (not shareable or own & keys):
+            yield group
+            group, keys = [], set()
+        group.append(arrival)
+        keys |= own
+        if not shareable:
+            yield group
+            group, keys = [], set()
+    if group:
+        yield group
+
+
+def _answer_format_failure(
+    session: Session, enterprise: Principal, arrival: Arrival, failure: tuple[int, str]
+) -> Outcome:
+    set_locks.lock_document(session, arrival.facts)
+    row = _new_row(enterprise, arrival)
+    receipts = answer_format_failure(session, row, failure)
+    return Outcome(row, receipts, arrival.checked.report)
+
+
+def _judge(session: Session, enterprise: Principal, arrival: Arrival) -> _Judged:
+    """Phase 1: the record's plan and set, before anything of it is stored."""
+    facts, report = arrival.facts, arrival.checked.report
+    set_locks.lock_document(session, facts)
+    row = _new_row(enterprise, arrival)
+    if not report.valid:  # refused: kept in the history, no place in its set
+        plan = plans.Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
+    else:
+        plan = _PLANNERS.get(facts.message.kind, plans.plan)(session, row, facts)
+    # The row is written once, with the status its last receipt gives it and (found before the
+    # INSERT) its declaration.
+    row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
+    declaration: Declaration | None = None
+    if plan.joins_set:
+        # A regime the document (or the caller) names is the set's; an assumed one only
+        # suggests it.
+        regime = facts.regime if facts.regime_named else None
+        declaration = sets.attach(session, row, regime)
+        if declaration is not None:
+            fields = authority.naming_fields(arrival.acting, facts)
+            authority.ensure_may_join(session, declaration, row, arrival.acting, fields)
+    elif plan.withdraws is not None:
+        row.declaration_id = plan.withdraws.declaration_id
+        if row.declaration_id is not None:  # the feed shows its sender the set from now on
+            sets.welcome(session, row.declaration_id, row.sender_id)
+    return _Judged(arrival, row, plan, declaration)
+
+
+def _store(session: Session, judged: Sequence[_Judged]) -> None:
+    """Phase 2: every row in one INSERT, then what each one's id decides."""
+    session.add_all([one.row for one in judged])
+    session.flush()
+    for one in judged:
+        row, plan = one.row, one.plan
+        first_receipts(session, document_id=row.id)  # a new document: numbered from 1
+        if plan.joins_set and is_inventory(row):
+            _assign_invt_no(row, one.arrival.facts)
+        elif plan.withdraws is not None:
+            one.declaration = plans.withdraw(session, row)
+        elif plan.follow_up is not None:
+            one.declaration = plan.follow_up.declaration if plan.follow_up.joins else None
+
+
+def _answer(session: Session, judged: Sequence[_Judged]) -> list[list[Receipt]]:
+    """Phase 3: each record's receipts (2 → 3 → its plan's), all in one statement, in order."""
+    return record_answers(session, [(one.row, _steps(one)) for one in judged])
+
+
+def _steps(one: _Judged) -> list[tuple[int, str]]:
+    plan, guid = one.plan, one.row.guid
+    statuses = [
+        (int(ReturnStatus.DECLARING), ""),
+        (int(ReturnStatus.SENT), ""),
+        *((status, "") for status in (plan.follow_up.between if plan.follow_up else ())),
+        *([plan.final] if plan.final else []),
+    ]
+    return [(status, info or status_text(ReturnStatus(status), guid)) for status, info in statuses]
+
+
+def _settle(session: Session, one: _Judged, receipts: list[Receipt]) -> Outcome:
+    """Phase 4: the record's follow-up acts (answered first: a departure closes its 清单),
+    and its set moves on if it can."""
+    plan, declaration, row = one.plan, one.declaration, one.row
+    if plan.follow_up is not None:
+        plan.follow_up.apply(session, plan.follow_up.declaration)
+    if declaration is not None and plan.joins_set:
+        if declaration.state == states.CLEARANCE_READY and plan.changes:
+            sets.give_back(session, declaration.id)
+            states.move(declaration, states.INCOMPLETE)  # reconcile the changed set again
+        refused = sets.advance(session, declaration)
+        if refused is not None and refused.document_id == row.id:
+            receipts.append(refused)  # reconciling answered this 清单 once more
+    return Outcome(row, receipts, one.arrival.checked.report, declaration=declaration)
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    """Key columns have the schema's widths; an invalid document may exceed them."""
+    return value[:length] if value else None
+
+
+def _new_row(enterprise: Principal, arrival: Arrival) -> DocumentRow:
+    facts, guid = arrival.facts, arrival.guid
+    keys = sets.Keys.of(facts)
+    row = DocumentRow(
+        guid=guid if guid and len(guid) <= 36 else str(uuid.uuid4()).upper(),
+        message_code=facts.message.code,
+        direction=facts.direction.value,
+        regime=facts.regime.value if facts.regime else None,
+        app_type=_clip(facts.key("appType"), 1),
+        raw_xml=arrival.data,
+        facts=facts.to_json(),
+        order_no=_clip(keys.order_no, 60),
+        ebp_code=_clip(keys.ebp_code, 18),
+        logistics_no=_clip(keys.logistics_no, 80),
+        logistics_code=_clip(keys.logistics_code, 18),
+        pay_transaction_id=_clip(keys.pay_transaction_id, 60),
+        sender_id=enterprise.id,
+        current=False,
+    )
+    transport.keep(row, arrival.checked.envelope)
+    return row
+
+
+def _assign_invt_no(row: DocumentRow, facts: Facts) -> None:
+    """The 清单 number customs gives (invtNo, CEB spec 202205 §2.11.4 p. 28); assigned on
+    arrival so that every receipt of the 清单 can carry it (CEB604 requires it)."""
+    customs = facts.key("customsCode") or ""
+    if len(customs) == 4 and customs.isdigit():
+        row.invt_no = invt_no(customs, datetime.now(UTC).year, facts.direction, row.id)

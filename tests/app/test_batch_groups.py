@@ -1,0 +1,104 @@
+"""Records of one message taken together (``app.services.taking``): records that name the same
+key are taken in turn, each seeing what the one before it stored; the others share one INSERT
+and one receipts statement, and nothing of that shows in the answers."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+import httpx
+from batch_support import batch, batch_of, party_sets, record_guids
+from lxml import etree
+from service_support import PartyFactory
+from sqlalchemy import select
+from submission_helpers import document, new_guid, register, send, set_field, statuses
+
+from app.db.engine import Database
+from app.db.models import Declaration, DocumentRow, Receipt
+from declarations import Kind
+
+
+def _change_of(order_message: etree._Element, guid: str) -> etree._Element:
+    """The same order sent again as a change (appType 2) under a new guid."""
+    changed = copy.deepcopy(order_message)
+    set_field(changed, "appType", "2")
+    new_guid(changed, guid)
+    return changed
+
+
+async def test_an_order_and_its_change_in_one_message_are_taken_in_turn(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    sets = party_sets(seed=611, count=3)
+    parties = register(make_party, sets[0])
+    orders = [document(s, Kind.ORDER) for s in sets]
+    change = _change_of(orders[0], str(uuid.uuid4()).upper())
+    # record 4 changes record 1: it must find record 1 held, as if sent in a later message
+    response = await send(client, parties.seller, batch([*orders, change]))
+    assert response.status_code == 201, response.text
+    records = response.json()["records"]
+    assert [statuses(r) for r in records] == [[2, 3, 120]] * 4
+    first, changed = records[0], records[3]
+    assert first["declaration"]["id"] == changed["declaration"]["id"]
+    assert len({r["declaration"]["id"] for r in records}) == 3
+    with database.read() as session:
+        current = session.scalars(
+            select(DocumentRow.guid).where(
+                DocumentRow.declaration_id == first["declaration"]["id"],
+                DocumentRow.current.is_(True),
+            )
+        ).all()
+    assert current == [changed["guid"]]  # the change replaced the order
+
+
+async def test_records_taken_together_are_numbered_in_the_message_order(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    """Documents and receipts get ids in the records' order, and each set's receipts are
+    numbered from 1, as record-by-record taking numbered them."""
+    sets = party_sets(seed=612, count=6)
+    parties = register(make_party, sets[0])
+    message = batch_of(sets, Kind.ORDER)
+    response = await send(client, parties.seller, message)
+    assert response.status_code == 201, response.text
+    records = response.json()["records"]
+    assert [r["guid"] for r in records] == record_guids(message)
+    documents = [r["document"]["id"] for r in records]
+    assert documents == sorted(documents)
+    receipt_ids = [receipt["id"] for r in records for receipt in r["receipts"]]
+    assert receipt_ids == sorted(receipt_ids) and len(set(receipt_ids)) == 18
+    with database.read() as session:
+        for record in records:
+            seqs = session.scalars(
+                select(Receipt.seq)
+                .where(Receipt.declaration_id == record["declaration"]["id"])
+                .order_by(Receipt.id)
+            ).all()
+            assert seqs == [1, 2, 3]
+            declaration = session.get(Declaration, record["declaration"]["id"])
+            assert (
+                declaration is not None and declaration.order_no == record["document"]["order_no"]
+            )
+
+
+async def test_a_batch_of_inventories_adopts_each_waiting_waybill(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    """Waybills sent before their 清单 wait; a batch of 清单 adopts each its own, and every
+    set is reconciled on its own."""
+    sets = party_sets(seed=613, count=5)
+    parties = register(make_party, sets[0])
+    for kind in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL):
+        sent = await send(client, parties.sender(kind), batch_of(sets, kind))
+        assert sent.status_code == 201, sent.text
+    waybills = sent.json()["records"]
+    assert all(w["declaration"] is None for w in waybills)  # no 清单 names them yet
+    lists = await send(client, parties.agent, batch_of(sets, Kind.INVENTORY))
+    assert lists.status_code == 201, lists.text
+    with database.read() as session:
+        for waybill, listed in zip(waybills, lists.json()["records"], strict=True):
+            row = session.get(DocumentRow, waybill["document"]["id"])
+            assert row is not None and row.declaration_id == listed["declaration"]["id"]
+            declaration = session.get(Declaration, row.declaration_id)
+            assert declaration is not None and declaration.state == "clearance_ready"
