@@ -13,8 +13,8 @@ its subscribers are read once per transaction (``_Book``), and not at all for a 
 caller knows is new (``first_receipts``). On PostgreSQL a subject's last ``seq`` is read
 under the subject's own advisory lock (``_guard``), so its writers number it in turn whoever
 calls (callers hold the set's lock already: ``app.services.set_locks``). Within one
-transaction the subscribers are read at the subject's first receipt: the set's membership is
-settled before its receipts are recorded.
+transaction a set's subscribers are read at its first receipt, and again after a party joins it
+(``share_receipts``); the active webhooks of a party, once.
 
 One story for the feed and the webhooks: a party sees a set's receipts from the moment it sends
 a document of the set, those recorded before it joined included. When a document joins a set
@@ -24,22 +24,9 @@ declaration), and ``share_receipts`` queues for the webhooks of every party that
 receipts it did not (a newcomer to the set: all of them; the parties already there: the
 adopted ones). What reaches a party's ``feed``, its webhooks push, from their registration on.
 
-Feed cursor: clients poll ``receipts.id > cursor``. On PostgreSQL ids come from a sequence and
-transactions commit in any order: a smaller id can become visible after a larger one, which a
-poller already past it would skip forever. Writers do not wait for each other; the feed shows
-ids up to a horizon no unfinished writer can fall under. A writer, before its first receipt id
-(``_guard``), takes a shared advisory lock keyed ``FEED_MARK`` + the sequence's last value:
-its ids will be above the key, and the lock goes only once its commit is visible. The feed
-(``feed_horizon``) reads the sequence's last value S, then the smallest key M in ``pg_locks``,
-then, in a later statement (a later snapshot), the ids up to min(S, M). Why that skips
-nothing: an id L unseen by that snapshot below a shown H ≤ S was taken before S was read, so
-its writer held a mark below L from before then until after the snapshot, hence when
-``pg_locks`` was read: M < L < H, and H is not shown. A long writer only delays the feed.
-Showing receipts whose xid is below ``pg_snapshot_xmin`` would not do with an id cursor: an
-older transaction can take a larger id than a younger one still running. SQLite has one
-writer at a time: ids commit in order. Receipts that reach a party late (a set's receipts from
-before it joined, an adopted orphan's) keep their smaller ids: a poller past them does not see
-them again, its webhooks do (docs/api.md, "The receipts").
+Feed cursor: on PostgreSQL a writer, before its first receipt id (``_guard``), takes a shared
+advisory lock keyed ``FEED_MARK`` + the receipt sequence's last value, so that the feed
+(``app.feed``) shows no id an unfinished writer could still fall under; ``app.feed`` says why.
 """
 
 from __future__ import annotations
@@ -58,16 +45,10 @@ from app.db.models import Delivery, DocumentRow, Receipt, Webhook
 
 # Feed marks: FEED_MARK + the sequence's last value (``pg_locks``: classid = key >> 32).
 FEED_MARK = 0x6466 << 48  # "df"
-_LAST_ID = "coalesce(pg_sequence_last_value(pg_get_serial_sequence('receipts', 'id')::regclass), 0)"
-_MARK = f"pg_advisory_xact_lock_shared({FEED_MARK} + {_LAST_ID})"
+LAST_ID = "coalesce(pg_sequence_last_value(pg_get_serial_sequence('receipts', 'id')::regclass), 0)"
+_MARK = f"pg_advisory_xact_lock_shared({FEED_MARK} + {LAST_ID})"
 SUBJECT_LOCK = 0x6473 << 48  # "ds": a subject's lock is this + its id (+ 2^47: a document's)
 _SUBJECT_KIND = {"declaration": 0, "document": 1 << 47}
-_LAST = text(f"SELECT {_LAST_ID}")
-_LOWEST_MARK = text(
-    "SELECT min(classid::bigint * 4294967296 + objid::bigint) FROM pg_locks"
-    " WHERE locktype = 'advisory' AND objsubid = 1 AND classid >= :low AND classid < :high"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
 _BOOK = "danchuang.receipt_book"  # where a transaction's _Book lives in ``Session.info``
 
 # A receipt's subject: ("declaration", id) or ("document", id) when the document has no set.
@@ -108,6 +89,7 @@ class _Book:
     guarded: set[Subject] = field(default_factory=set)
     last_seq: dict[Subject, int] = field(default_factory=dict)
     subscribers: dict[Subject, list[tuple[int, list[str]]]] = field(default_factory=dict)
+    hooks: dict[int, list[Any]] = field(default_factory=dict)  # active webhooks by enterprise
 
 
 def _book(session: Session) -> _Book:
@@ -126,16 +108,6 @@ def _guard(session: Session, book: _Book, subjects: Collection[Subject]) -> None
         session.execute(text(f"SELECT {', '.join(calls)}"))
     book.marked = True
     book.guarded.update(new)
-
-
-def feed_horizon(session: Session) -> int | None:
-    """The largest receipt id the feed may show now (None: any, SQLite). Read in statements
-    of its own, before the receipts are."""
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    last, low = int(session.scalar(_LAST) or 0), FEED_MARK >> 32
-    marked = session.scalar(_LOWEST_MARK, {"low": low, "high": low + (1 << 16)})
-    return last if marked is None else min(last, int(marked) - FEED_MARK)
 
 
 def first_receipts(
@@ -269,29 +241,33 @@ def share_receipts(
     given those its events select and it was not given yet; a webhook registered later is not
     given what reached its party's feed before. Returns the deliveries queued."""
     refiled = set(refiled)
+    book = _book(session)
+    if newcomers:  # the set's subscribers, if read already this transaction, are more now
+        book.subscribers.pop(("declaration", declaration_id), None)
     owners = set(newcomers) | (set(members) if refiled else set())
     if not owners:
         return 0
-    hooks = session.execute(
-        select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
-            Webhook.active.is_(True), Webhook.enterprise_id.in_(owners)
-        )
-    ).all()
+    hooks = _active_hooks(session, book, owners)
     if not hooks:
         return 0
     of_set = Receipt.declaration_id == declaration_id
     if not any(hook.enterprise_id in newcomers for hook in hooks):
         of_set = Receipt.id.in_(refiled)
     receipts = session.execute(select(Receipt.id, Receipt.message_code).where(of_set)).all()
-    given = {
-        (receipt_id, webhook_id)
-        for receipt_id, webhook_id in session.execute(
-            select(Delivery.receipt_id, Delivery.webhook_id).where(
-                Delivery.webhook_id.in_([hook.id for hook in hooks]),
-                Delivery.receipt_id.in_([receipt.id for receipt in receipts]),
+    # A webhook is given a set's receipts only as its party's (a sender of the set's documents,
+    # ``_SUBSCRIBERS``), so a newcomer's were given none of them: only receipts refiled from an
+    # orphan can have reached a webhook before (as its document's).
+    given = set()
+    if refiled:
+        given = {
+            (receipt_id, webhook_id)
+            for receipt_id, webhook_id in session.execute(
+                select(Delivery.receipt_id, Delivery.webhook_id).where(
+                    Delivery.webhook_id.in_([hook.id for hook in hooks]),
+                    Delivery.receipt_id.in_(refiled),
+                )
             )
-        )
-    }
+        }
     missing = [
         {"receipt_id": receipt.id, "webhook_id": hook.id}
         for hook in hooks
@@ -303,6 +279,18 @@ def share_receipts(
     if missing:
         session.execute(insert(Delivery), missing)
     return len(missing)
+
+
+def _active_hooks(session: Session, book: _Book, owners: Collection[int]) -> list[Any]:
+    """The active webhooks (id, enterprise_id, events) of ``owners``, each enterprise's read
+    once a transaction (a batch's records share their sender)."""
+    unknown = sorted(set(owners) - book.hooks.keys())
+    if unknown:
+        for owner in unknown:
+            book.hooks[owner] = []
+        for hook in session.execute(_ACTIVE_HOOKS, {"owners": unknown}):
+            book.hooks[hook.enterprise_id].append(hook)
+    return [hook for owner in owners for hook in book.hooks[owner]]
 
 
 def _last_seq_query(key: Any, *where: Any) -> Any:
@@ -320,6 +308,9 @@ def _subscribers_query(owner: Any) -> Any:
     )
 
 
+_ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
+    Webhook.active.is_(True), Webhook.enterprise_id.in_(bindparam("owners", expanding=True))
+)
 # Built once: every write transaction that answers a document runs two of them.
 _LAST_SEQ = {
     "declaration": _last_seq_query(Receipt.declaration_id),
@@ -370,26 +361,3 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
         "sim_time": receipt.sim_time.isoformat() if receipt.sim_time else None,
         "created_at": receipt.created_at.isoformat(),
     }
-
-
-def feed(session: Session, enterprise_id: int, *, after: int, limit: int) -> list[Receipt]:
-    """Receipts concerning the enterprise (for its documents, or for sets it took part in),
-    oldest first, with ``id > after``, up to the feed's horizon (``feed_horizon``)."""
-    my_documents = select(DocumentRow.id).where(DocumentRow.sender_id == enterprise_id)
-    my_declarations = select(DocumentRow.declaration_id).where(
-        DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
-    )
-    horizon = feed_horizon(session)
-    below = () if horizon is None else (Receipt.id <= horizon,)
-    return list(
-        session.scalars(
-            select(Receipt)
-            .where(
-                Receipt.id > after,
-                *below,
-                Receipt.document_id.in_(my_documents) | Receipt.declaration_id.in_(my_declarations),
-            )
-            .order_by(Receipt.id)
-            .limit(limit)
-        )
-    )

@@ -29,6 +29,7 @@ APP_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "app.engine",
             "app.webhooks",
             "app.receipts",
+            "app.feed",
             "app.accounts",
             "app.security",
             "app.quota",

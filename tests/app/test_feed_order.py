@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from app.db.engine import Database
 from app.db.models import DocumentRow, Receipt, Role
-from app.receipts import feed, record_receipt
+from app.feed import feed
+from app.receipts import record_receipt
 
 pytestmark = pytest.mark.postgres
 

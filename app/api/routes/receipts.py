@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app import receipts
+from app import feed, receipts
 from app.api.deps import CurrentEnterprise, DatabaseDep
 from app.api.schemas import Cursor, ReceiptPage, errors
 
@@ -26,7 +26,7 @@ def poll_receipts(
     receipt is visible to the feed only once every receipt with a smaller id is.
     """
     with database.read() as session:
-        rows = receipts.feed(session, enterprise.id, after=after, limit=limit)
+        rows = feed.feed(session, enterprise.id, after=after, limit=limit)
     return {
         "receipts": [receipts.receipt_json(r) for r in rows],
         "cursor": rows[-1].id if rows else after,
