@@ -25,14 +25,13 @@ engine, otherwise the 清单 is refused with the rule named.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.receipts import file_adopted, first_receipts, share_receipts
-from app.services import authority, bonded_books
+from app.services import authority, bonded_books, set_lookups
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 from app.services.set_documents import current_documents, facts_of, kind_of, source_of
 
@@ -42,7 +41,6 @@ from app.states import CLEARANCE_READY, INCOMPLETE, OPEN_STATES, REJECTED, move
 from declarations import (
     BY_CODE,
     Direction,
-    Facts,
     Kind,
     Regime,
     ReturnStatus,
@@ -53,14 +51,12 @@ from declarations import (
 )
 
 __all__ = [
-    "Keys",
     "advance",
     "attach",
     "count_quota",
     "current_documents",
     "describe_missing",
     "give_back",
-    "held_document",
     "kind_of",
     "missing_kinds",
     "parties_of",
@@ -73,72 +69,13 @@ __all__ = [
 _INVENTORIES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.INVENTORY)
 
 
-@dataclass(frozen=True, slots=True)
-class Keys:
-    """The business keys of a one-record document, as read from its record (head)."""
-
-    order_no: str | None = None
-    ebp_code: str | None = None
-    logistics_no: str | None = None
-    logistics_code: str | None = None
-    pay_transaction_id: str | None = None
-
-    @classmethod
-    def of(cls, facts: Facts) -> Keys:
-        return cls(
-            order_no=facts.key("orderNo"),
-            ebp_code=facts.key("ebpCode"),
-            logistics_no=facts.key("logisticsNo"),
-            logistics_code=facts.key("logisticsCode"),
-            pay_transaction_id=facts.key("payTransactionId"),
-        )
-
-
 # Hot-path statements, built once (building a select() costs about as much as running it).
-_CURRENT = select(DocumentRow).where(
-    DocumentRow.message_code == bindparam("code"), DocumentRow.current.is_(True)
-)
-_HELD_WAYBILL = (
-    _CURRENT.where(
-        DocumentRow.logistics_code == bindparam("logistics_code"),
-        DocumentRow.logistics_no == bindparam("logistics_no"),
-    )
-    .order_by(DocumentRow.id.desc())
-    .limit(1)
-)
-_HELD_BY_ORDER = (
-    _CURRENT.where(
-        DocumentRow.ebp_code == bindparam("ebp_code"),
-        DocumentRow.order_no == bindparam("order_no"),
-    )
-    .order_by(DocumentRow.id.desc())
-    .limit(1)
-)
 _PARTIES = (
     select(DocumentRow.sender_id)
     .where(DocumentRow.declaration_id == bindparam("declaration_id"))
     .distinct()
 )
-_DECLARATION = select(Declaration).where(
-    Declaration.direction == bindparam("direction"),
-    Declaration.ebp_code == bindparam("ebp_code"),
-    Declaration.order_no == bindparam("order_no"),
-)
 _WAYBILL_CODES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
-# The sets whose current 清单 names a waybill; two found are enough to call it ambiguous.
-_DECLARATIONS_OF_WAYBILL = (
-    select(Declaration.id)
-    .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
-    .where(
-        Declaration.direction == bindparam("direction"),
-        DocumentRow.message_code.in_(_INVENTORIES),
-        DocumentRow.current.is_(True),
-        DocumentRow.logistics_no == bindparam("logistics_no"),
-        DocumentRow.logistics_code == bindparam("logistics_code"),
-    )
-    .distinct()
-    .limit(2)
-)
 _ORPHAN_WAYBILLS = select(DocumentRow).where(
     DocumentRow.declaration_id.is_(None),
     DocumentRow.current.is_(True),
@@ -147,17 +84,6 @@ _ORPHAN_WAYBILLS = select(DocumentRow).where(
     DocumentRow.logistics_no == bindparam("logistics_no"),
     DocumentRow.logistics_code == bindparam("logistics_code"),
 )
-
-
-def held_document(session: Session, message_code: str, keys: Keys) -> DocumentRow | None:
-    """The current document customs holds under the same business key, if any."""
-    if BY_CODE[message_code].kind is Kind.WAYBILL:
-        query = _HELD_WAYBILL
-        values = {"logistics_code": keys.logistics_code, "logistics_no": keys.logistics_no}
-    else:
-        query = _HELD_BY_ORDER
-        values = {"ebp_code": keys.ebp_code, "order_no": keys.order_no}
-    return session.scalars(query, {"code": message_code, **values}).first()
 
 
 def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declaration | None:
@@ -171,10 +97,7 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
     if kind_of(row) is Kind.WAYBILL:
         declaration = _set_naming_waybill(session, row)
     elif row.ebp_code and row.order_no:
-        declaration = session.scalars(
-            _DECLARATION,
-            {"direction": direction, "ebp_code": row.ebp_code, "order_no": row.order_no},
-        ).first()
+        declaration = set_lookups.declaration_of(session, (direction, row.ebp_code, row.order_no))
         if declaration is None:
             declaration = Declaration(
                 direction=direction,
@@ -218,16 +141,6 @@ def welcome(session: Session, declaration_id: int, sender_id: int) -> None:
         share_receipts(session, declaration_id, newcomers={sender_id})
 
 
-def _naming_sets(session: Session, row: DocumentRow) -> list[int]:
-    """The declarations (ids, at most two) whose current 清单 names ``row``'s waybill."""
-    values = {
-        "direction": row.direction,
-        "logistics_no": row.logistics_no,
-        "logistics_code": row.logistics_code,
-    }
-    return list(session.scalars(_DECLARATIONS_OF_WAYBILL, values))
-
-
 def sets_named_by(
     session: Session,
     direction: str,
@@ -252,11 +165,15 @@ def sets_named_by(
     return [(d, e, o) for d, e, o in session.execute(query)]
 
 
+def _waybill_key(row: DocumentRow) -> set_lookups.WaybillKey:
+    return (row.direction, row.logistics_code, row.logistics_no)
+
+
 def _set_naming_waybill(session: Session, waybill: DocumentRow) -> Declaration | None:
     """The one set whose current 清单 names ``waybill``; none when no set or several do."""
     if not waybill.logistics_no:
         return None
-    found = _naming_sets(session, waybill)
+    found = set_lookups.naming_sets(session, _waybill_key(waybill))
     return session.get(Declaration, found[0]) if len(found) == 1 else None
 
 
@@ -267,7 +184,10 @@ def _adopt_orphans(
     another set's 清单 names it too, or its sender may not join this set)."""
     if not inventory.logistics_no:
         return []
-    if any(found != declaration.id for found in _naming_sets(session, inventory)):
+    if any(
+        found != declaration.id
+        for found in set_lookups.naming_sets(session, _waybill_key(inventory))
+    ):
         return []  # ambiguous: no set gets the waybill, it keeps waiting
     waiting = session.scalars(
         _ORPHAN_WAYBILLS,

@@ -5,9 +5,11 @@ write transaction. Each record is judged as the single window judges a one-recor
 (``submission`` says how); what is shared is the writing. Records are taken in *groups*, each
 group in four phases:
 
-1. **judge** every record of the group, in order: lock its keys (``set_locks``), plan it
-   (``plans``; the planner of its kind), find or start its set (``sets.attach``) and check that
-   its sender may join it (``authority``). The rows are not stored yet;
+1. **judge** every record of the group, in order, once every key of the group is locked
+   (``set_locks``) and what the records look up by key has been read for all of them, one
+   query per kind of key (``set_lookups.looked_up``): plan it (``plans``; the planner of its
+   kind), find or start its set (``sets.attach``) and check that its sender may join it
+   (``authority``). The rows are not stored yet;
 2. **store** the group's rows: one ``INSERT`` for all of them (SQLAlchemy's insertmanyvalues),
    and what each row's id decides (the 清单 number, a delete's withdrawal);
 3. **answer** them: every record's 2 → 3 (→ its final status) in one ``record_receipts`` call,
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -44,6 +47,7 @@ from app.services import (
     plans,
     returns,
     set_locks,
+    set_lookups,
     sets,
     site_entries,
     summaries,
@@ -123,7 +127,11 @@ def take_all(session: Session, enterprise: Principal, arrivals: Sequence[Arrival
         if failure is not None:  # the exchange platform's format check answers it (CEB900)
             taken.append(_answer_format_failure(session, enterprise, group[0], failure))
             continue
-        judged = [_judge(session, enterprise, arrival) for arrival in group]
+        for arrival in group:  # every key of the group is held before anything is read
+            set_locks.lock_document(session, arrival.facts)
+        rows = [_new_row(enterprise, arrival) for arrival in group]
+        with _looked_up(session, group, rows):
+            judged = [_judge(session, a, row) for a, row in zip(group, rows, strict=True)]
         _store(session, judged)
         answered = _answer(session, judged)
         for one, receipts in zip(judged, answered, strict=True):
@@ -165,11 +173,28 @@ def _answer_format_failure(
     return Outcome(row, receipts, arrival.checked.report)
 
 
-def _judge(session: Session, enterprise: Principal, arrival: Arrival) -> _Judged:
+def _looked_up(
+    session: Session, group: Sequence[Arrival], rows: Sequence[DocumentRow]
+) -> AbstractContextManager[None]:
+    """The group's lookups read ahead, one query per kind of key (``set_lookups``): what each
+    record holds under its key, its set, or (a waybill) the sets naming it. A record alone
+    looks up as it goes."""
+    if len(group) == 1:
+        return nullcontext()
+    held, sets_of_orders, waybills = [], [], []
+    for arrival, row in zip(group, rows, strict=True):
+        held.append(set_lookups.held_key(row.message_code, set_lookups.Keys.of(arrival.facts)))
+        if arrival.facts.message.kind is Kind.WAYBILL:
+            if row.logistics_no:
+                waybills.append((row.direction, row.logistics_code, row.logistics_no))
+        elif row.ebp_code and row.order_no:
+            sets_of_orders.append((row.direction, row.ebp_code, row.order_no))
+    return set_lookups.looked_up(session, held, sets_of_orders, waybills)
+
+
+def _judge(session: Session, arrival: Arrival, row: DocumentRow) -> _Judged:
     """Phase 1: the record's plan and set, before anything of it is stored."""
     facts, report = arrival.facts, arrival.checked.report
-    set_locks.lock_document(session, facts)
-    row = _new_row(enterprise, arrival)
     if not report.valid:  # refused: kept in the history, no place in its set
         plan = plans.Plan(final=(refusal_status(report.findings), findings_text(report.findings)))
     else:
@@ -247,7 +272,7 @@ def _clip(value: str | None, length: int) -> str | None:
 
 def _new_row(enterprise: Principal, arrival: Arrival) -> DocumentRow:
     facts, guid = arrival.facts, arrival.guid
-    keys = sets.Keys.of(facts)
+    keys = set_lookups.Keys.of(facts)
     row = DocumentRow(
         guid=guid if guid and len(guid) <= 36 else str(uuid.uuid4()).upper(),
         message_code=facts.message.code,

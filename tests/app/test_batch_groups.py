@@ -102,3 +102,51 @@ async def test_a_batch_of_inventories_adopts_each_waiting_waybill(
             assert row is not None and row.declaration_id == listed["declaration"]["id"]
             declaration = session.get(Declaration, row.declaration_id)
             assert declaration is not None and declaration.state == "clearance_ready"
+
+
+async def test_a_batch_of_changes_finds_each_order_held(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    """What each record finds held and its set are read ahead for the whole batch: each change
+    replaces its own order, in its own set."""
+    sets = party_sets(seed=614, count=4)
+    parties = register(make_party, sets[0])
+    orders = [document(s, Kind.ORDER) for s in sets]
+    first = await send(client, parties.seller, batch(orders))
+    assert first.status_code == 201, first.text
+    changes = [_change_of(order, str(uuid.uuid4()).upper()) for order in orders]
+    second = await send(client, parties.seller, batch(changes))
+    assert second.status_code == 201, second.text
+    assert [statuses(r) for r in second.json()["records"]] == [[2, 3, 120]] * 4
+    for before, after in zip(first.json()["records"], second.json()["records"], strict=True):
+        assert after["declaration"]["id"] == before["declaration"]["id"]
+        with database.read() as session:
+            current = session.scalars(
+                select(DocumentRow.guid).where(
+                    DocumentRow.declaration_id == before["declaration"]["id"],
+                    DocumentRow.current.is_(True),
+                )
+            ).all()
+        assert current == [after["guid"]]
+
+
+async def test_waybills_after_their_lists_join_the_sets_naming_them(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    """A batch of waybills whose 清单 came first: the sets naming each are read ahead, and
+    each waybill completes its own set."""
+    sets = party_sets(seed=615, count=4)
+    parties = register(make_party, sets[0])
+    for kind in (Kind.ORDER, Kind.PAYMENT, Kind.INVENTORY):
+        sent = await send(client, parties.sender(kind), batch_of(sets, kind))
+        assert sent.status_code == 201, sent.text
+    lists = sent.json()["records"]
+    waybills = await send(client, parties.carrier, batch_of(sets, Kind.WAYBILL))
+    assert waybills.status_code == 201, waybills.text
+    records = waybills.json()["records"]
+    assert [statuses(r) for r in records] == [[2, 3, 120]] * 4
+    with database.read() as session:
+        for waybill, listed in zip(records, lists, strict=True):
+            assert waybill["declaration"]["id"] == listed["declaration"]["id"]
+            declaration = session.get(Declaration, listed["declaration"]["id"])
+            assert declaration is not None and declaration.state == "clearance_ready"

@@ -1,0 +1,214 @@
+"""The lookups that find a document's place: the document customs holds under its key, the set
+of an order, the sets whose current 清单 names a waybill.
+
+Each is one query for one document. A group of records taken together (``app.services.taking``)
+reads them for all its records first, one query per kind of key (``looked_up``): the records of
+a group name no key in common (``set_locks.keys_of``), so what one record stores cannot change
+what another finds, and each record reads its own answers before it changes anything. An answer
+read ahead is used once; a second lookup of the same key, or one outside the group, asks the
+database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy.orm import Session
+
+from app.db.models import Declaration, DocumentRow
+from declarations import BY_CODE, Facts, Kind
+
+_INVENTORIES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.INVENTORY)
+_AHEAD = "danchuang.set_lookups"  # the group's answers read ahead, in ``Session.info``
+
+# (message code, first key, second key): ebpCode + orderNo, or logisticsCode + logisticsNo
+HeldKey = tuple[str, str | None, str | None]
+# (direction, ebpCode, orderNo) of a set; (direction, logisticsCode, logisticsNo) of a waybill
+SetKey = tuple[str, str, str]
+WaybillKey = tuple[str, str | None, str | None]
+
+# Built once: building a select() costs about as much as running it on the hot path.
+_CURRENT = select(DocumentRow).where(
+    DocumentRow.message_code == bindparam("code"), DocumentRow.current.is_(True)
+)
+_HELD_WAYBILL = (
+    _CURRENT.where(
+        DocumentRow.logistics_code == bindparam("first"),
+        DocumentRow.logistics_no == bindparam("second"),
+    )
+    .order_by(DocumentRow.id.desc())
+    .limit(1)
+)
+_HELD_BY_ORDER = (
+    _CURRENT.where(
+        DocumentRow.ebp_code == bindparam("first"), DocumentRow.order_no == bindparam("second")
+    )
+    .order_by(DocumentRow.id.desc())
+    .limit(1)
+)
+_DECLARATION = select(Declaration).where(
+    Declaration.direction == bindparam("direction"),
+    Declaration.ebp_code == bindparam("ebp_code"),
+    Declaration.order_no == bindparam("order_no"),
+)
+# The sets whose current 清单 names a waybill; two found are enough to call it ambiguous.
+_NAMING = (
+    select(Declaration.id)
+    .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
+    .where(
+        Declaration.direction == bindparam("direction"),
+        DocumentRow.message_code.in_(_INVENTORIES),
+        DocumentRow.current.is_(True),
+        DocumentRow.logistics_code == bindparam("logistics_code"),
+        DocumentRow.logistics_no == bindparam("logistics_no"),
+    )
+    .distinct()
+    .limit(2)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The business keys of a one-record document, as read from its record (head)."""
+
+    order_no: str | None = None
+    ebp_code: str | None = None
+    logistics_no: str | None = None
+    logistics_code: str | None = None
+    pay_transaction_id: str | None = None
+
+    @classmethod
+    def of(cls, facts: Facts) -> Keys:
+        return cls(
+            order_no=facts.key("orderNo"),
+            ebp_code=facts.key("ebpCode"),
+            logistics_no=facts.key("logisticsNo"),
+            logistics_code=facts.key("logisticsCode"),
+            pay_transaction_id=facts.key("payTransactionId"),
+        )
+
+
+@dataclass
+class _Ahead:
+    held: dict[HeldKey, DocumentRow | None] = field(default_factory=dict)
+    declarations: dict[SetKey, Declaration | None] = field(default_factory=dict)
+    naming: dict[WaybillKey, list[int]] = field(default_factory=dict)
+
+
+def held_key(code: str, keys: Keys) -> HeldKey:
+    """The key customs holds a document of ``code`` under: a waybill's, or an order's."""
+    if BY_CODE[code].kind is Kind.WAYBILL:
+        return (code, keys.logistics_code, keys.logistics_no)
+    return (code, keys.ebp_code, keys.order_no)
+
+
+def held_document(session: Session, key: HeldKey) -> DocumentRow | None:
+    """The current document customs holds under ``key``, if any."""
+    ahead: _Ahead | None = session.info.get(_AHEAD)
+    if ahead is not None and key in ahead.held:
+        return ahead.held.pop(key)
+    code, first, second = key
+    query = _HELD_WAYBILL if BY_CODE[code].kind is Kind.WAYBILL else _HELD_BY_ORDER
+    return session.scalars(query, {"code": code, "first": first, "second": second}).first()
+
+
+def declaration_of(session: Session, key: SetKey) -> Declaration | None:
+    """The set (declaration) of direction, ebpCode and orderNo, if there is one."""
+    ahead: _Ahead | None = session.info.get(_AHEAD)
+    if ahead is not None and key in ahead.declarations:
+        return ahead.declarations.pop(key)
+    direction, ebp_code, order_no = key
+    values = {"direction": direction, "ebp_code": ebp_code, "order_no": order_no}
+    return session.scalars(_DECLARATION, values).first()
+
+
+def naming_sets(session: Session, key: WaybillKey) -> list[int]:
+    """The declarations (ids, at most two) whose current 清单 names the waybill ``key``."""
+    ahead: _Ahead | None = session.info.get(_AHEAD)
+    if ahead is not None and key in ahead.naming:
+        return ahead.naming.pop(key)
+    direction, logistics_code, logistics_no = key
+    values = {"direction": direction, "logistics_code": logistics_code,
+              "logistics_no": logistics_no}  # fmt: skip
+    return list(session.scalars(_NAMING, values))
+
+
+@contextmanager
+def looked_up(
+    session: Session,
+    held: Sequence[HeldKey],
+    sets: Sequence[SetKey] = (),
+    waybills: Sequence[WaybillKey] = (),
+) -> Iterator[None]:
+    """Read the answers to these lookups ahead, for the ``with`` block (the module's
+    docstring says when that is sound)."""
+    ahead = _Ahead()
+    for code in sorted({key[0] for key in held}):
+        pairs = sorted({(first, second) for c, first, second in held if c == code and first})
+        for key in (k for k in held if k[0] == code):
+            ahead.held[key] = None
+        if not pairs:
+            continue
+        waybill = BY_CODE[code].kind is Kind.WAYBILL
+        columns = (
+            (DocumentRow.logistics_code, DocumentRow.logistics_no)
+            if waybill
+            else (DocumentRow.ebp_code, DocumentRow.order_no)
+        )
+        query = select(DocumentRow).where(
+            DocumentRow.message_code == code,
+            DocumentRow.current.is_(True),
+            tuple_(*columns).in_(pairs),
+        )
+        for row in session.scalars(query.order_by(DocumentRow.id)):  # the latest one wins
+            first, second = (row.logistics_code, row.logistics_no) if waybill else (
+                row.ebp_code, row.order_no)  # fmt: skip
+            ahead.held[(code, first, second)] = row
+    _sets_ahead(session, ahead, sets)
+    _naming_ahead(session, ahead, waybills)
+    session.info[_AHEAD] = ahead
+    try:
+        yield
+    finally:
+        session.info.pop(_AHEAD, None)
+
+
+def _sets_ahead(session: Session, ahead: _Ahead, keys: Sequence[SetKey]) -> None:
+    for key in keys:
+        ahead.declarations[key] = None
+    for direction in sorted({direction for direction, _, _ in keys}):
+        pairs = sorted({(ebp, order) for d, ebp, order in keys if d == direction})
+        query = select(Declaration).where(
+            Declaration.direction == direction,
+            tuple_(Declaration.ebp_code, Declaration.order_no).in_(pairs),
+        )
+        for found in session.scalars(query):
+            ahead.declarations[(direction, found.ebp_code, found.order_no)] = found
+
+
+def _naming_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) -> None:
+    for key in keys:
+        ahead.naming[key] = []
+    for direction in sorted({direction for direction, _, _ in keys}):
+        pairs = sorted({(code, no) for d, code, no in keys if d == direction and no})
+        if not pairs:
+            continue
+        query = (
+            select(DocumentRow.logistics_code, DocumentRow.logistics_no, Declaration.id)
+            .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
+            .where(
+                Declaration.direction == direction,
+                DocumentRow.message_code.in_(_INVENTORIES),
+                DocumentRow.current.is_(True),
+                tuple_(DocumentRow.logistics_code, DocumentRow.logistics_no).in_(pairs),
+            )
+            .distinct()
+            .order_by(Declaration.id)
+        )
+        for code, number, ident in session.execute(query):
+            found = ahead.naming[(direction, code, number)]
+            if len(found) < 2:  # as many as the one-waybill query reads
+                found.append(ident)
