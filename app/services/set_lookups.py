@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import Select, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow
@@ -54,18 +55,27 @@ _DECLARATION = select(Declaration).where(
     Declaration.ebp_code == bindparam("ebp_code"),
     Declaration.order_no == bindparam("order_no"),
 )
+
+
+def listing(*columns: Any) -> Select[Any]:
+    """``columns`` of the sets (declarations) and their current 清单: the sets a waybill or a
+    清单 number finds (add the ``where`` that names them)."""
+    return (
+        select(*columns)
+        .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
+        .where(DocumentRow.message_code.in_(_INVENTORIES), DocumentRow.current.is_(True))
+        .distinct()
+    )
+
+
 # The sets whose current 清单 names a waybill; two found are enough to call it ambiguous.
 _NAMING = (
-    select(Declaration.id)
-    .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
+    listing(Declaration.id)
     .where(
         Declaration.direction == bindparam("direction"),
-        DocumentRow.message_code.in_(_INVENTORIES),
-        DocumentRow.current.is_(True),
         DocumentRow.logistics_code == bindparam("logistics_code"),
         DocumentRow.logistics_no == bindparam("logistics_no"),
     )
-    .distinct()
     .limit(2)
 )
 
@@ -197,15 +207,11 @@ def _naming_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) -
         if not pairs:
             continue
         query = (
-            select(DocumentRow.logistics_code, DocumentRow.logistics_no, Declaration.id)
-            .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
+            listing(DocumentRow.logistics_code, DocumentRow.logistics_no, Declaration.id)
             .where(
                 Declaration.direction == direction,
-                DocumentRow.message_code.in_(_INVENTORIES),
-                DocumentRow.current.is_(True),
                 tuple_(DocumentRow.logistics_code, DocumentRow.logistics_no).in_(pairs),
             )
-            .distinct()
             .order_by(Declaration.id)
         )
         for code, number, ident in session.execute(query):

@@ -66,7 +66,6 @@ __all__ = [
 ]
 
 
-_INVENTORIES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.INVENTORY)
 
 
 # Hot-path statements, built once (building a select() costs about as much as running it).
@@ -151,17 +150,9 @@ def sets_named_by(
     """The keys (direction, ebpCode, orderNo) of the sets whose current 清单 names one of the
     carrier's ``waybills`` or is numbered one of ``inventories`` (invtNo)."""
     named = (DocumentRow.logistics_code == logistics_code) & DocumentRow.logistics_no.in_(waybills)
-    query = (
-        select(Declaration.direction, Declaration.ebp_code, Declaration.order_no)
-        .join(DocumentRow, DocumentRow.declaration_id == Declaration.id)
-        .where(
-            Declaration.direction == direction,
-            DocumentRow.message_code.in_(_INVENTORIES),
-            DocumentRow.current.is_(True),
-            named | DocumentRow.invt_no.in_(inventories),
-        )
-        .distinct()
-    )
+    query = set_lookups.listing(
+        Declaration.direction, Declaration.ebp_code, Declaration.order_no
+    ).where(Declaration.direction == direction, named | DocumentRow.invt_no.in_(inventories))
     return [(d, e, o) for d, e, o in session.execute(query)]
 
 

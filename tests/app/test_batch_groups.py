@@ -8,7 +8,7 @@ import copy
 import uuid
 
 import httpx
-from batch_support import batch, batch_of, party_sets, record_guids
+from batch_support import batch, batch_of, party_sets, record_guids, send_batches
 from lxml import etree
 from service_support import PartyFactory
 from sqlalchemy import select
@@ -27,6 +27,15 @@ def _change_of(order_message: etree._Element, guid: str) -> etree._Element:
     return changed
 
 
+def _current(database: Database, declaration_id: int) -> list[str]:
+    """The guids of the set's current documents."""
+    with database.read() as session:
+        query = select(DocumentRow.guid).where(
+            DocumentRow.declaration_id == declaration_id, DocumentRow.current.is_(True)
+        )
+        return list(session.scalars(query))
+
+
 async def test_an_order_and_its_change_in_one_message_are_taken_in_turn(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
@@ -42,14 +51,7 @@ async def test_an_order_and_its_change_in_one_message_are_taken_in_turn(
     first, changed = records[0], records[3]
     assert first["declaration"]["id"] == changed["declaration"]["id"]
     assert len({r["declaration"]["id"] for r in records}) == 3
-    with database.read() as session:
-        current = session.scalars(
-            select(DocumentRow.guid).where(
-                DocumentRow.declaration_id == first["declaration"]["id"],
-                DocumentRow.current.is_(True),
-            )
-        ).all()
-    assert current == [changed["guid"]]  # the change replaced the order
+    assert _current(database, first["declaration"]["id"]) == [changed["guid"]]  # replaced
 
 
 async def test_records_taken_together_are_numbered_in_the_message_order(
@@ -89,10 +91,8 @@ async def test_a_batch_of_inventories_adopts_each_waiting_waybill(
     set is reconciled on its own."""
     sets = party_sets(seed=613, count=5)
     parties = register(make_party, sets[0])
-    for kind in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL):
-        sent = await send(client, parties.sender(kind), batch_of(sets, kind))
-        assert sent.status_code == 201, sent.text
-    waybills = sent.json()["records"]
+    answers = await send_batches(client, parties, sets, (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL))
+    waybills = answers[Kind.WAYBILL]["records"]
     assert all(w["declaration"] is None for w in waybills)  # no 清单 names them yet
     lists = await send(client, parties.agent, batch_of(sets, Kind.INVENTORY))
     assert lists.status_code == 201, lists.text
@@ -120,14 +120,7 @@ async def test_a_batch_of_changes_finds_each_order_held(
     assert [statuses(r) for r in second.json()["records"]] == [[2, 3, 120]] * 4
     for before, after in zip(first.json()["records"], second.json()["records"], strict=True):
         assert after["declaration"]["id"] == before["declaration"]["id"]
-        with database.read() as session:
-            current = session.scalars(
-                select(DocumentRow.guid).where(
-                    DocumentRow.declaration_id == before["declaration"]["id"],
-                    DocumentRow.current.is_(True),
-                )
-            ).all()
-        assert current == [after["guid"]]
+        assert _current(database, before["declaration"]["id"]) == [after["guid"]]
 
 
 async def test_waybills_after_their_lists_join_the_sets_naming_them(
@@ -137,10 +130,8 @@ async def test_waybills_after_their_lists_join_the_sets_naming_them(
     each waybill completes its own set."""
     sets = party_sets(seed=615, count=4)
     parties = register(make_party, sets[0])
-    for kind in (Kind.ORDER, Kind.PAYMENT, Kind.INVENTORY):
-        sent = await send(client, parties.sender(kind), batch_of(sets, kind))
-        assert sent.status_code == 201, sent.text
-    lists = sent.json()["records"]
+    answers = await send_batches(client, parties, sets, (Kind.ORDER, Kind.PAYMENT, Kind.INVENTORY))
+    lists = answers[Kind.INVENTORY]["records"]
     waybills = await send(client, parties.carrier, batch_of(sets, Kind.WAYBILL))
     assert waybills.status_code == 201, waybills.text
     records = waybills.json()["records"]

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from batch_support import batch, batch_of, party_sets, record_guids
+from batch_support import batch, batch_of, party_sets, record_guids, send_batches
 from lxml import etree
-from service_support import Party, PartyFactory
+from service_support import PartyFactory
 from sqlalchemy import func, select
 from submission_helpers import (
     C,
-    Parties,
     document,
     register,
     send,
@@ -30,7 +29,6 @@ from test_engine_support import instant_engine
 from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Role
 from declarations import Kind, seal
-from declarations.samples import SampleSet
 
 
 async def _stored(database: Database, guids: Sequence[str]) -> int:
@@ -265,24 +263,12 @@ async def test_a_foreign_record_hidden_in_a_batch_refuses_it_all(
     assert await _stored(database, record_guids(message)) == 0
 
 
-async def _send_batches(
-    client: httpx.AsyncClient, parties: Parties, sets: Sequence[SampleSet]
-) -> dict[Kind, dict[str, Any]]:
-    answers = {}
-    for what in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
-        party: Party = parties.sender(what)
-        response = await send(client, party, batch_of(sets, what))
-        assert response.status_code == 201, response.text
-        answers[what] = response.json()
-    return answers
-
-
 async def test_sets_completed_by_batches_reach_clearance(
     client: httpx.AsyncClient, make_party: PartyFactory, database: Database
 ) -> None:
     sets = party_sets(seed=513, count=10)
     parties = register(make_party, sets[0])
-    answers = await _send_batches(client, parties, sets)
+    answers = await send_batches(client, parties, sets)
     for what in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL):
         assert _by_record(answers[what]) == [[2, 3, 120]] * 10, what
     inventories = answers[Kind.INVENTORY]["records"]
