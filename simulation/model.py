@@ -59,11 +59,15 @@ class ClearanceModel:
         target_cutoff: float = math.inf,
         on_transition: OnTransition | None = None,
         trace_pools: bool = False,
+        keep_samples: bool = True,
     ) -> None:
         """``traces``: the arrivals of the trace flows by flow name (``RunPlan.traces``), cut
         at the horizon. ``target_cutoff``: "released within target" counts only declarations
         lodged by then, which have had the whole target window before the run ends (no
-        censoring; the runner passes the end minus the target; live mode: no cutoff)."""
+        censoring; the runner passes the end minus the target; live mode: no cutoff).
+        ``keep_samples=False``: none of the statistics that keep samples of every declaration
+        or truck (waits, cycle and transit times); live mode: nothing reads them, and its
+        model runs as long as the service."""
         self.env = env
         self.scenario = scenario
         self.rng = rng
@@ -71,6 +75,8 @@ class ClearanceModel:
         self.on_transition = on_transition
         self.observed = on_transition is not None
         self.warmup = scenario.warmup_hours * HOUR
+        # Samples are kept of the declarations lodged from then on (trucks: dispatched).
+        self.sampled_from = self.warmup if keep_samples else math.inf
         review_stage = scenario.stages.review is not None
         self.flows = [
             FlowRuntime(i, f, scenario, rng, review_stage=review_stage)
@@ -85,7 +91,7 @@ class ClearanceModel:
         self.site.add_corridors(
             scenario,
             rng,
-            measured_from=self.warmup,
+            measured_from=self.sampled_from,
             departed=self.exits.transit_started,
             arrived=self.exits.transit_ended,
         )
@@ -114,9 +120,12 @@ class ClearanceModel:
         notify = self._notify if self.observed else None
         line = self.stages.get(StageName.SORTING_LINE)  # the goods pass it (simulation.goods)
         self.goods = GoodsArrivals(
-            env, self.live, self._go_release, notify, line=line, measured_from=self.warmup
+            env, self.live, self._go_release, notify, line=line, measured_from=self.sampled_from
         )
-        if self.warmup > 0:
+        if not keep_samples:
+            for locks in self.lock_pools.values():
+                locks.since = math.inf  # nor the trucks' waits for a lock
+        elif self.warmup > 0:  # the statistics start again when the warm-up ends
             env.timeout(self.warmup).callbacks.append(self._end_warmup)
 
     # --- public ----------------------------------------------------------------------------
@@ -239,7 +248,7 @@ class ClearanceModel:
         stage.pool.request(decl, decl.prio, service(), done, stage.queue)
 
     def _record(self, stage: StageRuntime, decl: Lodgement, waited: float) -> None:
-        if decl.lodged >= self.warmup:
+        if decl.lodged >= self.sampled_from:
             stage.sojourn.append(self.env.now - decl.t_stage)
             stage.waits.append(waited)
             stage.by_credit_wait[decl.credit].append(waited)
@@ -347,7 +356,7 @@ class ClearanceModel:
         decl.released = now
         self.released_total += 1
         flow = decl.flow
-        if decl.lodged >= self.warmup:
+        if decl.lodged >= self.sampled_from:
             cycle = now - decl.lodged
             flow.cycle.append(cycle)
             flow.to_decision.append(decl.decided_at - decl.lodged)
@@ -365,7 +374,7 @@ class ClearanceModel:
         decl.status = _S.CLOSED
         if self.observed:
             self._notify(decl, _M.EXIT)
-        if decl.lodged >= self.warmup:
+        if decl.lodged >= self.sampled_from:
             decl.flow.end_to_end.append(at - decl.lodged)
         self._finish(decl)
 

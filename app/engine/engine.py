@@ -130,11 +130,9 @@ class ClearanceEngine:
         self.sim_base = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
         self.sim_offset = (start - self.sim_base).total_seconds()
         self.env = simpy.Environment()
-        self.model = ClearanceModel(
-            self.env,
-            self.live_scenario,
-            np.random.default_rng(self.config.seed),
-            on_transition=self._on_transition,
+        rng = np.random.default_rng(self.config.seed)
+        self.model = ClearanceModel(  # it runs as long as the service: no samples kept
+            self.env, self.live_scenario, rng, on_transition=self._on_transition, keep_samples=False
         )
         if self.sim_offset > 0:  # SimPy refuses to run "until" the present
             self.env.run(until=self.sim_offset)

@@ -122,3 +122,34 @@ def test_transit_milestones_between_release_and_exit() -> None:
         (S.RELEASED, M.TRANSIT_END),
         (S.CLOSED, M.EXIT),
     ]
+
+
+def _samples(model: ClearanceModel) -> int:
+    """How many samples the model's statistics hold: a few for every declaration and truck."""
+    stages = sum(
+        len(s.sojourn) + len(s.waits) + sum(map(len, s.by_credit_wait))
+        for s in model.stages.values()
+    )
+    flows = sum(
+        len(f.cycle) + len(f.to_decision) + len(f.decision_to_release) + len(f.end_to_end)
+        for f in model.flows
+    )
+    trucks = sum(len(c.loads) + len(c.transit_times) for c in model.corridors.values())
+    return stages + flows + trucks + sum(len(p.waits) for p in model.lock_pools.values())
+
+
+def test_a_model_that_keeps_no_samples_does_not_grow_with_its_declarations() -> None:
+    # The clearance engine's model (app.engine) runs as long as the service: its memory must
+    # not grow with the declarations it clears (issue 15, the soak).
+    def day(keep_samples: bool) -> ClearanceModel:
+        env = simpy.Environment()
+        rng = np.random.default_rng(5)
+        model = ClearanceModel(env, _scenario(5), rng, keep_samples=keep_samples)
+        model.start()
+        env.run(until=24 * 3600)
+        return model
+
+    kept, unkept = day(True), day(False)
+    assert unkept.released_total == kept.released_total > 5000  # the same run
+    assert _samples(kept) > kept.released_total
+    assert _samples(unkept) == 0
