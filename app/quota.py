@@ -41,25 +41,16 @@ class LedgerQuota:
     ``used`` opens its own read session so the validation core can call it without knowing
     about sessions; ``add`` joins the caller's write transaction, so that counting a purchase
     commits or rolls back with the declaration that causes it.
-
-    One is made per message checked, and ``used`` reads each buyer's sum once in its life: a
-    batch's records are checked whole and then one by one against the ledger as it stood
-    (nothing is counted while a message is checked; ``app.services.set_quota`` counts again,
-    under the set's lock, when the set is complete).
     """
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._read: dict[tuple[str, int, OrderKey | None], Decimal] = {}
 
     def used(
         self, buyer_id_number: str, year: int, *, replacing: OrderKey | None = None
     ) -> Decimal:
-        key = (buyer_id_number, year, replacing)
-        if key not in self._read:
-            with self._database.read() as session:
-                self._read[key] = used_fen(session, buyer_id_number, year, replacing=replacing)
-        return self._read[key] / 100
+        with self._database.read() as session:
+            return used_fen(session, buyer_id_number, year, replacing=replacing) / 100
 
     @staticmethod
     def add(
@@ -82,3 +73,22 @@ class LedgerQuota:
         session.add(entry)
         session.flush()
         return entry
+
+
+class MessageQuota(LedgerQuota):
+    """The ledger as one message is checked against it: each buyer's sum read once. A batch's
+    records are checked whole and then one by one against the ledger as it stood (nothing is
+    counted while a message is checked; ``app.services.set_quota`` counts again, under the
+    set's lock, when the set is complete)."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self._read: dict[tuple[str, int, OrderKey | None], Decimal] = {}
+
+    def used(
+        self, buyer_id_number: str, year: int, *, replacing: OrderKey | None = None
+    ) -> Decimal:
+        key = (buyer_id_number, year, replacing)
+        if key not in self._read:
+            self._read[key] = super().used(buyer_id_number, year, replacing=replacing)
+        return self._read[key]

@@ -41,7 +41,7 @@ from app.accounts import Principal
 from app.db.engine import Database
 from app.db.models import DocumentRow
 from app.errors import ServiceError
-from app.quota import LedgerQuota
+from app.quota import MessageQuota
 from app.services import (
     certificates,
     entrustments,
@@ -114,7 +114,7 @@ def submit_message(
     signatures: SignaturePolicy | None = None,
 ) -> Outcome | BatchOutcome:
     """One CEB message of up to 100 records: a one-record message's answer, or each record's."""
-    quota = LedgerQuota(database)
+    quota = MessageQuota(database)
     checked = check(data, regime, source=source, quota=quota, signatures=signatures)
     document = checked.document
     if document is None or len(document.records()) <= 1:
@@ -177,7 +177,7 @@ def _records(
     *,
     regime: Regime | None,
     source: str,
-    quota: LedgerQuota,
+    quota: MessageQuota,
 ) -> list[_Record]:
     """Each record cut out and checked as the one-record message it stands for; refuses the
     whole message (nothing stored) for a record guid given twice, a ``?regime=`` a record

@@ -20,7 +20,7 @@ from app.db.models import (
     Receipt,
     Role,
 )
-from app.quota import LedgerQuota
+from app.quota import LedgerQuota, MessageQuota
 from app.receipts import record_receipt
 from declarations.quota import QuotaProvider
 
@@ -147,6 +147,21 @@ def test_ledger_quota_implements_the_provider_protocol(
     assert quota.used(buyer, 2026) == Decimal("2000.00")
     with database.read() as session:
         assert session.scalar(select(QuotaEntry.amount_fen).limit(1)) == 199990
+
+
+def test_a_message_is_checked_against_the_ledger_as_it_stood(database: Database) -> None:
+    """``MessageQuota`` reads a buyer's sum once: a batch is checked whole, then record by
+    record, against one reading (the set counts again when it is complete)."""
+    buyer = "110101199001011235"
+    with database.write() as session:
+        LedgerQuota.add(session, buyer, Decimal("100"), date(2026, 3, 1))
+    quota = MessageQuota(database)
+    assert quota.used(buyer, 2026) == Decimal("100")
+    with database.write() as session:
+        LedgerQuota.add(session, buyer, Decimal("50"), date(2026, 4, 1))
+    assert quota.used(buyer, 2026) == Decimal("100")  # as it stood
+    assert quota.used(buyer, 2025) == Decimal(0)  # another year: its own reading
+    assert LedgerQuota(database).used(buyer, 2026) == Decimal("150")
 
 
 def test_concurrent_writers_neither_deadlock_nor_lose_rows(
