@@ -176,3 +176,23 @@ def test_the_worker_command_delivers_and_stops_on_sigterm(tmp_path: Path) -> Non
         server.shutdown()
         server.server_close()
         db.dispose()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator (Linux)")
+def test_serve_caps_the_malloc_arenas_for_itself_and_its_children() -> None:
+    """``serve`` and ``worker`` start with two malloc arenas (app.cli.serve explains why); an
+    operator's own MALLOC_ARENA_MAX is left as set."""
+    script = (
+        "import os; from app.cli.serve import cap_malloc_arenas; "
+        "print(cap_malloc_arenas(), os.environ.get('MALLOC_ARENA_MAX'))"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+
+    def run(env: dict[str, str]) -> list[str]:
+        command = [sys.executable, "-c", script]
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
+
+    assert run(environment) == ["True", "2"]
+    assert run({**environment, "MALLOC_ARENA_MAX": "4"}) == ["False", "4"]
