@@ -66,8 +66,6 @@ __all__ = [
 ]
 
 
-
-
 # Hot-path statements, built once (building a select() costs about as much as running it).
 _PARTIES = (
     select(DocumentRow.sender_id)
