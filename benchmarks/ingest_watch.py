@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 
@@ -20,6 +22,15 @@ from benchmarks.ingest_server import Server, rss_bytes
 LAG_METRIC = "danchuang_clock_lag_seconds"
 OUTBOX_METRIC = 'danchuang_queue_length{queue="webhook_outbox"}'
 MB = 1024 * 1024
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client closes a kept-alive connection (the delivery worker does
+    when it stops or renews its connections); other errors are printed as usual."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class Receiver:
@@ -45,7 +56,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
