@@ -180,8 +180,6 @@ class DocumentRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # Unique and always given by the writer: SQLite's rows of one flush are then inserted with
-    # one INSERT … RETURNING, matched back by guid (SQLAlchemy's "insertmanyvalues" sentinel).
     guid: Mapped[str] = mapped_column(String(36), unique=True, insert_sentinel=True)
     message_code: Mapped[str] = mapped_column(String(10))  # CEB311, CEB621, ...
     direction: Mapped[str] = mapped_column(String(6))
