@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select, tuple_
@@ -103,9 +103,11 @@ class Keys:
 
 @dataclass
 class _Ahead:
-    held: dict[HeldKey, DocumentRow | None] = field(default_factory=dict)
-    declarations: dict[SetKey, Declaration | None] = field(default_factory=dict)
-    naming: dict[WaybillKey, list[int]] = field(default_factory=dict)
+    """The answers read ahead (None, []: nothing found), each taken once."""
+
+    held: dict[HeldKey, DocumentRow | None]
+    declarations: dict[SetKey, Declaration | None]
+    naming: dict[WaybillKey, list[int]]
 
 
 def held_key(code: str, keys: Keys) -> HeldKey:
@@ -155,28 +157,8 @@ def looked_up(
 ) -> Iterator[None]:
     """Read the answers to these lookups ahead, for the ``with`` block (the module's
     docstring says when that is sound)."""
-    ahead = _Ahead()
-    for code in sorted({key[0] for key in held}):
-        pairs = sorted({(first, second) for c, first, second in held if c == code and first})
-        for key in (k for k in held if k[0] == code):
-            ahead.held[key] = None
-        if not pairs:
-            continue
-        waybill = BY_CODE[code].kind is Kind.WAYBILL
-        columns = (
-            (DocumentRow.logistics_code, DocumentRow.logistics_no)
-            if waybill
-            else (DocumentRow.ebp_code, DocumentRow.order_no)
-        )
-        query = select(DocumentRow).where(
-            DocumentRow.message_code == code,
-            DocumentRow.current.is_(True),
-            tuple_(*columns).in_(pairs),
-        )
-        for row in session.scalars(query.order_by(DocumentRow.id)):  # the latest one wins
-            first, second = (row.logistics_code, row.logistics_no) if waybill else (
-                row.ebp_code, row.order_no)  # fmt: skip
-            ahead.held[(code, first, second)] = row
+    ahead = _Ahead(dict.fromkeys(held), dict.fromkeys(sets), {key: [] for key in waybills})
+    _held_ahead(session, ahead, held)
     _sets_ahead(session, ahead, sets)
     _naming_ahead(session, ahead, waybills)
     session.info[_AHEAD] = ahead
@@ -186,9 +168,24 @@ def looked_up(
         session.info.pop(_AHEAD, None)
 
 
+def _held_ahead(session: Session, ahead: _Ahead, keys: Sequence[HeldKey]) -> None:
+    for code in sorted({code for code, _, _ in keys}):
+        pairs = sorted({(first, second) for c, first, second in keys if c == code and first})
+        if not pairs:
+            continue
+        names = ("logistics_code", "logistics_no")
+        if BY_CODE[code].kind is not Kind.WAYBILL:
+            names = ("ebp_code", "order_no")
+        query = select(DocumentRow).where(
+            DocumentRow.message_code == code,
+            DocumentRow.current.is_(True),
+            tuple_(*(getattr(DocumentRow, name) for name in names)).in_(pairs),
+        )
+        for row in session.scalars(query.order_by(DocumentRow.id)):  # the latest one wins
+            ahead.held[(code, getattr(row, names[0]), getattr(row, names[1]))] = row
+
+
 def _sets_ahead(session: Session, ahead: _Ahead, keys: Sequence[SetKey]) -> None:
-    for key in keys:
-        ahead.declarations[key] = None
     for direction in sorted({direction for direction, _, _ in keys}):
         pairs = sorted({(ebp, order) for d, ebp, order in keys if d == direction})
         query = select(Declaration).where(
@@ -200,8 +197,6 @@ def _sets_ahead(session: Session, ahead: _Ahead, keys: Sequence[SetKey]) -> None
 
 
 def _naming_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) -> None:
-    for key in keys:
-        ahead.naming[key] = []
     for direction in sorted({direction for direction, _, _ in keys}):
         pairs = sorted({(code, no) for d, code, no in keys if d == direction and no})
         if not pairs:
