@@ -56,9 +56,7 @@ from app.services.taking import Outcome
 from declarations import (
     Checked,
     Document,
-    Facts,
     Layer,
-    RecordMessage,
     Regime,
     Report,
     SignatureMode,
@@ -88,20 +86,6 @@ class BatchOutcome:
     def repeat(self) -> bool:
         """Every record was received before (the whole message resent)."""
         return all(outcome.repeat for outcome in self.records)
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    """One record of a batch, checked and ready to be taken."""
-
-    message: RecordMessage
-    checked: Checked
-    facts: Facts
-    acting: str  # the party its sender acts as (entrustments.ensure_may_send)
-
-    @property
-    def guid(self) -> str:
-        return self.message.guid or ""
 
 
 def submit_message(
@@ -178,7 +162,7 @@ def _records(
     regime: Regime | None,
     source: str,
     quota: MessageQuota,
-) -> list[_Record]:
+) -> list[taking.Arrival]:
     """Each record cut out and checked as the one-record message it stands for; refuses the
     whole message (nothing stored) for a record guid given twice, a ``?regime=`` a record
     contradicts, or a record its sender may not send."""
@@ -206,12 +190,12 @@ def _records(
         part = replace(part, report=report, envelope=checked.envelope)
         submission.refuse_regime_conflict(report)
         acting = entrustments.ensure_may_send(database, enterprise, cut)
-        records.append(_Record(message, part, part.facts(), acting))
+        records.append(taking.Arrival(part.facts(), acting, guid, message.data, part))
     return records
 
 
 def _write(
-    database: Database, enterprise: Principal, guid: str, code: str, records: list[_Record]
+    database: Database, enterprise: Principal, guid: str, code: str, records: list[taking.Arrival]
 ) -> BatchOutcome:
     """Every record taken in one write transaction (``taking.take_all``). A resent guid is
     recognised by the write itself (as in ``submission.submit_checked``): the next attempt
@@ -235,19 +219,15 @@ def _write(
 
 
 def _take(
-    session: Session, enterprise: Principal, records: list[_Record], *, again: bool
+    session: Session, enterprise: Principal, records: list[taking.Arrival], *, again: bool
 ) -> list[Outcome]:
     """Each record's outcome, in order: its stored answer if it was received before (looked
     up only on a retry), else taken with the other new ones."""
     repeats = [
-        submission.repeat_of(session, enterprise, r.guid, r.message.data) if again else None
+        submission.repeat_of(session, enterprise, r.guid, r.data) if again else None
         for r in records
     ]
-    new = [
-        taking.Arrival(r.facts, r.acting, r.guid, r.message.data, r.checked)
-        for r, repeat in zip(records, repeats, strict=True)
-        if repeat is None
-    ]
+    new = [r for r, repeat in zip(records, repeats, strict=True) if repeat is None]
     taken = iter(taking.take_all(session, enterprise, new))
     return [repeat if repeat is not None else next(taken) for repeat in repeats]
 
