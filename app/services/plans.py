@@ -56,8 +56,7 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     """What a valid document does (``declarations.lifecycle.judge`` against what customs
     holds under its business key)."""
     kind = facts.message.kind
-    key = set_lookups.held_key(row.message_code, set_lookups.Keys.of(facts))
-    held = set_lookups.held_document(session, key)
+    held = set_lookups.held_document(session, set_lookups.held_key(facts))
     authority.ensure_owner(row, held)
     app_type = AppType(row.app_type) if row.app_type in ("1", "2", "3") else AppType.NEW
     current = _held(session, held) if held else None

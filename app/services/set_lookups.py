@@ -110,11 +110,24 @@ class _Ahead:
     naming: dict[WaybillKey, list[int]]
 
 
-def held_key(code: str, keys: Keys) -> HeldKey:
-    """The key customs holds a document of ``code`` under: a waybill's, or an order's."""
-    if BY_CODE[code].kind is Kind.WAYBILL:
+def held_key(facts: Facts) -> HeldKey:
+    """The key customs holds the document under: a waybill's, or an order's."""
+    code, keys = facts.message.code, Keys.of(facts)
+    if facts.message.kind is Kind.WAYBILL:
         return (code, keys.logistics_code, keys.logistics_no)
     return (code, keys.ebp_code, keys.order_no)
+
+
+def set_key(row: DocumentRow) -> SetKey | None:
+    """The key of the set a stored document names by its order (none without both keys)."""
+    if row.ebp_code and row.order_no:
+        return (row.direction, row.ebp_code, row.order_no)
+    return None
+
+
+def waybill_key(row: DocumentRow) -> WaybillKey:
+    """The key of the waybill a stored document names."""
+    return (row.direction, row.logistics_code, row.logistics_no)
 
 
 def held_document(session: Session, key: HeldKey) -> DocumentRow | None:

@@ -93,8 +93,8 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
     created = False
     if kind_of(row) is Kind.WAYBILL:
         declaration = _set_naming_waybill(session, row)
-    elif row.ebp_code and row.order_no:
-        declaration = set_lookups.declaration_of(session, (direction, row.ebp_code, row.order_no))
+    elif (key := set_lookups.set_key(row)) is not None:
+        declaration = set_lookups.declaration_of(session, key)
         if declaration is None:
             declaration = Declaration(
                 direction=direction,
@@ -154,15 +154,11 @@ def sets_named_by(
     return [(d, e, o) for d, e, o in session.execute(query)]
 
 
-def _waybill_key(row: DocumentRow) -> set_lookups.WaybillKey:
-    return (row.direction, row.logistics_code, row.logistics_no)
-
-
 def _set_naming_waybill(session: Session, waybill: DocumentRow) -> Declaration | None:
     """The one set whose current 清单 names ``waybill``; none when no set or several do."""
     if not waybill.logistics_no:
         return None
-    found = set_lookups.naming_sets(session, _waybill_key(waybill))
+    found = set_lookups.naming_sets(session, set_lookups.waybill_key(waybill))
     return session.get(Declaration, found[0]) if len(found) == 1 else None
 
 
@@ -175,7 +171,7 @@ def _adopt_orphans(
         return []
     if any(
         found != declaration.id
-        for found in set_lookups.naming_sets(session, _waybill_key(inventory))
+        for found in set_lookups.naming_sets(session, set_lookups.waybill_key(inventory))
     ):
         return []  # ambiguous: no set gets the waybill, it keeps waiting
     waiting = session.scalars(

@@ -181,15 +181,12 @@ def _looked_up(
     looks up as it goes."""
     if len(group) == 1:
         return nullcontext()
-    held, sets_of_orders, waybills = [], [], []
-    for arrival, row in zip(group, rows, strict=True):
-        held.append(set_lookups.held_key(row.message_code, set_lookups.Keys.of(arrival.facts)))
-        if arrival.facts.message.kind is Kind.WAYBILL:
-            if row.logistics_no:
-                waybills.append((row.direction, row.logistics_code, row.logistics_no))
-        elif row.ebp_code and row.order_no:
-            sets_of_orders.append((row.direction, row.ebp_code, row.order_no))
-    return set_lookups.looked_up(session, held, sets_of_orders, waybills)
+    held = [set_lookups.held_key(arrival.facts) for arrival in group]
+    if group[0].facts.message.kind is Kind.WAYBILL:  # a group is of one message: one kind
+        waybills = [set_lookups.waybill_key(row) for row in rows if row.logistics_no]
+        return set_lookups.looked_up(session, held, waybills=waybills)
+    orders = [key for row in rows if (key := set_lookups.set_key(row)) is not None]
+    return set_lookups.looked_up(session, held, sets=orders)
 
 
 def _judge(session: Session, arrival: Arrival, row: DocumentRow) -> _Judged:
