@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Enterprise
 from app.errors import ServiceError, forbidden
-from app.services.set_documents import current_documents, facts_of, kind_of
+from app.services.set_documents import facts_of, kind_of
 from declarations import BY_CODE, Facts
 
 
@@ -60,11 +60,18 @@ def ensure_owner(row: DocumentRow, held: DocumentRow | None) -> None:
 
 
 def ensure_may_join(
-    session: Session, declaration: Declaration, row: DocumentRow, code: str, fields: Sequence[str]
+    session: Session,
+    declaration: Declaration,
+    row: DocumentRow,
+    code: str,
+    fields: Sequence[str],
+    *,
+    documents: Sequence[DocumentRow],
+    created: bool = False,
 ) -> None:
     """Rule 2: the enterprise ``code``, named in ``fields`` of ``row``, is the party the set
-    names in one of those roles."""
-    if not may_join(session, declaration, row, code, fields):
+    names in one of those roles (the set's current ``documents`` name them)."""
+    if not may_join(session, declaration, row, code, fields, documents=documents, created=created):
         raise _not_in_set(row, fields)
 
 
@@ -75,14 +82,15 @@ def may_join(
     code: str,
     fields: Sequence[str],
     *,
-    arriving: DocumentRow | None = None,
+    documents: Sequence[DocumentRow],
+    created: bool = False,
 ) -> bool:
-    """Rule 2 as a question; ``arriving`` is a document of the set not stored yet (the 清单
-    adopting ``row``), counted with the set's current documents."""
+    """Rule 2 as a question, given the set's current ``documents`` (``sets.Place``; with a
+    document of the set not stored yet, the 清单 adopting ``row``). A set ``created`` in this
+    transaction has had no other document, current or not."""
     kind = kind_of(row)
-    documents = current_documents(session, declaration.id)
     named: dict[str, set[str]] = {}
-    for other in [*documents, *([arriving] if arriving is not None else [])]:
+    for other in documents:
         if other.id != row.id and kind_of(other) is not kind:
             for name, value in facts_of(other).parties.items():
                 named.setdefault(name, set()).add(value)
@@ -91,24 +99,28 @@ def may_join(
             if code in named[field]:
                 return True
             continue
-        owner = _latest_sender_of_kind(session, declaration.id, row)
+        owner = None if created else _latest_sender_of_kind(session, declaration.id, row)
         if owner is None or owner == row.sender_id:
             return True  # the set names nobody in this role yet, or names this sender
     return False
 
 
 def orphan_may_join(
-    session: Session, declaration: Declaration, orphan: DocumentRow, inventory: DocumentRow
+    session: Session,
+    declaration: Declaration,
+    orphan: DocumentRow,
+    documents: Sequence[DocumentRow],
 ) -> bool:
-    """Whether the set of ``inventory`` (arriving, not stored yet) may adopt ``orphan``: the
-    check its sender would have met sending it to the set directly."""
+    """Whether the set may adopt ``orphan``, its current ``documents`` being these (the 清单
+    naming the orphan, arriving, among them): the check its sender would have met sending it
+    to the set directly."""
     code = session.scalar(select(Enterprise.code).where(Enterprise.id == orphan.sender_id))
     if code is None:
         return False
     parties = facts_of(orphan).parties
     sender_fields = BY_CODE[orphan.message_code].senders(parties.get)
     fields = [f for f, v in parties.items() if v == code and f in sender_fields]
-    return may_join(session, declaration, orphan, code, fields, arriving=inventory)
+    return may_join(session, declaration, orphan, code, fields, documents=documents)
 
 
 def _latest_sender_of_kind(session: Session, declaration_id: int, row: DocumentRow) -> int | None:

@@ -25,6 +25,7 @@ engine, otherwise the 清单 is refused with the rule named.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -51,6 +52,7 @@ from declarations import (
 )
 
 __all__ = [
+    "Place",
     "advance",
     "attach",
     "count_quota",
@@ -83,9 +85,20 @@ _ORPHAN_WAYBILLS = select(DocumentRow).where(
 )
 
 
-def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declaration | None:
+@dataclass(frozen=True, slots=True)
+class Place:
+    """The set a document joins: its declaration, whether this transaction created it, and its
+    current documents as the document found them (the orphans it adopted included, itself not):
+    read once, for ``authority.may_join`` and then ``advance``."""
+
+    declaration: Declaration
+    created: bool
+    documents: list[DocumentRow]
+
+
+def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Place | None:
     """Put ``row`` in its declaration (creating it when the row names ebpCode + orderNo), adopt
-    the orphan waybill its 清单 names, and return the declaration (None: the row waits).
+    the orphan waybill its 清单 names, and return its place (None: the row waits).
 
     ``row`` may still be unsaved: its ``declaration_id`` is then written with its INSERT."""
     direction = row.direction
@@ -110,20 +123,21 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Declara
     if declaration is None:
         return None
     parties = set() if created else parties_of(session, declaration.id)
+    documents = [] if created else current_documents(session, declaration.id)
     row.declaration_id = declaration.id
     # A 清单's tradeMode names the regime for sure; other documents may only suggest one.
     if regime is not None and (declaration.regime is None or is_inventory(row)):
         declaration.regime = regime.value
     # An orphan waybill waits for the 清单 naming it: only then is there anything to adopt.
     # Its receipts join the set's, and every party sees the set's receipts (app.receipts).
-    adopted = _adopt_orphans(session, declaration, row) if is_inventory(row) else []
+    adopted = _adopt_orphans(session, declaration, row, documents) if is_inventory(row) else []
     refiled = file_adopted(session, declaration.id, [orphan.id for orphan in adopted])
     if refiled or not created:  # a new set without orphans has no receipts to share yet
         newcomers = {row.sender_id, *(orphan.sender_id for orphan in adopted)} - parties
         share_receipts(
             session, declaration.id, newcomers=newcomers, members=parties, refiled=refiled
         )
-    return declaration
+    return Place(declaration, created, [*documents, *adopted])
 
 
 def parties_of(session: Session, declaration_id: int) -> set[int]:
@@ -163,10 +177,14 @@ def _set_naming_waybill(session: Session, waybill: DocumentRow) -> Declaration |
 
 
 def _adopt_orphans(
-    session: Session, declaration: Declaration, inventory: DocumentRow
+    session: Session,
+    declaration: Declaration,
+    inventory: DocumentRow,
+    documents: Sequence[DocumentRow],
 ) -> list[DocumentRow]:
-    """Put the orphan waybill ``inventory`` names in its declaration; returns it (or nothing:
-    another set's 清单 names it too, or its sender may not join this set)."""
+    """Put the orphan waybill ``inventory`` names in its declaration (whose current
+    ``documents`` are these); returns it (or nothing: another set's 清单 names it too, or its
+    sender may not join this set)."""
     if not inventory.logistics_no:
         return []
     if any(
@@ -185,7 +203,7 @@ def _adopt_orphans(
     adopted = [
         orphan
         for orphan in waiting
-        if authority.orphan_may_join(session, declaration, orphan, inventory)
+        if authority.orphan_may_join(session, declaration, orphan, [*documents, inventory])
     ]
     for orphan in adopted:
         orphan.declaration_id = declaration.id
@@ -207,18 +225,22 @@ def describe_missing(declaration: Declaration, kinds: Sequence[Kind]) -> tuple[s
     return en, zh
 
 
-def advance(session: Session, declaration: Declaration) -> Receipt | None:
+def advance(
+    session: Session, declaration: Declaration, documents: Sequence[DocumentRow]
+) -> Receipt | None:
     """Move the set on if it can: a complete set with its 清单 is reconciled, its buyer's quota
     counted, and it becomes clearance-ready; a failure refuses the 清单 (that receipt is
-    returned). The set is reconciled from its documents' facts, not from their XML."""
+    returned). ``documents`` are those the set holds (the ones still current count: a
+    ``Place``'s documents and the one that joined it). The set is reconciled from its
+    documents' facts, not from their XML."""
     if declaration.state not in OPEN_STATES:
         return None
     if declaration.return_status is None:
         # No standing 清单: answering one sets its declaration's ``return_status`` (and a
-        # withdrawn one clears it), so there is nothing to reconcile; skip reading the set.
+        # withdrawn one clears it), so there is nothing to reconcile.
         move(declaration, INCOMPLETE)
         return None
-    documents = current_documents(session, declaration.id)
+    documents = sorted((d for d in documents if d.current), key=lambda d: d.id)
     if refused(declaration.return_status):
         # Customs refused the set's 清单 (here, or the engine at audit). It stays in the
         # history but no longer counts: the set waits for a new one.

@@ -112,6 +112,7 @@ class _Judged:
     row: DocumentRow
     plan: plans.Plan
     declaration: Declaration | None
+    documents: list[DocumentRow]  # its set's current documents when it joined one (sets.Place)
 
 
 def take_all(session: Session, enterprise: Principal, arrivals: Sequence[Arrival]) -> list[Outcome]:
@@ -199,20 +200,29 @@ def _judge(session: Session, arrival: Arrival, row: DocumentRow) -> _Judged:
     # The row is written once, with the status its last receipt gives it and (found before the
     # INSERT) its declaration.
     row.return_status = plan.final[0] if plan.final else int(ReturnStatus.SENT)
-    declaration: Declaration | None = None
+    place: sets.Place | None = None
     if plan.joins_set:
         # A regime the document (or the caller) names is the set's; an assumed one only
         # suggests it.
         regime = facts.regime if facts.regime_named else None
-        declaration = sets.attach(session, row, regime)
-        if declaration is not None:
+        place = sets.attach(session, row, regime)
+        if place is not None:
             fields = authority.naming_fields(arrival.acting, facts)
-            authority.ensure_may_join(session, declaration, row, arrival.acting, fields)
+            authority.ensure_may_join(
+                session,
+                place.declaration,
+                row,
+                arrival.acting,
+                fields,
+                documents=place.documents,
+                created=place.created,
+            )
     elif plan.withdraws is not None:
         row.declaration_id = plan.withdraws.declaration_id
         if row.declaration_id is not None:  # the feed shows its sender the set from now on
             sets.welcome(session, row.declaration_id, row.sender_id)
-    return _Judged(arrival, row, plan, declaration)
+    declaration = place.declaration if place is not None else None
+    return _Judged(arrival, row, plan, declaration, place.documents if place else [])
 
 
 def _store(session: Session, judged: Sequence[_Judged]) -> None:
@@ -256,7 +266,7 @@ def _settle(session: Session, one: _Judged, receipts: list[Receipt]) -> Outcome:
         if declaration.state == states.CLEARANCE_READY and plan.changes:
             sets.give_back(session, declaration.id)
             states.move(declaration, states.INCOMPLETE)  # reconcile the changed set again
-        refused = sets.advance(session, declaration)
+        refused = sets.advance(session, declaration, [*one.documents, row])
         if refused is not None and refused.document_id == row.id:
             receipts.append(refused)  # reconciling answered this 清单 once more
     return Outcome(row, receipts, one.arrival.checked.report, declaration=declaration)
