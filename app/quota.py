@@ -35,6 +35,14 @@ def used_fen(
     return Decimal(int(session.scalar(query) or 0))
 
 
+def whole_fen(amount: Decimal) -> int:
+    """``amount`` (CNY) in fen, as the ledger counts it; a fraction of a fen is refused."""
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise ValueError(f"quota amounts are whole fen (0.01 CNY), got {amount}")
+    return int(fen)
+
+
 class LedgerQuota:
     """Sums the ``quota_ledger`` rows of a buyer and year.
 
@@ -61,13 +69,10 @@ class LedgerQuota:
         *,
         declaration_id: int | None = None,
     ) -> QuotaEntry:
-        fen = amount * 100
-        if fen != fen.to_integral_value():
-            raise ValueError(f"quota amounts are whole fen (0.01 CNY), got {amount}")
         entry = QuotaEntry(
             buyer_id_number=buyer_id_number,
             year=on.year,
-            amount_fen=int(fen),
+            amount_fen=whole_fen(amount),
             declaration_id=declaration_id,
         )
         session.add(entry)

@@ -3,19 +3,29 @@
 A complete, reconciled import set counts its 清单's purchase (``declarations.Purchase``, kept
 with the 清单's facts on arrival) in the ledger, inside the write transaction (``count_quota``);
 a refused, withdrawn or changed set gives it back (``release_quota``). The limit itself is the
-core's (``declarations.annual_refusal``); the ledger's sums are ``app.quota.used_fen``.
+core's (``declarations.annual_refusal``).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import delete, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, QuotaEntry
-from app.quota import LedgerQuota, used_fen
+from app.quota import whole_fen
 from declarations import Finding, Purchase, annual_refusal
+
+# In one statement: what the buyer's year has counted besides the set's own entry (a changed
+# 清单's, given back before the new one is counted), and whether the set has one.
+_OTHERS = select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0)).where(
+    QuotaEntry.buyer_id_number == bindparam("buyer"),
+    QuotaEntry.year == bindparam("year"),
+    QuotaEntry.declaration_id.is_distinct_from(bindparam("declaration_id")),
+)
+_OWN = select(QuotaEntry.id).where(QuotaEntry.declaration_id == bindparam("declaration_id"))
+_COUNTED = select(_OTHERS.scalar_subquery(), _OWN.exists())
 
 
 def count_quota(
@@ -35,18 +45,26 @@ def count_quota(
             text("SELECT pg_advisory_xact_lock(hashtext(:buyer))"),
             {"buyer": purchase.buyer_id_number},
         )
-    release_quota(session, declaration.id)
-    used = used_fen(session, purchase.buyer_id_number, purchase.year) / 100
-    refusal = annual_refusal(purchase, used)
-    if refusal is not None:
-        return refusal
-    LedgerQuota.add(
-        session,
-        purchase.buyer_id_number,
-        purchase.amount,
-        date(purchase.year, 1, 1),
-        declaration_id=declaration.id,
-    )
+    buyer, year = purchase.buyer_id_number, purchase.year
+    values = {"buyer": buyer, "year": year, "declaration_id": declaration.id}
+    # No ledger row is left pending in the session (``LedgerQuota.add`` flushes its own, this
+    # inserts with a statement): nothing to flush before reading the ledger, and the set's own
+    # changes wait for the transaction's last flush.
+    with session.no_autoflush:
+        others, own = session.execute(_COUNTED, values).one()
+        if own:
+            release_quota(session, declaration.id)
+        refusal = annual_refusal(purchase, Decimal(int(others)) / 100)
+        if refusal is not None:
+            return refusal
+        fen = whole_fen(purchase.amount)
+        entry = {
+            "buyer_id_number": buyer,
+            "year": year,
+            "amount_fen": fen,
+            "declaration_id": declaration.id,
+        }
+        session.execute(insert(QuotaEntry), [entry])
     return None
 
 
