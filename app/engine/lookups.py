@@ -1,15 +1,16 @@
-"""What the engine reads of many declarations' sets at once, one query for a batch: their
-清单's notes (where a test's outcome marker is). The messages real parties send for them are
-``app.services.real_senders.sent_by_real_parties``."""
+"""What the engine reads of many declarations at once, one query for a batch: their 清单's
+notes (where a test's outcome marker is) and the receipts recorded already. The messages real
+parties send for them are ``app.services.real_senders.sent_by_real_parties``."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
-from app.db.models import DocumentRow
+from app.db.models import DocumentRow, Receipt
 from app.services.set_documents import facts_of
 
 INVENTORY_CODES = ("CEB621", "CEB603")  # the import and export 清单
@@ -25,6 +26,9 @@ _INVENTORIES = (
     .order_by(DocumentRow.id)
     .options(defer(DocumentRow.raw_xml))  # the facts are all it reads: not the bytes
 )
+_RECORDED = select(Receipt.declaration_id, Receipt.message_code, Receipt.return_status).where(
+    Receipt.declaration_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def notes(session: Session, ids: Collection[int]) -> dict[int, str | None]:
@@ -37,3 +41,12 @@ def notes(session: Session, ids: Collection[int]) -> dict[int, str | None]:
         if inventory.declaration_id is not None:  # the latest 清单 (a change) wins
             found[inventory.declaration_id] = facts_of(inventory).note
     return found
+
+
+def recorded(session: Session, ids: Collection[int]) -> dict[int, set[tuple[str, int]]]:
+    """The (message code, status) of each declaration's receipts recorded already."""
+    done: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for declaration_id, code, status in session.execute(_RECORDED, {"ids": sorted(ids)}):
+        if declaration_id is not None:
+            done[declaration_id].add((code, status))
+    return done

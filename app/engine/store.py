@@ -8,7 +8,6 @@ finds its receipt already there and is skipped, so no receipt is stored (or push
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from app import states
-from app.db.models import Declaration, Enterprise, Receipt
+from app.db.models import Declaration, Enterprise
 from app.db.models_after import TaxBillRow
 from app.engine import lookups
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
@@ -193,9 +192,6 @@ def _marker(declaration_id: int, note: str | None) -> str | None:
 
 
 _DECLARATIONS = select(Declaration).where(Declaration.id.in_(bindparam("ids", expanding=True)))
-_RECORDED = select(Receipt.declaration_id, Receipt.message_code, Receipt.return_status).where(
-    Receipt.declaration_id.in_(bindparam("ids", expanding=True))
-)
 
 
 def record(session: Session, transitions: list[Transition]) -> int:
@@ -209,11 +205,10 @@ def record(session: Session, transitions: list[Transition]) -> int:
         session, ids
     )  # before reading them: a late document of the set waits, or we do
     declarations = {row.id: row for row in session.scalars(_DECLARATIONS, {"ids": sorted(ids)})}
-    done: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for declaration_id, code, status in session.execute(_RECORDED, {"ids": sorted(ids)}):
-        if declaration_id is not None:
-            done[declaration_id].add((code, status))
+    done = lookups.recorded(session, ids)
     real = real_senders.sent_by_real_parties(session, ids)  # danchuang plays the others
+    # What danchuang's messages and the tax bills read (the 清单, waybills, orders): at once.
+    stand_ins.read_ahead(session, {t.declaration_id for t in transitions if _reads_set(t)})
 
     created = 0
     new: list[NewReceipt] = []
@@ -274,6 +269,12 @@ def record(session: Session, transitions: list[Transition]) -> int:
     for row, t in released:
         _after_release(session, row, t, notes.get(row.id), real)
     return created
+
+
+def _reads_set(t: Transition) -> bool:
+    """Does recording ``t`` read its set's documents (a site's record, a tax bill, an export's
+    departure)?"""
+    return bool(t.act) or t.status in (ReturnStatus.RELEASED, ReturnStatus.CLOSED)
 
 
 # When danchuang, playing the carrier, delivers after release if the flow gives no ``delivery``.
@@ -357,7 +358,9 @@ def deliver_due(session: Session, now: datetime | None, part: Partition = WHOLE)
     if now is not None:
         query = query.where(Declaration.delivery_due_at <= now)
     sent = 0
-    for row in session.scalars(query.order_by(Declaration.id).limit(200)):
+    rows = list(session.scalars(query.order_by(Declaration.id).limit(200)))
+    stand_ins.read_ahead(session, [row.id for row in rows])  # their waybills, at once
+    for row in rows:
         due, row.delivery_due_at = row.delivery_due_at, None
         assert due is not None
         if row.state != states.CANCELLED and _play(stand_ins.deliver, session, row, due):

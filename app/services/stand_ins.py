@@ -21,7 +21,8 @@ goes through the same intake as a real one
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
@@ -29,9 +30,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.accounts import Principal
+from app.db.engine import transaction_state
 from app.db.models import Declaration, DocumentRow, Enterprise, Role
 from app.services import master_waybills, submission
 from app.services.set_documents import current_of, facts_of
+from app.services.set_documents import read_ahead as read_ahead_documents
 from declarations.sample_export_followups import (
     Voyage,
     arrival_record,
@@ -64,10 +67,76 @@ def _guid(declaration_id: int, what: str) -> str:
 
 # Built once: the engine asks for a company or two for every message it plays.
 _ENTERPRISE = select(Enterprise).where(Enterprise.code == bindparam("code"))
+_ENTERPRISES = select(Enterprise).where(
+    Enterprise.code.in_(bindparam("codes", expanding=True))
+    | Enterprise.id.in_(bindparam("ids", expanding=True))
+)
+_KNOWN = "danchuang.stand_ins.enterprises"  # its transaction's, in ``Session.info``
+
+
+@dataclass
+class _Known:
+    """The enterprises a transaction's played messages name, read once each: by code (None:
+    not registered) and by id. The intake of danchuang's messages changes none of them."""
+
+    by_code: dict[str, Enterprise | None] = field(default_factory=dict)
+    by_id: dict[int, Enterprise] = field(default_factory=dict)
+
+    def remember(self, row: Enterprise) -> None:
+        self.by_code[row.code] = row
+        self.by_id[row.id] = row
+
+
+def _known(session: Session) -> _Known:
+    return transaction_state(session, _KNOWN, _Known)
+
+
+def read_ahead(session: Session, declaration_ids: Collection[int]) -> None:
+    """Read at once what danchuang's messages for these declarations will read: their sets'
+    清单, waybills and orders (``set_documents.read_ahead``), and the enterprises they name
+    (the waybills' senders and carriers, the export 清单's declarants, danchuang's site)."""
+    read_ahead_documents(session, declaration_ids)
+    codes, ids = {SITE.code}, set()
+    for declaration_id in declaration_ids:
+        for waybill in (current_of(session, declaration_id, c) for c in ("CEB511", "CEB505")):
+            if waybill is not None:
+                ids.add(waybill.sender_id)
+                codes.add(waybill.logistics_code or "")
+        inventory = current_of(session, declaration_id, "CEB603")
+        if inventory is not None:
+            codes.add(facts_of(inventory).key("agentCode") or "")
+    known = _known(session)
+    codes -= {""} | known.by_code.keys()
+    ids -= known.by_id.keys()
+    if not codes and not ids:
+        return
+    for row in session.scalars(_ENTERPRISES, {"codes": sorted(codes), "ids": sorted(ids)}):
+        known.remember(row)
+    for code in codes:
+        known.by_code.setdefault(code, None)
+
+
+def _enterprise(session: Session, code: str) -> Enterprise | None:
+    known = _known(session)
+    if code not in known.by_code:
+        row = session.scalar(_ENTERPRISE, {"code": code})
+        known.by_code[code] = row
+        if row is not None:
+            known.remember(row)
+    return known.by_code[code]
+
+
+def _sender(session: Session, sender_id: int) -> Enterprise:
+    known = _known(session)
+    if sender_id not in known.by_id:
+        sender = session.get(Enterprise, sender_id)
+        assert sender is not None  # a document's sender is a registered enterprise
+        known.remember(sender)
+    return known.by_id[sender_id]
 
 
 def _company(session: Session, code: str, fallback: str) -> Company:
-    row = session.scalar(_ENTERPRISE, {"code": code})
+    row = _enterprise(session, code)
     name = row.name if row is not None else fallback
     dxp = row.dxp_id if row is not None and row.dxp_id else f"DXPENT{code}"[:30]
     return Company(code, name[:100], dxp)
@@ -76,8 +145,7 @@ def _company(session: Session, code: str, fallback: str) -> Company:
 def _carrier(session: Session, waybill: DocumentRow) -> tuple[Principal, Company] | None:
     """The enterprise that sent the set's waybill, as the carrier danchuang plays; None when an
     entrusted express operator sent it for the carrier (danchuang does not play that carrier)."""
-    sender = session.get(Enterprise, waybill.sender_id)
-    assert sender is not None  # a document's sender is a registered enterprise
+    sender = _sender(session, waybill.sender_id)
     carrier = _company(session, waybill.logistics_code or sender.code, sender.name)
     if sender.code != carrier.code:
         return None
@@ -86,11 +154,12 @@ def _carrier(session: Session, waybill: DocumentRow) -> tuple[Principal, Company
 
 def site_operator(session: Session) -> Principal:
     """danchuang's site operator, registered at its first entry record."""
-    row = session.scalar(_ENTERPRISE, {"code": SITE.code})
+    row = _enterprise(session, SITE.code)
     if row is None:
         row = Enterprise(code=SITE.code, name=SITE.name, roles=[Role.OPERATOR.value])
         session.add(row)
         session.flush()
+        _known(session).remember(row)
     return Principal.of(row)
 
 
