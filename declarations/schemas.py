@@ -268,6 +268,14 @@ def schema_findings(schema: etree.XMLSchema, document: Document) -> list[Finding
     return findings
 
 
+# libxml2 compiles schemas with process-wide state (its built-in types among it): two threads
+# compiling at once, as a freshly started server's first burst of submissions did, could both
+# fail ("Internal error: xmlSchemaPValAttrNodeValue, the given type is not a built-in type", or
+# "Document is not valid XML Schema") and answer 500. One compile at a time; validating with a
+# compiled schema needs no lock (each thread has its own).
+_COMPILING = threading.Lock()
+
+
 class SchemaRegistry:
     """Compiled schemas by (regime, direction), one instance per thread."""
 
@@ -301,7 +309,8 @@ class SchemaRegistry:
             )
         # Our own schemas, but still parsed without network access.
         parser = etree.XMLParser(no_network=True, resolve_entities=False)
-        return etree.XMLSchema(etree.parse(str(path), parser))
+        with _COMPILING:
+            return etree.XMLSchema(etree.parse(str(path), parser))
 
     def check(self, document: Document) -> list[Finding]:
         """The schema step for one identified document."""
