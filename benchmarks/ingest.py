@@ -304,7 +304,8 @@ def run_spawned(
     *,
     soak: bool,
 ) -> None:
-    """Each backend on a server of its own: SQLite, then PostgreSQL for each process count."""
+    """Each backend on a server of its own: SQLite, then PostgreSQL for each process count. A
+    run that fails prints the end of the servers' log (their folder goes with the run)."""
     from app.db.scratch import scratch_schema  # noqa: PLC0415
     from benchmarks.http_floor import bare_server  # noqa: PLC0415
 
@@ -315,12 +316,17 @@ def run_spawned(
             return spawned_server(url, workdir, engine=not args.no_engine, workers=workers,
                                   threads=args.threads, settings=settings)  # fmt: skip
 
-        with bare_server(workdir) as bare:
+        def watched(url: str) -> str | None:
+            """The database whose declarations a drain waits for: none without the engine,
+            which alone makes them final."""
+            return None if args.no_engine else url
+
+        with bare_server(workdir) as bare, _log_tail_on_failure(workdir / "server.log"):
             bench = Bench(ADMIN_KEY, receiver, bare, summary)
             if not args.postgres_only:
                 url = f"sqlite:///{workdir / 'ingest.db'}"
                 with serve(url) as server:
-                    run_server("sqlite", server, url, opts, bench, soak=soak)
+                    run_server("sqlite", server, watched(url), opts, bench, soak=soak)
                 soak = False
             if not args.postgres:
                 return
@@ -331,9 +337,21 @@ def run_spawned(
                     url = stack.enter_context(scratch_schema(args.postgres, "bench_"))
                     server = stack.enter_context(serve(url, count))
                     name = f"postgresql, {count} process{'es' if count > 1 else ''}"
-                    runs[count] = run_server(name, server, url, run_opts, bench, soak=soak)
+                    runs[count] = run_server(name, server, watched(url), run_opts, bench,
+                                             soak=soak)  # fmt: skip
                 soak = False
             report_scaling(runs, summary)
+
+
+@contextmanager
+def _log_tail_on_failure(log: Path, lines: int = 40) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        if log.exists():
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            print(f"\nthe last {len(tail)} lines of {log.name}:", *tail, sep="\n    ")
+        raise
 
 
 if __name__ == "__main__":
