@@ -9,22 +9,18 @@ stored.
 
 The hot path is a handful of statements per transaction, not per receipt: the receipts of one
 call are one ``INSERT ... RETURNING``, their deliveries one more; a subject's last ``seq`` and
-its subscribers are read once per transaction (``_Book``), and not at all for a subject the
+its subscribers are read once per transaction (``Book``), and not at all for a subject the
 caller knows is new (``first_receipts``). On PostgreSQL a subject's last ``seq`` is read
-under the subject's own advisory lock (``_guard``), so its writers number it in turn whoever
+under the subject's own advisory lock (``guard``), so its writers number it in turn whoever
 calls (callers hold the set's lock already: ``app.services.set_locks``). Within one
-transaction a set's subscribers are read at its first receipt, and again after a party joins it
-(``share_receipts``); the active webhooks of a party, once.
+transaction a set's subscribers are read at its first receipt, or with its parties
+(``app.services.set_parties``), and grow when a party joins it (``share_receipts``);
+the active webhooks of a party are read once.
 
-One story for the feed and the webhooks: a party sees a set's receipts from the moment it sends
-a document of the set, those recorded before it joined included. When a document joins a set
-(``sets.attach``), ``file_adopted`` moves the receipts of the documents that waited for the set
-(orphans) under its declaration, numbered after the set's own (``seq`` is unique within a
-declaration), and ``share_receipts`` queues for the webhooks of every party that now sees
-receipts it did not (a newcomer to the set: all of them; the parties already there: the
-adopted ones). What reaches a party's ``feed``, its webhooks push, from their registration on.
+Who sees a set's receipts, and the receipts a party joining a set is given, is
+``app.services.set_parties``'.
 
-Feed cursor: on PostgreSQL a writer, before its first receipt id (``_guard``), takes a shared
+Feed cursor: on PostgreSQL a writer, before its first receipt id (``guard``), takes a shared
 advisory lock keyed ``FEED_MARK`` + the receipt sequence's last value, so that the feed
 (``app.feed``) shows no id an unfinished writer could still fall under; ``app.feed`` says why.
 """
@@ -34,9 +30,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import metrics
@@ -49,7 +45,7 @@ LAST_ID = "coalesce(pg_sequence_last_value(pg_get_serial_sequence('receipts', 'i
 _MARK = f"pg_advisory_xact_lock_shared({FEED_MARK} + {LAST_ID})"
 SUBJECT_LOCK = 0x6473 << 48  # "ds": a subject's lock is this + its id (+ 2^47: a document's)
 _SUBJECT_KIND = {"declaration": 0, "document": 1 << 47}
-_BOOK = "danchuang.receipt_book"  # where a transaction's _Book lives in ``Session.info``
+_BOOK = "danchuang.receipt_book"  # where a transaction's Book lives in ``Session.info``
 
 # A receipt's subject: ("declaration", id) or ("document", id) when the document has no set.
 Subject = tuple[str, int]
@@ -80,8 +76,16 @@ def subject_of(declaration_id: int | None, document_id: int | None) -> Subject:
     raise ValueError("a receipt answers a declaration or a document")
 
 
+class Hook(NamedTuple):
+    """An active webhook: its id, its enterprise, the receipt codes it wants (none: all)."""
+
+    id: int
+    enterprise_id: int
+    events: list[str] | None
+
+
 @dataclass
-class _Book:
+class Book:
     """What one transaction has learnt about receipt subjects: their last ``seq`` and their
     subscribers (webhook id, events). Bound to the transaction: a new one starts afresh."""
 
@@ -89,14 +93,14 @@ class _Book:
     guarded: set[Subject] = field(default_factory=set)
     last_seq: dict[Subject, int] = field(default_factory=dict)
     subscribers: dict[Subject, list[tuple[int, list[str]]]] = field(default_factory=dict)
-    hooks: dict[int, list[Any]] = field(default_factory=dict)  # active webhooks by enterprise
+    hooks: dict[int, list[Hook]] = field(default_factory=dict)  # active ones, by enterprise
 
 
-def _book(session: Session) -> _Book:
-    return transaction_state(session, _BOOK, _Book)
+def receipt_book(session: Session) -> Book:
+    return transaction_state(session, _BOOK, Book)
 
 
-def _guard(session: Session, book: _Book, subjects: Collection[Subject]) -> None:
+def guard(session: Session, book: Book, subjects: Collection[Subject]) -> None:
     """On PostgreSQL, one statement: the feed mark (before the first receipt id) and the lock
     of each subject not numbered yet (a subject made in this transaction is no one else's)."""
     new = sorted({s for s in subjects if s not in book.last_seq and s not in book.guarded})
@@ -115,7 +119,7 @@ def first_receipts(
 ) -> None:
     """Tell the book that this subject has no receipts yet (a document or declaration created
     in this transaction), so its numbering starts at 1 without asking the database."""
-    _book(session).last_seq.setdefault(subject_of(declaration_id, document_id), 0)
+    receipt_book(session).last_seq.setdefault(subject_of(declaration_id, document_id), 0)
 
 
 def record_receipt(
@@ -141,8 +145,8 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
     if not receipts:
         return []
     subjects = [r.subject for r in receipts]  # raises for a receipt without a subject
-    book = _book(session)
-    _guard(session, book, subjects)
+    book = receipt_book(session)
+    guard(session, book, subjects)
     _learn(session, book, subjects)
     values: list[dict[str, Any]] = []
     for new, subject in zip(receipts, subjects, strict=True):
@@ -194,105 +198,6 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
     return stored
 
 
-def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[int]) -> list[int]:
-    """File the receipts of documents that waited for their set (orphans, numbered per
-    document until now) under the declaration that adopts them: numbered after the set's own,
-    in the order they were recorded. Returns their ids. Call before the set's next receipt of
-    the transaction."""
-    if not document_ids:
-        return []
-    book = _book(session)
-    subject: Subject = ("declaration", declaration_id)
-    _guard(session, book, [subject])
-    if subject not in book.last_seq:
-        rows = session.execute(_LAST_SEQ["declaration"], {"ids": [declaration_id]})
-        book.last_seq[subject] = next((seq for _, seq in rows), None) or 0
-    waiting = list(
-        session.scalars(
-            select(Receipt.id)
-            .where(Receipt.document_id.in_(document_ids), Receipt.declaration_id.is_(None))
-            .order_by(Receipt.id)
-        )
-    )
-    if waiting:
-        first = book.last_seq[subject] + 1
-        book.last_seq[subject] += len(waiting)
-        session.execute(
-            update(Receipt),
-            [
-                {"id": ident, "declaration_id": declaration_id, "seq": seq}
-                for seq, ident in enumerate(waiting, start=first)
-            ],
-        )
-    return waiting
-
-
-def share_receipts(
-    session: Session,
-    declaration_id: int,
-    *,
-    newcomers: Collection[int],
-    members: Collection[int] = (),
-    refiled: Collection[int] = (),
-) -> int:
-    """Queue what reaches parties' feeds after it was recorded: a party joining the set
-    (``newcomers``) now sees every receipt of it; the parties already in it (``members``) now
-    see the receipts of the orphans it adopted (``refiled``). Each of their active webhooks is
-    given those its events select and it was not given yet; a webhook registered later is not
-    given what reached its party's feed before. Returns the deliveries queued."""
-    refiled = set(refiled)
-    book = _book(session)
-    if newcomers:  # the set's subscribers, if read already this transaction, are more now
-        book.subscribers.pop(("declaration", declaration_id), None)
-    owners = set(newcomers) | (set(members) if refiled else set())
-    if not owners:
-        return 0
-    hooks = _active_hooks(session, book, owners)
-    if not hooks:
-        return 0
-    of_set = Receipt.declaration_id == declaration_id
-    if not any(hook.enterprise_id in newcomers for hook in hooks):
-        of_set = Receipt.id.in_(refiled)
-    receipts = session.execute(select(Receipt.id, Receipt.message_code).where(of_set)).all()
-    # A webhook is given a set's receipts only as its party's (a sender of the set's documents,
-    # ``_SUBSCRIBERS``), so a newcomer's were given none of them: only receipts refiled from an
-    # orphan can have reached a webhook before (as its document's).
-    given = set()
-    if refiled:
-        given = {
-            (receipt_id, webhook_id)
-            for receipt_id, webhook_id in session.execute(
-                select(Delivery.receipt_id, Delivery.webhook_id).where(
-                    Delivery.webhook_id.in_([hook.id for hook in hooks]),
-                    Delivery.receipt_id.in_(refiled),
-                )
-            )
-        }
-    missing = [
-        {"receipt_id": receipt.id, "webhook_id": hook.id}
-        for hook in hooks
-        for receipt in receipts
-        if (hook.enterprise_id in newcomers or receipt.id in refiled)
-        and (receipt.id, hook.id) not in given
-        and (not hook.events or receipt.message_code in hook.events)
-    ]
-    if missing:
-        session.execute(insert(Delivery), missing)
-    return len(missing)
-
-
-def _active_hooks(session: Session, book: _Book, owners: Collection[int]) -> list[Any]:
-    """The active webhooks (id, enterprise_id, events) of ``owners``, each enterprise's read
-    once a transaction (a batch's records share their sender)."""
-    unknown = sorted(set(owners) - book.hooks.keys())
-    if unknown:
-        for owner in unknown:
-            book.hooks[owner] = []
-        for hook in session.execute(_ACTIVE_HOOKS, {"owners": unknown}):
-            book.hooks[hook.enterprise_id].append(hook)
-    return [hook for owner in owners for hook in book.hooks[owner]]
-
-
 def _last_seq_query(key: Any, *where: Any) -> Any:
     ids = key.in_(bindparam("ids", expanding=True))
     return select(key, func.max(Receipt.seq)).where(ids, *where).group_by(key)
@@ -308,11 +213,8 @@ def _subscribers_query(owner: Any) -> Any:
     )
 
 
-_ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
-    Webhook.active.is_(True), Webhook.enterprise_id.in_(bindparam("owners", expanding=True))
-)
 # Built once: every write transaction that answers a document runs two of them.
-_LAST_SEQ = {
+LAST_SEQ = {
     "declaration": _last_seq_query(Receipt.declaration_id),
     "document": _last_seq_query(Receipt.document_id, Receipt.declaration_id.is_(None)),
 }
@@ -322,7 +224,7 @@ _SUBSCRIBERS = {
 }
 
 
-def _learn(session: Session, book: _Book, subjects: Sequence[Subject]) -> None:
+def _learn(session: Session, book: Book, subjects: Sequence[Subject]) -> None:
     """Read the last ``seq`` and the subscribers of every subject the book does not know yet:
     two queries per kind of subject, however many subjects (the engine records a hundred
     declarations' receipts at once)."""
@@ -334,7 +236,7 @@ def _learn(session: Session, book: _Book, subjects: Sequence[Subject]) -> None:
             continue
         unnumbered = [i for i in ids if (kind, i) not in book.last_seq]
         if unnumbered:
-            rows = session.execute(_LAST_SEQ[kind], {"ids": unnumbered})
+            rows = session.execute(LAST_SEQ[kind], {"ids": unnumbered})
             last = {ident: seq for ident, seq in rows}
             for ident in unnumbered:
                 book.last_seq[(kind, ident)] = last.get(ident) or 0

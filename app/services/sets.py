@@ -31,10 +31,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
-from app.receipts import file_adopted, first_receipts, share_receipts
+from app.receipts import first_receipts
 from app.services import authority, bonded_books, set_lookups
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 from app.services.set_documents import current_documents, facts_of, kind_of, source_of
+from app.services.set_parties import file_adopted, set_parties, share_receipts
 
 # The quota is counted per set; its functions live in set_quota and are used as sets.<name>.
 from app.services.set_quota import count_quota, release_quota
@@ -61,7 +62,6 @@ __all__ = [
     "give_back",
     "kind_of",
     "missing_kinds",
-    "parties_of",
     "refuse_inventory",
     "refused",
     "welcome",
@@ -69,11 +69,6 @@ __all__ = [
 
 
 # Hot-path statements, built once (building a select() costs about as much as running it).
-_PARTIES = (
-    select(DocumentRow.sender_id)
-    .where(DocumentRow.declaration_id == bindparam("declaration_id"))
-    .distinct()
-)
 _WAYBILL_CODES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
 _ORPHAN_WAYBILLS = select(DocumentRow).where(
     DocumentRow.declaration_id.is_(None),
@@ -122,7 +117,7 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Place |
             created = True
     if declaration is None:
         return None
-    parties = set() if created else parties_of(session, declaration.id)
+    parties = set() if created else set_parties(session, declaration.id, row.sender_id)
     documents = [] if created else current_documents(session, declaration.id)
     row.declaration_id = declaration.id
     # A 清单's tradeMode names the regime for sure; other documents may only suggest one.
@@ -140,15 +135,10 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Place |
     return Place(declaration, created, [*documents, *adopted])
 
 
-def parties_of(session: Session, declaration_id: int) -> set[int]:
-    """The enterprises that sent a document of the set: those whose feed shows its receipts."""
-    return set(session.scalars(_PARTIES, {"declaration_id": declaration_id}))
-
-
 def welcome(session: Session, declaration_id: int, sender_id: int) -> None:
     """``sender_id`` sends a document of the set outside ``attach`` (a delete): if it is new to
     the set, its webhooks are given the set's receipts, as its feed now shows them."""
-    if sender_id not in parties_of(session, declaration_id):
+    if sender_id not in set_parties(session, declaration_id, sender_id):
         share_receipts(session, declaration_id, newcomers={sender_id})
 
 

@@ -1,0 +1,179 @@
+"""Who sees a set's receipts: its parties, each from the moment it sends a document of the set.
+
+One story for the feed and the webhooks: a party sees a set's receipts from the moment it sends
+a document of the set, those recorded before it joined included. When a document joins a set
+(``sets.attach``), ``file_adopted`` moves the receipts of the documents that waited for the set
+(orphans) under its declaration, numbered after the set's own (``seq`` is unique within a
+declaration), and ``share_receipts`` queues for the webhooks of every party that now sees
+receipts it did not (a newcomer to the set: all of them; the parties already there: the
+adopted ones). What reaches a party's ``feed``, its webhooks push, from their registration on.
+
+``set_parties`` reads who the set's parties are together with what recording the set's next
+receipts needs (``app.receipts``: its last ``seq``, its subscribers), so that a document
+joining a known set costs one statement for all of it; ``share_receipts`` then adds the
+newcomers' webhooks to the subscribers the transaction knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import Delivery, DocumentRow, Enterprise, Receipt, Webhook
+from app.receipts import LAST_SEQ, Book, Hook, Subject, guard, receipt_book
+
+
+def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[int]) -> list[int]:
+    """File the receipts of documents that waited for their set (orphans, numbered per
+    document until now) under the declaration that adopts them: numbered after the set's own,
+    in the order they were recorded. Returns their ids. Call before the set's next receipt of
+    the transaction."""
+    if not document_ids:
+        return []
+    book = receipt_book(session)
+    subject: Subject = ("declaration", declaration_id)
+    guard(session, book, [subject])
+    if subject not in book.last_seq:
+        rows = session.execute(LAST_SEQ["declaration"], {"ids": [declaration_id]})
+        book.last_seq[subject] = next((seq for _, seq in rows), None) or 0
+    waiting = list(
+        session.scalars(
+            select(Receipt.id)
+            .where(Receipt.document_id.in_(document_ids), Receipt.declaration_id.is_(None))
+            .order_by(Receipt.id)
+        )
+    )
+    if waiting:
+        first = book.last_seq[subject] + 1
+        book.last_seq[subject] += len(waiting)
+        session.execute(
+            update(Receipt),
+            [
+                {"id": ident, "declaration_id": declaration_id, "seq": seq}
+                for seq, ident in enumerate(waiting, start=first)
+            ],
+        )
+    return waiting
+
+
+def share_receipts(
+    session: Session,
+    declaration_id: int,
+    *,
+    newcomers: Collection[int],
+    members: Collection[int] = (),
+    refiled: Collection[int] = (),
+) -> int:
+    """Queue what reaches parties' feeds after it was recorded: a party joining the set
+    (``newcomers``) now sees every receipt of it; the parties already in it (``members``) now
+    see the receipts of the orphans it adopted (``refiled``). Each of their active webhooks is
+    given those its events select and it was not given yet; a webhook registered later is not
+    given what reached its party's feed before. Returns the deliveries queued."""
+    refiled = set(refiled)
+    book = receipt_book(session)
+    owners = set(newcomers) | (set(members) if refiled else set())
+    if not owners:
+        return 0
+    hooks = _active_hooks(session, book, owners)
+    subject: Subject = ("declaration", declaration_id)
+    if newcomers and subject in book.subscribers:  # read already this transaction: more now
+        joining = [hook for hook in hooks if hook.enterprise_id in newcomers]
+        book.subscribers[subject] = _subscribers(book.subscribers[subject], joining)
+    if not hooks:
+        return 0
+    of_set = Receipt.declaration_id == declaration_id
+    if not any(hook.enterprise_id in newcomers for hook in hooks):
+        of_set = Receipt.id.in_(refiled)
+    receipts = session.execute(select(Receipt.id, Receipt.message_code).where(of_set)).all()
+    # A webhook is given a set's receipts only as its party's (a sender of the set's documents:
+    # the set's subscribers in ``app.receipts``), so a newcomer's were given none of them: only
+    # receipts refiled from an orphan can have reached a webhook before (as its document's).
+    given = set()
+    if refiled:
+        given = {
+            (receipt_id, webhook_id)
+            for receipt_id, webhook_id in session.execute(
+                select(Delivery.receipt_id, Delivery.webhook_id).where(
+                    Delivery.webhook_id.in_([hook.id for hook in hooks]),
+                    Delivery.receipt_id.in_(refiled),
+                )
+            )
+        }
+    missing = [
+        {"receipt_id": receipt.id, "webhook_id": hook.id}
+        for hook in hooks
+        for receipt in receipts
+        if (hook.enterprise_id in newcomers or receipt.id in refiled)
+        and (receipt.id, hook.id) not in given
+        and (not hook.events or receipt.message_code in hook.events)
+    ]
+    if missing:
+        session.execute(insert(Delivery), missing)
+    return len(missing)
+
+
+def _active_hooks(session: Session, book: Book, owners: Collection[int]) -> list[Hook]:
+    """The active webhooks of ``owners``, each enterprise's read once a transaction (a batch's
+    records share their sender)."""
+    unknown = sorted(set(owners) - book.hooks.keys())
+    if unknown:
+        for owner in unknown:
+            book.hooks[owner] = []
+        for hook in session.execute(_ACTIVE_HOOKS, {"owners": unknown}):
+            book.hooks[hook.enterprise_id].append(Hook(*hook))
+    return [hook for owner in owners for hook in book.hooks[owner]]
+
+
+def _subscribers(
+    known: Iterable[tuple[int, list[str]]], hooks: Iterable[Hook]
+) -> list[tuple[int, list[str]]]:
+    """Subscribers as ``_learn`` lists them: each webhook once, by id."""
+    merged = dict(known) | {hook.id: list(hook.events or []) for hook in hooks}
+    return sorted(merged.items())
+
+
+def set_parties(session: Session, declaration_id: int, joining: int) -> set[int]:
+    """The set's parties (the senders of its documents), read in one statement with what
+    ``record_receipts`` will ask of the set in this transaction (its last ``seq``, under its
+    lock: ``app.receipts.guard``; its subscribers) and the active webhooks of the enterprise
+    ``joining`` it, which ``share_receipts`` looks for."""
+    book, subject = receipt_book(session), ("declaration", declaration_id)
+    guard(session, book, [subject])
+    values = {"declaration_id": declaration_id, "joining": joining}
+    rows = session.execute(_PARTIES, values).all()
+    parties = {owner for owner, party, *_ in rows if party}
+    for owner, _, hook_id, events, _ in rows:
+        hooks = book.hooks.setdefault(owner, [])
+        if hook_id is not None and all(hook.id != hook_id for hook in hooks):
+            hooks.append(Hook(hook_id, owner, events))
+    if rows:  # ``joining`` is an enterprise: there is always one
+        book.last_seq.setdefault(subject, rows[0][-1] or 0)
+        of_parties = (hook for owner in sorted(parties) for hook in book.hooks[owner])
+        book.subscribers[subject] = _subscribers((), of_parties)
+    return parties
+
+
+_ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
+    Webhook.active.is_(True), Webhook.enterprise_id.in_(bindparam("owners", expanding=True))
+)
+_SENDERS = select(DocumentRow.sender_id).where(
+    DocumentRow.declaration_id == bindparam("declaration_id")
+)
+# ``set_parties``: the set's senders and the one joining it, each with its active webhooks
+# (a row each) and the set's last seq.
+_PARTIES = (
+    select(
+        Enterprise.id,
+        Enterprise.id.in_(_SENDERS),
+        Webhook.id,
+        Webhook.events,
+        select(func.max(Receipt.seq))
+        .where(Receipt.declaration_id == bindparam("declaration_id"))
+        .scalar_subquery(),
+    )
+    .outerjoin(Webhook, (Webhook.enterprise_id == Enterprise.id) & Webhook.active.is_(True))
+    .where((Enterprise.id == bindparam("joining")) | Enterprise.id.in_(_SENDERS))
+    .order_by(Enterprise.id, Webhook.id)
+)
