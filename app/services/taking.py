@@ -179,14 +179,17 @@ def _looked_up(
 ) -> AbstractContextManager[None]:
     """The group's lookups read ahead, one query per kind of key (``set_lookups``): what each
     record holds under its key, its set, or (a waybill) the sets naming it. A record alone
-    looks up as it goes."""
-    if len(group) == 1:
-        return nullcontext()
+    reads what it holds and its set in one query; any other looks up as it goes."""
+    kind = group[0].facts.message.kind  # a group is of one message: one kind
     held = [set_lookups.held_key(arrival.facts) for arrival in group]
-    if group[0].facts.message.kind is Kind.WAYBILL:  # a group is of one message: one kind
+    if kind is Kind.WAYBILL:
+        if len(group) == 1:  # what it holds and the sets naming it: two kinds of key
+            return nullcontext()
         waybills = [set_lookups.waybill_key(row) for row in rows if row.logistics_no]
         return set_lookups.looked_up(session, held, waybills=waybills)
     orders = [key for row in rows if (key := set_lookups.set_key(row)) is not None]
+    if len(group) == 1 and not (kind in _SET_KINDS and orders and group[0].checked.report.valid):
+        return nullcontext()  # it looks up neither, or not both
     return set_lookups.looked_up(session, held, sets=orders)
 
 
