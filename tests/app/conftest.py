@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from postgres_support import throwaway_schema
-from service_support import Party, PartyFactory
+from service_support import Party, PartyFactory, Receiver, recording_receiver
 
 from app import accounts
 from app.db import migrate
@@ -94,3 +94,10 @@ def make_party(database: Database) -> PartyFactory:
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback that records every POST (``service_support``)."""
+    with recording_receiver() as found:
+        yield found

@@ -9,7 +9,6 @@ A 1210 set draws down the account book its warehouse registered."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import httpx
 import pytest
 from http_story import Parties, wait_for
 from live_server import Server
-from service_support import Receiver, recording_receiver
+from service_support import Receiver
 from submission_helpers import sample
 
 from app.db.engine import Database
@@ -30,12 +29,6 @@ from declarations.sample_followups import (
     import_site_entry,
 )
 from declarations.samples import to_bytes
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with recording_receiver() as found:
-        yield found
 
 
 def _codes(body: dict[str, Any]) -> list[tuple[str, int]]:

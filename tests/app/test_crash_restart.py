@@ -10,7 +10,6 @@ to the webhook — at least once, and exactly once after deduplication by Idempo
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,7 +27,7 @@ from crash_support import (
 from http_story import wait_for
 from live_server import Server
 from live_server import register_over_http as _register
-from service_support import Receiver, recording_receiver
+from service_support import Receiver
 from test_engine_support import sample_set
 
 from app import states
@@ -48,12 +47,6 @@ SETS = [
     ("1210", "import", None),
     ("9610", "export", "DANCHUANG:REVIEW+INSPECT"),  # the longest path last: in flight at the kill
 ]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with recording_receiver() as found:
-        yield found
 
 
 def _submit_sets(client: httpx.Client, receiver: Receiver) -> list[int]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import httpx
 import pytest
 from http_story import Parties, statuses, wait_for
 from live_server import Server
-from service_support import Receiver, recording_receiver
+from service_support import Receiver
 from submission_helpers import sample
 
 from declarations import Direction, Regime
@@ -38,12 +37,6 @@ from declarations.sample_export_followups import (
 from declarations.samples import SampleSet, to_bytes
 
 FLIGHT = Voyage("5", "CZ3105", "20261205", "784-20000001")
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with recording_receiver() as found:
-        yield found
 
 
 def _later(s: SampleSet) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -21,7 +20,6 @@ from service_support import (
     PartyFactory,
     Receiver,
     add_receipt,
-    recording_receiver,
     run_together,
     subscribe,
 )
@@ -32,12 +30,6 @@ from app.db.models import Delivery, Role, Webhook
 from app.webhooks import outbox
 from app.webhooks.signing import signature_header, verify
 from app.webhooks.worker import DeliveryWorker
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with recording_receiver() as found:
-        yield found
 
 
 def _worker(db: Database, *, max_attempts: int = 5, seed: int = 7) -> DeliveryWorker:
