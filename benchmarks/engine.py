@@ -46,6 +46,7 @@ from app.engine.lease import lease_name  # noqa: E402
 from app.services import submission  # noqa: E402
 from benchmarks.ingest import ROLE_OF as INGEST_ROLES  # noqa: E402
 from benchmarks.ingest import build_sets, senders  # noqa: E402
+from benchmarks.ingest_server import postgres_cpu_seconds  # noqa: E402
 from declarations import BY_ROOT  # noqa: E402
 from declarations.samples import SampleSet, to_bytes  # noqa: E402
 
@@ -142,20 +143,6 @@ def runqueue_seconds(pid: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total / 1e9
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of every ``postgres`` process on this machine (its backends), so far; the
-    server must run here to be counted (0 otherwise)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += cpu_seconds(int(entry.name))
-            except OSError:
-                continue  # gone meanwhile
-    return total
 
 
 def unpark(database: Database) -> None:

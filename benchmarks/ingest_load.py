@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 from lxml import etree
 
-from benchmarks.ingest_server import Server, cpu_seconds
+from benchmarks.ingest_server import Server, cpu_seconds, postgres_cpu_seconds
 from declarations import BY_ROOT, Direction, Kind, Regime, validate_set
 from declarations.sample_batches import batched, sharing_parties
 from declarations.samples import SampleSet, generate_sets, to_bytes
@@ -175,6 +175,7 @@ class LoadResult:
     server_cpu_s: float | None = None  # the server's CPU seconds during the load
     client_cpu_s: float = 0.0  # the load generator's own CPU seconds meanwhile
     records: int = 0  # records sent (a one-record message: one a request)
+    database_cpu_s: float | None = None  # PostgreSQL's CPU seconds meanwhile (on this machine)
 
     @property
     def sets_per_s(self) -> float:
@@ -194,13 +195,15 @@ class LoadResult:
         for status, (count, first) in other.failures.items():
             before, shown = failures.get(status, (0, first))
             failures[status] = (before + count, shown)
-        cpu = None
-        if self.server_cpu_s is not None and other.server_cpu_s is not None:
-            cpu = self.server_cpu_s + other.server_cpu_s
         return LoadResult(self.sets + other.sets, self.requests + other.requests,
                           self.seconds + other.seconds, self.latencies_ms + other.latencies_ms,
-                          failures, cpu, self.client_cpu_s + other.client_cpu_s,
-                          self.records + other.records)  # fmt: skip
+                          failures, _sum(self.server_cpu_s, other.server_cpu_s),
+                          self.client_cpu_s + other.client_cpu_s, self.records + other.records,
+                          _sum(self.database_cpu_s, other.database_cpu_s))  # fmt: skip
+
+
+def _sum(one: float | None, other: float | None) -> float | None:
+    return one + other if one is not None and other is not None else None
 
 
 def _own_cpu_seconds() -> float:
@@ -242,15 +245,18 @@ async def _measured(
     records: int | None = None,
 ) -> LoadResult:
     """Run the workers to the end; the wall time and the CPU seconds of the server (its process
-    tree) and of this load generator meanwhile."""
+    tree), of its PostgreSQL (when it runs here) and of this load generator meanwhile."""
+    database_before = postgres_cpu_seconds() if server.postgres else None
     cpu_before, own_before = cpu_seconds(server.pid), _own_cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*workers)
     elapsed = time.perf_counter() - started
     cpu_after, own = cpu_seconds(server.pid), _own_cpu_seconds() - own_before
     cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    database = None if database_before is None else postgres_cpu_seconds() - database_before
     records = requests if records is None else records
-    return LoadResult(sets, requests, elapsed, tally.latencies, tally.failures, cpu, own, records)
+    return LoadResult(sets, requests, elapsed, tally.latencies, tally.failures, cpu, own, records,
+                      database)  # fmt: skip
 
 
 def _client(server: Server, concurrency: int) -> httpx.AsyncClient:

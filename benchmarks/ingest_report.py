@@ -102,12 +102,14 @@ def report_load(
     print(f"{PAD}failures {failures}" + (" (status 0: a record refused)" if failures else ""))
     for status, (count, body) in sorted(r.failures.items()):
         print(f"{PAD}  HTTP {status} ×{count}, e.g. {body}")
-    busy = ((r.server_cpu_s or 0.0) + r.client_cpu_s) / r.seconds
+    database = r.database_cpu_s
+    busy = ((r.server_cpu_s or 0.0) + (database or 0.0) + r.client_cpu_s) / r.seconds
     print(
         f"{PAD}server CPU {_per(r.server_cpu_s, r.sets)} per set, {_per(r.server_cpu_s, r.records)}"
         f" per record, {_per(r.server_cpu_s, r.requests)} per request; load generator "
-        f"{_per(r.client_cpu_s, r.requests)} per request; together {busy:.2f} of "
-        f"{os.cpu_count()} cores"
+        f"{_per(r.client_cpu_s, r.requests)} per request"
+        + (f"; PostgreSQL {_per(database, r.sets)} per set" if database is not None else "")
+        + f"; together {busy:.2f} of {os.cpu_count()} cores"
     )
     if r.server_cpu_s:
         summary.note(run, "server CPU per record", r.server_cpu_s / r.records * 1000, " ms")

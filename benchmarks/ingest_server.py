@@ -29,6 +29,7 @@ def _free_port() -> int:
 class Server:
     base: str
     pid: int | None  # None: a server we did not start (--url): its CPU time is not read
+    postgres: bool = False  # its database is a PostgreSQL server on this machine
 
 
 def _process_table() -> dict[int, tuple[int, int]]:
@@ -67,6 +68,19 @@ def cpu_seconds(pid: int | None) -> float | None:
     if not tree:
         return None
     return sum(table[p][1] for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every ``postgres`` process on this machine so far, the backends that have
+    ended counted in the postmaster's (its children's time); 0 when none runs here."""
+    ticks = 0
+    for pid, (_, cpu) in _process_table().items():
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
+                ticks += cpu
+        except OSError:
+            continue  # gone meanwhile
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int | None) -> int | None:
@@ -135,7 +149,7 @@ def spawned_server(
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield Server(base, process.pid)
+        yield Server(base, process.pid, postgres=database_url.startswith("postgresql"))
     finally:
         stop(process)
 
