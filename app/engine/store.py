@@ -265,9 +265,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if final in (states.REJECTED, states.RETURNED):
             # The goods were not imported: the quota and the bonded stock are given back.
             sets.give_back(session, declaration_id)
-    notes = lookups.notes(session, [row.id for row, _ in released if row.direction == "import"])
-    for row, t in released:
-        _after_release(session, row, t, notes.get(row.id), real)
+    _after_release(session, [(row, t) for row, t in released if row.direction == "import"], real)
     return created
 
 
@@ -316,24 +314,23 @@ def _departs(
 
 def _after_release(
     session: Session,
-    row: Declaration,
-    t: Transition,
-    note: str | None,
+    imports: list[tuple[Declaration, Transition]],
     real: Mapping[int, frozenset[str]],
 ) -> None:
-    """An import release: customs issues its tax bill, and danchuang, playing the carrier,
-    will deliver the goods the flow's ``delivery`` later (``deliver_due``). ``note``: its
-    清单's note."""
-    at = t.sim_time
-    if row.direction != "import":
-        return
-    try:
-        tax_bills.issue(session, row, at, row.forced_outcome or _marker(row.id, note))
-    except ValueError:  # a 清单 the tax function cannot tax: the rules refuse those before
-        log.exception("engine.tax_bill_failed", declaration_id=row.id)
-    if row.delivered_at is None and "CEB513" not in real.get(row.id, ()):
-        later = DELIVERY_AFTER if t.deliver_after is None else timedelta(seconds=t.deliver_after)
-        row.delivery_due_at = at + later
+    """Import releases: customs issues their tax bills (all at once), and danchuang, playing
+    the carrier, will deliver the goods the flow's ``delivery`` later (``deliver_due``),
+    unless a real carrier does."""
+    notes = lookups.notes(session, [row.id for row, _ in imports])
+    forced = [row.forced_outcome or _marker(row.id, notes.get(row.id)) for row, _ in imports]
+    tax_bills.issue_all(
+        session, [(row, t.sim_time, f) for (row, t), f in zip(imports, forced, strict=True)]
+    )
+    for row, t in imports:
+        if row.delivered_at is None and "CEB513" not in real.get(row.id, ()):
+            later = (
+                DELIVERY_AFTER if t.deliver_after is None else timedelta(seconds=t.deliver_after)
+            )
+            row.delivery_due_at = t.sim_time + later
 
 
 def follow_ups_due(session: Session, now: datetime | None, part: Partition = WHOLE) -> bool:
@@ -361,10 +358,13 @@ def deliver_due(session: Session, now: datetime | None, part: Partition = WHOLE)
     rows = list(session.scalars(query.order_by(Declaration.id).limit(200)))
     stand_ins.read_ahead(session, [row.id for row in rows])  # their waybills, at once
     for row in rows:
-        due, row.delivery_due_at = row.delivery_due_at, None
-        assert due is not None
-        if row.state != states.CANCELLED and _play(stand_ins.deliver, session, row, due):
+        assert row.delivery_due_at is not None
+        if row.state != states.CANCELLED and _play(
+            stand_ins.deliver, session, row, row.delivery_due_at
+        ):
             sent += 1
+    for row in rows:  # after the plays: not flushed by each, written together at the commit
+        row.delivery_due_at = None
     return sent
 
 

@@ -19,9 +19,11 @@ XML (the CEB816 / CEB818 message itself, ``receipt_xml``) and on the declaration
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -46,9 +48,16 @@ FAIL_WORD = "TAXFAIL"  # in a forced outcome: the guarantee deduction fails
 
 ISSUED, SUMMED, DEDUCTION_FAILED, VOID = "issued", "summed", "deduction_failed", "void"
 
+log = structlog.get_logger("danchuang.tax_bills")
 
-# Built once: the engine asks it for every released import.
-_BILL_OF = select(TaxBillRow.id).where(TaxBillRow.declaration_id == bindparam("declaration_id"))
+
+# Built once: the engine asks it for every transaction's released imports.
+_BILLED = select(TaxBillRow.declaration_id).where(
+    TaxBillRow.declaration_id.in_(bindparam("ids", expanding=True))
+)
+# A released import 清单 to bill: the declaration, its release time and its forced outcome
+# (``app.engine.outcomes``), which may say ``TAXFAIL``.
+Release = tuple[Declaration, datetime, str | None]
 
 
 def issue(
@@ -56,11 +65,49 @@ def issue(
 ) -> TaxBillRow | None:
     """Issue the bill of the declaration's released import 清单 (once); None when it has none
     (an export, or a bill issued already). ``forced``: the declaration's forced outcome
-    (``app.engine.outcomes``), which may say ``TAXFAIL``."""
-    if declaration.direction != "import":
+    (``app.engine.outcomes``), which may say ``TAXFAIL``. A 清单 the tax function cannot tax
+    raises ValueError."""
+    if declaration.direction != "import" or _billed(session, [declaration.id]):
         return None
-    if session.scalar(_BILL_OF, {"declaration_id": declaration.id}):
+    made = _bill(session, (declaration, at, forced))
+    if made is None:
         return None
+    row, receipt = made
+    record_receipts(session, [receipt])
+    return row
+
+
+def issue_all(session: Session, releases: Sequence[Release]) -> None:
+    """Issue the bills of released import 清单 (once each), as ``issue`` does one: a read of
+    the bills issued already and a statement of receipts for them all. A 清单 the tax function
+    cannot tax (the rules refuse those before) is logged and left without a bill."""
+    imports = [release for release in releases if release[0].direction == "import"]
+    billed = _billed(session, [declaration.id for declaration, _, _ in imports])
+    receipts = []
+    for release in imports:
+        if release[0].id in billed:
+            continue
+        try:
+            made = _bill(session, release)
+        except ValueError:
+            log.exception("tax_bill.failed", declaration_id=release[0].id)
+            continue
+        if made is not None:
+            receipts.append(made[1])
+    record_receipts(session, receipts)
+
+
+def _billed(session: Session, declaration_ids: list[int]) -> set[int]:
+    """Which of the declarations have a bill."""
+    if not declaration_ids:
+        return set()
+    return set(session.scalars(_BILLED, {"ids": sorted(declaration_ids)}))
+
+
+def _bill(session: Session, release: Release) -> tuple[TaxBillRow, NewReceipt] | None:
+    """The bill of a released import 清单, added to the session, and its CEB816 receipt (for
+    the caller to record); None when the set has no 清单."""
+    declaration, at, forced = release
     inventory = current_of(session, declaration.id, "CEB621")
     if inventory is None:
         return None
@@ -81,8 +128,7 @@ def issue(
     mismatch = tax_total_mismatch(facts_of(order).head.get("taxTotal"), bill) if order else None
     text = f"电子税单{bill.tax_no}已生成，应征税额{bill.total} / tax bill issued: {bill.total} CNY"
     info = "; ".join(t for t in (text, mismatch) if t)
-    _receipt(session, NewReceipt(BILL, 1, info, declaration_id=declaration.id, sim_time=at))
-    return row
+    return row, NewReceipt(BILL, 1, info, declaration_id=declaration.id, sim_time=at)
 
 
 def sum_due(session: Session, now: datetime | None) -> int:
@@ -92,6 +138,7 @@ def sum_due(session: Session, now: datetime | None) -> int:
     if now is not None:
         query = query.where(TaxBillRow.due_at <= now)
     rows = list(session.scalars(query.limit(500)))
+    receipts = []  # recorded together, in the bills' order: one statement
     for row in rows:
         at = row.due_at if now is None else max(row.due_at, row.issued_at)
         bill = TaxBill.from_json(row.bill)
@@ -100,13 +147,14 @@ def sum_due(session: Session, now: datetime | None) -> int:
             row.state = DEDUCTION_FAILED
             text = (f"担保企业{guarantee}担保额度扣减失败，税款未缴 / the deduction from "
                     f"{guarantee}'s guarantee failed: the tax is unpaid")  # fmt: skip
-            _receipt(session, _status(row, TaxBillStatus.ISSUED, text, at))
+            receipts.append(_status(row, TaxBillStatus.ISSUED, text, at))
             continue
         row.state, row.status = SUMMED, int(TaxBillStatus.SUMMED)
         row.ent_duty_no = f"{bill.customs_code or '0000'}{at:%Y%m%d}{row.id:08d}"
         text = (f"已汇总，缴款书{row.ent_duty_no}，由担保企业{guarantee}担保扣减 / summed and "
                 f"deducted from {guarantee}'s guarantee")  # fmt: skip
-        _receipt(session, _status(row, TaxBillStatus.SUMMED, text, at))
+        receipts.append(_status(row, TaxBillStatus.SUMMED, text, at))
+    record_receipts(session, receipts)
     return len(rows)
 
 
@@ -117,17 +165,13 @@ def void(session: Session, declaration_id: int, at: datetime) -> bool:
         return False  # none, void already, or paid
     row.state, row.status = VOID, int(TaxBillStatus.VOID)
     text = "作废 / void: the 清单 is cancelled"
-    _receipt(session, _status(row, TaxBillStatus.VOID, text, at))
+    record_receipts(session, [_status(row, TaxBillStatus.VOID, text, at)])
     return True
 
 
 def _status(row: TaxBillRow, status: TaxBillStatus, text: str, at: datetime) -> NewReceipt:
     """A CEB818 receipt of the bill: its status now."""
     return NewReceipt(STATUS, int(status), text, declaration_id=row.declaration_id, sim_time=at)
-
-
-def _receipt(session: Session, receipt: NewReceipt) -> None:
-    record_receipts(session, [receipt])
 
 
 def bill_of(session: Session, declaration_id: int) -> TaxBillRow | None:
