@@ -132,7 +132,10 @@ def _latest_sender_of_kind(session: Session, declaration_id: int, row: DocumentR
     )
     if row.id is not None:
         query = query.where(DocumentRow.id != row.id)
-    return session.scalar(query.order_by(DocumentRow.id.desc()).limit(1))
+    # Nothing pending can change the answer (a joining document changes the set's documents
+    # of other kinds): it is written with the document's INSERT.
+    query = query.order_by(DocumentRow.id.desc()).limit(1).execution_options(autoflush=False)
+    return session.scalar(query)
 
 
 def _not_in_set(row: DocumentRow, fields: Sequence[str]) -> ServiceError:

@@ -95,8 +95,8 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Place |
     """Put ``row`` in its declaration (creating it when the row names ebpCode + orderNo), adopt
     the orphan waybill its 清单 names, and return its place (None: the row waits).
 
-    ``row`` may still be unsaved: its ``declaration_id`` is then written with its INSERT."""
-    direction = row.direction
+    ``row`` may still be unsaved: its ``declaration_id`` is then written with its INSERT, and a
+    set it starts (but a 清单's, whose orphans need its id) is written with it."""
     declaration: Declaration | None = None
     created = False
     if kind_of(row) is Kind.WAYBILL:
@@ -105,33 +105,39 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Place |
         declaration = set_lookups.declaration_of(session, key)
         if declaration is None:
             declaration = Declaration(
-                direction=direction,
+                direction=row.direction,
                 ebp_code=row.ebp_code,
                 order_no=row.order_no,
                 state=INCOMPLETE,
                 regime=regime.value if regime else None,
             )
+            created = True
+            if not is_inventory(row):  # nothing else to do: written with the row's INSERT
+                row.declaration = declaration
+                return Place(declaration, created, [])
             session.add(declaration)
             session.flush()
             first_receipts(session, declaration_id=declaration.id)  # numbered from 1
-            created = True
     if declaration is None:
         return None
     parties = set() if created else set_parties(session, declaration.id, row.sender_id)
     documents = [] if created else current_documents(session, declaration.id)
     row.declaration_id = declaration.id
-    # A 清单's tradeMode names the regime for sure; other documents may only suggest one.
-    if regime is not None and (declaration.regime is None or is_inventory(row)):
-        declaration.regime = regime.value
-    # An orphan waybill waits for the 清单 naming it: only then is there anything to adopt.
-    # Its receipts join the set's, and every party sees the set's receipts (app.receipts).
-    adopted = _adopt_orphans(session, declaration, row, documents) if is_inventory(row) else []
-    refiled = file_adopted(session, declaration.id, [orphan.id for orphan in adopted])
-    if refiled or not created:  # a new set without orphans has no receipts to share yet
-        newcomers = {row.sender_id, *(orphan.sender_id for orphan in adopted)} - parties
-        share_receipts(
-            session, declaration.id, newcomers=newcomers, members=parties, refiled=refiled
-        )
+    # What changes from here on is written with the row's INSERT: nothing read below depends
+    # on it (the sets naming a waybill, orphans, receipts, webhooks).
+    with session.no_autoflush:
+        # A 清单's tradeMode names the regime for sure; other documents may only suggest one.
+        if regime is not None and (declaration.regime is None or is_inventory(row)):
+            declaration.regime = regime.value
+        # An orphan waybill waits for the 清单 naming it: only then is there anything to adopt.
+        # Its receipts join the set's, and every party sees the set's receipts (app.receipts).
+        adopted = _adopt_orphans(session, declaration, row, documents) if is_inventory(row) else []
+        refiled = file_adopted(session, declaration.id, [orphan.id for orphan in adopted])
+        if refiled or not created:  # a new set without orphans has no receipts to share yet
+            newcomers = {row.sender_id, *(orphan.sender_id for orphan in adopted)} - parties
+            share_receipts(
+                session, declaration.id, newcomers=newcomers, members=parties, refiled=refiled
+            )
     return Place(declaration, created, [*documents, *adopted])
 
 

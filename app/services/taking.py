@@ -11,7 +11,8 @@ group in four phases:
    kind), find or start its set (``sets.attach``) and check that its sender may join it
    (``authority``). The rows are not stored yet;
 2. **store** the group's rows: one ``INSERT`` for all of them (SQLAlchemy's insertmanyvalues),
-   and what each row's id decides (the 清单 number, a delete's withdrawal);
+   in the one flush that writes the sets they start and what judging them changed, and what
+   each row's id decides (the 清单 number, a delete's withdrawal);
 3. **answer** them: every record's 2 → 3 (→ its final status) in one ``record_receipts`` call,
    in the records' order, so ids and each set's ``seq`` grow as record-by-record taking made them;
 4. **settle** each record's set, in order: a follow-up acts, a complete set is reconciled and
@@ -113,6 +114,7 @@ class _Judged:
     plan: plans.Plan
     declaration: Declaration | None
     documents: list[DocumentRow]  # its set's current documents when it joined one (sets.Place)
+    created: bool  # the set it joined is new
 
 
 def take_all(session: Session, enterprise: Principal, arrivals: Sequence[Arrival]) -> list[Outcome]:
@@ -224,8 +226,9 @@ def _judge(session: Session, arrival: Arrival, row: DocumentRow) -> _Judged:
         row.declaration_id = plan.withdraws.declaration_id
         if row.declaration_id is not None:  # the feed shows its sender the set from now on
             sets.welcome(session, row.declaration_id, row.sender_id)
-    declaration = place.declaration if place is not None else None
-    return _Judged(arrival, row, plan, declaration, place.documents if place else [])
+    if place is None:
+        return _Judged(arrival, row, plan, None, [], False)
+    return _Judged(arrival, row, plan, place.declaration, place.documents, place.created)
 
 
 def _store(session: Session, judged: Sequence[_Judged]) -> None:
@@ -235,6 +238,8 @@ def _store(session: Session, judged: Sequence[_Judged]) -> None:
     for one in judged:
         row, plan = one.row, one.plan
         first_receipts(session, document_id=row.id)  # a new document: numbered from 1
+        if one.created:  # and its new set (sets.attach)
+            first_receipts(session, declaration_id=row.declaration_id)
         if plan.joins_set and is_inventory(row):
             _assign_invt_no(row, one.arrival.facts)
         elif plan.withdraws is not None:
