@@ -32,10 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, DocumentRow, Enterprise
+from app.db.models import Declaration, DocumentRow
 from app.errors import ServiceError, forbidden
 from app.services.set_documents import facts_of, kind_of
 from declarations import BY_CODE, Facts
@@ -110,13 +110,12 @@ def orphan_may_join(
     declaration: Declaration,
     orphan: DocumentRow,
     documents: Sequence[DocumentRow],
+    *,
+    code: str,
 ) -> bool:
-    """Whether the set may adopt ``orphan``, its current ``documents`` being these (the 清单
-    naming the orphan, arriving, among them): the check its sender would have met sending it
-    to the set directly."""
-    code = session.scalar(select(Enterprise.code).where(Enterprise.id == orphan.sender_id))
-    if code is None:
-        return False
+    """Whether the set may adopt ``orphan``, sent by the enterprise ``code``, its current
+    ``documents`` being these (the 清单 naming the orphan, arriving, among them): the check its
+    sender would have met sending it to the set directly."""
     parties = facts_of(orphan).parties
     sender_fields = BY_CODE[orphan.message_code].senders(parties.get)
     fields = [f for f, v in parties.items() if v == code and f in sender_fields]
@@ -126,16 +125,23 @@ def orphan_may_join(
 def _latest_sender_of_kind(session: Session, declaration_id: int, row: DocumentRow) -> int | None:
     """The sender of the set's latest document of ``row``'s kind other than ``row``, current
     or not (a refused or withdrawn 清单 still says who declares the set)."""
-    query = select(DocumentRow.sender_id).where(
-        DocumentRow.declaration_id == declaration_id,
-        DocumentRow.message_code == row.message_code,
+    values = {"declaration_id": declaration_id, "code": row.message_code, "id": row.id}
+    return session.scalar(_LATEST if row.id is None else _LATEST_OTHER, values)
+
+
+# Built once. Nothing pending can change the answer (a joining document changes the set's
+# documents of other kinds): it is written with the document's INSERT, not flushed first.
+_LATEST = (
+    select(DocumentRow.sender_id)
+    .where(
+        DocumentRow.declaration_id == bindparam("declaration_id"),
+        DocumentRow.message_code == bindparam("code"),
     )
-    if row.id is not None:
-        query = query.where(DocumentRow.id != row.id)
-    # Nothing pending can change the answer (a joining document changes the set's documents
-    # of other kinds): it is written with the document's INSERT.
-    query = query.order_by(DocumentRow.id.desc()).limit(1).execution_options(autoflush=False)
-    return session.scalar(query)
+    .order_by(DocumentRow.id.desc())
+    .limit(1)
+    .execution_options(autoflush=False)
+)
+_LATEST_OTHER = _LATEST.where(DocumentRow.id != bindparam("id"))  # a stored ``row``
 
 
 def _not_in_set(row: DocumentRow, fields: Sequence[str]) -> ServiceError:

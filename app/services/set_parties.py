@@ -17,8 +17,9 @@ newcomers' webhooks to the subscribers the transaction knows.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Delivery, DocumentRow, Enterprise, Receipt, Webhook
@@ -38,20 +39,14 @@ def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[i
     if subject not in book.last_seq:
         rows = session.execute(LAST_SEQ["declaration"], {"ids": [declaration_id]})
         book.last_seq[subject] = next((seq for _, seq in rows), None) or 0
-    waiting = list(
-        session.scalars(
-            select(Receipt.id)
-            .where(Receipt.document_id.in_(document_ids), Receipt.declaration_id.is_(None))
-            .order_by(Receipt.id)
-        )
-    )
+    waiting = list(session.scalars(_WAITING, {"ids": list(document_ids)}))
     if waiting:
         first = book.last_seq[subject] + 1
         book.last_seq[subject] += len(waiting)
         session.execute(
-            update(Receipt),
+            _REFILE,
             [
-                {"id": ident, "declaration_id": declaration_id, "seq": seq}
+                {"receipt": ident, "declaration": declaration_id, "seq_": seq}
                 for seq, ident in enumerate(waiting, start=first)
             ],
         )
@@ -155,6 +150,21 @@ def set_parties(session: Session, declaration_id: int, joining: int) -> set[int]
     return parties
 
 
+# Built once (building a statement costs about as much as running it on the hot path).
+_WAITING = (
+    select(Receipt.id)
+    .where(
+        Receipt.document_id.in_(bindparam("ids", expanding=True)),
+        Receipt.declaration_id.is_(None),
+    )
+    .order_by(Receipt.id)
+)
+_RECEIPTS = cast(Table, Receipt.__table__)
+_REFILE = (
+    update(_RECEIPTS)
+    .where(_RECEIPTS.c.id == bindparam("receipt"))
+    .values(declaration_id=bindparam("declaration"), seq=bindparam("seq_"))
+)
 _ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
     Webhook.active.is_(True), Webhook.enterprise_id.in_(bindparam("owners", expanding=True))
 )

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from app.db.models import Declaration, DocumentRow, Receipt
+from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
 from app.receipts import first_receipts
 from app.services import authority, bonded_books, set_lookups
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
@@ -70,13 +70,19 @@ __all__ = [
 
 # Hot-path statements, built once (building a select() costs about as much as running it).
 _WAYBILL_CODES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
-_ORPHAN_WAYBILLS = select(DocumentRow).where(
-    DocumentRow.declaration_id.is_(None),
-    DocumentRow.current.is_(True),
-    DocumentRow.direction == bindparam("direction"),
-    DocumentRow.message_code.in_(_WAYBILL_CODES),
-    DocumentRow.logistics_no == bindparam("logistics_no"),
-    DocumentRow.logistics_code == bindparam("logistics_code"),
+# The orphan waybills of a waybill key, each with its sender's code (who it would join as).
+_ORPHAN_WAYBILLS = (
+    select(DocumentRow, Enterprise.code)
+    .join(Enterprise, Enterprise.id == DocumentRow.sender_id)
+    .where(
+        DocumentRow.declaration_id.is_(None),
+        DocumentRow.current.is_(True),
+        DocumentRow.direction == bindparam("direction"),
+        DocumentRow.message_code.in_(_WAYBILL_CODES),
+        DocumentRow.logistics_no == bindparam("logistics_no"),
+        DocumentRow.logistics_code == bindparam("logistics_code"),
+    )
+    .options(defer(DocumentRow.raw_xml))  # judged by their facts, never their bytes
 )
 
 
@@ -188,7 +194,7 @@ def _adopt_orphans(
         for found in set_lookups.naming_sets(session, set_lookups.waybill_key(inventory))
     ):
         return []  # ambiguous: no set gets the waybill, it keeps waiting
-    waiting = session.scalars(
+    waiting = session.execute(
         _ORPHAN_WAYBILLS,
         {
             "direction": declaration.direction,
@@ -196,10 +202,11 @@ def _adopt_orphans(
             "logistics_code": inventory.logistics_code,
         },
     )
+    with_it = [*documents, inventory]  # the set as the orphan would join it
     adopted = [
         orphan
-        for orphan in waiting
-        if authority.orphan_may_join(session, declaration, orphan, [*documents, inventory])
+        for orphan, code in waiting
+        if authority.orphan_may_join(session, declaration, orphan, with_it, code=code)
     ]
     for orphan in adopted:
         orphan.declaration_id = declaration.id
