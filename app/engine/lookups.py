@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from app.db.models import DocumentRow, Receipt
-from app.services.set_documents import facts_of
+from app.services.set_documents import current_of, facts_of
 
 INVENTORY_CODES = ("CEB621", "CEB603")  # the import and export 清单
 
@@ -41,6 +41,13 @@ def notes(session: Session, ids: Collection[int]) -> dict[int, str | None]:
         if inventory.declaration_id is not None:  # the latest 清单 (a change) wins
             found[inventory.declaration_id] = facts_of(inventory).note
     return found
+
+
+def note(session: Session, declaration_id: int, code: str) -> str | None:
+    """The note of the declaration's current 清单 of ``code``: from what the transaction read
+    ahead (``set_documents.read_ahead``), else one query."""
+    inventory = current_of(session, declaration_id, code)
+    return facts_of(inventory).note if inventory is not None else None
 
 
 def recorded(session: Session, ids: Collection[int]) -> dict[int, set[tuple[str, int]]]:
