@@ -45,10 +45,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -321,7 +323,7 @@ def run_spawned(
             which alone makes them final."""
             return None if args.no_engine else url
 
-        with bare_server(workdir) as bare, _log_tail_on_failure(workdir / "server.log"):
+        with bare_server(workdir) as bare, _server_log(workdir / "server.log"):
             bench = Bench(ADMIN_KEY, receiver, bare, summary)
             if not args.postgres_only:
                 url = f"sqlite:///{workdir / 'ingest.db'}"
@@ -344,7 +346,9 @@ def run_spawned(
 
 
 @contextmanager
-def _log_tail_on_failure(log: Path, lines: int = 40) -> Iterator[None]:
+def _server_log(log: Path, lines: int = 40) -> Iterator[None]:
+    """After the runs, the errors the servers logged (a 500 is a bug, whatever the figures); after
+    a failed run, the log's last lines (its folder goes with the run)."""
     try:
         yield
     except BaseException:
@@ -352,6 +356,25 @@ def _log_tail_on_failure(log: Path, lines: int = 40) -> Iterator[None]:
             tail = log.read_text(errors="replace").splitlines()[-lines:]
             print(f"\nthe last {len(tail)} lines of {log.name}:", *tail, sep="\n    ")
         raise
+    errors = _logged_errors(log)
+    print(f"\nthe servers logged {len(errors)} error{'s' if len(errors) != 1 else ''}")
+    for text, count in Counter(errors).most_common(5):
+        print(f"    ×{count} {text}")
+
+
+def _logged_errors(log: Path) -> list[str]:
+    """Each error entry of a JSON-lines log as one line: its event and its exception's last line."""
+    found = []
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else ():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
+            exception = str(entry.get("exception", "")).strip().splitlines()
+            event = str(entry.get("event", "")).strip()
+            found.append(f"{event}: {exception[-1] if exception else ''}".strip(": "))
+    return found
 
 
 if __name__ == "__main__":

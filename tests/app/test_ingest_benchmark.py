@@ -3,6 +3,7 @@ see docs/live-clearance.md)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -194,3 +195,26 @@ def test_a_later_round_leaves_out_a_party_known_in_another_role(ingest: ModuleTy
     keys.roles["3302955546"] = {"pay"}  # registered in an earlier round as a payment company
     assert keys.fit({"3302955546": ["pay"], "4403988704": ["agent"]})
     assert not keys.fit({"3302955546": ["ebc"]})  # roles are given at registration only
+
+
+def test_the_errors_a_server_logged_are_listed_one_line_each(
+    ingest: ModuleType, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    failed = {
+        "event": "request.failed",
+        "level": "error",
+        "exception": "Traceback (most recent call last):\n  ...\nValueError: broken",
+    }
+    lines = [
+        '{"event": "engine.leading", "level": "info"}',
+        json.dumps(failed),
+        "not JSON: uvicorn's own line",
+        json.dumps({"event": "Exception in ASGI application\n", "level": "error"}),
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    assert ingest._logged_errors(log) == [
+        "request.failed: ValueError: broken",
+        "Exception in ASGI application",
+    ]
+    assert ingest._logged_errors(tmp_path / "missing.log") == []
