@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -37,7 +38,7 @@ from app.api.routes import (
 )
 from app.api.routes import certificates as certificate_routes
 from app.db import migrate
-from app.db.engine import Database
+from app.db.engine import Database, WriterQueueTimeoutError, busy
 from app.engine import ClearanceEngine, EngineSettings
 from app.errors import ServiceError
 from app.logging import configure_logging
@@ -169,7 +170,25 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
         return JSONResponse(error.body(), status_code=500)
 
+    @app.exception_handler(WriterQueueTimeoutError)
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
+        """The database's writer stayed busy past the busy timeout (SQLite under a load it
+        cannot keep up with): nothing was stored, the client may send the request again."""
+        if not busy(exc):
+            return await _unexpected(request, exc)
+        log.warning("request.busy", path=request.url.path, error=str(exc))
+        return JSONResponse(_BUSY.body(), status_code=503, headers={"Retry-After": _RETRY_AFTER_S})
 
+
+_BUSY = ServiceError(
+    503,
+    "service.busy",
+    "the database's writer stayed busy past the busy timeout: nothing of this request was "
+    "stored; send it again after the Retry-After seconds",
+    "数据库写入繁忙已超时，本请求未保存任何内容；请在Retry-After所示秒数后重新发送",
+)
+_RETRY_AFTER_S = "5"
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 

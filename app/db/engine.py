@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Execution option that makes the "begin" hook take SQLite's write lock at once.
@@ -106,6 +107,15 @@ class WriterQueueTimeoutError(TimeoutError):
     """A writer waited longer than the busy timeout for the writers ahead of it."""
 
 
+def busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database's writer stayed busy past the busy timeout: this
+    process's writers ahead of it (``WriterQueueTimeoutError``), or another process holding
+    SQLite's write lock ("database is locked"). Nothing of the transaction was written."""
+    if isinstance(exc, WriterQueueTimeoutError):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
 class WriterQueue:
     """A lock handed to waiting threads in the order they came (a plain ``threading.Lock``
     promises no order). Not reentrant: a thread that asks twice is told so."""
@@ -133,7 +143,7 @@ class WriterQueue:
             if turn in self._waiting:  # still waiting: give up the place
                 self._waiting.remove(turn)
                 raise WriterQueueTimeoutError(
-                    f"waited over {timeout:.0f} s for the database's writer"
+                    f"waited over {timeout:g} s for the database's writer"
                 )
         turn.acquire()  # handed over just as the wait ran out: it is ours after all
         self._owner = me

@@ -65,7 +65,7 @@ _SUBMITTED = {"model": SubmissionOut | BatchOut, "content": XML_CONTENT}
 _SUBMISSION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "A resend of a message received before: the stored answer."} | _SUBMITTED,
     201: {"description": "Stored, with its receipts and validation report."} | _SUBMITTED,
-    **errors(401, 403, 409, 413, 415),
+    **errors(401, 403, 409, 413, 415, 503),
     422: {
         "model": SubmissionOut | ErrorBody,
         "description": "Not a CEB message danchuang knows (stored, with the report, and "
