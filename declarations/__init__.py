@@ -82,7 +82,7 @@ from declarations.pki import (
     load_private_key,
     new_key,
 )
-from declarations.quota import InMemoryQuota, OrderKey, QuotaProvider
+from declarations.quota import InMemoryQuota, OrderKey, QuotaProvider, QuotaReadAhead
 from declarations.receipts import (
     FAILS_SCHEMA,
     FORMAT_RECEIPT,
@@ -176,6 +176,7 @@ __all__ = [
     "Problem",
     "Purchase",
     "QuotaProvider",
+    "QuotaReadAhead",
     "ReceiptEntry",
     "RecordMessage",
     "Refusal",

@@ -8,9 +8,10 @@ the limit ``rules.limits.exceeds_annual_limit``: the rule and the ledger's re-ch
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # An order as the ledger knows it: (ebpCode, orderNo).
 OrderKey = tuple[str, str]
@@ -22,6 +23,15 @@ class QuotaProvider(Protocol):
     ) -> Decimal:
         """CNY already counted against the buyer's annual limit in ``year``; without what the
         order ``replacing`` counted (a changed 清单 replaces its earlier purchase)."""
+        ...
+
+
+@runtime_checkable
+class QuotaReadAhead(Protocol):
+    def read_ahead(self, buyers: Collection[tuple[str, int]]) -> None:
+        """Prepare to be asked ``used`` for these (buyer id number, year) pairs: a message of
+        several 清单 names all its buyers at once, so that a ledger in a database reads them
+        with one query rather than one a record (``app.quota.MessageQuota``)."""
         ...
 
 

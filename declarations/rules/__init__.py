@@ -21,6 +21,7 @@ from declarations.rules.export_after import (
 )
 from declarations.rules.fields import check_fields, check_repeated_order_no
 from declarations.rules.inventory import check_export_inventory, check_import_inventory
+from declarations.rules.limits import buyer_years
 from declarations.rules.order import check_export_order, check_import_order
 
 __all__ = ["CHECKS", "Check", "QuotaScope", "Unit", "check_document", "read_units"]
@@ -66,9 +67,10 @@ def check_document(
     check = CHECKS.get(doc.message.code)
     if check is None:
         return []
-    scope = QuotaScope(quota=quota)
-    findings: list[Finding] = []
     records = read_units(doc) if units is None else units
+    several = quota is not None and len(records) > 1
+    scope = QuotaScope(quota=quota, ahead=(lambda: buyer_years(records)) if several else None)
+    findings: list[Finding] = []
     for unit in records:
         findings.extend(check(unit, scope))
     findings.extend(check_repeated_order_no(records))

@@ -8,6 +8,7 @@ the XPath and line lookup.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -24,7 +25,7 @@ from declarations.document import (
 )
 from declarations.findings import Finding, RuleInfo, Severity
 from declarations.messages import BY_CODE, CEB_NS, Direction, MessageType, Regime
-from declarations.quota import QuotaProvider
+from declarations.quota import OrderKey, QuotaProvider, QuotaReadAhead
 from declarations.rules.layouts import HEAD_FIELDS, LINE_FIELDS, NO_FIELDS, Layout
 from declarations.rules.sequences import Positions, has_comments, positions
 
@@ -265,6 +266,19 @@ class QuotaScope:
     # CNY each buyer has declared earlier in the same message: several 清单 of one buyer in one
     # message count together against the annual limit.
     pending: dict[str, Decimal] | None = None
+    # The (buyer, year) pairs of the whole message, for a ledger that reads ahead
+    # (``QuotaReadAhead``); worked out when the first record asks, then done.
+    ahead: Callable[[], Collection[tuple[str, int]]] | None = None
+
+    def used(self, buyer: str, year: int, replacing: OrderKey | None) -> Decimal:
+        """What the ledger has counted against ``buyer`` in ``year`` (0 without a ledger)."""
+        if self.quota is None:
+            return Decimal(0)
+        if self.ahead is not None:
+            buyers, self.ahead = self.ahead(), None
+            if isinstance(self.quota, QuotaReadAhead):
+                self.quota.read_ahead(buyers)
+        return self.quota.used(buyer, year, replacing=replacing)
 
     def pending_for(self, buyer: str) -> Decimal:
         return (self.pending or {}).get(buyer, Decimal(0))

@@ -22,7 +22,7 @@ Decisions (the spec's codes are 清单 codes; the rest is ours):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -124,15 +124,21 @@ def purchase_of(unit: Unit, value: Decimal | None = None) -> Purchase | None:
     return None
 
 
+def buyer_years(units: Iterable[Unit]) -> set[tuple[str, int]]:
+    """The (buyer id number, year) of each import 清单 among ``units`` that names both."""
+    return {
+        (purchase.buyer_id_number, purchase.year)
+        for unit in units
+        if (purchase := purchase_of(unit, Decimal(0))) is not None
+    }
+
+
 def check_annual(unit: Unit, scope: QuotaScope, purchase: Purchase | None) -> Iterator[Finding]:
     if purchase is None:
         return
     buyer, year, value = purchase.buyer_id_number, purchase.year, purchase.amount
     # without a ledger only the message itself counts (several 清单 of one buyer)
-    used = Decimal(0)
-    if scope.quota is not None:
-        used = scope.quota.used(buyer, year, replacing=_replaced_order(unit))
-    earlier = used + scope.pending_for(buyer)
+    earlier = scope.used(buyer, year, _replaced_order(unit)) + scope.pending_for(buyer)
     scope.add_pending(buyer, value)
     if exceeds_annual_limit(earlier, value):
         english, chinese = annual_limit_text(buyer, year, value)
