@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from service_support import PartyFactory, run_together
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db.engine import Database
@@ -162,6 +162,35 @@ def test_a_message_is_checked_against_the_ledger_as_it_stood(database: Database)
     assert quota.used(buyer, 2026) == Decimal("100")  # as it stood
     assert quota.used(buyer, 2025) == Decimal(0)  # another year: its own reading
     assert LedgerQuota(database).used(buyer, 2026) == Decimal("150")
+
+
+def test_a_message_reads_its_buyers_sums_ahead_with_one_query(database: Database) -> None:
+    """Told every (buyer, year) of a message first (``declarations.QuotaReadAhead``),
+    ``MessageQuota`` reads them with one statement and answers the records from it."""
+    first, second, none = "110101199001011235", "110101199001011236", "110101199001011237"
+    with database.write() as session:
+        LedgerQuota.add(session, first, Decimal("100"), date(2026, 3, 1))
+        LedgerQuota.add(session, first, Decimal("20.5"), date(2026, 5, 1))
+        LedgerQuota.add(session, first, Decimal("7"), date(2025, 5, 1))
+        LedgerQuota.add(session, second, Decimal("30"), date(2026, 1, 2))
+    asked = [(first, 2026), (first, 2025), (second, 2026), (none, 2026)]
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    quota = MessageQuota(database)
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        quota.read_ahead(asked)
+        assert len(statements) == 1
+        answers = [quota.used(buyer, year) for buyer, year in asked]
+        assert len(statements) == 1  # answered from what was read ahead
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    ledger = LedgerQuota(database)
+    assert answers == [ledger.used(buyer, year) for buyer, year in asked]
+    assert answers == [Decimal("120.5"), Decimal("7"), Decimal("30"), Decimal(0)]
 
 
 def test_concurrent_writers_neither_deadlock_nor_lose_rows(
