@@ -27,7 +27,8 @@ _INVENTORIES = (
     .options(defer(DocumentRow.raw_xml))  # the facts are all it reads: not the bytes
 )
 _RECORDED = select(Receipt.declaration_id, Receipt.message_code, Receipt.return_status).where(
-    Receipt.declaration_id.in_(bindparam("ids", expanding=True))
+    Receipt.declaration_id.in_(bindparam("ids", expanding=True)),
+    Receipt.message_code.in_(bindparam("codes", expanding=True)),
 )
 
 
@@ -50,10 +51,14 @@ def note(session: Session, declaration_id: int, code: str) -> str | None:
     return facts_of(inventory).note if inventory is not None else None
 
 
-def recorded(session: Session, ids: Collection[int]) -> dict[int, set[tuple[str, int]]]:
-    """The (message code, status) of each declaration's receipts recorded already."""
+def recorded(
+    session: Session, ids: Collection[int], codes: Collection[str]
+) -> dict[int, set[tuple[str, int]]]:
+    """The (message code, status) of each declaration's receipts of ``codes`` recorded
+    already."""
     done: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for declaration_id, code, status in session.execute(_RECORDED, {"ids": sorted(ids)}):
+    values = {"ids": sorted(ids), "codes": sorted(codes)}
+    for declaration_id, code, status in session.execute(_RECORDED, values):
         if declaration_id is not None:
             done[declaration_id].add((code, status))
     return done

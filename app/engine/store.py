@@ -35,6 +35,9 @@ def receipt_code(direction: str) -> str:
     return "CEB604" if direction == "export" else "CEB622"
 
 
+_LIST_RECEIPTS = (receipt_code("import"), receipt_code("export"))
+
+
 @dataclass(frozen=True)
 class Pickup:
     """What the engine needs to put one declaration into the model."""
@@ -205,7 +208,7 @@ def record(session: Session, transitions: list[Transition]) -> int:
         session, ids
     )  # before reading them: a late document of the set waits, or we do
     declarations = {row.id: row for row in session.scalars(_DECLARATIONS, {"ids": sorted(ids)})}
-    done = lookups.recorded(session, ids)
+    done = lookups.recorded(session, ids, _LIST_RECEIPTS)  # what a replay finds there already
     real = real_senders.sent_by_real_parties(session, ids)  # danchuang plays the others
     # What danchuang's messages and the tax bills read (the 清单, waybills, orders): at once.
     stand_ins.read_ahead(session, {t.declaration_id for t in transitions if _reads_set(t)})
