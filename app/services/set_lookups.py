@@ -3,10 +3,11 @@ of an order, the sets whose current 清单 names a waybill.
 
 Each is one query for one document. A group of records taken together (``app.services.taking``)
 reads them for all its records first, one query per kind of key (``looked_up``; a record alone
-that names its set, what it holds and its set in one): the records of a group name no key in
-common (``set_locks.keys_of``), so what one record stores cannot change what another finds, and
-each record reads its own answers before it changes anything. An answer read ahead is used
-once; a second lookup of the same key, or one outside the group, asks the database.
+reads what it holds and its set, or the sets naming its waybill, in one): the records of a group
+name no key in common (``set_locks.keys_of``), so what one record stores cannot change what
+another finds, and each record reads its own answers before it changes anything. An answer read
+ahead is used once; a second lookup of the same key, or one outside the group, asks the
+database.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, literal_column, select, tuple_
+from sqlalchemy import Select, and_, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from app.db.models import Declaration, DocumentRow
@@ -89,14 +90,35 @@ def listing(*columns: Any) -> Select[Any]:
 
 
 # The sets whose current 清单 names a waybill; two found are enough to call it ambiguous.
-_NAMING = (
-    listing(Declaration.id)
-    .where(
-        Declaration.direction == bindparam("direction"),
-        DocumentRow.logistics_code == bindparam("logistics_code"),
-        DocumentRow.logistics_no == bindparam("logistics_no"),
+_NAMES_WAYBILL = (
+    Declaration.direction == bindparam("direction"),
+    DocumentRow.logistics_code == bindparam("logistics_code"),
+    DocumentRow.logistics_no == bindparam("logistics_no"),
+)
+_NAMING = listing(Declaration.id).where(*_NAMES_WAYBILL).limit(2)
+# A waybill alone: the waybill held under its key, and the least and the greatest of the sets
+# naming it (as good as any two: one set, or more), in one row.
+_HELD_AND_NAMING = (
+    select(
+        DocumentRow,
+        *(
+            listing(least(Declaration.id)).where(*_NAMES_WAYBILL).correlate(None).scalar_subquery()
+            for least in (func.min, func.max)
+        ),
     )
-    .limit(2)
+    .select_from(select(literal_column("1")).subquery("one"))
+    .outerjoin(
+        DocumentRow,
+        and_(
+            DocumentRow.message_code == bindparam("code"),
+            DocumentRow.current.is_(True),
+            DocumentRow.logistics_code == bindparam("first"),
+            DocumentRow.logistics_no == bindparam("second"),
+        ),
+    )
+    .order_by(DocumentRow.id.desc())
+    .limit(1)
+    .options(defer(DocumentRow.raw_xml))  # judged by its status and sender, never its bytes
 )
 
 
@@ -191,9 +213,11 @@ def looked_up(
     """Read the answers to these lookups ahead, for the ``with`` block (the module's
     docstring says when that is sound)."""
     ahead = _Ahead(dict.fromkeys(held), dict.fromkeys(sets), {key: [] for key in waybills})
-    alone = len(held) == len(sets) == 1 and not waybills
-    if alone and BY_CODE[held[0][0]].kind is not Kind.WAYBILL:  # one record: one row
+    by_order = len(held) == 1 and BY_CODE[held[0][0]].kind is not Kind.WAYBILL
+    if by_order and len(sets) == 1 and not waybills:  # one record: one row
         _held_and_set_ahead(session, ahead, held[0], sets[0])
+    elif len(held) == len(waybills) == 1 and not by_order and not sets:
+        _held_and_naming_ahead(session, ahead, held[0], waybills[0])
     else:
         _held_ahead(session, ahead, held)
         _sets_ahead(session, ahead, sets)
@@ -211,6 +235,15 @@ def _held_and_set_ahead(session: Session, ahead: _Ahead, held: HeldKey, key: Set
     values = {"code": code, "first": first, "second": second,
               "direction": direction, "ebp_code": ebp_code, "order_no": order_no}  # fmt: skip
     ahead.held[held], ahead.declarations[key] = session.execute(_HELD_AND_SET, values).one()
+
+
+def _held_and_naming_ahead(session: Session, ahead: _Ahead, held: HeldKey, key: WaybillKey) -> None:
+    code, first, second = held
+    direction, logistics_code, logistics_no = key
+    values = {"code": code, "first": first, "second": second, "direction": direction,
+              "logistics_code": logistics_code, "logistics_no": logistics_no}  # fmt: skip
+    ahead.held[held], least, greatest = session.execute(_HELD_AND_NAMING, values).one()
+    ahead.naming[key] = sorted({least, greatest} - {None})
 
 
 def _held_ahead(session: Session, ahead: _Ahead, keys: Sequence[HeldKey]) -> None:

@@ -181,18 +181,21 @@ def _looked_up(
 ) -> AbstractContextManager[None]:
     """The group's lookups read ahead, one query per kind of key (``set_lookups``): what each
     record holds under its key, its set, or (a waybill) the sets naming it. A record alone
-    reads what it holds and its set in one query; any other looks up as it goes."""
+    reads both in one query; one that fails validation or is not of a set's kinds looks up as
+    it goes."""
     kind = group[0].facts.message.kind  # a group is of one message: one kind
     held = [set_lookups.held_key(arrival.facts) for arrival in group]
+    waybills: list[set_lookups.WaybillKey] = []
+    orders: list[set_lookups.SetKey] = []
     if kind is Kind.WAYBILL:
-        if len(group) == 1:  # what it holds and the sets naming it: two kinds of key
-            return nullcontext()
         waybills = [set_lookups.waybill_key(row) for row in rows if row.logistics_no]
-        return set_lookups.looked_up(session, held, waybills=waybills)
-    orders = [key for row in rows if (key := set_lookups.set_key(row)) is not None]
-    if len(group) == 1 and not (kind in _SET_KINDS and orders and group[0].checked.report.valid):
-        return nullcontext()  # it looks up neither, or not both
-    return set_lookups.looked_up(session, held, sets=orders)
+    else:
+        orders = [key for row in rows if (key := set_lookups.set_key(row)) is not None]
+    if len(group) == 1 and not (
+        kind in _SET_KINDS and group[0].checked.report.valid and (orders or waybills)
+    ):
+        return nullcontext()  # it looks nothing up by key, or only what it holds
+    return set_lookups.looked_up(session, held, sets=orders, waybills=waybills)
 
 
 def _judge(session: Session, arrival: Arrival, row: DocumentRow) -> _Judged:
