@@ -42,8 +42,7 @@ ERROR_MEANINGS: dict[int, str] = {
     413: "The body is larger than the service's limit.",
     415: "The body is not sent as XML (Content-Type: application/xml).",
     422: "The request is invalid: parameters, body, or the message itself.",
-    503: "The database's writer stayed busy past its busy timeout: nothing was stored; send "
-    "the request again after the Retry-After seconds.",
+    503: "The database stayed busy past its busy timeout: nothing stored; retry after Retry-After.",
 }
 
 

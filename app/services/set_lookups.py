@@ -57,24 +57,32 @@ _OF_SET = and_(
     Declaration.order_no == bindparam("order_no"),
 )
 _DECLARATION = select(Declaration).where(_OF_SET)
-# A record alone that names its set: the document held under its key and its set, in one row
-# (either may be missing: both are joined to a row of one).
-_HELD_AND_SET = (
-    select(DocumentRow, Declaration)
-    .select_from(select(literal_column("1")).subquery("one"))
-    .outerjoin(
-        DocumentRow,
-        and_(
-            DocumentRow.message_code == bindparam("code"),
-            DocumentRow.current.is_(True),
-            DocumentRow.ebp_code == bindparam("first"),
-            DocumentRow.order_no == bindparam("second"),
-        ),
+
+
+def _held_alone(first: Any, second: Any, *beside: Any) -> Select[Any]:
+    """The current document held under one record's key (``code``; ``first`` and ``second``
+    its key's columns), with ``beside`` it in the same row of one: either may be missing."""
+    return (
+        select(DocumentRow, *beside)
+        .select_from(select(literal_column("1")).subquery("one"))
+        .outerjoin(
+            DocumentRow,
+            and_(
+                DocumentRow.message_code == bindparam("code"),
+                DocumentRow.current.is_(True),
+                first == bindparam("first"),
+                second == bindparam("second"),
+            ),
+        )
+        .order_by(DocumentRow.id.desc())
+        .limit(1)
+        .options(defer(DocumentRow.raw_xml))  # judged by its status and sender, never its bytes
     )
-    .outerjoin(Declaration, _OF_SET)
-    .order_by(DocumentRow.id.desc())
-    .limit(1)
-    .options(defer(DocumentRow.raw_xml))  # judged by its status and sender, never its bytes
+
+
+# A record alone that names its set: the document held under its key, and its set.
+_HELD_AND_SET = _held_alone(DocumentRow.ebp_code, DocumentRow.order_no, Declaration).outerjoin(
+    Declaration, _OF_SET
 )
 
 
@@ -98,27 +106,13 @@ _NAMES_WAYBILL = (
 _NAMING = listing(Declaration.id).where(*_NAMES_WAYBILL).limit(2)
 # A waybill alone: the waybill held under its key, and the least and the greatest of the sets
 # naming it (as good as any two: one set, or more), in one row.
-_HELD_AND_NAMING = (
-    select(
-        DocumentRow,
-        *(
-            listing(least(Declaration.id)).where(*_NAMES_WAYBILL).correlate(None).scalar_subquery()
-            for least in (func.min, func.max)
-        ),
-    )
-    .select_from(select(literal_column("1")).subquery("one"))
-    .outerjoin(
-        DocumentRow,
-        and_(
-            DocumentRow.message_code == bindparam("code"),
-            DocumentRow.current.is_(True),
-            DocumentRow.logistics_code == bindparam("first"),
-            DocumentRow.logistics_no == bindparam("second"),
-        ),
-    )
-    .order_by(DocumentRow.id.desc())
-    .limit(1)
-    .options(defer(DocumentRow.raw_xml))  # judged by its status and sender, never its bytes
+_HELD_AND_NAMING = _held_alone(
+    DocumentRow.logistics_code,
+    DocumentRow.logistics_no,
+    *(
+        listing(least(Declaration.id)).where(*_NAMES_WAYBILL).correlate(None).scalar_subquery()
+        for least in (func.min, func.max)
+    ),
 )
 
 
