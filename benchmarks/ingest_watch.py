@@ -209,12 +209,21 @@ GROWTH_TOLERANCE_MB = 5.0
 GROWTH_TOLERANCE = 0.02
 
 
+def warmed_up(minutes: int) -> int:
+    """The minute (from 0) a soak of ``minutes`` is judged from: the first half warms up. The
+    service's caches fill as its database grows (SQLite's page cache, up to 2 MB for each of
+    its pooled connections): RSS rose for the first 8 to 14 minutes of 15- and 25-minute
+    soaks, then the 25-minute soak's stayed within 0.4 MB for its last 11 minutes
+    (docs/performance.md, "Memory"). Two minutes: judged from the first."""
+    return minutes // 2 if minutes >= 3 else 0
+
+
 def growth(medians: Sequence[float]) -> tuple[float, float, bool] | None:
-    """RSS growth from the second minute's median (the first warms up; the first with fewer
-    than three minutes) to the last minute's: (MB, fraction, beyond the tolerance)."""
+    """RSS growth from the median of the minute the soak is judged from (``warmed_up``) to the
+    last minute's: (MB, fraction, beyond the tolerance)."""
     if len(medians) < 2:
         return None
-    base = medians[1] if len(medians) >= 3 else medians[0]
+    base = medians[warmed_up(len(medians))]
     grown = medians[-1] - base
     fraction = grown / base if base else 0.0
     beyond = grown / MB > GROWTH_TOLERANCE_MB and fraction > GROWTH_TOLERANCE

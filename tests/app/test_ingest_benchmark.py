@@ -153,6 +153,10 @@ def test_the_metrics_and_memory_readings() -> None:
     grown = growth([100 * MB, 200 * MB])
     assert grown is not None and grown[0] == 100.0 and grown[2] is True
     assert growth([100 * MB]) is None
+    # A longer soak is judged from its middle minute: its caches fill in the first half.
+    filling = [200, 260, 280, 300, 300, 301, 301]
+    assert growth([m * MB for m in filling]) == (1.0, 1 / 300, False)  # minute 4 against 7
+    assert growth([m * MB for m in [*filling[:-1], 320]]) == (20.0, 20 / 300, True)
 
 
 def test_two_loads_add_up() -> None:
