@@ -60,30 +60,15 @@ _BILLED = select(TaxBillRow.declaration_id).where(
 Release = tuple[Declaration, datetime, str | None]
 
 
-def issue(
-    session: Session, declaration: Declaration, at: datetime, forced: str | None = None
-) -> TaxBillRow | None:
-    """Issue the bill of the declaration's released import 清单 (once); None when it has none
-    (an export, or a bill issued already). ``forced``: the declaration's forced outcome
-    (``app.engine.outcomes``), which may say ``TAXFAIL``. A 清单 the tax function cannot tax
-    raises ValueError."""
-    if declaration.direction != "import" or _billed(session, [declaration.id]):
-        return None
-    made = _bill(session, (declaration, at, forced))
-    if made is None:
-        return None
-    row, receipt = made
-    record_receipts(session, [receipt])
-    return row
-
-
-def issue_all(session: Session, releases: Sequence[Release]) -> None:
-    """Issue the bills of released import 清单 (once each), as ``issue`` does one: a read of
-    the bills issued already and a statement of receipts for them all. A 清单 the tax function
-    cannot tax (the rules refuse those before) is logged and left without a bill."""
+def issue_all(session: Session, releases: Sequence[Release]) -> list[TaxBillRow]:
+    """Issue the bills of released import 清单, once each (``forced`` of a release: the
+    declaration's forced outcome, ``app.engine.outcomes``, which may say ``TAXFAIL``), with a
+    read of the bills issued already and a statement of receipts for them all; the bills
+    issued now. An export, a set without a 清单 or one billed already gets none; a 清单 the
+    tax function cannot tax (the rules refuse those before) is logged and left without one."""
     imports = [release for release in releases if release[0].direction == "import"]
     billed = _billed(session, [declaration.id for declaration, _, _ in imports])
-    receipts = []
+    issued, receipts = [], []
     for release in imports:
         if release[0].id in billed:
             continue
@@ -93,8 +78,10 @@ def issue_all(session: Session, releases: Sequence[Release]) -> None:
             log.exception("tax_bill.failed", declaration_id=release[0].id)
             continue
         if made is not None:
+            issued.append(made[0])
             receipts.append(made[1])
     record_receipts(session, receipts)
+    return issued
 
 
 def _billed(session: Session, declaration_ids: list[int]) -> set[int]:

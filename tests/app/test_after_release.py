@@ -262,9 +262,10 @@ async def test_a_cancellation_after_release_voids_the_unpaid_bill(
         declaration = session.get_one(Declaration, ident)
         states.move(declaration, states.CLEARING)
         declaration.return_status = 800
-        issued = tax_bills.issue(session, declaration, datetime.now(UTC))
-        assert issued is not None and issued.state == "issued"
-        assert tax_bills.issue(session, declaration, datetime.now(UTC)) is None  # once
+        release = (declaration, datetime.now(UTC), None)
+        (issued,) = tax_bills.issue_all(session, [release])
+        assert issued.state == "issued"
+        assert tax_bills.issue_all(session, [release]) == []  # once
         cancellations.apply(session, declaration)
     codes = _codes(await _history(client, parties.agent, ident))
     assert codes[-2:] == [("CEB816", 1), ("CEB818", 3)]
