@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow
 from app.errors import ServiceError, forbidden
+from app.services import set_lookups
 from app.services.set_documents import facts_of, kind_of
 from declarations import BY_CODE, Facts
 
@@ -125,6 +126,10 @@ def orphan_may_join(
 def _latest_sender_of_kind(session: Session, declaration_id: int, row: DocumentRow) -> int | None:
     """The sender of the set's latest document of ``row``'s kind other than ``row``, current
     or not (a refused or withdrawn 清单 still says who declares the set)."""
+    read = set_lookups.documents_of_code(session, declaration_id, row.message_code)
+    if read is not None:  # read ahead for a group of records: the same answer
+        others = [other.sender_id for other in read if other.id != row.id]
+        return others[-1] if others else None
     values = {"declaration_id": declaration_id, "code": row.message_code, "id": row.id}
     return session.scalar(_LATEST if row.id is None else _LATEST_OTHER, values)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import states
 from app.db.models import Declaration, DocumentRow
-from app.services import authority, set_lookups, sets
+from app.services import authority, set_keys, set_lookups, sets
 from app.services.answers import is_inventory
 from declarations import AppType, Facts, Held, Kind, Refusal, ReturnStatus, judge
 
@@ -56,7 +56,7 @@ def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     """What a valid document does (``declarations.lifecycle.judge`` against what customs
     holds under its business key)."""
     kind = facts.message.kind
-    held = set_lookups.held_document(session, set_lookups.held_key(facts))
+    held = set_lookups.held_document(session, set_keys.held_key(facts))
     authority.ensure_owner(row, held)
     app_type = AppType(row.app_type) if row.app_type in ("1", "2", "3") else AppType.NEW
     current = _held(session, held) if held else None

@@ -8,29 +8,34 @@ name no key in common (``set_locks.keys_of``), so what one record stores cannot 
 another finds, and each record reads its own answers before it changes anything. An answer read
 ahead is used once; a second lookup of the same key, or one outside the group, asks the
 database.
+
+A group of more than one record also reads, once for all, what joining the sets found reads of
+each: its documents, current or not (``set_documents``: the current ones; ``parties``: their
+senders, with what ``set_parties`` reads for recording the set's receipts; the latest sender of
+a kind, ``authority``), and the orphan waybills each 清单 adopts (``orphan_waybills``). Each
+set is its one record's, and what judging a record changes is its own set's, so these are what
+the record would have read on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session, defer
 
-from app.db.models import Declaration, DocumentRow
-from declarations import BY_CODE, Facts, Kind
+from app.db.models import Declaration, DocumentRow, Enterprise
+from app.services import set_parties
+from app.services.set_documents import current_documents
+from app.services.set_keys import HeldKey, SetKey, WaybillKey
+from declarations import BY_CODE, Kind
 
 _INVENTORIES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.INVENTORY)
+_WAYBILLS = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
 _AHEAD = "danchuang.set_lookups"  # the group's answers read ahead, in ``Session.info``
-
-# (message code, first key, second key): ebpCode + orderNo, or logisticsCode + logisticsNo
-HeldKey = tuple[str, str | None, str | None]
-# (direction, ebpCode, orderNo) of a set; (direction, logisticsCode, logisticsNo) of a waybill
-SetKey = tuple[str, str, str]
-WaybillKey = tuple[str, str | None, str | None]
 
 # Built once: building a select() costs about as much as running it on the hot path.
 _CURRENT = select(DocumentRow).where(
@@ -116,25 +121,32 @@ _HELD_AND_NAMING = _held_alone(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Keys:
-    """The business keys of a one-record document, as read from its record (head)."""
-
-    order_no: str | None = None
-    ebp_code: str | None = None
-    logistics_no: str | None = None
-    logistics_code: str | None = None
-    pay_transaction_id: str | None = None
-
-    @classmethod
-    def of(cls, facts: Facts) -> Keys:
-        return cls(
-            order_no=facts.key("orderNo"),
-            ebp_code=facts.key("ebpCode"),
-            logistics_no=facts.key("logisticsNo"),
-            logistics_code=facts.key("logisticsCode"),
-            pay_transaction_id=facts.key("payTransactionId"),
-        )
+# The orphan waybills (waiting for a set) of the waybill keys asked, each with its sender's code
+# (who it would join as); judged by their facts, never their bytes.
+_ORPHANS = (
+    select(DocumentRow, Enterprise.code)
+    .join(Enterprise, Enterprise.id == DocumentRow.sender_id)
+    .where(
+        DocumentRow.declaration_id.is_(None),
+        DocumentRow.current.is_(True),
+        DocumentRow.message_code.in_(_WAYBILLS),
+    )
+    .options(defer(DocumentRow.raw_xml))
+)
+_ORPHANS_OF_WAYBILL = _ORPHANS.where(
+    DocumentRow.direction == bindparam("direction"),
+    DocumentRow.logistics_code == bindparam("logistics_code"),
+    DocumentRow.logistics_no == bindparam("logistics_no"),
+)
+# Every document of the sets asked (current or not: the parties of a set are the senders of
+# all its documents), oldest first.
+_SETS_DOCUMENTS = (
+    select(DocumentRow)
+    .where(DocumentRow.declaration_id.in_(bindparam("ids", expanding=True)))
+    .order_by(DocumentRow.id)
+    .options(defer(DocumentRow.raw_xml))
+)
+_SETS = select(Declaration).where(Declaration.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass
@@ -144,26 +156,10 @@ class _Ahead:
     held: dict[HeldKey, DocumentRow | None]
     declarations: dict[SetKey, Declaration | None]
     naming: dict[WaybillKey, list[int]]
-
-
-def held_key(facts: Facts) -> HeldKey:
-    """The key customs holds the document under: a waybill's, or an order's."""
-    code, keys = facts.message.code, Keys.of(facts)
-    if facts.message.kind is Kind.WAYBILL:
-        return (code, keys.logistics_code, keys.logistics_no)
-    return (code, keys.ebp_code, keys.order_no)
-
-
-def set_key(row: DocumentRow) -> SetKey | None:
-    """The key of the set a stored document names by its order (none without both keys)."""
-    if row.ebp_code and row.order_no:
-        return (row.direction, row.ebp_code, row.order_no)
-    return None
-
-
-def waybill_key(row: DocumentRow) -> WaybillKey:
-    """The key of the waybill a stored document names."""
-    return (row.direction, row.logistics_code, row.logistics_no)
+    orphans: dict[WaybillKey, list[tuple[DocumentRow, str]]] = field(default_factory=dict)
+    # Of a group of records, the sets found above: every document of each (not taken once:
+    # a set is its one record's), from which its current documents and parties are read.
+    documents: dict[int, list[DocumentRow]] = field(default_factory=dict)
 
 
 def held_document(session: Session, key: HeldKey) -> DocumentRow | None:
@@ -197,25 +193,71 @@ def naming_sets(session: Session, key: WaybillKey) -> list[int]:
     return list(session.scalars(_NAMING, values))
 
 
+def orphan_waybills(session: Session, key: WaybillKey) -> list[tuple[DocumentRow, str]]:
+    """The orphan waybills (no set yet) under the waybill ``key``, each with its sender's
+    code."""
+    ahead: _Ahead | None = session.info.get(_AHEAD)
+    if ahead is not None and key in ahead.orphans:
+        return ahead.orphans.pop(key)
+    direction, logistics_code, logistics_no = key
+    values = {"direction": direction, "logistics_code": logistics_code,
+              "logistics_no": logistics_no}  # fmt: skip
+    return [(row, code) for row, code in session.execute(_ORPHANS_OF_WAYBILL, values)]
+
+
+def set_documents(session: Session, declaration_id: int) -> list[DocumentRow]:
+    """The set's current documents, oldest first (``set_documents.current_documents``)."""
+    ahead: _Ahead | None = session.info.get(_AHEAD)
+    if ahead is not None and declaration_id in ahead.documents:
+        return [row for row in ahead.documents[declaration_id] if row.current]
+    return current_documents(session, declaration_id)
+
+
+def parties(session: Session, declaration_id: int, joining: int) -> set[int]:
+    """The set's parties, its receipts' book ready for ``joining`` (``set_parties``)."""
+    ahead: _Ahead | None = session.info.get(_AHEAD)
+    if ahead is not None and declaration_id in ahead.documents:
+        return {row.sender_id for row in ahead.documents[declaration_id]}
+    return set_parties.set_parties(session, declaration_id, joining)
+
+
+def documents_of_code(session: Session, declaration_id: int, code: str) -> list[DocumentRow] | None:
+    """The set's documents of message ``code``, current or not, oldest first, when read
+    ahead (None: ask the database)."""
+    ahead: _Ahead | None = session.info.get(_AHEAD)
+    if ahead is None or declaration_id not in ahead.documents:
+        return None
+    return [row for row in ahead.documents[declaration_id] if row.message_code == code]
+
+
 @contextmanager
 def looked_up(
     session: Session,
     held: Sequence[HeldKey],
     sets: Sequence[SetKey] = (),
     waybills: Sequence[WaybillKey] = (),
+    *,
+    orphans: Sequence[WaybillKey] = (),
+    joining: int | None = None,
 ) -> Iterator[None]:
     """Read the answers to these lookups ahead, for the ``with`` block (the module's
-    docstring says when that is sound)."""
+    docstring says when that is sound): what is held under each key, the sets of ``sets``,
+    the sets naming ``waybills``, the orphans of ``orphans``; and for more than one record,
+    every document of the sets found, and what ``set_parties`` reads of them for ``joining``
+    (the group's sender)."""
     ahead = _Ahead(dict.fromkeys(held), dict.fromkeys(sets), {key: [] for key in waybills})
     by_order = len(held) == 1 and BY_CODE[held[0][0]].kind is not Kind.WAYBILL
-    if by_order and len(sets) == 1 and not waybills:  # one record: one row
+    if by_order and len(sets) == 1 and not waybills and not orphans:  # one record: one row
         _held_and_set_ahead(session, ahead, held[0], sets[0])
-    elif len(held) == len(waybills) == 1 and not by_order and not sets:
+    elif len(held) == len(waybills) == 1 and not by_order and not sets and not orphans:
         _held_and_naming_ahead(session, ahead, held[0], waybills[0])
     else:
         _held_ahead(session, ahead, held)
         _sets_ahead(session, ahead, sets)
         _naming_ahead(session, ahead, waybills)
+        _orphans_ahead(session, ahead, orphans)
+        if len(held) > 1 and joining is not None:
+            _documents_ahead(session, ahead, joining)
     session.info[_AHEAD] = ahead
     try:
         yield
@@ -285,3 +327,37 @@ def _naming_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) -
             found = ahead.naming[(direction, code, number)]
             if len(found) < 2:  # as many as the one-waybill query reads
                 found.append(ident)
+
+
+def _orphans_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) -> None:
+    for key in keys:
+        ahead.orphans[key] = []
+    for direction in sorted({direction for direction, _, _ in keys}):
+        pairs = sorted({(code, no) for d, code, no in keys if d == direction and no})
+        if not pairs:
+            continue
+        query = _ORPHANS.where(
+            DocumentRow.direction == direction,
+            tuple_(DocumentRow.logistics_code, DocumentRow.logistics_no).in_(pairs),
+        ).order_by(DocumentRow.id)
+        for row, code in session.execute(query):
+            ahead.orphans[(direction, row.logistics_code, row.logistics_no)].append((row, code))
+
+
+def _documents_ahead(session: Session, ahead: _Ahead, joining: int) -> None:
+    """Every document of the sets found (and the sets a waybill joins, into the session), and
+    what ``set_parties`` reads of them."""
+    found = {d.id for d in ahead.declarations.values() if d is not None}
+    named = {ids[0] for ids in ahead.naming.values() if len(ids) == 1}
+    if named - found:
+        session.scalars(_SETS, {"ids": sorted(named - found)}).all()  # for session.get
+    ids = sorted(found | named)
+    if not ids:
+        return
+    for ident in ids:
+        ahead.documents[ident] = []
+    for row in session.scalars(_SETS_DOCUMENTS, {"ids": ids}):
+        if row.declaration_id is not None:
+            ahead.documents[row.declaration_id].append(row)
+    senders = {ident: {row.sender_id for row in rows} for ident, rows in ahead.documents.items()}
+    set_parties.read_ahead(session, senders, joining)

@@ -16,7 +16,7 @@ newcomers' webhooks to the subscribers the transaction knows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -148,6 +148,28 @@ def set_parties(session: Session, declaration_id: int, joining: int) -> set[int]
         of_parties = (hook for owner in sorted(parties) for hook in book.hooks[owner])
         book.subscribers[subject] = _subscribers((), of_parties)
     return parties
+
+
+def read_ahead(session: Session, parties: Mapping[int, Collection[int]], joining: int) -> None:
+    """What ``set_parties`` reads, for the known sets a group of records joins (set id: its
+    parties, the senders of its documents, read ahead by ``set_lookups``), in one statement
+    per kind of answer however many sets: their last ``seq`` (under their locks), their
+    subscribers, and the active webhooks of the enterprise ``joining`` them."""
+    if not parties:
+        return
+    book = receipt_book(session)
+    subjects: list[Subject] = [("declaration", ident) for ident in sorted(parties)]
+    guard(session, book, subjects)
+    unnumbered = [ident for kind, ident in subjects if (kind, ident) not in book.last_seq]
+    if unnumbered:
+        rows = session.execute(LAST_SEQ["declaration"], {"ids": unnumbered})
+        last: dict[int, int | None] = {ident: seq for ident, seq in rows}
+        for ident in unnumbered:
+            book.last_seq[("declaration", ident)] = last.get(ident) or 0
+    _active_hooks(session, book, {joining, *(p for of_set in parties.values() for p in of_set)})
+    for ident, of_set in parties.items():
+        of_parties = (hook for owner in sorted(of_set) for hook in book.hooks[owner])
+        book.subscribers[("declaration", ident)] = _subscribers((), of_parties)
 
 
 # Built once (building a statement costs about as much as running it on the hot path).

@@ -27,12 +27,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
+from app.db.models import Declaration, DocumentRow, Receipt
 from app.receipts import first_receipts
-from app.services import authority, bonded_books, set_lookups
+from app.services import authority, bonded_books, set_keys, set_lookups
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 from app.services.set_documents import current_documents, facts_of, kind_of, source_of
 from app.services.set_parties import file_adopted, set_parties, share_receipts
@@ -41,7 +40,6 @@ from app.services.set_parties import file_adopted, set_parties, share_receipts
 from app.services.set_quota import count_quota, release_quota
 from app.states import CLEARANCE_READY, INCOMPLETE, OPEN_STATES, REJECTED, move
 from declarations import (
-    BY_CODE,
     Direction,
     Kind,
     Regime,
@@ -68,24 +66,6 @@ __all__ = [
 ]
 
 
-# Hot-path statements, built once (building a select() costs about as much as running it).
-_WAYBILL_CODES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
-# The orphan waybills of a waybill key, each with its sender's code (who it would join as).
-_ORPHAN_WAYBILLS = (
-    select(DocumentRow, Enterprise.code)
-    .join(Enterprise, Enterprise.id == DocumentRow.sender_id)
-    .where(
-        DocumentRow.declaration_id.is_(None),
-        DocumentRow.current.is_(True),
-        DocumentRow.direction == bindparam("direction"),
-        DocumentRow.message_code.in_(_WAYBILL_CODES),
-        DocumentRow.logistics_no == bindparam("logistics_no"),
-        DocumentRow.logistics_code == bindparam("logistics_code"),
-    )
-    .options(defer(DocumentRow.raw_xml))  # judged by their facts, never their bytes
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Place:
     """The set a document joins: its declaration, whether this transaction created it, and its
@@ -107,7 +87,7 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Place |
     created = False
     if kind_of(row) is Kind.WAYBILL:
         declaration = _set_naming_waybill(session, row)
-    elif (key := set_lookups.set_key(row)) is not None:
+    elif (key := set_keys.set_key(row)) is not None:
         declaration = set_lookups.declaration_of(session, key)
         if declaration is None:
             declaration = Declaration(
@@ -126,8 +106,8 @@ def attach(session: Session, row: DocumentRow, regime: Regime | None) -> Place |
             first_receipts(session, declaration_id=declaration.id)  # numbered from 1
     if declaration is None:
         return None
-    parties = set() if created else set_parties(session, declaration.id, row.sender_id)
-    documents = [] if created else current_documents(session, declaration.id)
+    parties = set() if created else set_lookups.parties(session, declaration.id, row.sender_id)
+    documents = [] if created else set_lookups.set_documents(session, declaration.id)
     row.declaration_id = declaration.id
     # What changes from here on is written with the row's INSERT: nothing read below depends
     # on it (the sets naming a waybill, orphans, receipts, webhooks).
@@ -174,7 +154,7 @@ def _set_naming_waybill(session: Session, waybill: DocumentRow) -> Declaration |
     """The one set whose current 清单 names ``waybill``; none when no set or several do."""
     if not waybill.logistics_no:
         return None
-    found = set_lookups.naming_sets(session, set_lookups.waybill_key(waybill))
+    found = set_lookups.naming_sets(session, set_keys.waybill_key(waybill))
     return session.get(Declaration, found[0]) if len(found) == 1 else None
 
 
@@ -191,17 +171,10 @@ def _adopt_orphans(
         return []
     if any(
         found != declaration.id
-        for found in set_lookups.naming_sets(session, set_lookups.waybill_key(inventory))
+        for found in set_lookups.naming_sets(session, set_keys.waybill_key(inventory))
     ):
         return []  # ambiguous: no set gets the waybill, it keeps waiting
-    waiting = session.execute(
-        _ORPHAN_WAYBILLS,
-        {
-            "direction": declaration.direction,
-            "logistics_no": inventory.logistics_no,
-            "logistics_code": inventory.logistics_code,
-        },
-    )
+    waiting = set_lookups.orphan_waybills(session, set_keys.waybill_key(inventory))
     with_it = [*documents, inventory]  # the set as the orphan would join it
     adopted = [
         orphan

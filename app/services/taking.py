@@ -47,6 +47,7 @@ from app.services import (
     master_waybills,
     plans,
     returns,
+    set_keys,
     set_locks,
     set_lookups,
     sets,
@@ -184,18 +185,28 @@ def _looked_up(
     reads both in one query; one that fails validation or is not of a set's kinds looks up as
     it goes."""
     kind = group[0].facts.message.kind  # a group is of one message: one kind
-    held = [set_lookups.held_key(arrival.facts) for arrival in group]
-    waybills: list[set_lookups.WaybillKey] = []
-    orders: list[set_lookups.SetKey] = []
+    held = [set_keys.held_key(arrival.facts) for arrival in group]
+    waybills: list[set_keys.WaybillKey] = []
+    orders: list[set_keys.SetKey] = []
     if kind is Kind.WAYBILL:
-        waybills = [set_lookups.waybill_key(row) for row in rows if row.logistics_no]
+        waybills = [set_keys.waybill_key(row) for row in rows if row.logistics_no]
     else:
-        orders = [key for row in rows if (key := set_lookups.set_key(row)) is not None]
-    if len(group) == 1 and not (
-        kind in _SET_KINDS and group[0].checked.report.valid and (orders or waybills)
-    ):
-        return nullcontext()  # it looks nothing up by key, or only what it holds
-    return set_lookups.looked_up(session, held, sets=orders, waybills=waybills)
+        orders = [key for row in rows if (key := set_keys.set_key(row)) is not None]
+    if len(group) == 1:
+        if not (kind in _SET_KINDS and group[0].checked.report.valid and (orders or waybills)):
+            return nullcontext()  # it looks nothing up by key, or only what it holds
+        return set_lookups.looked_up(session, held, sets=orders, waybills=waybills)
+    orphans: list[set_keys.WaybillKey] = []
+    if kind is Kind.INVENTORY:  # each 清单 asks who else names its waybill, and its orphans
+        orphans = [set_keys.waybill_key(row) for row in rows if row.logistics_no]
+    return set_lookups.looked_up(
+        session,
+        held,
+        sets=orders,
+        waybills=[*waybills, *orphans],
+        orphans=orphans,
+        joining=rows[0].sender_id,
+    )
 
 
 def _judge(session: Session, arrival: Arrival, row: DocumentRow) -> _Judged:
@@ -290,7 +301,7 @@ def _clip(value: str | None, length: int) -> str | None:
 
 def _new_row(enterprise: Principal, arrival: Arrival) -> DocumentRow:
     facts, guid = arrival.facts, arrival.guid
-    keys = set_lookups.Keys.of(facts)
+    keys = set_keys.Keys.of(facts)
     row = DocumentRow(
         guid=guid if guid and len(guid) <= 36 else str(uuid.uuid4()).upper(),
         message_code=facts.message.code,
