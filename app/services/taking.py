@@ -33,6 +33,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from app import states
@@ -79,6 +80,8 @@ _PLANNERS: dict[Kind, Callable[[Session, DocumentRow, Facts], plans.Plan]] = {
     Kind.MASTER_WAYBILL: master_waybills.plan,
     Kind.SUMMARY: summaries.plan,
 }
+# What a set is made of (``_insert_new_sets``).
+_SET_COLUMNS = frozenset(attr.key for attr in inspect(Declaration).column_attrs)
 # The kinds whose records may share a group: each reads and changes its own set only.
 _SET_KINDS = frozenset({Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY})
 
@@ -247,6 +250,7 @@ def _judge(session: Session, arrival: Arrival, row: DocumentRow) -> _Judged:
 
 def _store(session: Session, judged: Sequence[_Judged]) -> None:
     """Phase 2: every row in one INSERT, then what each one's id decides."""
+    _insert_new_sets(session, judged)
     session.add_all([one.row for one in judged])
     session.flush()
     for one in judged:
@@ -260,6 +264,24 @@ def _store(session: Session, judged: Sequence[_Judged]) -> None:
             one.declaration = plans.withdraw(session, row)
         elif plan.follow_up is not None:
             one.declaration = plan.follow_up.declaration if plan.follow_up.joins else None
+
+
+def _insert_new_sets(session: Session, judged: Sequence[_Judged]) -> None:
+    """The sets the group's records start, in one INSERT … RETURNING: the unit of work would
+    write them one by one, as SQLite cannot say which id RETURNING gave which of several rows
+    (documents have their guid for that). The rows come back as the session's own sets, each
+    found by its unique key, and take the place of those the records were judged with."""
+    new: list[tuple[_Judged, Declaration]] = []
+    for one in judged:
+        if one.created and one.declaration is not None and one.declaration.id is None:
+            new.append((one, one.declaration))
+    if len(new) < 2:
+        return
+    columns = [{k: v for k, v in inspect(d).dict.items() if k in _SET_COLUMNS} for _, d in new]
+    made = session.scalars(insert(Declaration).returning(Declaration), columns)
+    by_key = {(d.direction, d.ebp_code, d.order_no): d for d in made}
+    for one, d in new:
+        one.declaration = one.row.declaration = by_key[(d.direction, d.ebp_code, d.order_no)]
 
 
 def _answer(session: Session, judged: Sequence[_Judged]) -> list[list[Receipt]]:
