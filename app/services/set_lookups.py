@@ -187,10 +187,7 @@ def naming_sets(session: Session, key: WaybillKey) -> list[int]:
     ahead: _Ahead | None = session.info.get(_AHEAD)
     if ahead is not None and key in ahead.naming:
         return ahead.naming.pop(key)
-    direction, logistics_code, logistics_no = key
-    values = {"direction": direction, "logistics_code": logistics_code,
-              "logistics_no": logistics_no}  # fmt: skip
-    return list(session.scalars(_NAMING, values))
+    return list(session.scalars(_NAMING, _waybill_values(key)))
 
 
 def orphan_waybills(session: Session, key: WaybillKey) -> list[tuple[DocumentRow, str]]:
@@ -199,10 +196,12 @@ def orphan_waybills(session: Session, key: WaybillKey) -> list[tuple[DocumentRow
     ahead: _Ahead | None = session.info.get(_AHEAD)
     if ahead is not None and key in ahead.orphans:
         return ahead.orphans.pop(key)
+    return [(row, code) for row, code in session.execute(_ORPHANS_OF_WAYBILL, _waybill_values(key))]
+
+
+def _waybill_values(key: WaybillKey) -> dict[str, str | None]:
     direction, logistics_code, logistics_no = key
-    values = {"direction": direction, "logistics_code": logistics_code,
-              "logistics_no": logistics_no}  # fmt: skip
-    return [(row, code) for row, code in session.execute(_ORPHANS_OF_WAYBILL, values)]
+    return {"direction": direction, "logistics_code": logistics_code, "logistics_no": logistics_no}
 
 
 def set_documents(session: Session, declaration_id: int) -> list[DocumentRow]:
@@ -275,9 +274,7 @@ def _held_and_set_ahead(session: Session, ahead: _Ahead, held: HeldKey, key: Set
 
 def _held_and_naming_ahead(session: Session, ahead: _Ahead, held: HeldKey, key: WaybillKey) -> None:
     code, first, second = held
-    direction, logistics_code, logistics_no = key
-    values = {"code": code, "first": first, "second": second, "direction": direction,
-              "logistics_code": logistics_code, "logistics_no": logistics_no}  # fmt: skip
+    values = {"code": code, "first": first, "second": second, **_waybill_values(key)}
     ahead.held[held], least, greatest = session.execute(_HELD_AND_NAMING, values).one()
     ahead.naming[key] = sorted({least, greatest} - {None})
 
