@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app import metrics
 from app.db.engine import transaction_state
@@ -120,6 +121,29 @@ def first_receipts(
     """Tell the book that this subject has no receipts yet (a document or declaration created
     in this transaction), so its numbering starts at 1 without asking the database."""
     receipt_book(session).last_seq.setdefault(subject_of(declaration_id, document_id), 0)
+
+
+def read_ahead(session: Session, subjects: Collection[Subject]) -> None:
+    """Learn what recording receipts of these subjects needs (their last ``seq``, under their
+    lock: ``guard``; their subscribers) at once, two queries per kind of subject: for a caller
+    that records each subject's receipts in several calls (the clearance engine, between the
+    messages it plays)."""
+    book = receipt_book(session)
+    guard(session, book, subjects)
+    _learn(session, book, list(subjects))
+
+
+def read_hooks(session: Session, enterprise_ids: Collection[int]) -> None:
+    """Read the active webhooks of the enterprises the book does not know yet, in one query:
+    the subscribers of the documents they send in this transaction (``_learn``)."""
+    book = receipt_book(session)
+    unknown = sorted(set(enterprise_ids) - book.hooks.keys())
+    if not unknown:
+        return
+    for owner in unknown:
+        book.hooks[owner] = []
+    for hook in session.execute(ACTIVE_HOOKS, {"owners": unknown}):
+        book.hooks[hook.enterprise_id].append(Hook(*hook))
 
 
 def record_receipt(
@@ -217,6 +241,9 @@ LAST_SEQ = {
     "declaration": _last_seq_query(Receipt.declaration_id),
     "document": _last_seq_query(Receipt.document_id, Receipt.declaration_id.is_(None)),
 }
+ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
+    Webhook.active.is_(True), Webhook.enterprise_id.in_(bindparam("owners", expanding=True))
+)
 _SUBSCRIBERS = {
     "declaration": _subscribers_query(DocumentRow.declaration_id),
     "document": _subscribers_query(DocumentRow.id),
@@ -226,7 +253,8 @@ _SUBSCRIBERS = {
 def _learn(session: Session, book: Book, subjects: Sequence[Subject]) -> None:
     """Read the last ``seq`` and the subscribers of every subject the book does not know yet:
     two queries per kind of subject, however many subjects (the engine records a hundred
-    declarations' receipts at once)."""
+    declarations' receipts at once). A document's subscribers are its sender's active
+    webhooks: none is read for a document of a sender the book knows (``_by_sender``)."""
     for kind in ("declaration", "document"):
         ids: list[int] = sorted(
             {i for k, i in subjects if k == kind and (k, i) not in book.subscribers}
@@ -239,6 +267,10 @@ def _learn(session: Session, book: Book, subjects: Sequence[Subject]) -> None:
             last = {ident: seq for ident, seq in rows}
             for ident in unnumbered:
                 book.last_seq[(kind, ident)] = last.get(ident) or 0
+        senders = _by_sender(session, book, ids) if kind == "document" else {}
+        ids = [i for i in ids if (kind, i) not in book.subscribers]
+        if not ids:
+            continue
         for ident in ids:
             book.subscribers[(kind, ident)] = []
         # A sender of two documents of the set joins twice: keep each webhook once (no
@@ -247,6 +279,27 @@ def _learn(session: Session, book: Book, subjects: Sequence[Subject]) -> None:
             hooks = book.subscribers[(kind, ident)]
             if not hooks or hooks[-1][0] != hook_id:  # ordered: a repeat follows its first
                 hooks.append((hook_id, list(events or [])))
+        for ident, sender in senders.items():  # read now: their next documents need not
+            hooks = book.subscribers[(kind, ident)]
+            book.hooks.setdefault(sender, [Hook(h, sender, events) for h, events in hooks])
+
+
+def _by_sender(session: Session, book: Book, document_ids: Sequence[int]) -> dict[int, int]:
+    """The documents the session holds (stored in this transaction) whose sender's active
+    webhooks the book knows are given them as their subscribers; returns the senders of the
+    others, by document, whose webhooks the book learns from the subscribers ``_learn`` reads."""
+    unknown = {}
+    for ident in document_ids:
+        row = session.identity_map.get(identity_key(DocumentRow, ident))
+        if not isinstance(row, DocumentRow):
+            continue
+        known = book.hooks.get(row.sender_id)
+        if known is None:
+            unknown[ident] = row.sender_id
+            continue
+        of_sender = {hook.id: list(hook.events or []) for hook in known}
+        book.subscribers[("document", ident)] = sorted(of_sender.items())
+    return unknown
 
 
 def receipt_json(receipt: Receipt) -> dict[str, Any]:

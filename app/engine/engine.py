@@ -34,7 +34,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from app.db.engine import Database
-from app.engine import chores, lease, store
+from app.engine import chores, lease, plays, store
 from app.engine.config import EngineSettings
 from app.engine.outcomes import complete, draw_outcome, parse_outcome
 from app.engine.partitions import WHOLE, Partition, share_of_site
@@ -286,11 +286,11 @@ class ClearanceEngine:
         the carrier) and the tax bills summed into payments, due by now (``instant``: all)."""
         now = None if self.clock_speed == "instant" else self.sim_datetime()
         with self.database.read() as session:  # most ticks: nothing due, no write lock taken
-            if not store.follow_ups_due(session, now, self.partition):
+            if not plays.follow_ups_due(session, now, self.partition):
                 return
         with self.database.write() as session:
             self._hold(session)
-            store.deliver_due(session, now, self.partition)
+            plays.deliver_due(session, now, self.partition)
             if self.partition.first:  # a service-wide chore: partition 0's holder does it
                 tax_bills.sum_due(session, now)
 

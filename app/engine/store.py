@@ -8,18 +8,17 @@ finds its receipt already there and is skipped, so no receipt is stored (or push
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app import states
+from app import receipts, states
 from app.db.models import Declaration, Enterprise
-from app.db.models_after import TaxBillRow
-from app.engine import lookups
+from app.engine import lookups, plays
 from app.engine.outcomes import OutcomeError, marker_in_note, normalise
 from app.engine.partitions import WHOLE, Partition
 from app.receipts import NewReceipt, record_receipts
@@ -207,18 +206,22 @@ def record(session: Session, transitions: list[Transition]) -> int:
     set_locks.lock_declarations(
         session, ids
     )  # before reading them: a late document of the set waits, or we do
-    declarations = {row.id: row for row in session.scalars(_DECLARATIONS, {"ids": sorted(ids)})}
+    rows = {row.id: row for row in session.scalars(_DECLARATIONS, {"ids": sorted(ids)})}
     done = lookups.recorded(session, ids, _LIST_RECEIPTS)  # what a replay finds there already
     real = real_senders.sent_by_real_parties(session, ids)  # danchuang plays the others
-    # What danchuang's messages and the tax bills read (the 清单, waybills, orders): at once.
+    # What danchuang's messages and the tax bills read (the 清单, waybills, orders), and the
+    # declarations' last seq and subscribers (the receipts are recorded in several calls,
+    # between the messages): at once.
     stand_ins.read_ahead(session, {t.declaration_id for t in transitions if _reads_set(t)})
+    receipts.read_ahead(session, [("declaration", ident) for ident in sorted(rows)])
 
     created = 0
     new: list[NewReceipt] = []
     latest: dict[int, Transition] = {}
     released: list[tuple[Declaration, Transition]] = []
+    clearing = dict(rows)  # less those a final receipt ends in this batch
     for t in transitions:
-        row = declarations.get(t.declaration_id)
+        row = clearing.get(t.declaration_id)
         if row is None or row.state != states.CLEARING:
             continue
         if t.act == SITE_ENTRY or (t.status == ReturnStatus.RELEASED and _enters_unrecorded(
@@ -227,15 +230,19 @@ def record(session: Session, transitions: list[Transition]) -> int:
             # danchuang plays the site: its entry record, in its place among the receipts
             record_receipts(session, new)
             new = []
-            _play(stand_ins.enter_site, session, row, t.sim_time)
+            plays.play(stand_ins.enter_site, session, row, t.sim_time)
             if t.act:
                 continue
         code = receipt_code(t.direction)
         if t.status == ReturnStatus.CLOSED and row.direction == "export":
             record_receipts(session, new)
             new = []
-            if _departs(session, row, t, latest, real):
-                declarations.pop(t.declaration_id)
+            pending = latest.pop(row.id, None)
+            if pending is not None:  # its release, in this batch: the departure checks it
+                row.return_status = pending.status
+                row.sim_updated_at = pending.sim_time
+            if plays.departs(session, row, t.sim_time, real):
+                clearing.pop(t.declaration_id)
                 continue
         if (code, t.status) in done[t.declaration_id]:
             continue
@@ -254,12 +261,20 @@ def record(session: Session, transitions: list[Transition]) -> int:
         created += 1
         latest[t.declaration_id] = t
         if states.final_state(t.status) is not None:
-            declarations.pop(t.declaration_id)  # nothing follows a final receipt
+            clearing.pop(t.declaration_id)  # nothing follows a final receipt
     # All the receipts in one statement (their numbering reads each declaration's last seq).
     record_receipts(session, new)
-    # The declarations move on after their receipts: one UPDATE each, not one per receipt.
+    _move_on(session, rows, latest)
+    _after_release(session, [(row, t) for row, t in released if row.direction == "import"], real)
+    return created
+
+
+def _move_on(
+    session: Session, rows: Mapping[int, Declaration], latest: Mapping[int, Transition]
+) -> None:
+    """The declarations move on after their receipts: one UPDATE each, not one per receipt."""
     for declaration_id, t in latest.items():
-        row = session.get_one(Declaration, declaration_id)
+        row = rows[declaration_id]
         row.return_status = t.status
         row.sim_updated_at = t.sim_time
         final = states.final_state(t.status)
@@ -268,8 +283,6 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if final in (states.REJECTED, states.RETURNED):
             # The goods were not imported: the quota and the bonded stock are given back.
             sets.give_back(session, declaration_id)
-    _after_release(session, [(row, t) for row, t in released if row.direction == "import"], real)
-    return created
 
 
 def _reads_set(t: Transition) -> bool:
@@ -293,35 +306,13 @@ def _enters_unrecorded(row: Declaration, real: Mapping[int, frozenset[str]]) -> 
     )
 
 
-def _departs(
-    session: Session,
-    row: Declaration,
-    t: Transition,
-    latest: dict[int, Transition],
-    real: Mapping[int, frozenset[str]],
-) -> bool:
-    """An export's goods leave (the model's exit): the carrier binds the parcel to its master
-    waybill (CEB607, if no list did) and its departure record (CEB509) closes its 清单
-    (``site_entries.plan_departure``: CEB604 899). danchuang sends them, or a real carrier
-    will; False when danchuang's could not be sent (899 is then recorded as it is)."""
-    pending = latest.pop(row.id, None)
-    if pending is not None:  # its release, in this batch: the departure checks it
-        row.return_status = pending.status
-        row.sim_updated_at = pending.sim_time
-    if "CEB607" not in real.get(row.id, ()):
-        _play(stand_ins.bind, session, row, t.sim_time)  # the parcel on its master waybill
-    if "CEB509" in real.get(row.id, ()):
-        return True  # the real carrier's record closes it when it comes
-    return _play(stand_ins.depart, session, row, t.sim_time)
-
-
 def _after_release(
     session: Session,
     imports: list[tuple[Declaration, Transition]],
     real: Mapping[int, frozenset[str]],
 ) -> None:
     """Import releases: customs issues their tax bills (all at once), and danchuang, playing
-    the carrier, will deliver the goods the flow's ``delivery`` later (``deliver_due``),
+    the carrier, will deliver the goods the flow's ``delivery`` later (``plays.deliver_due``),
     unless a real carrier does."""
     forced = [  # their 清单 were read ahead (``record``)
         row.forced_outcome or _marker(row.id, lookups.note(session, row.id, "CEB621"))
@@ -336,52 +327,6 @@ def _after_release(
                 DELIVERY_AFTER if t.deliver_after is None else timedelta(seconds=t.deliver_after)
             )
             row.delivery_due_at = t.sim_time + later
-
-
-def follow_ups_due(session: Session, now: datetime | None, part: Partition = WHOLE) -> bool:
-    """Is a delivery of danchuang's (of ``part``) or a tax bill's summing (the first
-    partition's chore) due by ``now`` (None: any)?"""
-    delivery = Declaration.delivery_due_at.is_not(None) & part.covers(Declaration.id)
-    bill: ColumnElement[bool] = TaxBillRow.state == tax_bills.ISSUED
-    if now is not None:
-        delivery = delivery & (Declaration.delivery_due_at <= now)
-        bill = bill & (TaxBillRow.due_at <= now)
-    if session.scalar(select(Declaration.id).where(delivery).limit(1)) is not None:
-        return True
-    return part.first and session.scalar(select(TaxBillRow.id).where(bill).limit(1)) is not None
-
-
-def deliver_due(session: Session, now: datetime | None, part: Partition = WHOLE) -> int:
-    """danchuang, playing the carrier, delivers the goods of ``part`` due by ``now`` (None:
-    all, the ``instant`` mode); returns how many delivery records it sent."""
-    query = select(Declaration).where(
-        Declaration.delivery_due_at.is_not(None), part.covers(Declaration.id)
-    )
-    if now is not None:
-        query = query.where(Declaration.delivery_due_at <= now)
-    sent = 0
-    rows = list(session.scalars(query.order_by(Declaration.id).limit(200)))
-    stand_ins.read_ahead(session, [row.id for row in rows])  # their waybills, at once
-    for row in rows:
-        assert row.delivery_due_at is not None
-        if row.state != states.CANCELLED and _play(
-            stand_ins.deliver, session, row, row.delivery_due_at
-        ):
-            sent += 1
-    for row in rows:  # after the plays: not flushed by each, written together at the commit
-        row.delivery_due_at = None
-    return sent
-
-
-def _play(act: Callable[[Session, Declaration, datetime], bool], session: Session,
-          row: Declaration, at: datetime) -> bool:  # fmt: skip
-    """A message danchuang sends playing a party; one its own checks refuse (a bug of
-    danchuang's, never the tester's input) is logged and skipped, so that clearance goes on."""
-    try:
-        return act(session, row, at)
-    except ValueError:
-        log.exception("engine.stand_in_failed", declaration_id=row.id, act=act.__name__)
-        return False
 
 
 def _info(status: int) -> str:

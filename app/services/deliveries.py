@@ -12,31 +12,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow
 from app.services import authority
+from app.services.named_waybills import waybill_of
 from app.services.plans import FollowUp, Plan, refused
 from declarations import Facts, ReturnStatus, judge_delivery
 
-_WAYBILLS = ("CEB511",)
 _BEIJING = timezone(timedelta(hours=8), "CST")  # China keeps no daylight saving time
-
-
-# Built once: the engine plays a delivery for every released import.
-_WAYBILL = select(DocumentRow).where(
-    DocumentRow.logistics_code == bindparam("code"),
-    DocumentRow.logistics_no == bindparam("number"),
-    DocumentRow.message_code.in_(_WAYBILLS),
-    DocumentRow.current.is_(True),
-)
 
 
 def plan(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     """Accept or refuse the delivery record ``row`` (not yet stored)."""
-    keys = {"code": facts.key("logisticsCode"), "number": facts.key("logisticsNo")}
-    waybill = session.scalars(_WAYBILL, keys).first()
+    carrier, number = facts.key("logisticsCode"), facts.key("logisticsNo")
+    waybill = waybill_of(session, "CEB511", carrier, number)
     declaration = session.get(Declaration, waybill.declaration_id) if waybill else None
     if waybill is not None and declaration is not None:
         authority.ensure_owner(row, waybill)

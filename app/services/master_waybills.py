@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from app import states
 from app.db.models import Declaration, DocumentRow
+from app.services.named_waybills import declarations_of_waybills
 from app.services.plans import FollowUp, Plan, refused
 from app.services.set_documents import current_of, facts_of
-from app.services.site_entries import declarations_of_waybills
 from declarations import TRANSPORT_FIELDS, BoundParcel, Facts, ReturnStatus, judge_master_waybill
 
 _ENDED = frozenset({states.REJECTED, states.CANCELLED, states.DETAINED, states.RETURNED})

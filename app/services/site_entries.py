@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import states
 from app.db.models import Declaration, DocumentRow
 from app.receipts import NewReceipt, record_receipts
 from app.services.deliveries import beijing_time
+from app.services.named_waybills import declarations_of_waybills
 from app.services.plans import FollowUp, Plan, refused
 from declarations import (
     EnteredWaybill,
@@ -136,30 +136,6 @@ def plan_arrival(session: Session, row: DocumentRow, facts: Facts) -> Plan:
 def plan_departure(session: Session, row: DocumentRow, facts: Facts) -> Plan:
     """Accept or refuse the export departure record ``row`` (CEB509, not yet stored)."""
     return _plan(session, facts, _DEPARTURE)
-
-
-# Built once: every entry, arrival and departure the engine plays asks it.
-_DECLARATIONS_OF_WAYBILLS = (
-    select(DocumentRow.logistics_no, Declaration)
-    .join(Declaration, Declaration.id == DocumentRow.declaration_id)
-    .where(
-        DocumentRow.logistics_code == bindparam("carrier"),
-        DocumentRow.logistics_no.in_(bindparam("numbers", expanding=True)),
-        DocumentRow.message_code == bindparam("code"),
-        DocumentRow.current.is_(True),
-    )
-)
-
-
-def declarations_of_waybills(
-    session: Session, waybill_code: str, carrier: str | None, numbers: list[str]
-) -> dict[str, Declaration]:
-    """The declarations of the carrier's waybills ``numbers``, by waybill number."""
-    if not carrier or not numbers:
-        return {}
-    values = {"carrier": carrier, "numbers": numbers, "code": waybill_code}
-    rows = session.execute(_DECLARATIONS_OF_WAYBILLS, values)
-    return {number: declaration for number, declaration in rows if number is not None}
 
 
 def _as_entered(number: str, declaration: Declaration | None) -> EnteredWaybill:

@@ -29,10 +29,12 @@ from lxml import etree
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app import receipts
 from app.accounts import Principal
 from app.db.engine import transaction_state
 from app.db.models import Declaration, DocumentRow, Enterprise, Role
-from app.services import master_waybills, submission
+from app.services import master_waybills, named_waybills, submission
+from app.services.named_waybills import WAYBILL_CODES
 from app.services.set_documents import current_of, facts_of
 from app.services.set_documents import read_ahead as read_ahead_documents
 from declarations.sample_export_followups import (
@@ -93,27 +95,34 @@ def _known(session: Session) -> _Known:
 
 def read_ahead(session: Session, declaration_ids: Collection[int]) -> None:
     """Read at once what danchuang's messages for these declarations will read: their sets'
-    清单, waybills and orders (``set_documents.read_ahead``), and the enterprises they name
-    (the waybills' senders and carriers, the export 清单's declarants, danchuang's site)."""
+    清单, waybills and orders (``set_documents.read_ahead``), the declarations of the waybills
+    the messages name (``named_waybills.read_ahead``), the enterprises they name (the
+    waybills' senders and carriers, the export 清单's declarants, danchuang's site) and the
+    active webhooks of their senders (``receipts.read_hooks``)."""
     read_ahead_documents(session, declaration_ids)
-    codes, ids = {SITE.code}, set()
+    codes, ids, waybills = {SITE.code}, set(), []
     for declaration_id in declaration_ids:
-        for waybill in (current_of(session, declaration_id, c) for c in ("CEB511", "CEB505")):
+        for waybill in (current_of(session, declaration_id, c) for c in WAYBILL_CODES):
             if waybill is not None:
+                waybills.append(waybill)
                 ids.add(waybill.sender_id)
                 codes.add(waybill.logistics_code or "")
         inventory = current_of(session, declaration_id, "CEB603")
         if inventory is not None:
             codes.add(facts_of(inventory).key("agentCode") or "")
+    named_waybills.read_ahead(session, waybills)
     known = _known(session)
+    senders = set(ids)
     codes -= {""} | known.by_code.keys()
     ids -= known.by_id.keys()
-    if not codes and not ids:
-        return
-    for row in session.scalars(_ENTERPRISES, {"codes": sorted(codes), "ids": sorted(ids)}):
-        known.remember(row)
-    for code in codes:
-        known.by_code.setdefault(code, None)
+    if codes or ids:
+        for row in session.scalars(_ENTERPRISES, {"codes": sorted(codes), "ids": sorted(ids)}):
+            known.remember(row)
+        for code in codes:
+            known.by_code.setdefault(code, None)
+    # The messages' senders, whose webhooks are the subscribers of their messages' receipts.
+    site = known.by_code.get(SITE.code)
+    receipts.read_hooks(session, senders | ({site.id} if site is not None else set()))
 
 
 def _enterprise(session: Session, code: str) -> Enterprise | None:
