@@ -27,6 +27,7 @@ advisory lock keyed ``FEED_MARK`` + the receipt sequence's last value, so that t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -209,10 +210,10 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
         session.execute(insert(Delivery), deliveries)
     # Counted when recorded; a transaction rolled back later over-counts, which is acceptable
     # for a rate metric and keeps the counter next to the one place receipts are born.
-    for receipt in stored:
-        metrics.RECEIPTS.labels(
-            message=receipt.message_code, status=str(receipt.return_status)
-        ).inc()
+    # Once a label pair: finding a child counter costs more than adding to it.
+    counted = Counter((receipt.message_code, receipt.return_status) for receipt in stored)
+    for (code, status), n in counted.items():
+        metrics.RECEIPTS.labels(message=code, status=str(status)).inc(n)
     return stored
 
 

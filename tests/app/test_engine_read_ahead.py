@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from submission_helpers import register, sample, send_set
 from test_engine_support import instant_engine
 
-from app import receipts, states
+from app import metrics, receipts, states
 from app.db.engine import Database
 from app.db.models import Declaration, Delivery, DocumentRow, Role, Webhook
 from app.receipts import NewReceipt, first_receipts, record_receipts
@@ -206,3 +206,24 @@ async def test_the_engine_looks_up_what_it_plays_once_a_transaction(
     # A document's subscribers: only the first record of danchuang's site, which it registers
     # then, asks for them; the carriers' webhooks were read ahead.
     assert sum(s.startswith("select documents.id, webhooks.id") for s in seen) == 1
+
+
+def test_receipts_are_counted_once_a_label_pair_each(
+    database: Database, make_party: PartyFactory
+) -> None:
+    sender = make_party("3301960101", Role.EBP).id
+    ident = _declaration(database, sender, "A", [("CEB505", "CARRIER01", "N1")])
+    pairs = [("CEB604", 2), ("CEB604", 3), ("CEB604", 2), ("CEB816", 1)]
+
+    def counted(code: str, status: int) -> float:
+        labels = {"message": code, "status": str(status)}
+        return metrics.REGISTRY.get_sample_value("danchuang_receipts_total", labels) or 0.0
+
+    before = {pair: counted(*pair) for pair in pairs}
+    with database.write() as session:
+        record_receipts(session, [NewReceipt(c, s, declaration_id=ident) for c, s in pairs])
+    assert {pair: counted(*pair) - before[pair] for pair in pairs} == {
+        ("CEB604", 2): 2,
+        ("CEB604", 3): 1,
+        ("CEB816", 1): 1,
+    }
