@@ -143,7 +143,7 @@ def read_hooks(session: Session, enterprise_ids: Collection[int]) -> None:
         return
     for owner in unknown:
         book.hooks[owner] = []
-    for hook in session.execute(ACTIVE_HOOKS, {"owners": unknown}):
+    for hook in session.execute(_ACTIVE_HOOKS, {"owners": unknown}):
         book.hooks[hook.enterprise_id].append(Hook(*hook))
 
 
@@ -242,7 +242,7 @@ LAST_SEQ = {
     "declaration": _last_seq_query(Receipt.declaration_id),
     "document": _last_seq_query(Receipt.document_id, Receipt.declaration_id.is_(None)),
 }
-ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
+_ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
     Webhook.active.is_(True), Webhook.enterprise_id.in_(bindparam("owners", expanding=True))
 )
 _SUBSCRIBERS = {

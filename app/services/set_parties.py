@@ -23,7 +23,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Delivery, DocumentRow, Enterprise, Receipt, Webhook
-from app.receipts import LAST_SEQ, Book, Hook, Subject, guard, receipt_book
+from app.receipts import LAST_SEQ, Book, Hook, Subject, guard, read_hooks, receipt_book
 
 
 def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[int]) -> list[int]:
@@ -111,13 +111,8 @@ def share_receipts(
 
 def _active_hooks(session: Session, book: Book, owners: Collection[int]) -> list[Hook]:
     """The active webhooks of ``owners``, each enterprise's read once a transaction (a batch's
-    records share their sender)."""
-    unknown = sorted(set(owners) - book.hooks.keys())
-    if unknown:
-        for owner in unknown:
-            book.hooks[owner] = []
-        for hook in session.execute(_ACTIVE_HOOKS, {"owners": unknown}):
-            book.hooks[hook.enterprise_id].append(Hook(*hook))
+    records share their sender: ``app.receipts.read_hooks``)."""
+    read_hooks(session, owners)
     return [hook for owner in owners for hook in book.hooks[owner]]
 
 
@@ -186,9 +181,6 @@ _REFILE = (
     update(_RECEIPTS)
     .where(_RECEIPTS.c.id == bindparam("receipt"))
     .values(declaration_id=bindparam("declaration"), seq=bindparam("seq_"))
-)
-_ACTIVE_HOOKS = select(Webhook.id, Webhook.enterprise_id, Webhook.events).where(
-    Webhook.active.is_(True), Webhook.enterprise_id.in_(bindparam("owners", expanding=True))
 )
 _SENDERS = select(DocumentRow.sender_id).where(
     DocumentRow.declaration_id == bindparam("declaration_id")
