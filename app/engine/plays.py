@@ -21,7 +21,8 @@ from app import receipts, states
 from app.db.models import Declaration
 from app.db.models_after import TaxBillRow
 from app.engine.partitions import WHOLE, Partition
-from app.services import stand_ins, tax_bills
+from app.receipts import NewReceipt
+from app.services import stand_ins, submission, taking, tax_bills
 
 log = structlog.get_logger("danchuang.engine")
 
@@ -36,6 +37,36 @@ def play(act: Act, session: Session, row: Declaration, at: datetime) -> bool:
     except ValueError:
         log.exception("engine.stand_in_failed", declaration_id=row.id, act=act.__name__)
         return False
+
+
+class Entries:
+    """The site's records (``stand_ins.site_record``) of a transaction's declarations, kept
+    until ``take`` takes them together, as one sender's (danchuang's site) in one intake."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, taking.Arrival] = {}
+
+    def __contains__(self, declaration_id: int) -> bool:
+        return declaration_id in self._waiting
+
+    def add(self, session: Session, row: Declaration, at: datetime) -> None:
+        try:
+            arrival = stand_ins.site_record(session, row, at)
+        except ValueError:
+            log.exception("engine.stand_in_failed", declaration_id=row.id, act="enter_site")
+            return
+        if arrival is not None:
+            self._waiting[row.id] = arrival
+
+    def take(self, session: Session, before: list[NewReceipt]) -> list[NewReceipt]:
+        """The receipts ``before`` them recorded, take the records waiting; nothing is left
+        to record (an empty list)."""
+        receipts.record_receipts(session, before)
+        if self._waiting:
+            arrivals = list(self._waiting.values())
+            self._waiting.clear()
+            submission.take_played(session, stand_ins.site_operator(session), arrivals)
+        return []
 
 
 def departs(

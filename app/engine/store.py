@@ -220,23 +220,23 @@ def record(session: Session, transitions: list[Transition]) -> int:
     latest: dict[int, Transition] = {}
     released: list[tuple[Declaration, Transition]] = []
     clearing = dict(rows)  # less those a final receipt ends in this batch
+    entries = plays.Entries()  # the site's records, taken together before what follows them
     for t in transitions:
         row = clearing.get(t.declaration_id)
         if row is None or row.state != states.CLEARING:
             continue
-        if t.act == SITE_ENTRY or (t.status == ReturnStatus.RELEASED and _enters_unrecorded(
-            row, real
-        )):  # fmt: skip
+        if row.id in entries:  # its site record, in its place among the receipts
+            new = entries.take(session, new)
+        if t.act == SITE_ENTRY:  # danchuang plays the site: its record, taken with others
+            entries.add(session, row, t.sim_time)
+            continue
+        if t.status == ReturnStatus.RELEASED and _enters_unrecorded(row, real):
             # danchuang plays the site: its entry record, in its place among the receipts
-            record_receipts(session, new)
-            new = []
+            new = _recorded(session, new)
             plays.play(stand_ins.enter_site, session, row, t.sim_time)
-            if t.act:
-                continue
         code = receipt_code(t.direction)
         if t.status == ReturnStatus.CLOSED and row.direction == "export":
-            record_receipts(session, new)
-            new = []
+            new = _recorded(session, new)
             pending = latest.pop(row.id, None)
             if pending is not None:  # its release, in this batch: the departure checks it
                 row.return_status = pending.status
@@ -263,10 +263,16 @@ def record(session: Session, transitions: list[Transition]) -> int:
         if states.final_state(t.status) is not None:
             clearing.pop(t.declaration_id)  # nothing follows a final receipt
     # All the receipts in one statement (their numbering reads each declaration's last seq).
-    record_receipts(session, new)
+    entries.take(session, new)
     _move_on(session, rows, latest)
     _after_release(session, [(row, t) for row, t in released if row.direction == "import"], real)
     return created
+
+
+def _recorded(session: Session, new: list[NewReceipt]) -> list[NewReceipt]:
+    """The receipts so far recorded, before a message danchuang plays: nothing left."""
+    record_receipts(session, new)
+    return []
 
 
 def _move_on(

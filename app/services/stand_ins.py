@@ -15,7 +15,8 @@ danchuang send, on the virtual clock,
 Each message is built like the samples (``declarations.sample_followups``,
 ``declarations.sample_export_followups``) from what the set's documents told the service, and
 goes through the same intake as a real one
-(``submission.submit_within``): checked, stored, answered, acting on its declaration.
+(``submission.submit_within``): checked, stored, answered, acting on its declaration. The
+site's records of a transaction are taken together (``site_record``, ``plays.Entries``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from app.services import master_waybills, named_waybills, submission
 from app.services.named_waybills import WAYBILL_CODES
 from app.services.set_documents import current_of, facts_of
 from app.services.set_documents import read_ahead as read_ahead_documents
+from app.services.taking import Arrival
 from declarations.sample_export_followups import (
     Voyage,
     arrival_record,
@@ -176,14 +178,23 @@ def enter_site(session: Session, declaration: Declaration, at: datetime) -> bool
     """Send the site's entry record (import) or arrival record (export) of the declaration's
     waybill, come ``at`` (virtual clock); False when there is nothing to record (no waybill,
     or its goods are at the site already)."""
+    arrival = site_record(session, declaration, at)
+    if arrival is None:
+        return False
+    submission.take_played(session, site_operator(session), [arrival])
+    return True
+
+
+def site_record(session: Session, declaration: Declaration, at: datetime) -> Arrival | None:
+    """The site's entry or arrival record ``enter_site`` sends, checked, not taken yet."""
     if declaration.direction == "export":
         return _arrive(session, declaration, at)
     waybill = current_of(session, declaration.id, "CEB511")
     inventory = current_of(session, declaration.id, "CEB621")
     if waybill is None or declaration.site_entered_at is not None:
-        return False
+        return None
     if not waybill.logistics_code or not waybill.logistics_no:
-        return False  # a waybill the entry could not name
+        return None  # a waybill the entry could not name
     carrier_code = waybill.logistics_code
     head = facts_of(inventory).head if inventory is not None else {}
     conveyance = Conveyance(
@@ -202,8 +213,7 @@ def enter_site(session: Session, declaration: Declaration, at: datetime) -> bool
         guid=_guid(declaration.id, f"site-entry@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, site_operator(session), data, source="danchuang's CEB711")
-    return True
+    return submission.played(site_operator(session), data, source="danchuang's CEB711")
 
 
 def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
@@ -227,13 +237,13 @@ def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
     return True
 
 
-def _arrive(session: Session, declaration: Declaration, at: datetime) -> bool:
+def _arrive(session: Session, declaration: Declaration, at: datetime) -> Arrival | None:
     """The site's arrival record (CEB507) of an export's parcel, arrived ``at``."""
     waybill = current_of(session, declaration.id, "CEB505")
     if waybill is None or declaration.site_entered_at is not None:
-        return False
+        return None
     if not waybill.logistics_code or not waybill.logistics_no:
-        return False
+        return None
     inventory = current_of(session, declaration.id, "CEB603")
     head = facts_of(inventory).head if inventory is not None else {}
     root = arrival_record(
@@ -247,8 +257,7 @@ def _arrive(session: Session, declaration: Declaration, at: datetime) -> bool:
         guid=_guid(declaration.id, f"arrival@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, site_operator(session), data, source="danchuang's CEB507")
-    return True
+    return submission.played(site_operator(session), data, source="danchuang's CEB507")
 
 
 def bind(session: Session, declaration: Declaration, at: datetime) -> bool:

@@ -166,15 +166,27 @@ def submit_within(session: Session, enterprise: Principal, data: bytes, *, sourc
     the caller's write transaction: checked and answered like any other (its sample signature
     is judged under ``off``: it is danchuang's own). Raises ``ValueError`` when danchuang built
     a message its own checks refuse (a bug, not an input error)."""
+    (outcome,) = take_played(session, enterprise, [played(enterprise, data, source=source)])
+    return outcome
+
+
+def played(enterprise: Principal, data: bytes, *, source: str) -> taking.Arrival:
+    """A message danchuang sends itself, checked (``submit_within``)."""
     checked = check(data, None, source=source, signatures=SignaturePolicy(SignatureMode.OFF))
     if checked.document is None or not checked.report.valid:
         raise ValueError(f"danchuang's own {source} does not pass: {checked.report.findings}")
-    facts = checked.facts()
     guid = checked.document.guid or ""
-    arrival = taking.Arrival(facts, enterprise.code, guid, data, checked)
-    (outcome,) = taking.take_all(session, enterprise, [arrival])
-    count(facts.message.code, outcome)
-    return outcome
+    return taking.Arrival(checked.facts(), enterprise.code, guid, data, checked)
+
+
+def take_played(
+    session: Session, enterprise: Principal, arrivals: list[taking.Arrival]
+) -> list[Outcome]:
+    """Messages of danchuang's (``played``), all from ``enterprise``, taken together."""
+    outcomes = taking.take_all(session, enterprise, arrivals, played=True)
+    for arrival, outcome in zip(arrivals, outcomes, strict=True):
+        count(arrival.facts.message.code, outcome)
+    return outcomes
 
 
 def count(code: str, outcome: Outcome) -> None:

@@ -21,8 +21,11 @@ group in four phases:
 Records share a group only when nothing one of them does can change what another reads in
 phase 1: they are of the kinds that make up a set (order, payment, waybill, 清单), the format
 check passed, and no two name a key in common (``set_locks.keys_of``: the set's order key and
-the waybills'), so each reads and changes only its own set. Any other record is a group of one,
-which is a one-record message's way through: the same phases, one record.
+the waybills'), so each reads and changes only its own set. The site's entry and arrival
+records danchuang plays (``played``: ``app.engine.plays.Entries``) may share a group too: each
+reads and dates only the declaration of the waybill it names (``site_entries``). Any other
+record is a group of one, which is a one-record message's way through: the same phases, one
+record.
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ _PLANNERS: dict[Kind, Callable[[Session, DocumentRow, Facts], plans.Plan]] = {
 _SET_COLUMNS = frozenset(attr.key for attr in inspect(Declaration).column_attrs)
 # The kinds whose records may share a group: each reads and changes its own set only.
 _SET_KINDS = frozenset({Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY})
+# The site's records danchuang plays, which may share a group when taken together
+# (``played``): each reads and dates only the declaration of the waybill it names.
+_PLAYED_KINDS = frozenset({Kind.SITE_ENTRY, Kind.ARRIVAL})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,9 @@ class _Judged:
     created: bool  # the set it joined is new
 
 
-def take_all(session: Session, enterprise: Principal, arrivals: Sequence[Arrival]) -> list[Outcome]:
+def take_all(
+    session: Session, enterprise: Principal, arrivals: Sequence[Arrival], *, played: bool = False
+) -> list[Outcome]:
     """Store and answer every record, in order, inside the caller's write transaction.
 
     Concurrent submissions touching one set must not both miss each other (a 清单 and the last
@@ -129,7 +137,7 @@ def take_all(session: Session, enterprise: Principal, arrivals: Sequence[Arrival
     them before any set is read (``set_locks``); submissions of other sets go side by side.
     """
     taken: list[Outcome] = []
-    for group in _groups(arrivals):
+    for group in _groups(arrivals, _PLAYED_KINDS if played else frozenset()):
         failure = format_failure(group[0].checked.report.findings)
         if failure is not None:  # the exchange platform's format check answers it (CEB900)
             taken.append(_answer_format_failure(session, enterprise, group[0], failure))
@@ -147,19 +155,20 @@ def take_all(session: Session, enterprise: Principal, arrivals: Sequence[Arrival
     return taken
 
 
-def _groups(arrivals: Sequence[Arrival]) -> Iterator[list[Arrival]]:
+def _groups(arrivals: Sequence[Arrival], played: frozenset[Kind]) -> Iterator[list[Arrival]]:
     """The arrivals in order, in runs that may be taken together (the module's docstring)."""
     group: list[Arrival] = []
     keys: set[str] = set()
     for arrival in arrivals:
         facts = arrival.facts
         own = set(set_locks.keys_of(facts))
+        kind = facts.message.kind
         shareable = (
-            facts.message.kind in _SET_KINDS
+            (kind in _SET_KINDS or kind in played)
             and bool(own)
             and format_failure(arrival.checked.report.findings) is None
         )
-        if group and (not shareable or own & keys):
+        if group and (not shareable or own & keys or kind is not group[0].facts.message.kind):
             yield group
             group, keys = [], set()
         group.append(arrival)
@@ -187,7 +196,9 @@ def _looked_up(
     record holds under its key, its set, or (a waybill) the sets naming it. A record alone
     reads both in one query; one that fails validation or is not of a set's kinds looks up as
     it goes."""
-    kind = group[0].facts.message.kind  # a group is of one message: one kind
+    kind = group[0].facts.message.kind  # a group is of one kind
+    if kind not in _SET_KINDS:
+        return nullcontext()  # it looks up as it goes
     held = [set_keys.held_key(arrival.facts) for arrival in group]
     waybills: list[set_keys.WaybillKey] = []
     orders: list[set_keys.SetKey] = []
