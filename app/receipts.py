@@ -238,7 +238,7 @@ _TABLE = cast(Table, Receipt.__table__)
 _INSERT = insert(_TABLE).returning(
     _TABLE.c.id, _TABLE.c.created_at, _TABLE.c.declaration_id, _TABLE.c.document_id, _TABLE.c.seq
 )
-LAST_SEQ = {
+_LAST_SEQ = {
     "declaration": _last_seq_query(Receipt.declaration_id),
     "document": _last_seq_query(Receipt.document_id, Receipt.declaration_id.is_(None)),
 }
@@ -249,6 +249,16 @@ _SUBSCRIBERS = {
     "declaration": _subscribers_query(DocumentRow.declaration_id),
     "document": _subscribers_query(DocumentRow.id),
 }
+
+
+def read_last_seq(session: Session, book: Book, kind: str, ids: Collection[int]) -> None:
+    """Read the last ``seq`` of the subjects of ``kind`` (``ids``) the book has not numbered
+    yet, in one query (under their locks: ``guard`` first)."""
+    unnumbered = sorted(i for i in ids if (kind, i) not in book.last_seq)
+    if unnumbered:
+        last = {ident: seq for ident, seq in session.execute(_LAST_SEQ[kind], {"ids": unnumbered})}
+        for ident in unnumbered:
+            book.last_seq[(kind, ident)] = last.get(ident) or 0
 
 
 def _learn(session: Session, book: Book, subjects: Sequence[Subject]) -> None:
@@ -262,12 +272,7 @@ def _learn(session: Session, book: Book, subjects: Sequence[Subject]) -> None:
         )
         if not ids:
             continue
-        unnumbered = [i for i in ids if (kind, i) not in book.last_seq]
-        if unnumbered:
-            rows = session.execute(LAST_SEQ[kind], {"ids": unnumbered})
-            last = {ident: seq for ident, seq in rows}
-            for ident in unnumbered:
-                book.last_seq[(kind, ident)] = last.get(ident) or 0
+        read_last_seq(session, book, kind, ids)
         senders = _by_sender(session, book, ids) if kind == "document" else {}
         ids = [i for i in ids if (kind, i) not in book.subscribers]
         if not ids:

@@ -23,7 +23,15 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Delivery, DocumentRow, Enterprise, Receipt, Webhook
-from app.receipts import LAST_SEQ, Book, Hook, Subject, guard, read_hooks, receipt_book
+from app.receipts import (
+    Book,
+    Hook,
+    Subject,
+    guard,
+    read_hooks,
+    read_last_seq,
+    receipt_book,
+)
 
 
 def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[int]) -> list[int]:
@@ -36,9 +44,7 @@ def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[i
     book = receipt_book(session)
     subject: Subject = ("declaration", declaration_id)
     guard(session, book, [subject])
-    if subject not in book.last_seq:
-        rows = session.execute(LAST_SEQ["declaration"], {"ids": [declaration_id]})
-        book.last_seq[subject] = next((seq for _, seq in rows), None) or 0
+    read_last_seq(session, book, "declaration", [declaration_id])
     waiting = list(session.scalars(_WAITING, {"ids": list(document_ids)}))
     if waiting:
         first = book.last_seq[subject] + 1
@@ -155,12 +161,7 @@ def read_ahead(session: Session, parties: Mapping[int, Collection[int]], joining
     book = receipt_book(session)
     subjects: list[Subject] = [("declaration", ident) for ident in sorted(parties)]
     guard(session, book, subjects)
-    unnumbered = [ident for kind, ident in subjects if (kind, ident) not in book.last_seq]
-    if unnumbered:
-        rows = session.execute(LAST_SEQ["declaration"], {"ids": unnumbered})
-        last: dict[int, int | None] = {ident: seq for ident, seq in rows}
-        for ident in unnumbered:
-            book.last_seq[("declaration", ident)] = last.get(ident) or 0
+    read_last_seq(session, book, "declaration", parties)
     _active_hooks(session, book, {joining, *(p for of_set in parties.values() for p in of_set)})
     for ident, of_set in parties.items():
         of_parties = (hook for owner in sorted(of_set) for hook in book.hooks[owner])
