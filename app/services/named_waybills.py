@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from app.db.engine import transaction_state
 from app.db.models import Declaration, DocumentRow
+from declarations import BY_CODE, Kind
 
-WAYBILL_CODES = ("CEB511", "CEB505")  # the import and export waybill
+# The import and export waybill (CEB511, CEB505), as the message registry names them.
+WAYBILL_CODES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
 
 # Built once: every record the engine plays asks one of them.
 _DECLARATIONS_OF_WAYBILLS = (

@@ -29,12 +29,12 @@ from sqlalchemy.orm import Session, defer
 
 from app.db.models import Declaration, DocumentRow, Enterprise
 from app.services import set_parties
+from app.services.named_waybills import WAYBILL_CODES
 from app.services.set_documents import current_documents
 from app.services.set_keys import HeldKey, SetKey, WaybillKey
 from declarations import BY_CODE, Kind
 
 _INVENTORIES = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.INVENTORY)
-_WAYBILLS = tuple(m.code for m in BY_CODE.values() if m.kind is Kind.WAYBILL)
 _AHEAD = "danchuang.set_lookups"  # the group's answers read ahead, in ``Session.info``
 
 # Built once: building a select() costs about as much as running it on the hot path.
@@ -129,7 +129,7 @@ _ORPHANS = (
     .where(
         DocumentRow.declaration_id.is_(None),
         DocumentRow.current.is_(True),
-        DocumentRow.message_code.in_(_WAYBILLS),
+        DocumentRow.message_code.in_(WAYBILL_CODES),
     )
     .options(defer(DocumentRow.raw_xml))
 )
