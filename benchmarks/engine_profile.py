@@ -122,13 +122,14 @@ def sqlite_database(template: Path | None, sets: int, seed: int) -> Iterator[tup
             database.dispose()
             yield url, int(parked or 0)
             return
-        parked = _fill(url, sets, seed)
+        parked = fill_database(url, sets, seed)
         if template is not None:
             shutil.copy(path, template)
         yield url, parked
 
 
-def _fill(url: str, count: int, seed: int) -> int:
+def fill_database(url: str, count: int, seed: int) -> int:
+    """Migrate ``url``, fill it with ``count`` sets through the intake, park them; how many."""
     database = Database.from_url(url)
     migrate.upgrade(database.engine)
     started = time.perf_counter()
@@ -202,7 +203,7 @@ def main() -> None:
           f"in-process, {os.cpu_count()} CPUs", flush=True)  # fmt: skip
     if args.postgres:
         with scratch_schema(args.postgres, "bench_engine_") as url:
-            clear(url, _fill(url, args.declarations, args.seed), args)
+            clear(url, fill_database(url, args.declarations, args.seed), args)
     else:
         with sqlite_database(args.template, args.declarations, args.seed) as (url, parked):
             clear(url, parked, args)
