@@ -273,7 +273,8 @@ def schema_only_cpu(work: list[tuple[Kind, bytes]]) -> float:
 def dbapi_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], batch: int) -> float:
     """CPU seconds of ``bare_write_cpu``'s rows written through the driver (sqlite3 or
     psycopg) with no SQLAlchemy at all: a statement a declaration and a document (for their
-    ids), one ``executemany`` for the receipts, one transaction a message."""
+    ids), one ``executemany`` for the receipts, one transaction a message (explicit on
+    SQLite, whose connections autocommit each statement unless one is open)."""
     mark = "?" if database.is_sqlite else "%s"
     now = datetime.now(UTC)
     held = (f"SELECT id FROM documents WHERE message_code = {mark} AND ebp_code = {mark} "
@@ -299,6 +300,8 @@ def dbapi_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], ba
         for start in range(0, len(found), batch):
             chunk = found[start : start + batch]
             for place in range(RECORDS_PER_SET):
+                if database.is_sqlite:  # its connections autocommit (app.db.engine): open one
+                    cursor.execute("BEGIN IMMEDIATE")
                 receipts = []
                 for one_set in chunk:
                     data, facts = one_set[place]
