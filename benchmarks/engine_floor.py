@@ -367,7 +367,7 @@ def main() -> None:
     parser.add_argument("--template", type=Path, help="SQLite: keep / reuse the filled file")
     parser.add_argument("--tick", type=int, default=100, help="declarations a transaction (c)")
     parser.add_argument(
-        "--intake-floor", type=float, default=0.28, help="ms a record (0.28: write_floor, SQLite)"
+        "--intake-floor", type=float, default=0.14, help="ms a record (0.14: write_floor, SQLite)"
     )
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
