@@ -57,11 +57,10 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 from app import states  # noqa: E402
 from app.db.engine import Database  # noqa: E402
 from app.db.models import Declaration  # noqa: E402
-from app.db.scratch import scratch_schema  # noqa: E402
 from app.engine import ClearanceEngine, EngineSettings  # noqa: E402
 from app.engine.store import Pickup  # noqa: E402
 from benchmarks.engine import unpark  # noqa: E402
-from benchmarks.engine_profile import fill_database, sqlite_database  # noqa: E402
+from benchmarks.engine_profile import add_database_options, filled_database  # noqa: E402
 from benchmarks.write_floor import MUST_SETS_PER_S, RECORDS_PER_SET, _cpu, _database  # noqa: E402
 from declarations.sample_signer import sample_signer  # noqa: E402
 from declarations.xmldsig import sign_message  # noqa: E402
@@ -362,23 +361,16 @@ def summary(engine_ms: float, floor_ms: float, intake_ms: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--declarations", type=int, default=500, help="sets to clear (500)")
-    parser.add_argument("--postgres", help="a PostgreSQL server (a new schema); else SQLite")
-    parser.add_argument("--template", type=Path, help="SQLite: keep / reuse the filled file")
+    add_database_options(parser)
     parser.add_argument("--tick", type=int, default=100, help="declarations a transaction (c)")
     parser.add_argument(
         "--intake-floor", type=float, default=0.14, help="ms a record (0.14: write_floor, SQLite)"
     )
-    parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"engine floor: {args.declarations} sets, {backend}, {os.cpu_count()} CPUs", flush=True)
-    if args.postgres:
-        with scratch_schema(args.postgres, "engine_floor_") as url:
-            measure(url, fill_database(url, args.declarations, args.seed), args)
-    else:
-        with sqlite_database(args.template, args.declarations, args.seed) as (url, parked):
-            measure(url, parked, args)
+    with filled_database(args, "engine_floor_") as (url, parked):
+        measure(url, parked, args)
 
 
 if __name__ == "__main__":

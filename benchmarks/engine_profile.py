@@ -128,6 +128,26 @@ def sqlite_database(template: Path | None, sets: int, seed: int) -> Iterator[tup
         yield url, parked
 
 
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say which filled database a run clears (``filled_database``)."""
+    parser.add_argument("--declarations", type=int, default=500, help="sets to clear (500)")
+    parser.add_argument("--postgres", help="a PostgreSQL server (a new schema); else SQLite")
+    parser.add_argument("--template", type=Path, help="SQLite: keep / reuse the filled file")
+    parser.add_argument("--seed", type=int, default=15)
+
+
+@contextmanager
+def filled_database(args: argparse.Namespace, prefix: str) -> Iterator[tuple[str, int]]:
+    """The database ``add_database_options`` named, filled, and its parked count: a new schema
+    (named from ``prefix``) of ``--postgres``, else SQLite (``--template``)."""
+    if args.postgres:
+        with scratch_schema(args.postgres, prefix) as url:
+            yield url, fill_database(url, args.declarations, args.seed)
+    else:
+        with sqlite_database(args.template, args.declarations, args.seed) as found:
+            yield found
+
+
 def fill_database(url: str, count: int, seed: int) -> int:
     """Migrate ``url``, fill it with ``count`` sets through the intake, park them; how many."""
     database = Database.from_url(url)
@@ -189,24 +209,17 @@ def clear(url: str, parked: int, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--declarations", type=int, default=500, help="sets to clear (500)")
-    parser.add_argument("--postgres", help="a PostgreSQL server (a new schema); else SQLite")
-    parser.add_argument("--template", type=Path, help="SQLite: keep / reuse the filled file")
+    add_database_options(parser)
     parser.add_argument("--profile", action="store_true", help="run under cProfile")
     parser.add_argument("--webhooks", action="store_true", help="an active webhook per party")
     parser.add_argument("--batch-size", type=int, default=500, help="DANCHUANG_ENGINE_BATCH_SIZE")
     parser.add_argument("--top", type=int, default=25, help="profile lines to print")
-    parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"engine profile: {args.declarations} sets, {backend}, instant clock, one engine "
           f"in-process, {os.cpu_count()} CPUs", flush=True)  # fmt: skip
-    if args.postgres:
-        with scratch_schema(args.postgres, "bench_engine_") as url:
-            clear(url, fill_database(url, args.declarations, args.seed), args)
-    else:
-        with sqlite_database(args.template, args.declarations, args.seed) as (url, parked):
-            clear(url, parked, args)
+    with filled_database(args, "bench_engine_") as (url, parked):
+        clear(url, parked, args)
 
 
 if __name__ == "__main__":

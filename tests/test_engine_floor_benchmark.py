@@ -1,0 +1,64 @@
+"""benchmarks/engine_floor.py runs end to end, briefly, on SQLite and (when configured)
+PostgreSQL: the engine clears every declaration, and the rows its floor writes through the
+driver are the rows the engine wrote (the script stops with an error otherwise). Its numbers
+are never asserted: the machines are shared (docs/performance.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "engine_floor.py"
+
+
+def _run(*more: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--declarations", "8", "--tick", "3", *more],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _each_part_printed(out: str) -> None:
+    for line in (
+        "1. the engine as it is",
+        "rows inserted into receipts",
+        "signed messages",
+        "(a) the model alone",
+        "(b) the signatures",
+        "(c) the rows through the driver",
+        "engine raw floor (a)+(b)+(c)",
+        "a set's raw floor",
+    ):
+        assert line in out
+    # Every row the engine updated was found again when its UPDATEs were replayed.
+    updated = re.search(r"([\d.]+) rows updated \(([\d.]+) changed\)", out)
+    assert updated is not None
+    named, changed = updated.groups()
+    assert float(named) > 0 and named == changed
+
+
+@pytest.mark.slow
+def test_a_short_run_on_sqlite() -> None:
+    out = _run()
+    assert "SQLite" in out
+    _each_part_printed(out)
+
+
+@pytest.mark.slow
+def test_a_short_run_on_postgresql() -> None:
+    url = os.environ.get("DANCHUANG_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("DANCHUANG_TEST_POSTGRES_URL is not set: no PostgreSQL server to run on")
+    out = _run("--postgres", url)
+    assert "PostgreSQL" in out
+    _each_part_printed(out)
