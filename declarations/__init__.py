@@ -5,7 +5,8 @@ tools built on it: ``declarations.samples`` (sample sets) and ``declarations.dic
 error-code dictionary). Where to start:
 
 - ``check(xml)`` identifies one document and runs every check on it: a ``Checked`` with its
-  report and, for a one-record document, the ``Facts`` the live service keeps of it.
+  report and, for a one-record document, the ``Facts`` the live service keeps of it;
+  ``check_message(xml)`` checks a message of several records record by record.
 - ``check_stored_set(facts)`` reconciles a set kept as facts; ``validate``, ``validate_set`` and
   ``validate_batch`` answer with reports only (the CLI, ``POST /api/v1/validate``).
 - The annual quota: ``QuotaProvider`` is the ledger interface, ``Purchase`` what a 清单 counts,
@@ -50,6 +51,7 @@ from declarations.identifiers import invt_no, pre_no
 from declarations.identify import REGIME_CONFLICT, parse_regime
 from declarations.lifecycle import AppType, Held, Refusal, judge
 from declarations.master_waybill import TRANSPORT_FIELDS, BoundParcel, judge_master_waybill
+from declarations.message_check import CheckedMessage, CheckedRecord, check_message
 from declarations.messages import (
     BY_CODE,
     BY_ROOT,
@@ -155,6 +157,8 @@ __all__ = [
     "CertificateError",
     "CertificateOwners",
     "Checked",
+    "CheckedMessage",
+    "CheckedRecord",
     "Direction",
     "Document",
     "DocumentSummary",
@@ -201,6 +205,7 @@ __all__ = [
     "build_tax_bill",
     "build_tax_status",
     "check",
+    "check_message",
     "check_stored_set",
     "data_message",
     "decl_seq_no",

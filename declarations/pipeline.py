@@ -232,6 +232,8 @@ Step = Callable[[Context], None]
 IDENTIFY_STEPS: tuple[Step, ...] = (parse_step, identify_step)
 CHECK_STEPS: tuple[Step, ...] = (signature_step, schema_step, rules_step)
 DOCUMENT_STEPS: tuple[Step, ...] = IDENTIFY_STEPS + CHECK_STEPS
+# The exchange platform's format check (CEB900, CEB spec 202205 §3.19 p. 105): all but the rules.
+FORMAT_STEPS: tuple[Step, ...] = DOCUMENT_STEPS[:-1]
 
 
 def share_regime(members: Sequence[Context]) -> None:

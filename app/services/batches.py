@@ -1,11 +1,11 @@
 """A message of several records (a batch), answered record by record as the single window does.
 
-    check the whole message once (parse, envelope, signature, schema)
+    check the whole message once (parse, envelope, signature, schema), and each record cut
+    out as the one-record message it stands for, on its own: its business rules
+    (``declarations.check_message``)
       → may this enterprise send every record of it? (all or nothing: 403, nothing stored)
       → a format failure (parse, schema, signature) refuses the whole message: stored once,
         answered with one CEB900 (``answers.format_failure``), as a one-record message is
-      → each record cut out as the one-record message it stands for
-        (``declarations.record_messages``) and checked on its own: its business rules
       → every record taken as its own document, in one write transaction (``taking``: the
         records stored and answered together): its own business key, findings, receipts, set
 
@@ -30,7 +30,7 @@ Decisions where the brief is silent (docs/live-clearance.md "Batched messages"):
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from lxml import etree
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -55,22 +55,14 @@ from app.services.answers import answer_format_failure, format_failure
 from app.services.taking import Outcome
 from declarations import (
     Checked,
+    CheckedRecord,
     Document,
-    Layer,
     Regime,
-    Report,
-    SignatureMode,
     SignaturePolicy,
-    check,
+    check_message,
     identify_document,
     record_messages,
 )
-
-# The signature was judged on the whole message; its parts are not signed.
-_PARTS_UNSIGNED = SignaturePolicy(SignatureMode.OFF)
-# What the whole message's check found that holds for each of its records: the envelope's and
-# the signature's warnings (their errors are format failures, which refuse the whole message).
-_MESSAGE_LAYERS = (Layer.PARSE, Layer.SIGNATURE)
 
 
 @dataclass(slots=True)
@@ -98,8 +90,10 @@ def submit_message(
     signatures: SignaturePolicy | None = None,
 ) -> Outcome | BatchOutcome:
     """One CEB message of up to 100 records: a one-record message's answer, or each record's."""
-    quota = MessageQuota(database)
-    checked = check(data, regime, source=source, quota=quota, signatures=signatures)
+    message = check_message(
+        data, regime, source=source, quota=MessageQuota(database), signatures=signatures
+    )
+    checked = message.whole
     document = checked.document
     if document is None or len(document.records()) <= 1:
         return submission.submit_checked(database, enterprise, data, checked)
@@ -111,8 +105,8 @@ def submit_message(
         failure = format_failure(checked.report.findings)
         if failure is not None:  # the exchange platform's format check refuses it whole
             return _store_whole(database, enterprise, data, checked, failure)
-        records = _records(database, enterprise, checked, document, regime=regime,
-                           source=source, quota=quota)  # fmt: skip
+        assert message.records is not None  # a message that passed the format check
+        records = _records(database, enterprise, document, message.records)
         outcome = _write(database, enterprise, document.guid or "", code, records)
     except ServiceError:
         metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
@@ -154,22 +148,15 @@ def _naming(refusal: ServiceError, number: int) -> ServiceError:
 
 
 def _records(
-    database: Database,
-    enterprise: Principal,
-    checked: Checked,
-    document: Document,
-    *,
-    regime: Regime | None,
-    source: str,
-    quota: MessageQuota,
+    database: Database, enterprise: Principal, document: Document, checked: list[CheckedRecord]
 ) -> list[taking.Arrival]:
-    """Each record cut out and checked as the one-record message it stands for; refuses the
-    whole message (nothing stored) for a record guid given twice, a ``?regime=`` a record
-    contradicts, or a record its sender may not send."""
-    carried = [f for f in checked.report.findings if f.layer in _MESSAGE_LAYERS]
+    """Each record as the one-record message it stands for; refuses the whole message (nothing
+    stored) for a record guid given twice, a ``?regime=`` a record contradicts, or a record its
+    sender may not send."""
     seen: dict[str, int] = {}
     records = []
-    for message in record_messages(document):
+    for record in checked:
+        message, part = record.message, record.checked
         guid = message.guid or ""
         if guid in seen:
             raise ServiceError(
@@ -181,14 +168,10 @@ def _records(
                 f"系统唯一序号(guid)同为{guid}，每条记录须使用不同的guid",
             )
         seen[guid] = message.number
-        part = check(message.data, regime, source=f"{source} record {message.number}",
-                     quota=quota, signatures=_PARTS_UNSIGNED)  # fmt: skip
         cut = part.document
         if cut is None:  # a record of an identified message is identified alike
-            raise AssertionError(f"record {message.number} of {source} was not identified")
-        report = Report([*carried, *part.report.findings], part.report.documents)
-        part = replace(part, report=report, envelope=checked.envelope)
-        submission.refuse_regime_conflict(report)
+            raise AssertionError(f"{part.source} was not identified")
+        submission.refuse_regime_conflict(part.report)
         acting = entrustments.ensure_may_send(database, enterprise, cut)
         records.append(taking.Arrival(part.facts(), acting, guid, message.data, part))
     return records
