@@ -89,9 +89,9 @@ class LedgerQuota:
 
 class MessageQuota(LedgerQuota):
     """The ledger as one message is checked against it: each buyer's sum read once. A batch's
-    records are checked whole and then one by one against the ledger as it stood (nothing is
-    counted while a message is checked; ``app.services.set_quota`` counts again, under the
-    set's lock, when the set is complete)."""
+    records are checked one by one against the ledger as it stood (``declarations.check_message``
+    names every buyer first; nothing is counted while a message is checked;
+    ``app.services.set_quota`` counts again, under the set's lock, when the set is complete)."""
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)

@@ -8,9 +8,10 @@ intake does. This measures, in one process and one run, on the same records:
 
 1. **validation**: ``declarations.check`` of each record as the one-record message it stands
    for (parse, identify, schema, business rules), and of each whole message (``--batch`` over
-   1): the core's share, which no write path avoids. A batched message needs checking once, as
-   a whole; the intake also checks each record again as its own message (its findings, facts
-   and stored bytes are the one-record message's, docs/live-clearance.md "Batched messages");
+   1): the core's share, which no write path avoids. The intake format-checks a batched message
+   once, whole, and checks each record as its own message (its findings, facts and stored
+   bytes are the one-record message's: ``declarations.check_message``, docs/live-clearance.md
+   "Batched messages");
 2. **the intake**: ``batches.submit_message`` of each party's B-record message (SQLite or
    PostgreSQL, migrated, the parties registered; no engine, no webhooks), i.e. validation plus
    the write path as it is;

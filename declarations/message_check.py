@@ -2,7 +2,7 @@
 the whole message's format once, then each record as the one-record message it stands for.
 
     parse → identify → signature → schema              (the whole message, once)
-          → each record cut out (``records.cut_records``)
+          → each record cut out (``records.record_messages``)
           → identify → schema → business rules          (each record; its signature is the
                                                          whole's, judged once)
 
@@ -11,17 +11,6 @@ answered on its own: the whole message's business rules would be found and never
 are not run. Only a message that fails the format check is answered whole (one CEB900, CEB spec
 202205 §3.19 p. 105), with every finding ``pipeline.check`` makes of it, rules included; a
 message of one record is checked as ``pipeline.check`` checks it.
-
-A record is checked from the tree its bytes were written from (``records.cut_records``) rather
-than by parsing them again, where the two are provably the same XML: the whole message was
-parsed by ``parsing.parse_xml`` (no comments or processing instructions) and holds text only in
-its leaves, which lxml writes as they are and a parse reads back whole, elements, attributes and
-namespaces alike (tests/declarations/test_message_check.py). Blank text between elements, which
-libxml2 keeps in some contexts (a character reference, a CDATA section, the text around it) and
-not in others, sends a message's records the bytes' way, as does a cut too large for the
-parse's cheap byte checks to pass it unread. The tree's elements keep the whole message's lines,
-though, and lines are read only to make findings: a record whose check finds anything is checked
-again from its bytes, whose lines its findings name.
 """
 
 from __future__ import annotations
@@ -30,26 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from lxml import etree
-
-from declarations.document import Document
 from declarations.findings import Finding, Layer, Report, Severity
 from declarations.messages import Regime
 from declarations.parsing import ParseLimits
-from declarations.pipeline import (
-    DOCUMENT_STEPS,
-    FORMAT_STEPS,
-    Checked,
-    Context,
-    Options,
-    Step,
-    _options,
-    _run,
-    parse_step,
-    rules_step,
-)
+from declarations.pipeline import FORMAT_STEPS, Checked, Context, _options, _run, rules_step
 from declarations.quota import OrderKey, QuotaProvider, QuotaReadAhead
-from declarations.records import RecordMessage, cut_records
+from declarations.records import RecordMessage, record_messages
 from declarations.rules.limits import buyer_years
 from declarations.schemas import SchemaRegistry
 from declarations.signature_check import SignatureMode, SignaturePolicy
@@ -62,11 +37,6 @@ _UNSIGNED = SignaturePolicy(SignatureMode.OFF)
 # What the whole message's check found that holds for each of its records: the envelope's and
 # the signature's warnings (their errors fail the format check).
 _MESSAGE_LAYERS = (Layer.PARSE, Layer.SIGNATURE)
-# A record read from its tree skips the parse.
-_TREE_STEPS: tuple[Step, ...] = tuple(step for step in FORMAT_STEPS if step is not parse_step)
-# Whether an element that holds elements holds text too: the tree of such a message's cuts may
-# differ from a parse of their bytes (blank text between elements, kept or dropped).
-_TEXT_BESIDE_ELEMENTS = "boolean(//*[*]/text())"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +81,15 @@ def check_message(
     carried = [f for f in whole.report.findings if f.layer in _MESSAGE_LAYERS]
     reading = _ReadAhead(ctx.options.quota) if ctx.options.quota is not None else None
     options = replace(ctx.options, quota=reading, signatures=_UNSIGNED)
-    cuts = _cuts(document, options.limits)
-    contexts = [_formats(f"{source} record {m.number}", m.data, tree, options) for m, tree in cuts]
+    messages = record_messages(document)
+    contexts = [Context(f"{source} record {m.number}", m.data, options) for m in messages]
+    _run(contexts, FORMAT_STEPS)  # every record's format first: the ledger reads ahead for all
     if reading is not None:
         reading.contexts = contexts
     _run(contexts, (rules_step,))
     records = []
-    for (message, tree), part in zip(cuts, contexts, strict=True):
-        checked = _lines_of_bytes(part, from_tree=tree is not None).checked()
+    for message, part in zip(messages, contexts, strict=True):
+        checked = part.checked()
         report = Report([*carried, *checked.report.findings], checked.report.documents)
         checked = replace(checked, report=report, envelope=whole.envelope)
         records.append(CheckedRecord(message, checked))
@@ -129,37 +100,6 @@ def _failed(findings: Sequence[Finding]) -> bool:
     """Whether the format check refused the message: any error of it (its findings are all of
     the parse, schema and signature layers, the CEB900's, ``Layer``)."""
     return any(f.severity is Severity.ERROR for f in findings)
-
-
-def _cuts(
-    document: Document, limits: ParseLimits
-) -> list[tuple[RecordMessage, etree._Element | None]]:
-    """Each record's message, with its tree where that is what a parse of its bytes reads (see
-    the module's doc): the message holds no text beside elements, and ``parse_xml`` passes the
-    bytes (which lxml wrote: well-formed UTF-8, no DOCTYPE) without counting their markup."""
-    trees = document.root.xpath(_TEXT_BESIDE_ELEMENTS) is False
-    largest = min(limits.max_bytes, 4 * limits.max_elements)
-    return [
-        (message, tree if trees and len(message.data) <= largest else None)
-        for message, tree in cut_records(document)
-    ]
-
-
-def _formats(source: str, data: bytes, tree: etree._Element | None, options: Options) -> Context:
-    """A record after the format check: from its tree when given, else from its bytes."""
-    ctx = Context(source, data, options, root=tree)
-    _run([ctx], _TREE_STEPS if tree is not None else FORMAT_STEPS)
-    return ctx
-
-
-def _lines_of_bytes(record: Context, *, from_tree: bool) -> Context:
-    """``record``; or, read from its tree and with findings, which name lines, the record
-    checked again from its bytes, whose lines they are."""
-    if not from_tree or not record.findings:
-        return record
-    again = Context(record.source, record.data, record.options)
-    _run([again], DOCUMENT_STEPS)
-    return again
 
 
 class _ReadAhead:

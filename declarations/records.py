@@ -18,7 +18,7 @@ from lxml import etree
 
 from declarations.document import Document, ceb
 
-__all__ = ["RecordMessage", "cut_records", "record_messages"]
+__all__ = ["RecordMessage", "record_messages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +38,11 @@ def record_messages(document: Document) -> list[RecordMessage]:
     the schema of some messages requires one (the 清单's), but it signs the whole message, not
     the part, and only the whole can be verified against it. The same message always gives the
     same bytes."""
-    return [message for message, _ in cut_records(document)]
-
-
-def cut_records(document: Document) -> list[tuple[RecordMessage, etree._Element]]:
-    """Each record's message (``record_messages``) with the tree its bytes were written from.
-    The tree holds what the bytes say, but its elements keep the lines they had in
-    ``document`` (``sourceline``), where a parse of the bytes numbers them anew."""
     root = document.root
     record_tag = ceb(document.message.record)
     # lxml takes None for the default namespace's prefix; its stubs say str
     nsmap = cast("dict[str, str]", root.nsmap)
-    cut: list[tuple[RecordMessage, etree._Element]] = []
+    cut: list[RecordMessage] = []
     for number, record in enumerate(document.records(), start=1):
         guid = record.head.text("guid")
         message = etree.Element(root.tag, nsmap=nsmap)
@@ -63,7 +56,7 @@ def cut_records(document: Document) -> list[tuple[RecordMessage, etree._Element]
                 continue
             message.append(_copy(child))
         data = etree.tostring(message, encoding="UTF-8", xml_declaration=True)
-        cut.append((RecordMessage(number, guid, data), message))
+        cut.append(RecordMessage(number, guid, data))
     return cut
 
 

@@ -1,8 +1,8 @@
 """``check_message``: a message of several records is format-checked whole once, and each record
-checked as the one-record message it stands for, from the tree its bytes were written from.
-What it says of each record is what ``check`` says of the record's bytes (signatures off), after
-the whole message's parse and signature findings, as the live service checked them before:
-the same findings (lines and all), facts and bytes."""
+checked as the one-record message it stands for. What it says of each record is what ``check``
+says of the record's bytes (signatures off), after the whole message's parse and signature
+findings, as the live service checked them before: the same findings (lines and all), facts and
+bytes."""
 
 from __future__ import annotations
 
@@ -31,9 +31,7 @@ from declarations import (
     seal,
 )
 from declarations.messages import Direction
-from declarations.parsing import parse_xml
 from declarations.quota import InMemoryQuota, QuotaProvider
-from declarations.records import cut_records
 from declarations.rules.examples import reprice
 from declarations.sample_batches import batched, sharing_parties
 from declarations.samples import SampleSet, to_bytes
@@ -203,33 +201,3 @@ def test_a_message_that_fails_the_format_check_is_checked_whole(
     assert found.records is None
     assert found.whole.report == expected.report
     assert not expected.report.valid
-
-
-def _shape(element: etree._Element) -> list[tuple[object, ...]]:
-    return [
-        (e.tag, e.prefix, dict(e.nsmap), dict(e.attrib), e.text, e.tail) for e in element.iter()
-    ]
-
-
-@pytest.mark.parametrize("kind", [Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY])
-def test_a_records_tree_is_what_a_parse_of_its_bytes_reads(kind: Kind) -> None:
-    whole = check(_message(_sets(), kind, broken=()))
-    assert whole.document is not None
-    for message, tree in cut_records(whole.document):
-        parsed = parse_xml(message.data)
-        assert parsed.findings == () and parsed.root is not None
-        assert _shape(tree) == _shape(parsed.root)
-
-
-def test_blank_text_between_elements_is_why_a_message_holding_it_is_parsed_again() -> None:
-    """The whole's parse keeps the blank text a character reference makes between elements; a
-    parse of the cut, where it is written as a space, drops it. ``check_message`` reads records
-    from their trees only when no element that holds elements holds text."""
-    data = _message(_sets(), Kind.ORDER, broken=())
-    data = data.replace(b"</ceb:OrderHead>", b"&#32;</ceb:OrderHead>", 1)
-    whole = check(data)
-    assert whole.document is not None
-    (message, tree), *_ = cut_records(whole.document)
-    parsed = parse_xml(message.data).root
-    assert parsed is not None
-    assert _shape(tree) != _shape(parsed)
