@@ -1,22 +1,25 @@
 """Where does the clearance engine's time per declaration go?
 
     .venv/bin/python benchmarks/engine_profile.py [--declarations N] [--postgres URL]
-        [--template FILE] [--profile] [--webhooks] [--top K] [--seed S]
+        [--template FILE] [--shared-parties N] [--profile] [--webhooks] [--top K] [--seed S]
 
 It fills a database (SQLite in a temporary folder, or a fresh schema of ``--postgres``) with
 N clearance-ready declarations through the real intake (``benchmarks/engine.py``'s ``fill``:
 the ingest benchmark's mix of 9610 and 1210 imports, 9610 and 9710 exports, each document by
-its sender), then runs one ``ClearanceEngine`` in this process on the ``instant`` clock until
-every declaration is final, as ``danchuang serve`` runs it beside the API. It prints
-declarations/s and this process's CPU milliseconds a declaration (with SQLite that is all the
-work; with PostgreSQL the server's CPU is printed beside it).
+its sender; ``--shared-parties N``: in chunks of N sets of one flow that share their parties,
+as the ingest benchmark's batched runs send them), then runs one ``ClearanceEngine`` in this
+process on the ``instant`` clock until every declaration is final, as ``danchuang serve``
+runs it beside the API. It prints declarations/s and this process's CPU milliseconds a
+declaration (with SQLite that is all the work; with PostgreSQL the server's CPU is printed
+beside it).
 
 ``--profile`` runs the engine under cProfile and prints ms a declaration by part (taking,
 modelling, recording receipts, playing the site and the carrier, the lease, commits, ...) and
 the top of the profile. The profiler slows Python down about twofold: compare rates of runs
 without it. ``--webhooks`` gives every party an active webhook first, so that each receipt
 also queues its outbox rows. ``--template FILE`` (SQLite) keeps the filled database in FILE and
-starts later runs from a copy of it: the same declarations, without filling again.
+starts later runs from a copy of it: the same declarations, without filling again (a run
+asking for other parties than the template's is refused).
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from app.db.scratch import scratch_schema  # noqa: E402
 from app.engine import ClearanceEngine, EngineSettings  # noqa: E402
 from benchmarks.engine import PARKED, fill, postgres_cpu_seconds, unpark  # noqa: E402
 from benchmarks.ingest import build_sets  # noqa: E402
+from benchmarks.ingest_load import chunk_sets  # noqa: E402
+from declarations.samples import SampleSet  # noqa: E402
 
 # The parts of a declaration's time: (label, depth, file ending, function). A part's time is
 # its function's cumulative time (everything it calls); a deeper part is "of which".
@@ -59,17 +64,16 @@ PARTS: list[tuple[str, int, str, str]] = [
     ("set locks (lock_declarations)", 1, "app/services/set_locks.py", "lock_declarations"),
     ("receipts + outbox (record_receipts)", 1, "app/receipts.py", "record_receipts"),
     ("site entry/arrival (stand_ins.enter_site)", 1, "app/services/stand_ins.py", "enter_site"),
-    ("master waybill (stand_ins.bind)", 1, "app/services/stand_ins.py", "bind"),
-    ("departure (stand_ins.depart)", 1, "app/services/stand_ins.py", "depart"),
+    ("master waybills + departures (Departures.send)", 1, "app/engine/plays.py", "send"),
     ("tax bills (tax_bills.issue_all)", 1, "app/services/tax_bills.py", "issue_all"),
     ("quota back (sets.give_back)", 1, "app/services/sets.py", "give_back"),
     ("after release (_after_release)", 0, "app/engine/engine.py", "_after_release"),
-    ("delivery (stand_ins.deliver)", 1, "app/services/stand_ins.py", "deliver"),
+    ("deliveries (plays.deliver_due)", 1, "app/engine/plays.py", "deliver_due"),
     ("tax payments (tax_bills.sum_due)", 1, "app/services/tax_bills.py", "sum_due"),
     ("idle check (_ready_waiting)", 0, "app/engine/engine.py", "_ready_waiting"),
     ("across parts: intake of danchuang's messages", -1, "app/services/submission.py",
-     "submit_within"),
-    ("across parts: of which declarations.check", -1, "declarations/pipeline.py", "check"),
+     "take_played"),
+    ("across parts: their checks (declarations.check)", -1, "declarations/pipeline.py", "check"),
     ("across parts: sets and enterprises read ahead", -1, "app/services/stand_ins.py",
      "read_ahead"),
     ("across parts: commits (Session.commit)", -1, "sqlalchemy/orm/session.py", "commit"),
@@ -107,12 +111,18 @@ def print_parts(stats: pstats.Stats, declarations: int) -> None:
 
 
 @contextmanager
-def sqlite_database(template: Path | None, sets: int, seed: int) -> Iterator[tuple[str, int]]:
+def sqlite_database(
+    template: Path | None, sets: int, seed: int, shared: int
+) -> Iterator[tuple[str, int]]:
     """A filled SQLite database (a copy of ``template`` when it exists) and its parked count."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "engine.db"
         url = f"sqlite:///{path}"
         if template is not None and template.exists():
+            made = _parties_file(template)
+            made_with = made.read_text() if made.exists() else _parties(0)  # older templates
+            if made_with != _parties(shared):
+                raise SystemExit(f"{template} holds sets with {made_with}, not {_parties(shared)}")
             shutil.copy(template, path)
             database = Database.from_url(url)
             with database.read() as session:
@@ -122,10 +132,20 @@ def sqlite_database(template: Path | None, sets: int, seed: int) -> Iterator[tup
             database.dispose()
             yield url, int(parked or 0)
             return
-        parked = fill_database(url, sets, seed)
+        parked = fill_database(url, sets, seed, shared)
         if template is not None:
             shutil.copy(path, template)
+            _parties_file(template).write_text(_parties(shared))
         yield url, parked
+
+
+def _parties(shared: int) -> str:
+    return f"parties shared in chunks of {shared}" if shared else "parties of their own"
+
+
+def _parties_file(template: Path) -> Path:
+    """Beside a template: whose parties its sets have (``--shared-parties``)."""
+    return template.with_name(template.name + ".parties")
 
 
 def add_database_options(parser: argparse.ArgumentParser) -> None:
@@ -134,26 +154,44 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--postgres", help="a PostgreSQL server (a new schema); else SQLite")
     parser.add_argument("--template", type=Path, help="SQLite: keep / reuse the filled file")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--shared-parties",
+        type=int,
+        default=0,
+        metavar="N",
+        help="sets in chunks of N sharing their parties (0: each set its own)",
+    )
 
 
 @contextmanager
 def filled_database(args: argparse.Namespace, prefix: str) -> Iterator[tuple[str, int]]:
     """The database ``add_database_options`` named, filled, and its parked count: a new schema
     (named from ``prefix``) of ``--postgres``, else SQLite (``--template``)."""
+    count, seed, shared = args.declarations, args.seed, args.shared_parties
     if args.postgres:
         with scratch_schema(args.postgres, prefix) as url:
-            yield url, fill_database(url, args.declarations, args.seed)
+            yield url, fill_database(url, count, seed, shared)
     else:
-        with sqlite_database(args.template, args.declarations, args.seed) as found:
+        with sqlite_database(args.template, count, seed, shared) as found:
             yield found
 
 
-def fill_database(url: str, count: int, seed: int) -> int:
-    """Migrate ``url``, fill it with ``count`` sets through the intake, park them; how many."""
+def sets_to_fill(count: int, seed: int, shared: int = 0) -> list[SampleSet]:
+    """``count`` sets of the ingest benchmark's mix: each with its own parties, or (``shared``)
+    in chunks of ``shared`` sets of one flow sharing their parties (``chunk_sets``)."""
+    if not shared:
+        return build_sets(count, seed)
+    chunks = range(-(-count // shared))
+    return [s for n in chunks for s in chunk_sets(min(shared, count - n * shared), seed, n)]
+
+
+def fill_database(url: str, count: int, seed: int, shared: int = 0) -> int:
+    """Migrate ``url``, fill it with ``count`` sets (``sets_to_fill``) through the intake, park
+    them; how many."""
     database = Database.from_url(url)
     migrate.upgrade(database.engine)
     started = time.perf_counter()
-    parked = fill(database, build_sets(count, seed))
+    parked = fill(database, sets_to_fill(count, seed, shared))
     database.dispose()
     print(f"  {parked} declarations filled in {time.perf_counter() - started:.0f} s", flush=True)
     return parked
@@ -216,8 +254,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25, help="profile lines to print")
     args = parser.parse_args()
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"engine profile: {args.declarations} sets, {backend}, instant clock, one engine "
-          f"in-process, {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    parties = _parties(args.shared_parties)
+    print(f"engine profile: {args.declarations} sets ({parties}), {backend}, instant clock, "
+          f"one engine in-process, {os.cpu_count()} CPUs", flush=True)  # fmt: skip
     with filled_database(args, "bench_engine_") as (url, parked):
         clear(url, parked, args)
 

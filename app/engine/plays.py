@@ -1,8 +1,11 @@
 """The messages danchuang sends playing the site and the carrier (``app.services.stand_ins``)
-from the engine's transactions: an export's departure in its place among the receipts
-(``departs``), and the delivery records due after import releases (``deliver_due``).
+from the engine's transactions: the site's records (``Entries``), an export's binding to its
+master waybill and departure at its CLOSED transition (``Departures``), and the delivery
+records due after import releases (``deliver_due``).
 
-Each goes through the intake like a real party's message. The engine reads ahead, once a
+Each goes through the intake like a real party's message, a transaction's messages of one
+sender in one intake (``submission.take_played``), which writes together the records of the
+kinds it lets share a group (``app.services.taking``). The engine reads ahead, once a
 transaction, what they read (``app.services.stand_ins.read_ahead``) and what recording their
 declarations' receipts needs (``app.receipts.read_ahead``), so that a message costs the
 statements of its own intake only.
@@ -10,7 +13,7 @@ statements of its own intake only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import structlog
@@ -18,6 +21,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app import receipts, states
+from app.accounts import Principal
 from app.db.models import Declaration
 from app.db.models_after import TaxBillRow
 from app.engine.partitions import WHOLE, Partition
@@ -27,6 +31,7 @@ from app.services import stand_ins, submission, taking, tax_bills
 log = structlog.get_logger("danchuang.engine")
 
 Act = Callable[[Session, Declaration, datetime], bool]
+Build = Callable[[Session, Declaration, datetime], stand_ins.Played | None]
 
 
 def play(act: Act, session: Session, row: Declaration, at: datetime) -> bool:
@@ -37,6 +42,27 @@ def play(act: Act, session: Session, row: Declaration, at: datetime) -> bool:
     except ValueError:
         log.exception("engine.stand_in_failed", declaration_id=row.id, act=act.__name__)
         return False
+
+
+def built(
+    build: Build, session: Session, row: Declaration, at: datetime
+) -> stand_ins.Played | None:
+    """A carrier's message danchuang plays, built and checked, not taken yet: one its own
+    checks refuse is logged and skipped (``play``), without the others of its sender."""
+    try:
+        return build(session, row, at)
+    except ValueError:
+        log.exception("engine.stand_in_failed", declaration_id=row.id, act=build.__name__)
+        return None
+
+
+def take_by_sender(session: Session, played: Sequence[stand_ins.Played]) -> None:
+    """Each sender's messages in one intake, in their order; senders as they first come."""
+    by_sender: dict[int, tuple[Principal, list[taking.Arrival]]] = {}
+    for sender, arrival in played:
+        by_sender.setdefault(sender.id, (sender, []))[1].append(arrival)
+    for sender, arrivals in by_sender.values():
+        submission.take_played(session, sender, arrivals)
 
 
 class Entries:
@@ -69,18 +95,46 @@ class Entries:
         return []
 
 
-def departs(
-    session: Session, row: Declaration, at: datetime, real: Mapping[int, frozenset[str]]
-) -> bool:
-    """An export's goods leave ``at`` (the model's exit): the carrier binds the parcel to its
-    master waybill (CEB607, if no list did) and its departure record (CEB509) closes its 清单
-    (``site_entries.plan_departure``: CEB604 899). danchuang sends them, or a real carrier
-    will; False when danchuang's could not be sent (899 is then recorded as it is)."""
-    if "CEB607" not in real.get(row.id, ()):
-        play(stand_ins.bind, session, row, at)  # the parcel on its master waybill
-    if "CEB509" in real.get(row.id, ()):
-        return True  # the real carrier's record closes it when it comes
-    return play(stand_ins.depart, session, row, at)
+class Departures:
+    """Exports whose goods leave at their CLOSED transition (the model's exit), kept until
+    ``send``: the carrier binds the parcel to its master waybill (CEB607, if no list did) and
+    its departure record (CEB509) closes its 清单 (``site_entries.plan_departure``: CEB604
+    899). danchuang sends them, unless a real carrier does. CLOSED is a declaration's last
+    transition, so they may wait for the transaction's other receipts: a declaration's own
+    come first either way. Each carrier's CEB607s are taken together, then its CEB509s, each
+    built once its parcel is bound (a binding supplies the 清单's transport, which the
+    departure names)."""
+
+    def __init__(self, real: Mapping[int, frozenset[str]]) -> None:
+        self._real = real  # the messages real parties send (``real_senders``)
+        self._waiting: list[tuple[Declaration, datetime]] = []
+
+    def add(self, row: Declaration, at: datetime) -> None:
+        """The export ``row`` leaves ``at``."""
+        self._waiting.append((row, at))
+
+    def send(self, session: Session) -> list[int]:
+        """Send the messages waiting; returns the declarations whose departure danchuang could
+        not send (their 899 is then recorded as it is), in order."""
+        waiting, self._waiting = self._waiting, []
+        real = self._real.get  # what real parties send
+        binds = (
+            built(stand_ins.binding, session, row, at)
+            for row, at in waiting
+            if "CEB607" not in real(row.id, ())
+        )
+        take_by_sender(session, [played for played in binds if played is not None])
+        departs, unsent = [], []
+        for row, at in waiting:
+            if "CEB509" in real(row.id, ()):
+                continue  # the real carrier's record closes it when it comes
+            played = built(stand_ins.departure, session, row, at)
+            if played is None:
+                unsent.append(row.id)
+            else:
+                departs.append(played)
+        take_by_sender(session, departs)
+        return unsent
 
 
 def follow_ups_due(session: Session, now: datetime | None, part: Partition = WHOLE) -> bool:
@@ -104,16 +158,17 @@ def deliver_due(session: Session, now: datetime | None, part: Partition = WHOLE)
     )
     if now is not None:
         query = query.where(Declaration.delivery_due_at <= now)
-    sent = 0
     rows = list(session.scalars(query.order_by(Declaration.id).limit(200)))
     stand_ins.read_ahead(session, [row.id for row in rows])  # their waybills, at once
     receipts.read_ahead(session, [("declaration", row.id) for row in rows])  # a record's 2 → 399
+    deliveries = []
     for row in rows:
         assert row.delivery_due_at is not None
-        if row.state != states.CANCELLED and play(
-            stand_ins.deliver, session, row, row.delivery_due_at
-        ):
-            sent += 1
+        if row.state != states.CANCELLED:
+            played = built(stand_ins.delivery, session, row, row.delivery_due_at)
+            if played is not None:
+                deliveries.append(played)
+    take_by_sender(session, deliveries)
     for row in rows:  # after the plays: not flushed by each, written together at the commit
         row.delivery_due_at = None
-    return sent
+    return len(deliveries)

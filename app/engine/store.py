@@ -221,6 +221,8 @@ def record(session: Session, transitions: list[Transition]) -> int:
     released: list[tuple[Declaration, Transition]] = []
     clearing = dict(rows)  # less those a final receipt ends in this batch
     entries = plays.Entries()  # the site's records, taken together before what follows them
+    departures = plays.Departures(real)  # exports leaving: taken after the receipts
+    closing: dict[int, Transition] = {}  # their CLOSED, recorded as it is if none is sent
     for t in transitions:
         row = clearing.get(t.declaration_id)
         if row is None or row.state != states.CLEARING:
@@ -234,28 +236,18 @@ def record(session: Session, transitions: list[Transition]) -> int:
             # danchuang plays the site: its entry record, in its place among the receipts
             new = _recorded(session, new)
             plays.play(stand_ins.enter_site, session, row, t.sim_time)
-        code = receipt_code(t.direction)
         if t.status == ReturnStatus.CLOSED and row.direction == "export":
-            new = _recorded(session, new)
+            # its goods leave: danchuang's departure (``plays.Departures``), after its receipts
             pending = latest.pop(row.id, None)
             if pending is not None:  # its release, in this batch: the departure checks it
                 row.return_status = pending.status
                 row.sim_updated_at = pending.sim_time
-            if plays.departs(session, row, t.sim_time, real):
-                clearing.pop(t.declaration_id)
-                continue
-        if (code, t.status) in done[t.declaration_id]:
+            departures.add(row, t.sim_time)
+            closing[row.id] = t
+            clearing.pop(t.declaration_id)  # its last transition
             continue
-        new.append(
-            NewReceipt(
-                code,
-                t.status,
-                t.info or _info(t.status),
-                declaration_id=t.declaration_id,
-                sim_time=t.sim_time,
-            )
-        )
-        done[t.declaration_id].add((code, t.status))
+        if not _receipt(t, done, new):
+            continue
         if t.status == ReturnStatus.RELEASED:
             released.append((row, t))
         created += 1
@@ -264,15 +256,53 @@ def record(session: Session, transitions: list[Transition]) -> int:
             clearing.pop(t.declaration_id)  # nothing follows a final receipt
     # All the receipts in one statement (their numbering reads each declaration's last seq).
     entries.take(session, new)
+    unsent = [closing[ident] for ident in departures.send(session)]
+    created += _closed(session, unsent, done, latest)
     _move_on(session, rows, latest)
     _after_release(session, [(row, t) for row, t in released if row.direction == "import"], real)
     return created
+
+
+def _closed(
+    session: Session,
+    unsent: list[Transition],
+    done: Mapping[int, set[tuple[str, int]]],
+    latest: dict[int, Transition],
+) -> int:
+    """The CLOSED (899) of exports danchuang's departure could not close, recorded as it is;
+    how many were new."""
+    new: list[NewReceipt] = []
+    for t in unsent:
+        if _receipt(t, done, new):
+            latest[t.declaration_id] = t
+    record_receipts(session, new)
+    return len(new)
 
 
 def _recorded(session: Session, new: list[NewReceipt]) -> list[NewReceipt]:
     """The receipts so far recorded, before a message danchuang plays: nothing left."""
     record_receipts(session, new)
     return []
+
+
+def _receipt(
+    t: Transition, done: Mapping[int, set[tuple[str, int]]], new: list[NewReceipt]
+) -> bool:
+    """Add ``t``'s receipt to ``new``; False when a replay finds it recorded already."""
+    code = receipt_code(t.direction)
+    if (code, t.status) in done[t.declaration_id]:
+        return False
+    new.append(
+        NewReceipt(
+            code,
+            t.status,
+            t.info or _info(t.status),
+            declaration_id=t.declaration_id,
+            sim_time=t.sim_time,
+        )
+    )
+    done[t.declaration_id].add((code, t.status))
+    return True
 
 
 def _move_on(

@@ -13,10 +13,12 @@ danchuang send, on the virtual clock,
   record (离境单 CEB509), each sent as the enterprise that sent the set's waybill.
 
 Each message is built like the samples (``declarations.sample_followups``,
-``declarations.sample_export_followups``) from what the set's documents told the service, and
-goes through the same intake as a real one
-(``submission.submit_within``): checked, stored, answered, acting on its declaration. The
-site's records of a transaction are taken together (``site_record``, ``plays.Entries``).
+``declarations.sample_export_followups``) from what the set's documents told the service,
+checked (``submission.played``), and goes through the same intake as a real one
+(``submission.take_played``): stored, answered, acting on its declaration. The engine takes a
+transaction's messages of one sender together (``app.engine.plays``): the site's records
+(``site_record``), and the carrier's (``delivery``, ``binding``, ``departure``), each built
+with its sender.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ from declarations.sample_followups import (
     delivery_record,
     site_entry_record,
 )
+
+Played = tuple[Principal, Arrival]  # a carrier's message: its sender, and its record checked
 
 _BEIJING = timezone(timedelta(hours=8), "CST")
 # danchuang's own operator of the supervised site (监管场所经营人), the sender of its entries.
@@ -216,15 +220,16 @@ def site_record(session: Session, declaration: Declaration, at: datetime) -> Arr
     return submission.played(site_operator(session), data, source="danchuang's CEB711")
 
 
-def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
-    """Send the carrier's delivery record: the buyer signed ``at`` (virtual clock); False
-    when there is nothing to deliver (no waybill, or delivered already)."""
+def delivery(session: Session, declaration: Declaration, at: datetime) -> Played | None:
+    """The carrier's delivery record (CEB513): the buyer signed ``at`` (virtual clock); None
+    when there is nothing to deliver (no waybill, sent for the carrier by an entrusted
+    operator, or delivered already)."""
     waybill = current_of(session, declaration.id, "CEB511")
     if waybill is None or declaration.delivered_at is not None or not waybill.logistics_no:
-        return False
+        return None
     played = _carrier(session, waybill)
     if played is None:
-        return False
+        return None
     sender, carrier = played
     root = delivery_record(
         carrier,
@@ -233,8 +238,7 @@ def deliver(session: Session, declaration: Declaration, at: datetime) -> bool:
         guid=_guid(declaration.id, f"delivery@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, sender, data, source="danchuang's CEB513")
-    return True
+    return sender, submission.played(sender, data, source="danchuang's CEB513")
 
 
 def _arrive(session: Session, declaration: Declaration, at: datetime) -> Arrival | None:
@@ -260,20 +264,20 @@ def _arrive(session: Session, declaration: Declaration, at: datetime) -> Arrival
     return submission.played(site_operator(session), data, source="danchuang's CEB507")
 
 
-def bind(session: Session, declaration: Declaration, at: datetime) -> bool:
-    """Send the carrier's master waybill list (CEB607) binding the released export's parcel
+def binding(session: Session, declaration: Declaration, at: datetime) -> Played | None:
+    """The carrier's master waybill list (CEB607) binding the released export's parcel
     to the vehicle or flight its 清单 names, or to danchuang's own (a 清单 that left them for
-    later); False when there is nothing to bind (no waybill or 清单, sent for the carrier by an
+    later); None when there is nothing to bind (no waybill or 清单, sent for the carrier by an
     entrusted operator, or bound already)."""
     waybill = current_of(session, declaration.id, "CEB505")
     inventory = current_of(session, declaration.id, "CEB603")
     if waybill is None or inventory is None or not waybill.logistics_no:
-        return False
+        return None
     if master_waybills.bound_to(session, declaration.id) is not None:
-        return False
+        return None
     played = _carrier(session, waybill)
     if played is None:
-        return False
+        return None
     sender, carrier = played
     facts = facts_of(inventory)
     root = master_waybill_record(
@@ -287,8 +291,7 @@ def bind(session: Session, declaration: Declaration, at: datetime) -> bool:
         guid=_guid(declaration.id, f"master-waybill@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, sender, data, source="danchuang's CEB607")
-    return True
+    return sender, submission.played(sender, data, source="danchuang's CEB607")
 
 
 def _voyage_of(head: Mapping[str, str | None], declaration_id: int, at: datetime) -> Voyage:
@@ -302,16 +305,17 @@ def _voyage_of(head: Mapping[str, str | None], declaration_id: int, at: datetime
     )
 
 
-def depart(session: Session, declaration: Declaration, at: datetime) -> bool:
-    """Send the carrier's departure record (CEB509): the released export's parcel left China
-    ``at`` on the vehicle or flight its 清单 names; False when there is nothing to send (no
-    waybill, sent for the carrier by an entrusted operator, or departed already)."""
+def departure(session: Session, declaration: Declaration, at: datetime) -> Played | None:
+    """The carrier's departure record (CEB509): the released export's parcel left China
+    ``at`` on the vehicle or flight its 清单 names (as bound: built after ``binding``'s list is
+    taken); None when there is nothing to send (no waybill, sent for the carrier by an
+    entrusted operator, or departed already)."""
     waybill = current_of(session, declaration.id, "CEB505")
     if waybill is None or not waybill.logistics_no or declaration.return_status == 899:
-        return False
+        return None
     played = _carrier(session, waybill)
     if played is None:
-        return False
+        return None
     sender, carrier = played
     inventory = current_of(session, declaration.id, "CEB603")
     head = facts_of(inventory).head if inventory is not None else {}
@@ -324,5 +328,4 @@ def depart(session: Session, declaration: Declaration, at: datetime) -> bool:
         guid=_guid(declaration.id, f"departure@{at.isoformat()}"),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    submission.submit_within(session, sender, data, source="danchuang's CEB509")
-    return True
+    return sender, submission.played(sender, data, source="danchuang's CEB509")

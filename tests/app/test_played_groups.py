@@ -1,21 +1,37 @@
-"""The site's records danchuang plays in one engine transaction are taken together
-(``app.engine.plays.Entries``, ``taking.take_all(played=True)``): one INSERT of documents for
-several records, each answered and acting on its own declaration as a record alone does."""
+"""The messages danchuang plays in one engine transaction are taken together, per sender
+(``app.engine.plays``, ``taking.take_all(played=True)``): the site's records (``Entries``), and
+the carrier's master waybills and departures (``Departures``) and deliveries (``deliver_due``).
+Each is answered and acts on its own declaration as a record alone does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from lxml import etree
+from postgres_support import throwaway_schema
 from service_support import PartyFactory
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 from submission_helpers import register, sample, send_set
 from test_engine_support import instant_engine
 
 from app import states
+from app.accounts import Principal
+from app.db import migrate
 from app.db.engine import Database
-from app.db.models import Declaration, DocumentRow, Receipt
+from app.db.models import Declaration, DocumentRow, Enterprise, Receipt
+from app.engine import engine as engine_module
+from app.engine import plays
+from app.services import stand_ins, submission, taking
+from benchmarks.engine import fill, unpark
 from declarations import Direction, Regime
+from declarations.sample_batches import sharing_parties
+from declarations.samples import SampleSet
 
 _SITE = ("CEB507", "CEB711")
 
@@ -63,3 +79,142 @@ async def test_the_sites_records_are_taken_together_each_in_its_place(
     assert [d.state for d in declarations] == [states.CLEARED] * 14
     assert sum(together) == 14
     assert max(together) > 1  # several taken together
+
+
+# --- the carrier's messages -------------------------------------------------------------------
+
+_CARRIER = ("CEB607", "CEB509", "CEB513")
+_FIXED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # the virtual clock's start: the same guids
+
+
+def _sets() -> list[SampleSet]:
+    """Exports and imports whose carrier is one enterprise a flow, and two exports of their own."""
+    exports = sharing_parties(Regime.DIRECT, Direction.EXPORT, seed=7101, count=5)
+    imports = sharing_parties(Regime.DIRECT, Direction.IMPORT, seed=7201, count=4)
+    own = [sample(Regime.DIRECT, Direction.EXPORT, seed=s) for s in (7301, 7302)]
+    return [*exports, *imports, *own]
+
+
+def _refused(sets: Sequence[SampleSet]) -> dict[str, str]:
+    """The carrier's messages danchuang's own checks will refuse: message code -> waybill. The
+    first export's departure (its 899 is then recorded as it is), the second's master waybill,
+    the first import's delivery; each among others of its sender."""
+    return {"CEB509": sets[0].deal.logistics_no, "CEB607": sets[1].deal.logistics_no,
+            "CEB513": sets[5].deal.logistics_no}  # fmt: skip
+
+
+def _spoiling(refused: dict[str, str]) -> Callable[..., taking.Arrival]:
+    """``submission.played``, refusing the messages ``refused`` names: an element the schema
+    does not know after their logisticsNo."""
+    real = submission.played
+
+    def played(enterprise: Principal, data: bytes, *, source: str) -> taking.Arrival:
+        root = etree.fromstring(data)
+        code = etree.QName(root).localname.removesuffix("Message")
+        number = root.find(".//{*}logisticsNo")
+        if number is not None and refused.get(code) == number.text:
+            number.addnext(etree.Element(f"{{{etree.QName(root).namespace}}}bogus"))
+            data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        return real(enterprise, data, source=source)
+
+    return played
+
+
+def _alone(session: Session, played: Sequence[stand_ins.Played]) -> None:
+    """Each message in an intake of its own, in order (what the grouping must equal)."""
+    for sender, arrival in played:
+        submission.take_played(session, sender, [arrival])
+
+
+def _cleared(url: str, sets: list[SampleSet], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The sets through the intake, cleared by an instant engine; what it wrote (``_written``)
+    and the carrier's messages each intake took together."""
+    database = Database.from_url(url)
+    migrate.upgrade(database.engine)
+    fill(database, sets)
+    unpark(database)
+    taken: list[tuple[str, int]] = []
+    real = submission.take_played
+
+    def counted(
+        session: Session, sender: Principal, arrivals: list[taking.Arrival]
+    ) -> list[taking.Outcome]:
+        taken.append((arrivals[0].facts.message.code, len(arrivals)))
+        return real(session, sender, arrivals)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine_module, "_utcnow", lambda: _FIXED)
+        patch.setattr(submission, "played", _spoiling(_refused(sets)))
+        patch.setattr(submission, "take_played", counted)
+        instant_engine(database).run_until_idle()
+    written = _written(database)
+    database.dispose()
+    written["taken"] = [one for one in taken if one[0] in _CARRIER]
+    return written
+
+
+def _written(database: Database) -> dict[str, Any]:
+    """Receipts by (subject, seq), documents by guid, declarations by key: no global ids."""
+    with database.read() as session:
+        declarations = list(session.scalars(select(Declaration)))
+        key = {d.id: (d.direction, d.order_no) for d in declarations}
+        documents = list(session.scalars(select(DocumentRow)))
+        guid = {row.id: row.guid for row in documents}
+        code = dict(session.execute(select(Enterprise.id, Enterprise.code)).all())
+        receipts = {
+            (key[r.declaration_id] if r.declaration_id else guid[r.document_id], r.seq): (
+                r.message_code, r.return_status, r.return_info, r.sim_time)
+            for r in session.scalars(select(Receipt))
+        }  # fmt: skip
+        return {
+            "receipts": receipts,
+            "documents": {
+                row.guid: (row.message_code, row.return_status, row.current, row.raw_xml,
+                           key.get(row.declaration_id or 0), code[row.sender_id])
+                for row in documents
+            },
+            "declarations": {
+                key[d.id]: (d.state, d.return_status, d.sim_updated_at, d.delivered_at)
+                for d in declarations
+            },
+        }  # fmt: skip
+
+
+@pytest.fixture
+def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second empty database on ``db_url``'s backend."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'alone.db'}"
+        return
+    with throwaway_schema() as url:
+        yield url
+
+
+def test_the_carriers_messages_taken_together_end_as_taken_one_by_one(
+    db_url: str, other_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sets = _sets()
+    grouped = _cleared(db_url, sets, monkeypatch)
+    monkeypatch.setattr(plays, "take_by_sender", _alone)
+    alone = _cleared(other_url, sets, monkeypatch)
+
+    for what in ("receipts", "documents", "declarations"):
+        assert grouped[what] == alone[what], what
+    assert max(size for _, size in alone["taken"]) == 1
+    together = {code for code, size in grouped["taken"] if size > 1}
+    assert together == set(_CARRIER)  # each kind taken in groups of one sender's
+    # What the checks refused is not there; the rest of its group is.
+    documents = grouped["documents"].values()
+    sent = sorted(code for code, *_ in documents if code in _CARRIER)
+    assert sent == ["CEB509"] * 6 + ["CEB513"] * 3 + ["CEB607"] * 6
+    assert all(status in (120, 399) for code, status, *_ in documents if code in _CARRIER)
+    exports = [("export", s.deal.order_no) for s in [*sets[:5], *sets[9:]]]
+    closed = grouped["declarations"]
+    assert all(closed[k][:2] == (states.CLEARED, 899) for k in exports)
+    closing = {
+        subject: info for (subject, _), (code, status, info, _) in grouped["receipts"].items()
+        if code == "CEB604" and status == 899
+    }  # fmt: skip
+    # The first export's 899 is recorded as it is (its departure refused), the others' come
+    # with their departure record.
+    assert [k for k, info in closing.items() if not info.endswith("(departed)")] == exports[:1]
