@@ -63,7 +63,6 @@ __all__ = [
     "retryable",
     "submit_checked",
     "submit_document",
-    "submit_within",
 ]
 
 ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
@@ -161,17 +160,11 @@ def retryable(exc: IntegrityError | OperationalError) -> bool:
     return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", "") == "40P01"
 
 
-def submit_within(session: Session, enterprise: Principal, data: bytes, *, source: str) -> Outcome:
-    """A message danchuang sends itself, playing a party (``app.services.stand_ins``), inside
-    the caller's write transaction: checked and answered like any other (its sample signature
-    is judged under ``off``: it is danchuang's own). Raises ``ValueError`` when danchuang built
-    a message its own checks refuse (a bug, not an input error)."""
-    (outcome,) = take_played(session, enterprise, [played(enterprise, data, source=source)])
-    return outcome
-
-
 def played(enterprise: Principal, data: bytes, *, source: str) -> taking.Arrival:
-    """A message danchuang sends itself, checked (``submit_within``)."""
+    """A message danchuang sends itself, playing a party (``app.services.stand_ins``), checked
+    like any other (its sample signature judged under ``off``: it is danchuang's own), to be
+    taken by ``take_played``. Raises ``ValueError`` when danchuang built a message its own
+    checks refuse (a bug, not an input error)."""
     checked = check(data, None, source=source, signatures=SignaturePolicy(SignatureMode.OFF))
     if checked.document is None or not checked.report.valid:
         raise ValueError(f"danchuang's own {source} does not pass: {checked.report.findings}")

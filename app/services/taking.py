@@ -21,11 +21,13 @@ group in four phases:
 Records share a group only when nothing one of them does can change what another reads in
 phase 1: they are of the kinds that make up a set (order, payment, waybill, 清单), the format
 check passed, and no two name a key in common (``set_locks.keys_of``: the set's order key and
-the waybills'), so each reads and changes only its own set. The site's entry and arrival
-records danchuang plays (``played``: ``app.engine.plays.Entries``) may share a group too: each
-reads and dates only the declaration of the waybill it names (``site_entries``). Any other
-record is a group of one, which is a one-record message's way through: the same phases, one
-record.
+the waybills'), so each reads and changes only its own set. The records danchuang plays
+(``played``: ``app.engine.plays``) may share a group too — the site's entry and arrival
+records, the carrier's master waybill lists, departure and delivery records, each naming one
+parcel: each reads and changes only the declaration of the parcel it names (``site_entries``,
+``master_waybills``), and a group is of one kind (a departure never shares one with the list
+that binds its parcel). Any other record is a group of one, which is a one-record message's
+way through: the same phases, one record.
 """
 
 from __future__ import annotations
@@ -87,9 +89,11 @@ _PLANNERS: dict[Kind, Callable[[Session, DocumentRow, Facts], plans.Plan]] = {
 _SET_COLUMNS = frozenset(attr.key for attr in inspect(Declaration).column_attrs)
 # The kinds whose records may share a group: each reads and changes its own set only.
 _SET_KINDS = frozenset({Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY})
-# The site's records danchuang plays, which may share a group when taken together
-# (``played``): each reads and dates only the declaration of the waybill it names.
-_PLAYED_KINDS = frozenset({Kind.SITE_ENTRY, Kind.ARRIVAL})
+# The site's and the carrier's records danchuang plays, which may share a group when taken
+# together (``played``): each reads and changes only the declaration of the parcel it names.
+_PLAYED_KINDS = frozenset(
+    {Kind.SITE_ENTRY, Kind.ARRIVAL, Kind.MASTER_WAYBILL, Kind.DEPARTURE, Kind.WAYBILL_STATUS}
+)
 
 
 @dataclass(frozen=True, slots=True)
