@@ -7,25 +7,16 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from script_support import run_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "engine_floor.py"
 
 
 def _run(*more: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--declarations", "8", "--tick", "3", *more],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_script(SCRIPT, "--declarations", "8", "--tick", "3", *more, timeout=600)
 
 
 def _each_part_printed(out: str) -> None:

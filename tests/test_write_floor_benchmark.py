@@ -5,13 +5,11 @@ shared (docs/performance.md)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from script_support import load_script
+from script_support import load_script, run_script
 
 from declarations import BY_ROOT, Kind
 
@@ -39,15 +37,7 @@ def test_each_chunk_is_four_messages_of_one_record_per_set() -> None:
 
 
 def _run(*more: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--sets", "6", "--batch", "3", *more],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_script(SCRIPT, "--sets", "6", "--batch", "3", *more)
 
 
 @pytest.mark.slow
