@@ -24,6 +24,10 @@ class EngineSettings(BaseSettings):
     lease_s: float = Field(default=15.0, gt=0)
     # How often the engine wakes up to take new declarations and advance the clock.
     tick_s: float = Field(default=0.2, gt=0)
+    # While its ticks find nothing to do (nothing recorded, nothing in its model) the wait
+    # between them doubles up to this (and to a third of the lease): an idle service polls
+    # its database about once a second, not five times. Work is picked up within it.
+    idle_tick_s: float = Field(default=1.0, gt=0)
     # At most this many clearance-ready declarations are taken per tick (bounds a transaction).
     batch_size: int = Field(default=500, ge=1)
     # How often (wall seconds) the engine refuses sets left incomplete past their window
@@ -34,6 +38,13 @@ class EngineSettings(BaseSettings):
     # so that several processes clear side by side (app.engine.partitions, docs/deploy.md).
     # Every engine of a service must use the same number; 1 is one engine for everything.
     partitions: int = Field(default=1, ge=1, le=64)
+
+    def pause(self, quiet: int) -> float:
+        """Seconds to the next tick after ``quiet`` ticks in a row found nothing to do: the
+        tick, doubling while they find nothing, up to ``idle_tick_s`` (and a third of the
+        lease, which every tick renews)."""
+        longest = max(self.tick_s, min(self.idle_tick_s, self.lease_s / 3))
+        return float(min(self.tick_s * 2 ** min(quiet, 16), longest))
 
     @model_validator(mode="after")
     def _tick_shorter_than_lease(self) -> EngineSettings:

@@ -36,14 +36,13 @@ from sqlalchemy.orm import Session
 from app.db.engine import Database
 from app.engine import chores, lease, plays, store
 from app.engine.config import EngineSettings
-from app.engine.outcomes import complete, draw_outcome, parse_outcome
+from app.engine.outcomes import complete, delivery_delay, draw_outcome, parse_outcome
 from app.engine.partitions import WHOLE, Partition, share_of_site
 from app.engine.scenario import for_live, load_live_scenario, route
 from app.services import expiry, tax_bills
 from app.settings import Settings
 from app.states import RECORDED
 from declarations import ReturnStatus
-from simulation.distributions import block_function
 from simulation.lifecycle import Milestone
 from simulation.model import ClearanceModel
 from simulation.routing import REJECT_WITHOUT_CODE, Forced
@@ -169,13 +168,21 @@ class ClearanceEngine:
             self.is_leader = False
 
     def run_forever(self) -> None:
+        quiet = 0  # ticks in a row that found nothing to do
         while not self._stop.is_set():
             try:
-                self.run_once()
+                recorded = self.run_once()
             except Exception:  # keep the engine alive; the database still has the truth
                 log.exception("engine.tick_failed")
                 self.is_leader = False  # re-acquire and recover from the database
-            self._stop.wait(self.config.tick_s)
+                recorded = 0
+            idle = self.is_leader and not recorded and not self.holds_declarations()
+            quiet = quiet + 1 if idle else 0
+            self._stop.wait(self.config.pause(quiet))
+
+    def holds_declarations(self) -> bool:
+        """Are declarations in its model (whose clock the ticks advance)?"""
+        return bool(self._by_model_id)
 
     def run_once(self) -> int:
         """One tick (see the module docstring); the number of receipts recorded. A process that
@@ -341,13 +348,8 @@ class ClearanceEngine:
             self._awaiting_entry.pop(model_id, None)
 
     def _delivery_delay(self, pickup: store.Pickup) -> float | None:
-        """Seconds from release to the buyer's signature, drawn from the flow's ``delivery``
-        (None: the scenario gives none), the same for a declaration on every run."""
         flow = route(self.scenario, pickup.regime, pickup.direction, pickup.credit_class).flow
-        if flow.delivery is None:
-            return None
-        rng = np.random.default_rng([self.config.seed, pickup.declaration_id, 513])
-        return float(block_function(flow.delivery, rng)(1)[0])
+        return delivery_delay(flow.delivery, self.config.seed, pickup.declaration_id)
 
     def _advance(self) -> float:
         """Run the model up to the virtual clock's now; the lag behind it in seconds."""

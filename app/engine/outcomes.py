@@ -30,6 +30,7 @@ from dataclasses import replace
 import numpy as np
 
 from declarations import DETENTIONS, ReturnStatus
+from simulation.distributions import AnyDistribution, block_function
 from simulation.routing import REJECT_WITHOUT_CODE, UNIFORMS, Forced, draw_path
 from simulation.scenario import RiskProfile
 
@@ -172,3 +173,13 @@ def complete(forced: Forced, drawn: Forced) -> Forced:
         detention=after.detention,
         return_goods=after.return_goods,
     )
+
+
+def delivery_delay(dist: AnyDistribution | None, seed: int, declaration_id: int) -> float | None:
+    """Seconds from an import's release to the buyer's signature, drawn from its flow's
+    ``delivery`` (``dist``; None: the scenario gives none), the same for a declaration on
+    every run."""
+    if dist is None:
+        return None
+    rng = np.random.default_rng([seed, declaration_id, 513])
+    return float(block_function(dist, rng)(1)[0])

@@ -112,6 +112,9 @@ class PartitionedEngine(ClearanceEngine):
         chores.report(self.lag, sum(engine.in_flight for engine in held), [e.model for e in held])
         return recorded
 
+    def holds_declarations(self) -> bool:
+        return any(engine.holds_declarations() for engine in self.held())
+
     def _ready_waiting(self) -> bool:
         # run_until_idle (ClearanceEngine's) asks this: idle when no partition held has work.
         return any(engine.busy() for engine in self.held())
