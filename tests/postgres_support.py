@@ -17,8 +17,13 @@ from app.db.scratch import scratch_schema
 POSTGRES_URL = os.environ.get("DANCHUANG_TEST_POSTGRES_URL", "")
 
 
-def throwaway_schema() -> AbstractContextManager[str]:
-    """A database URL whose default schema is new and empty; skips the test without a server."""
+def postgres_server() -> str:
+    """The test server's URL; skips the test without one."""
     if not POSTGRES_URL:
         pytest.skip("no PostgreSQL: set DANCHUANG_TEST_POSTGRES_URL (CI's .ci/run does)")
-    return scratch_schema(POSTGRES_URL, "t_")
+    return POSTGRES_URL
+
+
+def throwaway_schema() -> AbstractContextManager[str]:
+    """A database URL whose default schema is new and empty; skips the test without a server."""
+    return scratch_schema(postgres_server(), "t_")

@@ -5,11 +5,11 @@ are never asserted: the machines are shared (docs/performance.md)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
+from postgres_support import postgres_server
 from script_support import run_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "engine_floor.py"
@@ -47,9 +47,6 @@ def test_a_short_run_on_sqlite() -> None:
 
 @pytest.mark.slow
 def test_a_short_run_on_postgresql() -> None:
-    url = os.environ.get("DANCHUANG_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("DANCHUANG_TEST_POSTGRES_URL is not set: no PostgreSQL server to run on")
-    out = _run("--postgres", url)
+    out = _run("--postgres", postgres_server())
     assert "PostgreSQL" in out
     _each_part_printed(out)

@@ -4,11 +4,11 @@ shared (docs/performance.md)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from lxml import etree
+from postgres_support import postgres_server
 from script_support import load_script, run_script
 
 from declarations import BY_ROOT, Kind
@@ -57,8 +57,5 @@ def test_a_short_run_prints_each_cost_and_the_ratio() -> None:
 
 @pytest.mark.slow
 def test_a_short_run_on_postgresql() -> None:
-    url = os.environ.get("DANCHUANG_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("DANCHUANG_TEST_POSTGRES_URL is not set: no PostgreSQL server to run on")
-    out = _run("--postgres", url)
+    out = _run("--postgres", postgres_server())
     assert "PostgreSQL" in out and "bare write" in out
