@@ -50,7 +50,7 @@ from app.db.scratch import scratch_schema  # noqa: E402
 from app.engine import ClearanceEngine, EngineSettings  # noqa: E402
 from benchmarks.engine import PARKED, fill, postgres_cpu_seconds, unpark  # noqa: E402
 from benchmarks.ingest import build_sets  # noqa: E402
-from benchmarks.ingest_load import chunk_sets  # noqa: E402
+from benchmarks.ingest_load import chunked_sets  # noqa: E402
 from declarations.samples import SampleSet  # noqa: E402
 
 # The parts of a declaration's time: (label, depth, file ending, function). A part's time is
@@ -178,11 +178,10 @@ def filled_database(args: argparse.Namespace, prefix: str) -> Iterator[tuple[str
 
 def sets_to_fill(count: int, seed: int, shared: int = 0) -> list[SampleSet]:
     """``count`` sets of the ingest benchmark's mix: each with its own parties, or (``shared``)
-    in chunks of ``shared`` sets of one flow sharing their parties (``chunk_sets``)."""
+    in chunks of ``shared`` sets of one flow sharing their parties (``chunked_sets``)."""
     if not shared:
         return build_sets(count, seed)
-    chunks = range(-(-count // shared))
-    return [s for n in chunks for s in chunk_sets(min(shared, count - n * shared), seed, n)]
+    return [s for chunk in chunked_sets(count, shared, seed) for s in chunk]
 
 
 def fill_database(url: str, count: int, seed: int, shared: int = 0) -> int:

@@ -114,14 +114,18 @@ def as_chunk(sets: Sequence[SampleSet]) -> Chunk:
     return Chunk(len(sets), messages, parties(sets))
 
 
+def chunked_sets(count: int, size: int, seed: int, start: int = 0) -> list[list[SampleSet]]:
+    """``count`` sets in chunks of ``size`` (``chunk_sets``; the last may be smaller), chunk
+    indices from ``start`` (a soak's later rounds continue the numbering, so seeds never
+    repeat)."""
+    return [
+        chunk_sets(min(size, count - n * size), seed, start + n) for n in range(-(-count // size))
+    ]
+
+
 def build_chunks(count: int, size: int, seed: int, start: int = 0) -> list[Chunk]:
-    """``count`` sets in chunks of ``size`` (the last may be smaller), chunk indices from
-    ``start`` (a soak's later rounds continue the numbering, so seeds never repeat)."""
-    chunks = []
-    for n in range(-(-count // size)):
-        take = min(size, count - n * size)
-        chunks.append(as_chunk(chunk_sets(take, seed, start + n)))
-    return chunks
+    """``chunked_sets``, each chunk as one message per kind (``as_chunk``)."""
+    return [as_chunk(sets) for sets in chunked_sets(count, size, seed, start)]
 
 
 # --- the load ---------------------------------------------------------------------------------
