@@ -42,7 +42,6 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,13 @@ from app.engine import ClearanceEngine, EngineSettings  # noqa: E402
 from app.engine.store import Pickup  # noqa: E402
 from benchmarks.engine import unpark  # noqa: E402
 from benchmarks.engine_profile import add_database_options, filled_database  # noqa: E402
-from benchmarks.write_floor import MUST_SETS_PER_S, RECORDS_PER_SET, _cpu, _database  # noqa: E402
+from benchmarks.write_floor import (  # noqa: E402
+    MUST_SETS_PER_S,
+    RECORDS_PER_SET,
+    cpu_of,
+    driver_transaction,
+    scratch_database,
+)
 from declarations.sample_signer import sample_signer  # noqa: E402
 from declarations.xmldsig import sign_message  # noqa: E402
 from simulation.model import ClearanceModel  # noqa: E402
@@ -154,7 +159,7 @@ def engine_cpu(url: str, parked: int, postgres: bool) -> tuple[float, _Taking, W
     def run() -> None:
         engine.run_until_idle(max_ticks=100_000)
 
-    seconds = _cpu(run, postgres=postgres)
+    seconds = cpu_of(run, postgres=postgres)
     event.remove(database.engine, "before_cursor_execute", writes.listen)
     with database.read() as session:
         final = session.scalar(
@@ -173,7 +178,7 @@ def model_cpu(engine: _Taking) -> tuple[float, float, int]:
     if any(pickup.awaits_entry for pickup in taken):
         raise SystemExit("a declaration waits for a real site: the floor assumes none do")
     outcomes: list[tuple[str, str, Any]] = []
-    drawing = _cpu(lambda: outcomes.extend(engine.outcome_of(pickup) for pickup in taken))
+    drawing = cpu_of(lambda: outcomes.extend(engine.outcome_of(pickup) for pickup in taken))
     env = simpy.Environment()
     seen: list[tuple[int, int, Any, float]] = []
     model = ClearanceModel(
@@ -196,7 +201,7 @@ def model_cpu(engine: _Taking) -> tuple[float, float, int]:
             while model.live:
                 env.step()
 
-    return drawing, _cpu(run), len(seen)
+    return drawing, cpu_of(run), len(seen)
 
 
 def signing_cpu(signed: list[bytes], count: int = 200) -> tuple[float, float, int]:
@@ -214,7 +219,7 @@ def signing_cpu(signed: list[bytes], count: int = 200) -> tuple[float, float, in
             key.sign(data[:700])
 
     assert key.rsa_key is not None
-    return _cpu(messages) / len(sample), _cpu(bare) / len(sample), key.rsa_key.key_size
+    return cpu_of(messages) / len(sample), cpu_of(bare) / len(sample), key.rsa_key.key_size
 
 
 def _adapted(postgres: bool, rows: list[Row]) -> list[Row]:
@@ -232,17 +237,6 @@ def _insert(table: Table, postgres: bool) -> str:
     return f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES ({marks})"
 
 
-@contextmanager
-def _transaction(connection: Any, postgres: bool) -> Iterator[Any]:
-    """A cursor in one transaction (the SQLite connection autocommits: ``app.db.engine``)."""
-    cursor = connection.cursor()
-    if not postgres:
-        cursor.execute("BEGIN IMMEDIATE")
-    yield cursor
-    connection.commit()
-    cursor.close()
-
-
 def rows_cpu(
     postgres: str | None, tables: list[Table], updates: list[tuple[str, list[Any]]], chunks: int
 ) -> tuple[float, int]:
@@ -252,9 +246,10 @@ def rows_cpu(
     steps = [(_insert(t, pg), [row]) for t in tables for row in _adapted(pg, t.new)]
     steps += [(sql, [params]) for sql, many in updates for params in many]
     changed = 0
-    with _database(postgres) as database:
+    with scratch_database(postgres) as database:
         connection = database.engine.raw_connection()
-        with _transaction(connection, pg) as cursor:  # what the engine found (not timed)
+        # what the engine found (not timed)
+        with driver_transaction(connection, sqlite=not pg) as cursor:
             for table in tables:
                 cursor.executemany(_insert(table, pg), _adapted(pg, table.old))
 
@@ -262,14 +257,15 @@ def rows_cpu(
             nonlocal changed
             size = -(-len(steps) // chunks)
             for start in range(0, len(steps), size):
-                with _transaction(connection, pg) as cursor:
+                with driver_transaction(connection, sqlite=not pg) as cursor:
                     for sql, rows in _runs(steps[start : start + size]):
                         cursor.executemany(sql, rows)
                         changed += cursor.rowcount if sql.startswith("UPDATE") else 0
 
         try:
-            seconds = _cpu(run, postgres=pg)
-            with _transaction(connection, pg) as cursor:  # every row is there once
+            seconds = cpu_of(run, postgres=pg)
+            # every row is there once
+            with driver_transaction(connection, sqlite=not pg) as cursor:
                 for table in tables:
                     cursor.execute(f"SELECT count(*) FROM {table.name}")
                     if cursor.fetchone()[0] != len(table.old) + len(table.new):

@@ -99,7 +99,7 @@ def messages(sets: list[SampleSet], batch: int) -> list[tuple[Kind, bytes]]:
     return out
 
 
-def _cpu(work: Callable[[], None], *, postgres: bool = False) -> float:
+def cpu_of(work: Callable[[], None], *, postgres: bool = False) -> float:
     """CPU seconds of ``work``: this process's, and with ``postgres`` the server's beside it."""
     server = postgres_cpu_seconds() if postgres else 0.0
     started = time.process_time()
@@ -109,7 +109,7 @@ def _cpu(work: Callable[[], None], *, postgres: bool = False) -> float:
 
 
 @contextmanager
-def _database(postgres: str | None) -> Iterator[Database]:
+def scratch_database(postgres: str | None) -> Iterator[Database]:
     with (
         scratch_schema(postgres, "write_floor_") if postgres else nullcontext(None) as url,
         tempfile.TemporaryDirectory() as folder,
@@ -154,7 +154,7 @@ def intake_cpu(database: Database, sets: list[SampleSet], work: list[tuple[Kind,
                 if refused:
                     raise SystemExit(f"a {kind.value} record was refused: the samples changed?")
 
-    return _cpu(run, postgres=not database.is_sqlite)
+    return cpu_of(run, postgres=not database.is_sqlite)
 
 
 def message_validation_cpu(work: list[tuple[Kind, bytes]]) -> float:
@@ -165,7 +165,7 @@ def message_validation_cpu(work: list[tuple[Kind, bytes]]) -> float:
             if not check(data).report.valid:
                 raise SystemExit("a message has errors: the samples changed?")
 
-    return _cpu(run)
+    return cpu_of(run)
 
 
 def validation_cpu(sets: list[SampleSet]) -> tuple[float, list[list[tuple[bytes, Any]]]]:
@@ -177,7 +177,7 @@ def validation_cpu(sets: list[SampleSet]) -> tuple[float, list[list[tuple[bytes,
         for one_set in records:
             found.append([(data, check(data).facts().to_json()) for data in one_set])
 
-    return _cpu(run), found
+    return cpu_of(run), found
 
 
 _HELD = select(DocumentRow.id).where(
@@ -254,7 +254,7 @@ def bare_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], bat
                         ],
                     )
 
-    return _cpu(run, postgres=not database.is_sqlite)
+    return cpu_of(run, postgres=not database.is_sqlite)
 
 
 def schema_only_cpu(work: list[tuple[Kind, bytes]]) -> float:
@@ -268,7 +268,7 @@ def schema_only_cpu(work: list[tuple[Kind, bytes]]) -> float:
             if not schema.validate(etree.fromstring(data, parser)):
                 raise SystemExit(f"a message fails the schema: {schema.error_log}")
 
-    return _cpu(run)
+    return cpu_of(run)
 
 
 def dbapi_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], batch: int) -> float:
@@ -297,33 +297,43 @@ def dbapi_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], ba
     connection = database.engine.raw_connection()
 
     def run() -> None:
-        cursor = connection.cursor()
         for start in range(0, len(found), batch):
             chunk = found[start : start + batch]
             for place in range(RECORDS_PER_SET):
-                if database.is_sqlite:  # its connections autocommit (app.db.engine): open one
-                    cursor.execute("BEGIN IMMEDIATE")
-                receipts = []
-                for one_set in chunk:
-                    data, facts = one_set[place]
-                    ebp, order = f"D{start}", str(uuid.uuid4())
-                    cursor.execute(held, ("CEB311", ebp, order))
-                    cursor.fetchall()
-                    cursor.execute(declaration, (ebp, order, now, now))
-                    made = _returned(cursor)
-                    values = (str(uuid.uuid4()), data, json.dumps(facts), ebp, order, sender_id,
-                              made, now)  # fmt: skip
-                    cursor.execute(document, values)
-                    stored = _returned(cursor)
-                    receipts += [(made, stored, n, s, now) for n, s in enumerate((1, 2, 120), 1)]
-                cursor.executemany(receipt, receipts)
-                connection.commit()
-        cursor.close()
+                with driver_transaction(connection, sqlite=database.is_sqlite) as cursor:
+                    receipts = []
+                    for one_set in chunk:
+                        data, facts = one_set[place]
+                        ebp, order = f"D{start}", str(uuid.uuid4())
+                        cursor.execute(held, ("CEB311", ebp, order))
+                        cursor.fetchall()
+                        cursor.execute(declaration, (ebp, order, now, now))
+                        made = _returned(cursor)
+                        values = (str(uuid.uuid4()), data, json.dumps(facts), ebp, order,
+                                  sender_id, made, now)  # fmt: skip
+                        cursor.execute(document, values)
+                        stored = _returned(cursor)
+                        receipts += [
+                            (made, stored, n, s, now) for n, s in enumerate((1, 2, 120), 1)
+                        ]
+                    cursor.executemany(receipt, receipts)
 
     try:
-        return _cpu(run, postgres=not database.is_sqlite)
+        return cpu_of(run, postgres=not database.is_sqlite)
     finally:
         connection.close()
+
+
+@contextmanager
+def driver_transaction(connection: Any, *, sqlite: bool) -> Iterator[Any]:
+    """A cursor of the driver's ``connection`` in one transaction, committed at the end (the
+    service's SQLite connections autocommit unless one is open: ``app.db.engine``)."""
+    cursor = connection.cursor()
+    if sqlite:
+        cursor.execute("BEGIN IMMEDIATE")
+    yield cursor
+    connection.commit()
+    cursor.close()
 
 
 def _returned(cursor: Any) -> int:
@@ -350,12 +360,12 @@ def main() -> None:
     costs = {"validation, each record alone": checking}
     if options.batch > 1:
         costs["validation, whole messages"] = message_validation_cpu(work)
-    with _database(options.postgres) as database:
+    with scratch_database(options.postgres) as database:
         costs["intake"] = intake_cpu(database, sets, work)
-    with _database(options.postgres) as database:
+    with scratch_database(options.postgres) as database:
         costs["bare write"] = bare_write_cpu(database, found, options.batch)
     costs["schema only (lxml), whole messages"] = schema_only_cpu(work)
-    with _database(options.postgres) as database:
+    with scratch_database(options.postgres) as database:
         costs["bare write, DB-API"] = dbapi_write_cpu(database, found, options.batch)
     report({name: seconds / records * 1000 for name, seconds in costs.items()})
 
