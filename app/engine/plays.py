@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 import structlog
 from sqlalchemy import ColumnElement, select
@@ -31,29 +32,28 @@ from app.services import stand_ins, submission, taking, tax_bills
 log = structlog.get_logger("danchuang.engine")
 
 Act = Callable[[Session, Declaration, datetime], bool]
-Build = Callable[[Session, Declaration, datetime], stand_ins.Played | None]
-
-
-def play(act: Act, session: Session, row: Declaration, at: datetime) -> bool:
-    """A message danchuang sends playing a party; one its own checks refuse (a bug of
-    danchuang's, never the tester's input) is logged and skipped, so that clearance goes on."""
-    try:
-        return act(session, row, at)
-    except ValueError:
-        log.exception("engine.stand_in_failed", declaration_id=row.id, act=act.__name__)
-        return False
+_T = TypeVar("_T")
 
 
 def built(
-    build: Build, session: Session, row: Declaration, at: datetime
-) -> stand_ins.Played | None:
-    """A carrier's message danchuang plays, built and checked, not taken yet: one its own
-    checks refuse is logged and skipped (``play``), without the others of its sender."""
+    make: Callable[[Session, Declaration, datetime], _T],
+    session: Session,
+    row: Declaration,
+    at: datetime,
+) -> _T | None:
+    """A message danchuang plays for ``row``, built and checked (or, ``play``, sent): one its
+    own checks refuse (a bug of danchuang's, never the tester's input) is logged and skipped
+    (None), without the others, so that clearance goes on."""
     try:
-        return build(session, row, at)
+        return make(session, row, at)
     except ValueError:
-        log.exception("engine.stand_in_failed", declaration_id=row.id, act=build.__name__)
+        log.exception("engine.stand_in_failed", declaration_id=row.id, act=make.__name__)
         return None
+
+
+def play(act: Act, session: Session, row: Declaration, at: datetime) -> bool:
+    """A message danchuang sends playing a party, at once; False when none was (``built``)."""
+    return bool(built(act, session, row, at))
 
 
 def take_by_sender(session: Session, played: Sequence[stand_ins.Played]) -> None:
@@ -76,11 +76,7 @@ class Entries:
         return declaration_id in self._waiting
 
     def add(self, session: Session, row: Declaration, at: datetime) -> None:
-        try:
-            arrival = stand_ins.site_record(session, row, at)
-        except ValueError:
-            log.exception("engine.stand_in_failed", declaration_id=row.id, act="enter_site")
-            return
+        arrival = built(stand_ins.site_record, session, row, at)
         if arrival is not None:
             self._waiting[row.id] = arrival
 
