@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, Receipt
@@ -55,20 +55,23 @@ log = structlog.get_logger("danchuang.tax_bills")
 _BILLED = select(TaxBillRow.declaration_id).where(
     TaxBillRow.declaration_id.in_(bindparam("ids", expanding=True))
 )
+_TABLE = cast(Table, TaxBillRow.__table__)
+_INSERT = insert(_TABLE).returning(_TABLE.c.declaration_id, _TABLE.c.id)
 # A released import 清单 to bill: the declaration, its release time and its forced outcome
 # (``app.engine.outcomes``), which may say ``TAXFAIL``.
 Release = tuple[Declaration, datetime, str | None]
 
 
-def issue_all(session: Session, releases: Sequence[Release]) -> list[TaxBillRow]:
+def issue_all(session: Session, releases: Sequence[Release]) -> list[int]:
     """Issue the bills of released import 清单, once each (``forced`` of a release: the
     declaration's forced outcome, ``app.engine.outcomes``, which may say ``TAXFAIL``), with a
-    read of the bills issued already and a statement of receipts for them all; the bills
-    issued now. An export, a set without a 清单 or one billed already gets none; a 清单 the
-    tax function cannot tax (the rules refuse those before) is logged and left without one."""
+    read of the bills issued already, one statement for the bills and one for their receipts;
+    the ids of the bills issued now, in the releases' order. An export, a set without a 清单 or
+    one billed already gets none; a 清单 the tax function cannot tax (the rules refuse those
+    before) is logged and left without one."""
     imports = [release for release in releases if release[0].direction == "import"]
     billed = _billed(session, [declaration.id for declaration, _, _ in imports])
-    issued, receipts = [], []
+    bills, receipts = [], []
     for release in imports:
         if release[0].id in billed:
             continue
@@ -78,10 +81,16 @@ def issue_all(session: Session, releases: Sequence[Release]) -> list[TaxBillRow]
             log.exception("tax_bill.failed", declaration_id=release[0].id)
             continue
         if made is not None:
-            issued.append(made[0])
+            bills.append(made[0])
             receipts.append(made[1])
+    if not bills:
+        return []
+    # Core INSERT ... RETURNING: no ORM object, no unit of work. RETURNING promises no order
+    # (SQLite's), so the ids are matched back by declaration, which has one bill at most.
+    returned = session.execute(_INSERT, bills)
+    by_declaration = {declaration_id: ident for declaration_id, ident in returned}
     record_receipts(session, receipts)
-    return issued
+    return [by_declaration[bill["declaration_id"]] for bill in bills]
 
 
 def _billed(session: Session, declaration_ids: list[int]) -> set[int]:
@@ -91,31 +100,30 @@ def _billed(session: Session, declaration_ids: list[int]) -> set[int]:
     return set(session.scalars(_BILLED, {"ids": sorted(declaration_ids)}))
 
 
-def _bill(session: Session, release: Release) -> tuple[TaxBillRow, NewReceipt] | None:
-    """The bill of a released import 清单, added to the session, and its CEB816 receipt (for
-    the caller to record); None when the set has no 清单."""
+def _bill(session: Session, release: Release) -> tuple[dict[str, Any], NewReceipt] | None:
+    """The bill of a released import 清单 (its row's values) and its CEB816 receipt, for the
+    caller to store; None when the set has no 清单."""
     declaration, at, forced = release
     inventory = current_of(session, declaration.id, "CEB621")
     if inventory is None:
         return None
     facts = facts_of(inventory)
     bill = tax_bill_of(facts.head, facts.lines, invt_no=inventory.invt_no or inventory.guid[:18])
-    row = TaxBillRow(
-        declaration_id=declaration.id,
-        tax_no=bill.tax_no,
-        status=int(TaxBillStatus.ISSUED),
-        state=ISSUED,
-        bill=bill.to_json(),
-        fails_deduction=FAIL_WORD in (forced or "").upper().split("+"),
-        issued_at=at,
-        due_at=at + SUM_AFTER,
-    )
-    session.add(row)
+    values = {
+        "declaration_id": declaration.id,
+        "tax_no": bill.tax_no,
+        "status": int(TaxBillStatus.ISSUED),
+        "state": ISSUED,
+        "bill": bill.to_json(),
+        "fails_deduction": FAIL_WORD in (forced or "").upper().split("+"),
+        "issued_at": at,
+        "due_at": at + SUM_AFTER,
+    }
     order = current_of(session, declaration.id, "CEB311")
     mismatch = tax_total_mismatch(facts_of(order).head.get("taxTotal"), bill) if order else None
     text = f"电子税单{bill.tax_no}已生成，应征税额{bill.total} / tax bill issued: {bill.total} CNY"
     info = "; ".join(t for t in (text, mismatch) if t)
-    return row, NewReceipt(BILL, 1, info, declaration_id=declaration.id, sim_time=at)
+    return values, NewReceipt(BILL, 1, info, declaration_id=declaration.id, sim_time=at)
 
 
 def sum_due(session: Session, now: datetime | None) -> int:
