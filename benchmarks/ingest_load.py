@@ -1,6 +1,9 @@
 """The ingest benchmark's load: the sets it sends, the parties that send them, and the bounded
 async load generator that sends one-record messages (four POSTs a set) or batched messages
-(one message of N records per party for a chunk of N sets)."""
+(one message of N records per party for a chunk of N sets). The load goes over
+``benchmarks/raw_http.py``, each worker on its own keep-alive connection, every request
+serialised before the clock starts; httpx makes the few calls before it (registration,
+webhooks)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ import resource
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import httpx
 from lxml import etree
 
 from benchmarks.ingest_server import Server, cpu_seconds, postgres_cpu_seconds
+from benchmarks.raw_http import Answer, Connection, Request, prepare
 from declarations import BY_ROOT, Direction, Kind, Regime, validate_set
 from declarations.sample_batches import batched, sharing_parties
 from declarations.samples import SampleSet, generate_sets, to_bytes
@@ -219,6 +224,20 @@ def _headers(key: str, **more: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **more}
 
 
+class _Answered(Protocol):
+    """An answer as the tally reads it: a raw_http ``Answer`` or an httpx ``Response``
+    (benchmarks/http_floor.py)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+_A = TypeVar("_A", bound=_Answered)
+
+
 @dataclass
 class _Tally:
     """Latencies and failures of one load run, filled in by its workers."""
@@ -226,7 +245,7 @@ class _Tally:
     latencies: list[float] = field(default_factory=list)
     failures: dict[int, tuple[int, str]] = field(default_factory=dict)
 
-    async def timed(self, request: Awaitable[httpx.Response], expected: int) -> httpx.Response:
+    async def timed(self, request: Awaitable[_A], expected: int) -> _A:
         started = time.perf_counter()
         answer = await request
         self.latencies.append((time.perf_counter() - started) * 1000)
@@ -263,9 +282,10 @@ async def _measured(
                       database)  # fmt: skip
 
 
-def _client(server: Server, concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(base_url=server.base, timeout=300, limits=limits)
+def _post(server: Server, key: str, xml: bytes) -> Request:
+    """A message POSTed as the party of ``key``, serialised."""
+    headers = _headers(key, **{"Content-Type": "application/xml"})
+    return prepare(server.base, "POST", "/api/v1/documents", headers, xml)
 
 
 async def drive(
@@ -273,22 +293,19 @@ async def drive(
 ) -> LoadResult:
     """Send every set, at most ``concurrency`` sets in flight; stops when all are sent."""
     tally = _Tally()
-    queue: asyncio.Queue[Submission] = asyncio.Queue()
+    queue: asyncio.Queue[list[Request]] = asyncio.Queue()
     for submission in submissions:
-        queue.put_nowait(submission)
-    async with _client(server, concurrency) as client:
+        queue.put_nowait([_post(server, keys[code], xml) for code, xml in submission.documents])
 
-        async def worker() -> None:
+    async def worker() -> None:
+        async with Connection(server.base) as connection:
             while not queue.empty():
-                submission = queue.get_nowait()
-                for code, xml in submission.documents:
-                    headers = _headers(keys[code], **{"Content-Type": "application/xml"})
-                    post = client.post("/api/v1/documents", content=xml, headers=headers)
-                    await tally.timed(post, 201)
+                for post in queue.get_nowait():
+                    await tally.timed(connection.send(post), 201)
 
-        requests = sum(len(s.documents) for s in submissions)
-        workers = [worker() for _ in range(concurrency)]
-        return await _measured(server, tally, requests, len(submissions), workers)
+    requests = sum(len(s.documents) for s in submissions)
+    workers = [worker() for _ in range(concurrency)]
+    return await _measured(server, tally, requests, len(submissions), workers)
 
 
 async def drive_chunks(
@@ -297,29 +314,26 @@ async def drive_chunks(
     """Send every chunk, its messages one after the other, at most ``concurrency`` chunks in
     flight. A record the service refused by its rules counts as a failure (status 0)."""
     tally = _Tally()
-    queue: asyncio.Queue[Chunk] = asyncio.Queue()
+    queue: asyncio.Queue[list[tuple[Message, Request]]] = asyncio.Queue()
     for chunk in chunks:
-        queue.put_nowait(chunk)
-    async with _client(server, concurrency) as client:
+        queue.put_nowait([(m, _post(server, keys[m.code], m.xml)) for m in chunk.messages])
 
-        async def worker() -> None:
+    async def worker() -> None:
+        async with Connection(server.base) as connection:
             while not queue.empty():
-                chunk = queue.get_nowait()
-                for message in chunk.messages:
-                    headers = _headers(keys[message.code], **{"Content-Type": "application/xml"})
-                    post = client.post("/api/v1/documents", content=message.xml, headers=headers)
-                    answer = await tally.timed(post, 201)
+                for message, post in queue.get_nowait():
+                    answer = await tally.timed(connection.send(post), 201)
                     if answer.status_code == 201:
                         _check_records(tally, answer, message)
 
-        requests = sum(len(c.messages) for c in chunks)
-        records = sum(m.records for c in chunks for m in c.messages)
-        workers = [worker() for _ in range(min(concurrency, len(chunks)))]
-        sets = sum(c.sets for c in chunks)
-        return await _measured(server, tally, requests, sets, workers, records=records)
+    requests = sum(len(c.messages) for c in chunks)
+    records = sum(m.records for c in chunks for m in c.messages)
+    workers = [worker() for _ in range(min(concurrency, len(chunks)))]
+    sets = sum(c.sets for c in chunks)
+    return await _measured(server, tally, requests, sets, workers, records=records)
 
 
-def _check_records(tally: _Tally, answer: httpx.Response, message: Message) -> None:
+def _check_records(tally: _Tally, answer: Answer, message: Message) -> None:
     """Each record's outcome in the batch's answer: one per record, none refused."""
     records = answer.json().get("records", [])
     if len(records) != message.records:
