@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, Receipt
@@ -57,6 +57,16 @@ _BILLED = select(TaxBillRow.declaration_id).where(
 )
 _TABLE = cast(Table, TaxBillRow.__table__)
 _INSERT = insert(_TABLE).returning(_TABLE.c.declaration_id, _TABLE.c.id)
+# What summing a bill reads of it, and writes (``_settled``: one statement for them all).
+_DUE = (
+    TaxBillRow.id,
+    TaxBillRow.declaration_id,
+    TaxBillRow.bill,
+    TaxBillRow.fails_deduction,
+    TaxBillRow.issued_at,
+    TaxBillRow.due_at,
+)
+_SETTLE = update(_TABLE).where(_TABLE.c.id == bindparam("ident"))
 # A released import 清单 to bill: the declaration, its release time and its forced outcome
 # (``app.engine.outcomes``), which may say ``TAXFAIL``.
 Release = tuple[Declaration, datetime, str | None]
@@ -128,29 +138,38 @@ def _bill(session: Session, release: Release) -> tuple[dict[str, Any], NewReceip
 
 def sum_due(session: Session, now: datetime | None) -> int:
     """Sum the bills due by ``now`` (None: every issued bill, ``instant`` mode); returns how
-    many were settled (summed or failed)."""
-    query = select(TaxBillRow).where(TaxBillRow.state == ISSUED).order_by(TaxBillRow.id)
+    many were settled (summed or failed). Read as values and updated with one statement (no
+    ORM objects: the engine sums a chunk's bills at once)."""
+    query = select(*_DUE).where(TaxBillRow.state == ISSUED).order_by(TaxBillRow.id)
     if now is not None:
         query = query.where(TaxBillRow.due_at <= now)
-    rows = list(session.scalars(query.limit(500)))
+    rows = session.execute(query.limit(500)).all()
+    settled: list[dict[str, Any]] = []
     receipts = []  # recorded together, in the bills' order: one statement
-    for row in rows:
-        at = row.due_at if now is None else max(row.due_at, row.issued_at)
-        bill = TaxBill.from_json(row.bill)
+    for ident, declaration_id, stored, fails_deduction, issued_at, due_at in rows:
+        at = due_at if now is None else max(due_at, issued_at)
+        bill = TaxBill.from_json(stored)
         guarantee = bill.assure_code or "-"
-        if row.fails_deduction:
-            row.state = DEDUCTION_FAILED
+        if fails_deduction:
+            settled.append(_settled(ident, DEDUCTION_FAILED, TaxBillStatus.ISSUED, None))
             text = (f"担保企业{guarantee}担保额度扣减失败，税款未缴 / the deduction from "
                     f"{guarantee}'s guarantee failed: the tax is unpaid")  # fmt: skip
-            receipts.append(_status(row, TaxBillStatus.ISSUED, text, at))
+            receipts.append(_status(declaration_id, TaxBillStatus.ISSUED, text, at))
             continue
-        row.state, row.status = SUMMED, int(TaxBillStatus.SUMMED)
-        row.ent_duty_no = f"{bill.customs_code or '0000'}{at:%Y%m%d}{row.id:08d}"
-        text = (f"已汇总，缴款书{row.ent_duty_no}，由担保企业{guarantee}担保扣减 / summed and "
+        duty = f"{bill.customs_code or '0000'}{at:%Y%m%d}{ident:08d}"
+        settled.append(_settled(ident, SUMMED, TaxBillStatus.SUMMED, duty))
+        text = (f"已汇总，缴款书{duty}，由担保企业{guarantee}担保扣减 / summed and "
                 f"deducted from {guarantee}'s guarantee")  # fmt: skip
-        receipts.append(_status(row, TaxBillStatus.SUMMED, text, at))
+        receipts.append(_status(declaration_id, TaxBillStatus.SUMMED, text, at))
+    if settled:
+        session.execute(_SETTLE, settled)
     record_receipts(session, receipts)
     return len(rows)
+
+
+def _settled(ident: int, state: str, status: TaxBillStatus, duty: str | None) -> dict[str, Any]:
+    """The values ``_SETTLE`` writes of a bill summed or failed."""
+    return {"ident": ident, "state": state, "status": int(status), "ent_duty_no": duty}
 
 
 def void(session: Session, declaration_id: int, at: datetime) -> bool:
@@ -160,13 +179,13 @@ def void(session: Session, declaration_id: int, at: datetime) -> bool:
         return False  # none, void already, or paid
     row.state, row.status = VOID, int(TaxBillStatus.VOID)
     text = "作废 / void: the 清单 is cancelled"
-    record_receipts(session, [_status(row, TaxBillStatus.VOID, text, at)])
+    record_receipts(session, [_status(declaration_id, TaxBillStatus.VOID, text, at)])
     return True
 
 
-def _status(row: TaxBillRow, status: TaxBillStatus, text: str, at: datetime) -> NewReceipt:
-    """A CEB818 receipt of the bill: its status now."""
-    return NewReceipt(STATUS, int(status), text, declaration_id=row.declaration_id, sim_time=at)
+def _status(declaration_id: int, status: TaxBillStatus, text: str, at: datetime) -> NewReceipt:
+    """A CEB818 receipt of the declaration's bill: its status now."""
+    return NewReceipt(STATUS, int(status), text, declaration_id=declaration_id, sim_time=at)
 
 
 def bill_of(session: Session, declaration_id: int) -> TaxBillRow | None:
