@@ -12,9 +12,10 @@ database.
 A group of more than one record also reads, once for all, what joining the sets found reads of
 each: its documents, current or not (``set_documents``: the current ones; ``parties``: their
 senders, with what ``set_parties`` reads for recording the set's receipts; the latest sender of
-a kind, ``authority``), and the orphan waybills each 清单 adopts (``orphan_waybills``). Each
-set is its one record's, and what judging a record changes is its own set's, so these are what
-the record would have read on its own.
+a kind, ``authority``), and the orphan waybills each 清单 adopts (``orphan_waybills``) with
+their receipts (``set_parties.read_waiting``: those of the orphans adopted are refiled under
+their sets together, when the block ends). Each set is its one record's, and what judging a
+record changes is its own set's, so these are what the record would have read on its own.
 """
 
 from __future__ import annotations
@@ -260,6 +261,13 @@ def looked_up(
     session.info[_AHEAD] = ahead
     try:
         yield
+    except BaseException:
+        if orphans:
+            set_parties.refile_adopted(session, written=False)
+        raise
+    else:
+        if orphans:  # the receipts of the orphans adopted, refiled together
+            set_parties.refile_adopted(session)
     finally:
         session.info.pop(_AHEAD, None)
 
@@ -327,6 +335,8 @@ def _naming_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) -
 
 
 def _orphans_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) -> None:
+    if not keys:
+        return
     for key in keys:
         ahead.orphans[key] = []
     for direction in sorted({direction for direction, _, _ in keys}):
@@ -339,6 +349,8 @@ def _orphans_ahead(session: Session, ahead: _Ahead, keys: Sequence[WaybillKey]) 
         ).order_by(DocumentRow.id)
         for row, code in session.execute(query):
             ahead.orphans[(direction, row.logistics_code, row.logistics_no)].append((row, code))
+    found = [row.id for of_key in ahead.orphans.values() for row, _ in of_key]
+    set_parties.read_waiting(session, found)  # their receipts, should they be adopted
 
 
 def _documents_ahead(session: Session, ahead: _Ahead, joining: int) -> None:

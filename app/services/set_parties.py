@@ -8,6 +8,10 @@ declaration), and ``share_receipts`` queues for the webhooks of every party that
 receipts it did not (a newcomer to the set: all of them; the parties already there: the
 adopted ones). What reaches a party's ``feed``, its webhooks push, from their registration on.
 
+The orphans a group of records may adopt (``app.services.set_lookups``) have their receipts
+read in one query (``read_waiting``), and those adopted are refiled in one statement when the
+group has found its sets (``refile_adopted``), each set's numbered after its own as above.
+
 ``set_parties`` reads who the set's parties are together with what recording the set's next
 receipts needs (``app.receipts``: its last ``seq``, its subscribers), so that a document
 joining a known set costs one statement for all of it; ``share_receipts`` then adds the
@@ -17,11 +21,13 @@ newcomers' webhooks to the subscribers the transaction knows.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.db.engine import transaction_state
 from app.db.models import Delivery, DocumentRow, Enterprise, Receipt, Webhook
 from app.receipts import (
     Book,
@@ -33,30 +39,73 @@ from app.receipts import (
     receipt_book,
 )
 
+_ADOPTING = "danchuang.set_parties.adopting"  # a group's ``_Adopting``, in ``Session.info``
+
 
 def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[int]) -> list[int]:
     """File the receipts of documents that waited for their set (orphans, numbered per
     document until now) under the declaration that adopts them: numbered after the set's own,
     in the order they were recorded. Returns their ids. Call before the set's next receipt of
-    the transaction."""
+    the transaction. Orphans whose receipts were read ahead (``read_waiting``) are refiled
+    with the group's others (``refile_adopted``); any other, at once."""
     if not document_ids:
         return []
     book = receipt_book(session)
     subject: Subject = ("declaration", declaration_id)
     guard(session, book, [subject])
     read_last_seq(session, book, "declaration", [declaration_id])
-    waiting = list(session.scalars(_WAITING, {"ids": list(document_ids)}))
-    if waiting:
-        first = book.last_seq[subject] + 1
-        book.last_seq[subject] += len(waiting)
-        session.execute(
-            _REFILE,
-            [
-                {"receipt": ident, "declaration": declaration_id, "seq_": seq}
-                for seq, ident in enumerate(waiting, start=first)
-            ],
-        )
+    adopting = _adopting(session)
+    if all(ident in adopting.waiting for ident in document_ids):
+        waiting = sorted(r for ident in document_ids for r in adopting.waiting.pop(ident))
+    else:
+        waiting = list(session.scalars(_WAITING, {"ids": list(document_ids)}))
+    first = book.last_seq[subject] + 1
+    book.last_seq[subject] += len(waiting)
+    refiles = [
+        {"receipt": ident, "declaration": declaration_id, "seq_": seq}
+        for seq, ident in enumerate(waiting, start=first)
+    ]
+    if adopting.grouped:
+        adopting.refiles.extend(refiles)
+    elif refiles:
+        session.execute(_REFILE, refiles)
     return waiting
+
+
+@dataclass
+class _Adopting:
+    """A group's orphans as ``read_waiting`` read them: the receipts of each (by document id,
+    oldest first), and the refiles of those adopted, written by ``refile_adopted``."""
+
+    grouped: bool = False
+    waiting: dict[int, list[int]] = field(default_factory=dict)
+    refiles: list[dict[str, int]] = field(default_factory=list)
+
+
+def _adopting(session: Session) -> _Adopting:
+    return transaction_state(session, _ADOPTING, _Adopting)
+
+
+def read_waiting(session: Session, document_ids: Collection[int]) -> None:
+    """The receipts of the orphans a group of records may adopt (``set_lookups.looked_up``),
+    read in one query; the receipts of those adopted are refiled together
+    (``refile_adopted``)."""
+    adopting = _adopting(session)
+    adopting.grouped = True
+    adopting.waiting = {ident: [] for ident in document_ids}
+    if not document_ids:
+        return
+    for receipt, document in session.execute(_WAITING_OF, {"ids": sorted(document_ids)}):
+        adopting.waiting[cast(int, document)].append(receipt)  # asked by document_id
+
+
+def refile_adopted(session: Session, *, written: bool = True) -> None:
+    """The group's adopted orphans' receipts refiled, in one statement (not ``written``: the
+    group failed, its transaction is given up); what ``read_waiting`` read is forgotten."""
+    adopting = _adopting(session)
+    if written and adopting.refiles:
+        session.execute(_REFILE, adopting.refiles)
+    adopting.grouped, adopting.waiting, adopting.refiles = False, {}, []
 
 
 def share_receipts(
@@ -85,6 +134,8 @@ def share_receipts(
     if not hooks:
         return 0
     of_set = Receipt.declaration_id == declaration_id
+    if refiled:  # the set's, whether or not their refile is written yet (``refile_adopted``)
+        of_set = of_set | Receipt.id.in_(refiled)
     if not any(hook.enterprise_id in newcomers for hook in hooks):
         of_set = Receipt.id.in_(refiled)
     receipts = session.execute(select(Receipt.id, Receipt.message_code).where(of_set)).all()
@@ -171,6 +222,14 @@ def read_ahead(session: Session, parties: Mapping[int, Collection[int]], joining
 # Built once (building a statement costs about as much as running it on the hot path).
 _WAITING = (
     select(Receipt.id)
+    .where(
+        Receipt.document_id.in_(bindparam("ids", expanding=True)),
+        Receipt.declaration_id.is_(None),
+    )
+    .order_by(Receipt.id)
+)
+_WAITING_OF = (
+    select(Receipt.id, Receipt.document_id)
     .where(
         Receipt.document_id.in_(bindparam("ids", expanding=True)),
         Receipt.declaration_id.is_(None),

@@ -18,20 +18,22 @@ count: a rejected, replaced or deleted one stays in the history but not in the s
 
 When a set holds a 清单 and every document its regime requires, it is reconciled (三单对碰,
 ``declarations.check_stored_set``, from the facts its documents were stored with) and the
-buyer's annual quota is counted; on success the declaration becomes ``clearance_ready`` for the
+buyer's annual quota is counted (``set_quota``; the sets of a group of records taken together,
+read once for all: ``counting``); on success the declaration becomes ``clearance_ready`` for the
 engine, otherwise the 清单 is refused with the rule named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.receipts import first_receipts
-from app.services import authority, bonded_books, set_keys, set_lookups
+from app.services import authority, bonded_books, set_keys, set_lookups, set_quota
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 from app.services.set_documents import current_documents, facts_of, kind_of, source_of
 from app.services.set_parties import file_adopted, set_parties, share_receipts
@@ -55,6 +57,7 @@ __all__ = [
     "advance",
     "attach",
     "count_quota",
+    "counting",
     "current_documents",
     "describe_missing",
     "give_back",
@@ -247,6 +250,26 @@ def advance(
     move(declaration, CLEARANCE_READY)
     declaration.return_status = int(ReturnStatus.SENT)
     return None
+
+
+def counting(
+    session: Session, places: Iterable[tuple[Declaration, Sequence[DocumentRow]]]
+) -> AbstractContextManager[None]:
+    """The quota of a group of sets, each to ``advance`` with these documents, counted as one
+    (``set_quota.counting``): the purchases of those that hold a standing 清单 and every
+    document their regime requires, read together at the group's first count."""
+    purchases: list[set_quota.Counted] = []
+    for declaration, documents in places:
+        if declaration.return_status is None or refused(declaration.return_status):
+            continue
+        current = [d for d in documents if d.current]
+        inventory = next((d for d in current if is_inventory(d)), None)
+        if inventory is None or missing_kinds(declaration, current):
+            continue
+        purchase = facts_of(inventory).purchase
+        if purchase is not None:
+            purchases.append((declaration.id, purchase))
+    return set_quota.counting(session, purchases)
 
 
 def give_back(session: Session, declaration_id: int) -> None:

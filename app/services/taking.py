@@ -16,7 +16,8 @@ group in four phases:
 3. **answer** them: every record's 2 → 3 (→ its final status) in one ``record_receipts`` call,
    in the records' order, so ids and each set's ``seq`` grow as record-by-record taking made them;
 4. **settle** each record's set, in order: a follow-up acts, a complete set is reconciled and
-   counted (``sets.advance``; the buyers' quota and the account books are read in turn).
+   counted (``sets.advance``; the account books are read in turn, the buyers' quota once for
+   the group's complete sets, ``sets.counting``, and its rows inserted together).
 
 Records share a group only when nothing one of them does can change what another reads in
 phase 1: they are of the kinds that make up a set (order, payment, waybill, 清单), the format
@@ -153,8 +154,9 @@ def take_all(
             judged = [_judge(session, a, row) for a, row in zip(group, rows, strict=True)]
         _store(session, judged)
         answered = _answer(session, judged)
-        for one, receipts in zip(judged, answered, strict=True):
-            taken.append(_settle(session, one, receipts))
+        with sets.counting(session, _advancing(judged)):
+            for one, receipts in zip(judged, answered, strict=True):
+                taken.append(_settle(session, one, receipts))
         session.flush()
     return taken
 
@@ -313,6 +315,19 @@ def _steps(one: _Judged) -> list[tuple[int, str]]:
         *([plan.final] if plan.final else []),
     ]
     return [(status, info or status_text(ReturnStatus(status), guid)) for status, info in statuses]
+
+
+def _advancing(judged: Sequence[_Judged]) -> Iterator[tuple[Declaration, list[DocumentRow]]]:
+    """The sets phase 4 moves on, each with its documents: their quota is counted together
+    (``sets.counting``)."""
+    for one in judged:
+        declaration = one.declaration
+        if declaration is None or not one.plan.joins_set:
+            continue
+        if declaration.state in states.OPEN_STATES or (
+            declaration.state == states.CLEARANCE_READY and one.plan.changes
+        ):
+            yield declaration, [*one.documents, one.row]
 
 
 def _settle(session: Session, one: _Judged, receipts: list[Receipt]) -> Outcome:
