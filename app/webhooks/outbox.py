@@ -3,13 +3,14 @@
 All the state lives in the ``deliveries`` rows, so a restart loses nothing:
 
 - *claim*: due rows (not delivered, not given up, ``next_attempt_at`` passed, webhook active)
-  get ``attempts + 1`` and ``next_attempt_at = now + lease`` in one short write transaction.
+  get ``attempts + 1`` and ``next_attempt_at = now + lease`` in one short write transaction
+  (one query and one ``UPDATE`` for the batch).
   The lease is the crash guard: a worker that dies mid-POST leaves its rows to come due again.
   On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim side by side; SQLite's
   single writer (``BEGIN IMMEDIATE``) serialises claims.
 - *delivered*: ``delivered_at`` is set only where it is still empty, so it is set exactly once.
-- *failed*: the next attempt is scheduled by ``backoff_delay``; after the last allowed attempt
-  the row gets ``failed_at`` and is left alone.
+- *failed*: the next attempt is scheduled by ``BackoffPolicy.delay``; after the last allowed
+  attempt the row gets ``failed_at`` and is left alone.
 """
 
 from __future__ import annotations
@@ -71,15 +72,24 @@ def delivery_body(receipt: Receipt, xml: bytes | None = None) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _xml(session: Session, webhook: Webhook, receipt: Receipt) -> bytes | None:
-    if not webhook.xml:
+def _xml(session: Session, receipt: Receipt, *, wanted: bool, enterprise_id: int) -> bytes | None:
+    if not wanted:
         return None
-    return history.receipt_message(session, receipt, for_enterprise=webhook.enterprise_id)
+    return history.receipt_message(session, receipt, for_enterprise=enterprise_id)
 
 
 def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
+    """Claim up to ``limit`` due deliveries: one query, and one ``UPDATE`` leasing them all."""
     rows = session.execute(
-        select(Delivery, Webhook, Receipt)
+        select(
+            Delivery.id,
+            Delivery.attempts,
+            Webhook.url,
+            Webhook.secret,
+            Webhook.xml,
+            Webhook.enterprise_id,
+            Receipt,
+        )
         .join(Webhook, Delivery.webhook_id == Webhook.id)
         .join(Receipt, Delivery.receipt_id == Receipt.id)
         .where(
@@ -92,22 +102,30 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
         .limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)
     ).all()
-    jobs = []
-    for delivery, webhook, receipt in rows:
-        delivery.attempts += 1
-        delivery.next_attempt_at = now + timedelta(seconds=lease_s)
-        jobs.append(
-            Job(
-                delivery_id=delivery.id,
-                receipt_id=receipt.id,
-                attempt=delivery.attempts,
-                url=webhook.url,
-                secret=webhook.secret,
-                body=delivery_body(receipt, _xml(session, webhook, receipt)),
-            )
+    if not rows:
+        return []
+    # The rows are this transaction's until it ends (locked on PostgreSQL; SQLite has one
+    # writer), so each one's attempt is the ``attempts`` just read, plus one.
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([row.id for row in rows]))
+        .values(attempts=Delivery.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        Job(
+            delivery_id=row.id,
+            receipt_id=row.Receipt.id,
+            attempt=row.attempts + 1,
+            url=row.url,
+            secret=row.secret,
+            body=delivery_body(
+                row.Receipt,
+                _xml(session, row.Receipt, wanted=row.xml, enterprise_id=row.enterprise_id),
+            ),
         )
-    session.flush()
-    return jobs
+        for row in rows
+    ]
 
 
 def mark_delivered(session: Session, delivery_ids: Collection[int], *, now: datetime) -> int:
@@ -119,6 +137,7 @@ def mark_delivered(session: Session, delivery_ids: Collection[int], *, now: date
         update(Delivery)
         .where(Delivery.id.in_(delivery_ids), Delivery.delivered_at.is_(None))
         .values(delivered_at=now, last_error=None)
+        .execution_options(synchronize_session=False)  # no Delivery is loaded in the session
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -14,7 +14,7 @@ Every delivery is a ``POST`` with a JSON body and these headers:
     1 for the first try, 2 for the first retry, ...
 
 Any 2xx answer counts as delivered; anything else (or no answer within the timeout) is retried
-with exponential backoff (see ``app.webhooks.outbox.backoff_delay``).
+with exponential backoff (see ``app.webhooks.outbox.BackoffPolicy``).
 """
 
 from __future__ import annotations

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 
-import httpx
 import structlog
 
 from app import metrics
 from app.db.engine import Database
 from app.settings import Settings
 from app.webhooks import outbox
+from app.webhooks.posting import Poster
 from app.webhooks.signing import (
     ATTEMPT_HEADER,
     IDEMPOTENCY_HEADER,
@@ -49,7 +49,6 @@ class DeliveryWorker:
         poll_interval_s: float = 1.0,
         timeout_s: float = 10.0,
         rng: random.Random | None = None,
-        transport: httpx.BaseTransport | None = None,
         clock: Callable[[], datetime] = _utcnow,
         private_targets: bool = True,
     ) -> None:
@@ -62,13 +61,8 @@ class DeliveryWorker:
         self.poll_interval_s = poll_interval_s
         self.rng = rng or random.Random()
         self.clock = clock
-        self._client = httpx.Client(
-            timeout=timeout_s,
-            transport=transport,
-            follow_redirects=False,  # a redirect is the receiver's misconfiguration: retry
-            headers={"User-Agent": "danchuang-webhooks/1", "Content-Type": "application/json"},
-        )
-        # Posts a claimed batch's deliveries side by side (httpx.Client is thread-safe): one
+        self._poster = Poster(timeout_s=timeout_s, connections=concurrency)
+        # Posts a claimed batch's deliveries side by side (the poster is thread-safe): one
         # thread waiting on each receiver in turn delivered 1 / latency a second at most.
         self._posting = ThreadPoolExecutor(concurrency, thread_name_prefix="danchuang-webhook")
         self._stop = threading.Event()
@@ -125,11 +119,7 @@ class DeliveryWorker:
         address = None if self.private_targets else private_address(job.url)
         if address is not None:
             return f"refused: the host resolves to {address}, which is not a public address"
-        try:
-            response = self._client.post(job.url, content=job.body, headers=headers)
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return None if response.is_success else f"HTTP {response.status_code}"
+        return self._poster.post(job.url, job.body, headers)
 
     def _record(self, done: list[tuple[outbox.Job, str | None]], now: datetime | None) -> None:
         """The outcomes of ``done`` in one write transaction, then their metrics and logs."""
@@ -143,9 +133,10 @@ class DeliveryWorker:
                 if error is not None:
                     outbox.mark_failed(session, job.delivery_id, error, now=finished_at,
                                        policy=self.policy, rng=self.rng)  # fmt: skip
+        metrics.WEBHOOK_DELIVERIES.labels(outcome="delivered").inc(len(delivered))
+        metrics.WEBHOOK_DELIVERIES.labels(outcome="failed").inc(len(done) - len(delivered))
         for job, error in done:
             outcome = "delivered" if error is None else "failed"
-            metrics.WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
             log.info(
                 "webhook.attempt",
                 delivery_id=job.delivery_id,
@@ -184,4 +175,4 @@ class DeliveryWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._posting.shutdown(wait=True)
-        self._client.close()
+        self._poster.close()

@@ -152,7 +152,7 @@ def test_an_unreachable_receiver_is_a_retryable_failure(
     finally:
         worker.stop()
     delivery = _delivery(database)
-    assert delivery.last_error and delivery.last_error.startswith("ConnectError")
+    assert delivery.last_error and delivery.last_error.startswith("NewConnectionError")
     assert delivery.next_attempt_at > T0 and delivery.failed_at is None
 
 
