@@ -3,7 +3,7 @@
 Why synchronous SQLAlchemy: SQLite has no non-blocking driver (aiosqlite is pysqlite on a
 background thread per connection), the routes are short transactions, and FastAPI runs plain
 ``def`` routes in its threadpool. A sync engine is simpler to read and debug, and just as fast
-here; the webhook worker is a plain thread with ``httpx.Client``.
+here; the webhook worker is a plain thread posting with urllib3 (``app.webhooks.posting``).
 
 SQLite allows a single writer. A transaction that starts as a reader and then writes cannot wait
 for the lock (SQLite fails it at once with "database is locked" to avoid a deadlock), so every
