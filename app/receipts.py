@@ -8,14 +8,14 @@ transaction: a receipt is never stored without its deliveries, nor delivered wit
 stored.
 
 The hot path is a handful of statements per transaction, not per receipt: the receipts of one
-call are one ``INSERT ... RETURNING``, their deliveries one more; a subject's last ``seq`` and
-its subscribers are read once per transaction (``Book``), and not at all for a subject the
-caller knows is new (``first_receipts``). On PostgreSQL a subject's last ``seq`` is read
-under the subject's own advisory lock (``guard``), so its writers number it in turn whoever
-calls (callers hold the set's lock already: ``app.services.set_locks``). Within one
-transaction a set's subscribers are read at its first receipt, or with its parties
-(``app.services.set_parties``), and grow when a party joins it (``share_receipts``);
-the active webhooks of a party are read once.
+call are one ``INSERT ... RETURNING`` (the caller gets values, ``StoredReceipt``, not ORM
+rows), their deliveries one more; a subject's last ``seq`` and its subscribers are read once
+per transaction (``Book``), and not at all for a subject the caller knows is new
+(``first_receipts``). On PostgreSQL a subject's last ``seq`` is read under the subject's own
+advisory lock (``guard``), so its writers number it in turn whoever calls (callers hold the
+set's lock already: ``app.services.set_locks``). Within one transaction a set's subscribers
+are read at its first receipt, or with its parties (``app.services.set_parties``), and grow
+when a party joins it (``share_receipts``); the active webhooks of a party are read once.
 
 Who sees a set's receipts, and the receipts a party joining a set is given, is
 ``app.services.set_parties``'.
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -67,6 +67,27 @@ class NewReceipt:
     @property
     def subject(self) -> Subject:
         return subject_of(self.declaration_id, self.document_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReceipt:
+    """A receipt as ``record_receipts`` stored it: the row's values, not an ORM object, which
+    the session does not hold (a ``Receipt`` built for each, for callers that mostly drop it,
+    was a large share of recording them)."""
+
+    id: int
+    declaration_id: int | None
+    document_id: int | None
+    message_code: str
+    return_status: int
+    return_info: str
+    seq: int
+    sim_time: datetime | None
+    created_at: datetime
+
+
+# A receipt as its readers see it (JSON, XML): a row read back, or one just recorded.
+AnyReceipt = Receipt | StoredReceipt
 
 
 def subject_of(declaration_id: int | None, document_id: int | None) -> Subject:
@@ -156,7 +177,7 @@ def record_receipt(
     declaration_id: int | None = None,
     document_id: int | None = None,
     sim_time: datetime | None = None,
-) -> Receipt:
+) -> StoredReceipt:
     """Record one receipt (see ``record_receipts``)."""
     new = NewReceipt(
         message_code, return_status, return_info, declaration_id, document_id, sim_time
@@ -164,9 +185,10 @@ def record_receipt(
     return record_receipts(session, [new])[0]
 
 
-def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Receipt]:
+def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[StoredReceipt]:
     """Store ``receipts`` in this order (ids and per-subject ``seq`` grow with it) and queue
-    their webhook deliveries; returns the stored rows."""
+    their webhook deliveries; returns what was stored, in this order (values, not ORM rows:
+    the session holds none of them)."""
     if not receipts:
         return []
     subjects = [r.subject for r in receipts]  # raises for a receipt without a subject
@@ -189,8 +211,8 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
             }
         )
     # One statement for all of them: Core INSERT ... RETURNING (no unit of work, no identity
-    # map), then ORM objects built from what was written, for the callers. RETURNING promises
-    # no order, so the rows are matched back by their (subject, seq), which is unique.
+    # map), then values built from what was written, for the callers. RETURNING promises no
+    # order, so the rows are matched back by their (subject, seq), which is unique.
     returned = session.execute(_INSERT, values)
     written = {
         (subject_of(declaration_id, document_id), seq): (ident, created_at)
@@ -199,7 +221,7 @@ def record_receipts(session: Session, receipts: Sequence[NewReceipt]) -> list[Re
     stored = []
     for subject, value in zip(subjects, values, strict=True):
         ident, created_at = written[(subject, value["seq"])]
-        stored.append(Receipt(id=ident, created_at=created_at, **value))
+        stored.append(StoredReceipt(id=ident, created_at=created_at, **value))
     deliveries = [
         {"receipt_id": receipt.id, "webhook_id": webhook_id}
         for receipt, subject in zip(stored, subjects, strict=True)
@@ -238,6 +260,8 @@ _TABLE = cast(Table, Receipt.__table__)
 _INSERT = insert(_TABLE).returning(
     _TABLE.c.id, _TABLE.c.created_at, _TABLE.c.declaration_id, _TABLE.c.document_id, _TABLE.c.seq
 )
+# A ``StoredReceipt``'s columns in its fields' order: ``select(*STORED)`` reads them back.
+STORED = tuple(_TABLE.c[f.name] for f in fields(StoredReceipt))
 _LAST_SEQ = {
     "declaration": _last_seq_query(Receipt.declaration_id),
     "document": _last_seq_query(Receipt.document_id, Receipt.declaration_id.is_(None)),
@@ -308,7 +332,7 @@ def _by_sender(session: Session, book: Book, document_ids: Sequence[int]) -> dic
     return unknown
 
 
-def receipt_json(receipt: Receipt) -> dict[str, Any]:
+def receipt_json(receipt: AnyReceipt) -> dict[str, Any]:
     """The receipt as clients see it, in the feed and in webhook bodies."""
     return {
         "id": receipt.id,

@@ -1,7 +1,8 @@
 """Receipts for documents: which receipt message answers which document, and what it says.
 
-Every receipt goes through ``app.receipts.record_receipts`` (numbering, webhooks); this module
-only chooses its message code, its ``returnInfo`` text, and keeps the document's (and for a 清单
+Every receipt goes through ``app.receipts.record_receipts`` (numbering, webhooks; what it
+stored comes back as ``StoredReceipt`` values, as this module returns them); this module only
+chooses its message code, its ``returnInfo`` text, and keeps the document's (and for a 清单
 the declaration's) latest status in step with it.
 """
 
@@ -11,8 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, DocumentRow, Receipt
-from app.receipts import NewReceipt, first_receipts, record_receipts
+from app.db.models import Declaration, DocumentRow
+from app.receipts import NewReceipt, StoredReceipt, first_receipts, record_receipts
 from declarations import (
     BY_CODE,
     FAILS_SCHEMA,
@@ -34,7 +35,7 @@ def is_inventory(row: DocumentRow) -> bool:
     return message is not None and message.kind is Kind.INVENTORY
 
 
-def record(session: Session, row: DocumentRow, status: int, info: str) -> Receipt:
+def record(session: Session, row: DocumentRow, status: int, info: str) -> StoredReceipt:
     """Record one receipt answering ``row``, leaving the document's own status as it is.
 
     The receipt is filed under the document's declaration when it has one (numbered with the
@@ -47,7 +48,7 @@ def record(session: Session, row: DocumentRow, status: int, info: str) -> Receip
 
 def record_answers(
     session: Session, answers: Sequence[tuple[DocumentRow, Sequence[tuple[int, str]]]]
-) -> list[list[Receipt]]:
+) -> list[list[StoredReceipt]]:
     """``record`` for several documents, each with its receipts (status, returnInfo) in a row:
     one statement for all of them, in this order; each document's receipts returned."""
     receipts = iter(
@@ -76,7 +77,7 @@ def record_answers(
     return recorded
 
 
-def answer(session: Session, row: DocumentRow, status: int, info: str) -> Receipt:
+def answer(session: Session, row: DocumentRow, status: int, info: str) -> StoredReceipt:
     """Record a receipt that changes the document's status (a later refusal)."""
     row.return_status = status
     return record(session, row, status, info)
@@ -144,7 +145,7 @@ def format_failure(findings: Iterable[Finding]) -> tuple[int, str] | None:
 
 def answer_format_failure(
     session: Session, row: DocumentRow, failure: tuple[int, str]
-) -> list[Receipt]:
+) -> list[StoredReceipt]:
     """Store ``row`` (a message that failed the format check: no set, no lifecycle) with the
     CEB900 that answers it."""
     status, info = failure

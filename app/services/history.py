@@ -8,6 +8,7 @@ answered 404, like a missing id: whether it exists is none of the caller's busin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, not_found
-from app.receipts import receipt_json
+from app.receipts import AnyReceipt, receipt_json
 from app.services import certificates, summary_results, tax_bills, transport
 from app.services.set_documents import facts_of
 from declarations import (
@@ -195,7 +196,9 @@ def document_receipts(session: Session, row: DocumentRow) -> list[Receipt]:
     return list(session.scalars(query.order_by(Receipt.id)))
 
 
-def receipts_xml(row: DocumentRow, receipts: list[Receipt], *, sum_no: str | None = None) -> bytes:
+def receipts_xml(
+    row: DocumentRow, receipts: Sequence[AnyReceipt], *, sum_no: str | None = None
+) -> bytes:
     """The receipts as one CEB receipt message (CEB312, CEB622, CEB604...), newest last; a
     message that failed the format check: its CEB900 (one per message). ``sum_no``: the
     summary number customs gave a summary application (CEB701), which its CEB702 receipts
@@ -234,7 +237,7 @@ def receipts_xml(row: DocumentRow, receipts: list[Receipt], *, sum_no: str | Non
     return build_receipt(receipt_type(row.message_code).code, entries)
 
 
-def answer_xml(session: Session, row: DocumentRow, receipts: list[Receipt]) -> bytes:
+def answer_xml(session: Session, row: DocumentRow, receipts: Sequence[AnyReceipt]) -> bytes:
     """``receipts_xml`` as the document's sender gets it: in a DxpMsg signed by customs when
     the document came in an envelope (``transport.in_kind``)."""
     xml = receipts_xml(row, receipts, sum_no=summary_results.sum_no_of(session, row))
@@ -245,7 +248,7 @@ _ASSIGNED = ("guid", "preNo", "invtNo")  # numbers the service gives, not the do
 _NUMBERED_SUMMARY = (int(ReturnStatus.ACCEPTED), int(ReturnStatus.DECIDED))
 
 
-def _format_receipt_xml(row: DocumentRow, receipt: Receipt) -> bytes:
+def _format_receipt_xml(row: DocumentRow, receipt: AnyReceipt) -> bytes:
     message = BY_CODE.get(row.message_code)
     return build_format_receipt(
         FormatReceipt(

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, DocumentRow, Receipt
-from app.receipts import first_receipts
+from app.db.models import Declaration, DocumentRow
+from app.receipts import StoredReceipt, first_receipts
 from app.services import authority, bonded_books, set_keys, set_lookups, set_quota
 from app.services.answers import answer, findings_text, is_inventory, refusal_status
 from app.services.set_documents import current_documents, facts_of, kind_of, source_of
@@ -206,7 +206,7 @@ def describe_missing(declaration: Declaration, kinds: Sequence[Kind]) -> tuple[s
 
 def advance(
     session: Session, declaration: Declaration, documents: Sequence[DocumentRow]
-) -> Receipt | None:
+) -> StoredReceipt | None:
     """Move the set on if it can: a complete set with its 清单 is reconciled, its buyer's quota
     counted, and it becomes clearance-ready; a failure refuses the 清单 (that receipt is
     returned). ``documents`` are those the set holds (the ones still current count: a
@@ -287,7 +287,7 @@ def refused(status: int | None) -> bool:
 
 def refuse_inventory(
     session: Session, declaration: Declaration, inventory: DocumentRow, status: int, info: str
-) -> Receipt:
+) -> StoredReceipt:
     receipt = answer(session, inventory, status, info)
     inventory.current = False  # the declarant sends a new 清单 (appType 1) once fixed
     move(declaration, REJECTED)

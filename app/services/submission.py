@@ -37,6 +37,7 @@ from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Receipt
 from app.errors import ServiceError, conflict
 from app.quota import LedgerQuota
+from app.receipts import STORED, StoredReceipt
 from app.services import entrustments, taking, transport
 from app.services.answers import answer_format_failure, findings_text, format_failure
 from app.services.taking import Outcome
@@ -215,9 +216,9 @@ def repeat_of(session: Session, enterprise: Principal, guid: str, data: bytes) -
                    declaration=declaration)  # fmt: skip
 
 
-def receipts_of(session: Session, row: DocumentRow) -> list[Receipt]:
-    query = select(Receipt).where(Receipt.document_id == row.id).order_by(Receipt.id)
-    return list(session.scalars(query))
+def receipts_of(session: Session, row: DocumentRow) -> list[StoredReceipt]:
+    query = select(*STORED).where(Receipt.document_id == row.id).order_by(Receipt.id)
+    return [StoredReceipt(*receipt) for receipt in session.execute(query)]
 
 
 def _store_unidentified(

@@ -44,8 +44,8 @@ from sqlalchemy.orm import Session
 
 from app import states
 from app.accounts import Principal
-from app.db.models import Declaration, DocumentRow, Receipt
-from app.receipts import first_receipts
+from app.db.models import Declaration, DocumentRow
+from app.receipts import StoredReceipt, first_receipts
 from app.services import (
     authority,
     cancellations,
@@ -113,7 +113,7 @@ class Outcome:
     """What the caller is told: the stored document, its receipts, the validation report."""
 
     document: DocumentRow
-    receipts: list[Receipt]
+    receipts: list[StoredReceipt]
     report: Report | None
     repeat: bool = False
     http_status: int = 201
@@ -301,7 +301,7 @@ def _insert_new_sets(session: Session, judged: Sequence[_Judged]) -> None:
         one.declaration = one.row.declaration = by_key[(d.direction, d.ebp_code, d.order_no)]
 
 
-def _answer(session: Session, judged: Sequence[_Judged]) -> list[list[Receipt]]:
+def _answer(session: Session, judged: Sequence[_Judged]) -> list[list[StoredReceipt]]:
     """Phase 3: each record's receipts (2 → 3 → its plan's), all in one statement, in order."""
     return record_answers(session, [(one.row, _steps(one)) for one in judged])
 
@@ -330,7 +330,7 @@ def _advancing(judged: Sequence[_Judged]) -> Iterator[tuple[Declaration, list[Do
             yield declaration, [*one.documents, one.row]
 
 
-def _settle(session: Session, one: _Judged, receipts: list[Receipt]) -> Outcome:
+def _settle(session: Session, one: _Judged, receipts: list[StoredReceipt]) -> Outcome:
     """Phase 4: the record's follow-up acts (answered first: a departure closes its 清单),
     and its set moves on if it can."""
     plan, declaration, row = one.plan, one.declaration, one.row
