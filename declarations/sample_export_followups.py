@@ -5,7 +5,9 @@ a deal of ``declarations.samples``.
 
 Like ``sample_followups`` (their import counterparts), they name the numbers customs gave the
 清单 (its ``invtNo``). The record builders take plain values, so that the live service can send
-the same messages when it plays the site or the carrier.
+the same messages when it plays the site or the carrier; their ``signer`` signs them (the
+sample signer by default; the live service's is the stand-in signer,
+``declarations.sample_signer``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from lxml import etree
 from declarations.messages import return_trade_mode
 from declarations.sample_deals import Company
 from declarations.sample_followups import SAMPLE_SITE
+from declarations.sample_signer import Signer
 from declarations.samples import (
     _C,
     Deal,
@@ -81,7 +84,7 @@ _ONE_MESSAGE = [("msgCount", "1"), ("msgSeqNo", "1")]
 # fmt: off
 def arrival_record(
     operator: Company, carrier: Company, customs_code: str, waybills: Sequence[str], *,
-    vehicle: str, bill_no: str | None, when: str, guid: str,
+    vehicle: str, bill_no: str | None, when: str, guid: str, signer: Signer | None = None,
 ) -> etree._Element:
     """The site's 运抵单 (CEB507, §2.7.4 pp. 18-19): the carrier's ``waybills`` arrived at the
     site in ``vehicle`` (a plate number) at ``when`` (YYYYMMDDhhmmss)."""
@@ -96,13 +99,13 @@ def arrival_record(
         _fill(etree.SubElement(record, _C + "ArrivalList"),
               [("gnum", str(number)), ("logisticsNo", logistics_no)])
     _transfer(root, operator)
-    signature(root)
+    signature(root, signer)
     return root
 
 
 def departure_record(
     carrier: Company, customs_code: str, voyage: Voyage, waybills: Sequence[str], *,
-    when: str, guid: str,
+    when: str, guid: str, signer: Signer | None = None,
 ) -> etree._Element:
     """The carrier's 离境单 (CEB509, §2.9.4 pp. 23-24): ``waybills`` left China on ``voyage``
     at ``when`` (YYYYMMDDhhmmss)."""
@@ -118,7 +121,7 @@ def departure_record(
         _fill(etree.SubElement(record, _C + "DepartureList"),
               [("gnum", str(number)), ("logisticsNo", logistics_no)])
     _transfer(root, carrier)
-    signature(root)
+    signature(root, signer)
     return root
 
 
@@ -138,6 +141,7 @@ def export_departure(deal: Deal, minutes: int = 480) -> etree._Element:
 def master_waybill_record(
     agent: Company, carrier: Company, customs_code: str, voyage: Voyage,
     parcels: Sequence[tuple[str, str | None]], *, gross_weight: str, when: str, guid: str,
+    signer: Signer | None = None,
 ) -> etree._Element:
     """A 清单总分单 (CEB607, §2.15.4 pp. 39-40) binding ``parcels`` (waybill, its 清单's invtNo
     or None) to the master waybill and the vehicle or flight of ``voyage``, declared by
@@ -154,7 +158,7 @@ def master_waybill_record(
         _fill(etree.SubElement(record, _C + "WayBillList"), [
             ("gnum", str(number)), ("logisticsNo", logistics_no), ("invtNo", invt)])
     _transfer(root, carrier)
-    signature(root)
+    signature(root, signer)
     return root
 
 

@@ -5,7 +5,8 @@ of ``declarations.samples``.
 They name numbers customs gives (the 清单's ``invtNo``), so they are built for a 清单 already
 declared, not as part of a sample set. ``delivery_record`` and ``site_entry_record`` build the
 same messages from plain values: the live service sends them when it plays the carrier or the
-site (docs/live-clearance.md).
+site (docs/live-clearance.md), the site's entry record then signed by the stand-in signer
+(``declarations.sample_signer``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from lxml import etree
 
 from declarations.sample_deals import Company
+from declarations.sample_signer import Signer
 from declarations.samples import (
     _C,
     Deal,
@@ -135,10 +137,11 @@ def site_entry_record(
     *,
     when: str,
     guid: str,
+    signer: Signer | None = None,
 ) -> etree._Element:
     """The site's 入库明细单 (CEB711, §3.15.4 p. 98): the carrier's ``waybills`` entered the
-    site at ``when`` (YYYYMMDDhhmmss), signed by the sample signer (the schema requires a
-    signature)."""
+    site at ``when`` (YYYYMMDDhhmmss), signed by ``signer`` (the schema requires a signature;
+    the sample signer by default)."""
     root = _message("CEB711", guid)
     record = etree.SubElement(root, _C + "Delivery")
     _fill(etree.SubElement(record, _C + "DeliveryHead"), [
@@ -152,7 +155,7 @@ def site_entry_record(
         _fill(etree.SubElement(record, _C + "DeliveryList"),
               [("gnum", str(number)), ("logisticsNo", logistics_no)])
     _transfer(root, operator)
-    signature(root)
+    signature(root, signer)
     return root
 
 

@@ -1,10 +1,27 @@
-"""The sample signer: the key ``danchuang samples`` signs its messages with.
+"""The published signers: danchuang's own keys, for the messages no real party signs.
+
+- The *sample signer* signs what ``danchuang samples`` writes (and every other sample file).
+- The *stand-in signer* signs what the clearance engine sends when it plays a party
+  (``app.services.stand_ins``: the site's and the carrier's records).
 
 The CEB spec makes a signature part of a declared message (CEB spec 202205 §6 p. 109; the 清单
-schema requires ``ds:Signature``), so the samples are signed for real, and their signatures
-verify. The key is RSA (the 2018 algorithm, RSA-SHA1): its signatures are deterministic, so the
-same seed still writes the same bytes. Its private key is published right here: trust nothing
-it signs. Integrators sign with their own key (``danchuang sign``, ``danchuang certs issue``).
+schema requires ``ds:Signature``), so both sign for real, and their signatures verify. Both keys
+are RSA (the 2018 algorithm, RSA-SHA1, §6.2.1.2 p. 110): their PKCS#1 v1.5 signatures are
+deterministic, so the same seed still writes the same bytes. Their private keys are published
+right here: trust nothing either signs. Integrators sign with their own key (``danchuang
+sign``, ``danchuang certs issue``).
+
+The sample signer's key is RSA-2048. The stand-in signer's is RSA-1024, the size of the
+certificates in the official 202205 samples (an observation of the published samples: each
+carries an RSA-1024 certificate of the E-Port's development CA): a 1024-bit signature costs
+about a third of a 2048-bit one or less, and signing was most of the engine's raw floor
+(docs/performance.md, "What this machine allows"). Each has a subject CN of its own, so that a
+message says which one signed it.
+
+danchuang registers neither certificate to an enterprise: a real enterprise's message signed with
+either key is judged like one signed with any key nobody registered (``signature_check``),
+and danchuang's own played messages are not judged for their signature at all
+(``app.services.submission.played``).
 """
 
 from __future__ import annotations
@@ -13,7 +30,9 @@ from functools import cache
 
 from declarations.pki import Certificate, PrivateKey, load_certificate, load_private_key
 
-__all__ = ["sample_signer"]
+__all__ = ["Signer", "sample_signer", "stand_in_signer"]
+
+Signer = tuple[PrivateKey, Certificate]  # a key and its certificate
 
 _KEY = """\
 -----BEGIN PRIVATE KEY-----
@@ -70,7 +89,51 @@ YfpdgceWkXN+24K+FDSsuCrnrfSBDRe4xWl3iQhWZ2eTKud5Qdrtfw==
 """
 
 
+_STAND_IN_KEY = """\
+-----BEGIN PRIVATE KEY-----
+MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAMutbejRAQw5jwlt
+n8/18Zt/QmlyMr8ZPvCE6bkLwFw4oy0fUQ2pUHq/kz+9oFdHTXwf2Gs2tXUMxNM8
+9/poCXUBEg5chbpQXySCjC7NjU/oWDlrrU0rNC7vvgcT305/6baQZOgfQVxtBRcA
+oJkR7EXKC8GlQEVMc96Ps6ite/UjAgMBAAECgYAHUA2/Kynfd32UOBRh0hG/pH0M
+7iW2SMDCv/LoSuy4Iuxw5Uvysp6KGbC+vB8yowO8LiSGDOvM7Q1wDCNXIT8dnOiU
+P9gH3TLxnqOpsmnpbn8gpiPOQNni8JzebBD8aAw/6HqN8wzx4zJn4WwDiDSyGUPV
+9X9GuzYRmYgsBYV6UQJBAO0t/zEKl5r0JUGJ/g7LaiP8jljJRbvBfLlGuLyJWlDq
+7JeVB5Gjz/OzYdnv6NxV62+3rMBFRuhC5mCOzH1VW0sCQQDb1uCq2iW64PP8ABYw
+tfJX04wJl+/dGbkDPkrd36PHWVAmBXe3L/8hfORHcx0zRx2KGPr26AnDFZK4QN6d
+cA6JAkBVivJwaKaXX5kUU0XLZjhI9G0OvsEk37sxQ72bWlq1tpVQcpLBR3jYJ4mS
+RgIRffelWnS3AAV7/a0DhF1ikueTAkBLt1px/eh40Pm3laAO7tuk/CuDMl1e3Xkn
+cNEAUgJqqow8TC3LXjCVLBrDsRYhjyDRa4EkgQ67rjZ2V4FU4D9hAkEA3VTF/eE1
+oP4gxAiTTAHGChmUE8x+XgjlpSDmckI+ex4hCPwbv4mfDE0VgZ3/IvuKXElvdYd3
+S04hUS8RLq6Rbw==
+-----END PRIVATE KEY-----
+"""
+
+_STAND_IN_CERTIFICATE = """\
+-----BEGIN CERTIFICATE-----
+MIICVTCCAb6gAwIBAgIUPvbXf1AaY7UBw1KdyBZ7WX1P0S0wDQYJKoZIhvcNAQEL
+BQAwVjELMAkGA1UEBhMCQ04xRzBFBgNVBAMMPmRhbmNodWFuZyBzdGFuZC1pbiBz
+aWduZXIgKHB1YmxpYyBrZXk6IHRydXN0IG5vdGhpbmcgaXQgc2lnbnMpMB4XDTI2
+MDEwMTAwMDAwMFoXDTQ2MDEwMTAwMDAwMFowVjELMAkGA1UEBhMCQ04xRzBFBgNV
+BAMMPmRhbmNodWFuZyBzdGFuZC1pbiBzaWduZXIgKHB1YmxpYyBrZXk6IHRydXN0
+IG5vdGhpbmcgaXQgc2lnbnMpMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDL
+rW3o0QEMOY8JbZ/P9fGbf0JpcjK/GT7whOm5C8BcOKMtH1ENqVB6v5M/vaBXR018
+H9hrNrV1DMTTPPf6aAl1ARIOXIW6UF8kgowuzY1P6Fg5a61NKzQu774HE99Of+m2
+kGToH0FcbQUXAKCZEexFygvBpUBFTHPej7OorXv1IwIDAQABoyAwHjAMBgNVHRMB
+Af8EAjAAMA4GA1UdDwEB/wQEAwIHgDANBgkqhkiG9w0BAQsFAAOBgQCQolM3t+N4
+iz6yjs4bjUNvPzEoJ7yBmtLSbfo+O/3u+iasYv7IvcRcdMHVQh5Iepi7PpO47IYf
+3vwvMahMGkhif2aczp0aCFEEE6fB0ZIWZeawdy1yjLkbrEfzKVUNA5fLx8ZGeUB3
+0OH48TYyVcR/dsPkHuX/WRxf1b/JE6hYSA==
+-----END CERTIFICATE-----
+"""
+
+
 @cache
-def sample_signer() -> tuple[PrivateKey, Certificate]:
-    """The sample signer's key and its self-signed certificate (valid 2026–2045)."""
+def sample_signer() -> Signer:
+    """The sample signer's RSA-2048 key and its self-signed certificate (valid 2026–2045)."""
     return load_private_key(_KEY), load_certificate(_CERTIFICATE)
+
+
+@cache
+def stand_in_signer() -> Signer:
+    """The stand-in signer's RSA-1024 key and its self-signed certificate (valid 2026–2045)."""
+    return load_private_key(_STAND_IN_KEY), load_certificate(_STAND_IN_CERTIFICATE)

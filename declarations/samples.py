@@ -36,7 +36,7 @@ from declarations.sample_deals import (
     id_check_digit,
     make_deal,
 )
-from declarations.sample_signer import sample_signer
+from declarations.sample_signer import Signer, sample_signer
 from declarations.xmldsig import SIGNATURE_TAG, sign_message
 
 __all__ = [
@@ -84,10 +84,13 @@ def _transfer(root: etree._Element, sender: Company) -> None:
 
 # Where the schema requires a signature (the 清单, CEB621), the message is signed for real by
 # the sample signer (``declarations.sample_signer``), and signed again when written
-# (``to_bytes``): an edited tree or its indented file is not the message first signed.
-def signature(root: etree._Element) -> None:
-    """Append the sample signer's signature of ``root`` as it stands."""
-    key, certificate = sample_signer()
+# (``to_bytes``): an edited tree or its indented file is not the message first signed. The
+# messages danchuang sends when it plays a party are signed by the stand-in signer instead (its
+# builders' ``signer``, ``app.services.stand_ins``).
+def signature(root: etree._Element, signer: Signer | None = None) -> None:
+    """Append the signature of ``root`` as it stands, by ``signer`` (the sample signer's by
+    default)."""
+    key, certificate = signer or sample_signer()
     signed = sign_message(etree.tostring(root, encoding="UTF-8"), key, certificate)
     root.append(etree.fromstring(signed)[-1])
 

@@ -14,11 +14,13 @@ danchuang send, on the virtual clock,
 
 Each message is built like the samples (``declarations.sample_followups``,
 ``declarations.sample_export_followups``) from what the set's documents told the service,
-checked (``submission.played``), and goes through the same intake as a real one
-(``submission.take_played``): stored, answered, acting on its declaration. The engine takes a
-transaction's messages of one sender together (``app.engine.plays``): the site's records
-(``site_record``), and the carrier's (``delivery``, ``binding``, ``departure``), each built
-with its sender.
+signed where its schema requires (all but the delivery record) by danchuang's stand-in signer
+(``declarations.sample_signer``: a published RSA-1024 key, the size of the official samples'
+certificates, that vouches for nothing a real party sends), checked (``submission.played``),
+and goes through the same intake as a real one (``submission.take_played``): stored, answered,
+acting on its declaration. The engine takes a transaction's messages of one sender together
+(``app.engine.plays``): the site's records (``site_record``), and the carrier's (``delivery``,
+``binding``, ``departure``), each built with its sender.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from declarations.sample_followups import (
     delivery_record,
     site_entry_record,
 )
+from declarations.sample_signer import stand_in_signer
 
 Played = tuple[Principal, Arrival]  # a carrier's message: its sender, and its record checked
 
@@ -215,6 +218,7 @@ def site_record(session: Session, declaration: Declaration, at: datetime) -> Arr
         [waybill.logistics_no],
         when=_stamp(at),
         guid=_guid(declaration.id, f"site-entry@{at.isoformat()}"),
+        signer=stand_in_signer(),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return submission.played(site_operator(session), data, source="danchuang's CEB711")
@@ -259,6 +263,7 @@ def _arrive(session: Session, declaration: Declaration, at: datetime) -> Arrival
         bill_no=head.get("billNo"),
         when=_stamp(at),
         guid=_guid(declaration.id, f"arrival@{at.isoformat()}"),
+        signer=stand_in_signer(),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return submission.played(site_operator(session), data, source="danchuang's CEB507")
@@ -289,6 +294,7 @@ def binding(session: Session, declaration: Declaration, at: datetime) -> Played 
         gross_weight="0",
         when=_stamp(at),
         guid=_guid(declaration.id, f"master-waybill@{at.isoformat()}"),
+        signer=stand_in_signer(),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return sender, submission.played(sender, data, source="danchuang's CEB607")
@@ -326,6 +332,7 @@ def departure(session: Session, declaration: Declaration, at: datetime) -> Playe
         [waybill.logistics_no],
         when=_stamp(at),
         guid=_guid(declaration.id, f"departure@{at.isoformat()}"),
+        signer=stand_in_signer(),
     )
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return sender, submission.played(sender, data, source="danchuang's CEB509")
