@@ -39,6 +39,7 @@ __all__ = [
     "CertificateError",
     "KeyType",
     "PrivateKey",
+    "Signer",
     "issue_certificate",
     "load_certificate",
     "load_private_key",
@@ -239,6 +240,9 @@ class PrivateKey:
             "private_key": ec_key,
         })  # fmt: skip
         return cast(bytes, pem.armor("PRIVATE KEY", info.dump())).decode("ascii")
+
+
+Signer = tuple[PrivateKey, Certificate]  # a key and its certificate
 
 
 def new_key(key_type: KeyType = KeyType.SM2) -> PrivateKey:

@@ -21,9 +21,9 @@ from pathlib import Path
 from lxml import etree
 
 from declarations.messages import return_trade_mode
+from declarations.pki import Signer
 from declarations.sample_deals import Company
 from declarations.sample_followups import SAMPLE_SITE
-from declarations.sample_signer import Signer
 from declarations.samples import (
     _C,
     Deal,

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from declarations.pki import Signer
 from declarations.sample_deals import Company
-from declarations.sample_signer import Signer
 from declarations.samples import (
     _C,
     Deal,

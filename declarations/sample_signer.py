@@ -28,11 +28,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from declarations.pki import Certificate, PrivateKey, load_certificate, load_private_key
+from declarations.pki import Signer, load_certificate, load_private_key
 
-__all__ = ["Signer", "sample_signer", "stand_in_signer"]
-
-Signer = tuple[PrivateKey, Certificate]  # a key and its certificate
+__all__ = ["published_certificates", "sample_signer", "stand_in_signer"]
 
 _KEY = """\
 -----BEGIN PRIVATE KEY-----
@@ -137,3 +135,10 @@ def sample_signer() -> Signer:
 def stand_in_signer() -> Signer:
     """The stand-in signer's RSA-1024 key and its self-signed certificate (valid 2026–2045)."""
     return load_private_key(_STAND_IN_KEY), load_certificate(_STAND_IN_CERTIFICATE)
+
+
+def published_certificates() -> frozenset[str]:
+    """The fingerprints of the two certificates whose private keys are published here: no
+    enterprise may register them as its own (``app.services.certificates.register``), since
+    anyone can sign with them."""
+    return frozenset(cert.fingerprint for _key, cert in (sample_signer(), stand_in_signer()))

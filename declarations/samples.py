@@ -27,6 +27,7 @@ from lxml import etree
 from declarations.document import Document
 from declarations.identifiers import invt_no, pre_no
 from declarations.messages import BY_ROOT, CEB_NS, Direction, Regime
+from declarations.pki import Signer
 from declarations.sample_deals import (
     CNY,
     PARTY_ROLES,
@@ -36,7 +37,7 @@ from declarations.sample_deals import (
     id_check_digit,
     make_deal,
 )
-from declarations.sample_signer import Signer, sample_signer
+from declarations.sample_signer import published_certificates, sample_signer, stand_in_signer
 from declarations.xmldsig import SIGNATURE_TAG, sign_message
 
 __all__ = [
@@ -49,6 +50,9 @@ __all__ = [
     "generate_sets",
     "id_check_digit",
     "make_deal",
+    "published_certificates",
+    "sample_signer",
+    "stand_in_signer",
     "to_bytes",
 ]
 

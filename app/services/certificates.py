@@ -39,13 +39,13 @@ from declarations import (
     PrivateKey,
     SignatureMode,
     SignaturePolicy,
+    Signer,
     issue_certificate,
     load_certificate,
     load_private_key,
     new_key,
 )
-
-Signer = tuple[PrivateKey, Certificate]
+from declarations.samples import published_certificates
 
 CA_NAME = "danchuang sandbox test CA"
 CUSTOMS_NAME = "danchuang sandbox customs"
@@ -59,6 +59,14 @@ def register(session: Session, principal: Principal, text: str) -> SigningCertif
         raise ServiceError(
             422, "certificate.invalid", f"certificate: {exc}", f"证书无法读取：{exc}"
         ) from None
+    if certificate.fingerprint in published_certificates():
+        raise forbidden(
+            "certificate.published_key",
+            "this is one of danchuang's published sample certificates: its private key is in "
+            "the project for anyone to sign with, so it proves nothing of you; register your own",
+            "此为danchuang公开的样例证书，其私钥随项目公开，任何人都可用其签名，不能证明贵企业"
+            "身份：请登记贵企业自己的证书",
+        )
     named = certificate.organization
     if named and named != principal.code and _registered(session, named):
         raise forbidden(

@@ -55,7 +55,7 @@ from declarations.sample_followups import (
     delivery_record,
     site_entry_record,
 )
-from declarations.sample_signer import stand_in_signer
+from declarations.samples import stand_in_signer
 
 Played = tuple[Principal, Arrival]  # a carrier's message: its sender, and its record checked
 

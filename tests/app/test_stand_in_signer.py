@@ -33,9 +33,9 @@ from app.db.models import DocumentRow
 from app.main import create_app
 from app.services import certificates
 from app.settings import Settings
-from declarations import Direction, Kind, Regime
+from declarations import Direction, Kind, Regime, Signer
 from declarations.pki import Certificate
-from declarations.sample_signer import Signer, sample_signer, stand_in_signer
+from declarations.sample_signer import sample_signer, stand_in_signer
 from declarations.samples import SampleSet
 from declarations.signature_check import SignatureMode
 from declarations.xmldsig import sign_message, verify_signature
@@ -139,3 +139,26 @@ async def test_a_real_enterprise_gains_nothing_from_the_stand_in_key(
         warned = [("signature.unknown-certificate", "warning")]
         assert await _judged(client, seller, s, signer) == (201, accepted, warned)
         assert await _judged(strict, seller, s, signer) == refused
+
+
+async def test_no_enterprise_may_register_a_published_certificate(
+    client: httpx.AsyncClient, strict: httpx.AsyncClient, make_party: PartyFactory
+) -> None:
+    """The rogue's shortcut: register the published stand-in (or sample) certificate as its
+    own, then pass ``require`` with a key everyone has. Registration refuses both (403), so
+    the order stays refused as signed by nobody's certificate."""
+    s = sample(Regime.DIRECT, Direction.IMPORT, seed=804)
+    seller = register(make_party, s).seller
+    for signer in (stand_in_signer(), sample_signer()):
+        pem = signer[1].pem()
+        answer = await client.post(
+            "/api/v1/enterprises/me/certificates", json={"certificate": pem}, headers=seller.headers
+        )
+        assert (answer.status_code, answer.json()["error"]["code"]) == (
+            403,
+            "certificate.published_key",
+        )
+        refused = (201, [("CEB900", -1999)], [("signature.unknown-certificate", "error")])
+        assert await _judged(strict, seller, s, signer) == refused
+    mine = await client.get("/api/v1/enterprises/me/certificates", headers=seller.headers)
+    assert mine.json() == []
