@@ -21,6 +21,7 @@ from app.db.engine import Database
 from app.db.models import Role
 from app.main import create_app
 from app.settings import Settings
+from declarations import SignatureMode
 from simulation.scenario import CreditClass
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
@@ -70,6 +71,16 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     context around it (what asgi-lifespan's LifespanManager does).
     """
     app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+@pytest.fixture
+async def strict(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The service with ``DANCHUANG_SIGNATURE_MODE=require``."""
+    app = create_app(settings.model_copy(update={"signature_mode": SignatureMode.REQUIRE}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:

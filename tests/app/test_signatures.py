@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from lxml import etree
 from service_support import Party, PartyFactory
 from submission_helpers import XML, Parties, coded, document, new_guid, register, sample, send, xml
 
 from app.db.engine import Database
-from app.main import create_app
 from app.services import certificates
-from app.settings import Settings
 from declarations import DXP_NS, Direction, Kind, Regime, seal
 from declarations.pki import (
     Certificate,
@@ -30,20 +26,9 @@ from declarations.pki import (
     load_private_key,
     new_key,
 )
-from declarations.signature_check import SignatureMode
 from declarations.xmldsig import sign_message, verify_signature
 
 _MINE = "/api/v1/enterprises/me/certificates"
-
-
-@pytest.fixture
-async def strict(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The service with ``DANCHUANG_SIGNATURE_MODE=require``."""
-    app = create_app(settings.model_copy(update={"signature_mode": SignatureMode.REQUIRE}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 async def _issue(

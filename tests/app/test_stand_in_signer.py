@@ -7,10 +7,8 @@ sample key: neither certificate is anyone's."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from service_support import Party, PartyFactory
@@ -30,14 +28,11 @@ from test_engine_support import instant_engine
 
 from app.db.engine import Database
 from app.db.models import DocumentRow
-from app.main import create_app
 from app.services import certificates
-from app.settings import Settings
 from declarations import Direction, Kind, Regime, Signer
 from declarations.pki import Certificate
 from declarations.sample_signer import sample_signer, stand_in_signer
 from declarations.samples import SampleSet
-from declarations.signature_check import SignatureMode
 from declarations.xmldsig import sign_message, verify_signature
 
 _SIGNED = ("CEB507", "CEB509", "CEB607", "CEB711")  # their schemas require a ds:Signature
@@ -86,16 +81,6 @@ def test_the_stand_in_signer_is_not_the_sample_signer() -> None:
 
 
 # --- a real enterprise signing with the published keys ----------------------------------------
-
-
-@pytest.fixture
-async def strict(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The service with ``DANCHUANG_SIGNATURE_MODE=require``."""
-    app = create_app(settings.model_copy(update={"signature_mode": SignatureMode.REQUIRE}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 def _order(s: SampleSet, signer: Signer) -> bytes:

@@ -89,6 +89,15 @@ def _worker(database: Database, concurrency: int = 1) -> DeliveryWorker:
                           rng=random.Random(5))  # fmt: skip
 
 
+def _deliver_once(database: Database) -> int:
+    """One round of a fresh worker at T0: the deliveries it made."""
+    worker = _worker(database)
+    try:
+        return worker.run_once(now=T0)
+    finally:
+        worker.stop()
+
+
 def _deliveries(database: Database) -> list[Delivery]:
     with database.read() as session:
         return list(session.scalars(select(Delivery).order_by(Delivery.id)))
@@ -111,11 +120,7 @@ def test_deliveries_to_a_receiver_reuse_its_connection(
         subscribe(database, party, receiver.url)
         for _ in range(5):
             add_receipt(database, party)
-        worker = _worker(database)
-        try:
-            assert worker.run_once(now=T0) == 5
-        finally:
-            worker.stop()
+        assert _deliver_once(database) == 5
     assert len(receiver.requests) == 5 and len(receiver.connections) == 1
     assert all(row.delivered_at == T0 for row in _deliveries(database))
 
@@ -148,11 +153,7 @@ def test_a_redirect_is_a_failed_attempt_and_not_followed(
         receiver.status = 307
         subscribe(database, party, receiver.url)
         add_receipt(database, party)
-        worker = _worker(database)
-        try:
-            assert worker.run_once(now=T0) == 1
-        finally:
-            worker.stop()
+        assert _deliver_once(database) == 1
     assert receiver.requests == ["POST /hook HTTP/1.1"]
     [row] = _deliveries(database)
     assert row.last_error == "HTTP 307" and row.delivered_at is None and row.next_attempt_at > T0
@@ -193,11 +194,7 @@ def _https_delivery(
     party = make_party(party_code, Role.EBP)
     subscribe(database, party, url)
     add_receipt(database, party)
-    worker = _worker(database)
-    try:
-        assert worker.run_once(now=T0) == 1
-    finally:
-        worker.stop()
+    assert _deliver_once(database) == 1
     [row] = _deliveries(database)
     return row
 
@@ -244,11 +241,7 @@ def test_credentials_in_the_url_are_sent_as_basic_authentication(
     with serving() as receiver:
         subscribe(database, party, receiver.url.replace("http://", "http://hooks:p%40ss@"))
         add_receipt(database, party)
-        worker = _worker(database)
-        try:
-            assert worker.run_once(now=T0) == 1
-        finally:
-            worker.stop()
+        assert _deliver_once(database) == 1
     assert receiver.requests == ["POST /hook HTTP/1.1"]
     assert receiver.headers[0]["authorization"] == _basic("hooks:p@ss")
     assert _deliveries(database)[0].delivered_at == T0
@@ -263,11 +256,7 @@ def test_proxies_from_the_environment_carry_deliveries_except_no_proxy_hosts(
     with serving() as proxy:
         address = proxy.url.removesuffix("/hook")
         monkeypatch.setenv("HTTP_PROXY", address.replace("http://", "http://egress:s3cret@"))
-        worker = _worker(database)
-        try:
-            assert worker.run_once(now=T0) == 1
-        finally:
-            worker.stop()
+        assert _deliver_once(database) == 1
         assert proxy.requests == ["POST http://receiver.invalid/hooks/customs HTTP/1.1"]
         assert proxy.headers[0]["proxy-authorization"] == _basic("egress:s3cret")
         assert "authorization" not in proxy.headers[0]
@@ -275,11 +264,7 @@ def test_proxies_from_the_environment_carry_deliveries_except_no_proxy_hosts(
 
         monkeypatch.setenv("NO_PROXY", "receiver.invalid")
         add_receipt(database, party)
-        worker = _worker(database)
-        try:
-            assert worker.run_once(now=T0) == 1
-        finally:
-            worker.stop()
+        assert _deliver_once(database) == 1
     assert len(proxy.requests) == 1  # not through the proxy: the name does not resolve
     error = _deliveries(database)[1].last_error
     assert error and error.startswith("NameResolutionError")
