@@ -38,7 +38,7 @@ from declarations.sample_deals import (
     make_deal,
 )
 from declarations.sample_signer import published_certificates, sample_signer, stand_in_signer
-from declarations.xmldsig import SIGNATURE_TAG, sign_message
+from declarations.xmldsig import SIGNATURE_TAG, sign_message, sign_tree
 
 __all__ = [
     "PARTY_ROLES",
@@ -93,10 +93,10 @@ def _transfer(root: etree._Element, sender: Company) -> None:
 # builders' ``signer``, ``app.services.stand_ins``).
 def signature(root: etree._Element, signer: Signer | None = None) -> None:
     """Append the signature of ``root`` as it stands, by ``signer`` (the sample signer's by
-    default)."""
+    default): it holds for the tree written as it is (``etree.tostring``, as the live service
+    sends the messages it plays), not for its indented file (``to_bytes``)."""
     key, certificate = signer or sample_signer()
-    signed = sign_message(etree.tostring(root, encoding="UTF-8"), key, certificate)
-    root.append(etree.fromstring(signed)[-1])
+    sign_tree(root, key, certificate)
 
 
 # fmt: off

@@ -1,6 +1,7 @@
 """Enveloped XML signatures as the CEB spec lays them down (CEB spec 202205 §6, pp. 109–111).
 
     signed = sign_message(data, key, certificate)   # the message with its ds:Signature appended
+    sign_tree(root, key, certificate)               # the same, on a tree being built
     checked = verify_signature(data)                # a Verification: what was found, what failed
 
 The signature is the last child of the root it signs: a business message (``CEB621Message``)
@@ -40,6 +41,7 @@ __all__ = [
     "Problem",
     "Verification",
     "sign_message",
+    "sign_tree",
     "verify_signature",
 ]
 
@@ -112,12 +114,12 @@ def _without(root: etree._Element, signature: etree._Element) -> bytes:
     """The enveloped-signature transform, then C14N: the document without its signature."""
     tree = copy.deepcopy(root.getroottree())
     _detach(tree.getroot()[root.index(signature)])
-    return etree.tostring(tree, method="c14n", exclusive=False, with_comments=False)
+    return _c14n(tree)
 
 
-def _c14n(element: etree._Element) -> bytes:
+def _c14n(node: etree._Element | etree._ElementTree) -> bytes:
     # lxml renders the namespaces in scope from the ancestors, as inclusive C14N of a subset does
-    return etree.tostring(element, method="c14n", exclusive=False, with_comments=False)
+    return etree.tostring(node, method="c14n", exclusive=False, with_comments=False)
 
 
 def _text(element: etree._Element | None) -> str:
@@ -205,6 +207,9 @@ def _verify(
     return found
 
 
+# The signature's elements by position, filled in by ``sign_tree``: SignedInfo's
+# SignatureMethod and Reference (its DigestMethod and DigestValue), SignatureValue, and KeyInfo's
+# KeyName and X509Certificate.
 _SIGNATURE_XML = f"""<ds:Signature xmlns:ds="{DSIG_NS}"><ds:SignedInfo>\
 <ds:CanonicalizationMethod Algorithm="{C14N}"></ds:CanonicalizationMethod>\
 <ds:SignatureMethod Algorithm=""></ds:SignatureMethod><ds:Reference URI=""><ds:Transforms>\
@@ -221,31 +226,42 @@ _DECLARATION = re.compile(rb"\A\s*<\?xml[^>]*\?>\s*")
 def sign_message(
     data: bytes, key: PrivateKey, certificate: Certificate, *, key_name: str | None = None
 ) -> bytes:
-    """``data`` with an enveloped signature by ``key`` appended to its root (a signature already
-    there is replaced), the way the real client signs: SM2-SM3 with the SM3 digest for an SM2
-    key, RSA-SHA1 with SHA1 for an RSA one. ``key_name`` defaults to the certificate's serial
-    number in hex. The XML declaration is kept; the message is written in UTF-8."""
+    """``data`` with an enveloped signature by ``key`` appended to its root (``sign_tree``).
+    The XML declaration is kept; the message is written in UTF-8."""
     root = parse_exact(data)
+    sign_tree(root, key, certificate, key_name=key_name)
+    head = _DECLARATION.match(data)
+    declaration = head.group(0).strip() + b"\n" if head else b""
+    body = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=False)
+    return declaration + body
+
+
+def sign_tree(
+    root: etree._Element, key: PrivateKey, certificate: Certificate, *, key_name: str | None = None
+) -> None:
+    """Append to the document ``root`` (a root element) an enveloped signature by ``key`` of
+    the document as it stands (a signature already there is replaced), the way the real
+    client signs: SM2-SM3 with the SM3 digest for an SM2 key, RSA-SHA1 with SHA1 for an RSA
+    one. ``key_name`` defaults to the certificate's serial number in hex. The signature holds
+    for the tree written as it is (``etree.tostring``); indenting it afterwards breaks it."""
     old = _signature_of(root)
     if old is not None:
         _detach(old)
     method, digest_method = _METHOD_OF_KEY[key.key_type]
     signature = etree.fromstring(_SIGNATURE_XML)
+    signed_info, value, key_info = signature
+    signed_info[1].set("Algorithm", method)
+    reference = signed_info[2]
+    reference[1].set("Algorithm", digest_method)
     last = root[-1] if len(root) else None
-    root.append(signature)
     if last is not None and (last.tail or "").endswith("\n"):  # an indented file stays so
+        root.append(signature)
         signature.tail = "\n"
-    signed_info = _one(signature, _DS + "SignedInfo")
-    _one(signed_info, _DS + "SignatureMethod").set("Algorithm", method)
-    _one(signed_info, f"{_DS}Reference/{_DS}DigestMethod").set("Algorithm", digest_method)
-    digest = _digest(digest_method, _without(root, signature))
-    _one(signed_info, f"{_DS}Reference/{_DS}DigestValue").text = base64.b64encode(digest).decode()
-    value = key.sign(_c14n(signed_info))
-    _one(signature, _DS + "SignatureValue").text = base64.b64encode(value).decode()
-    _one(signature, f"{_DS}KeyInfo/{_DS}KeyName").text = key_name or f"{certificate.serial:x}"
-    der = base64.b64encode(certificate.der).decode()
-    _one(signature, f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate").text = der
-    head = _DECLARATION.match(data)
-    declaration = head.group(0).strip() + b"\n" if head else b""
-    body = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=False)
-    return declaration + body
+        document = _without(root, signature)  # the signature's tail stays
+    else:  # the document without its signature is the document before it
+        document = _c14n(root.getroottree())
+        root.append(signature)
+    reference[2].text = base64.b64encode(_digest(digest_method, document)).decode()
+    value.text = base64.b64encode(key.sign(_c14n(signed_info))).decode()
+    key_info[0].text = key_name or f"{certificate.serial:x}"
+    key_info[1][0].text = base64.b64encode(certificate.der).decode()

@@ -170,6 +170,14 @@ def _carrier(session: Session, waybill: DocumentRow) -> tuple[Principal, Company
     return Principal.of(sender), carrier
 
 
+def _sent(sender: Principal, root: etree._Element) -> Arrival:
+    """The message ``root`` as ``sender`` sends it, checked: written as built, the bytes its
+    signature signed (``declarations.samples.signature``)."""
+    code = etree.QName(root).localname.removesuffix("Message")
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return submission.played(sender, data, source=f"danchuang's {code}")
+
+
 def site_operator(session: Session) -> Principal:
     """danchuang's site operator, registered at its first entry record."""
     row = _enterprise(session, SITE.code)
@@ -220,8 +228,7 @@ def site_record(session: Session, declaration: Declaration, at: datetime) -> Arr
         guid=_guid(declaration.id, f"site-entry@{at.isoformat()}"),
         signer=stand_in_signer(),
     )
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return submission.played(site_operator(session), data, source="danchuang's CEB711")
+    return _sent(site_operator(session), root)
 
 
 def delivery(session: Session, declaration: Declaration, at: datetime) -> Played | None:
@@ -241,8 +248,7 @@ def delivery(session: Session, declaration: Declaration, at: datetime) -> Played
         _stamp(at),
         guid=_guid(declaration.id, f"delivery@{at.isoformat()}"),
     )
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return sender, submission.played(sender, data, source="danchuang's CEB513")
+    return sender, _sent(sender, root)
 
 
 def _arrive(session: Session, declaration: Declaration, at: datetime) -> Arrival | None:
@@ -265,8 +271,7 @@ def _arrive(session: Session, declaration: Declaration, at: datetime) -> Arrival
         guid=_guid(declaration.id, f"arrival@{at.isoformat()}"),
         signer=stand_in_signer(),
     )
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return submission.played(site_operator(session), data, source="danchuang's CEB507")
+    return _sent(site_operator(session), root)
 
 
 def binding(session: Session, declaration: Declaration, at: datetime) -> Played | None:
@@ -296,8 +301,7 @@ def binding(session: Session, declaration: Declaration, at: datetime) -> Played 
         guid=_guid(declaration.id, f"master-waybill@{at.isoformat()}"),
         signer=stand_in_signer(),
     )
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return sender, submission.played(sender, data, source="danchuang's CEB607")
+    return sender, _sent(sender, root)
 
 
 def _voyage_of(head: Mapping[str, str | None], declaration_id: int, at: datetime) -> Voyage:
@@ -334,5 +338,4 @@ def departure(session: Session, declaration: Declaration, at: datetime) -> Playe
         guid=_guid(declaration.id, f"departure@{at.isoformat()}"),
         signer=stand_in_signer(),
     )
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return sender, submission.played(sender, data, source="danchuang's CEB509")
+    return sender, _sent(sender, root)

@@ -161,12 +161,15 @@ def retryable(exc: IntegrityError | OperationalError) -> bool:
     return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", "") == "40P01"
 
 
+_PLAYED_SIGNATURES = SignaturePolicy(SignatureMode.OFF)  # danchuang's own: not judged
+
+
 def played(enterprise: Principal, data: bytes, *, source: str) -> taking.Arrival:
     """A message danchuang sends itself, playing a party (``app.services.stand_ins``), checked
     like any other (its sample signature judged under ``off``: it is danchuang's own), to be
     taken by ``take_played``. Raises ``ValueError`` when danchuang built a message its own
     checks refuse (a bug, not an input error)."""
-    checked = check(data, None, source=source, signatures=SignaturePolicy(SignatureMode.OFF))
+    checked = check(data, None, source=source, signatures=_PLAYED_SIGNATURES)
     if checked.document is None or not checked.report.valid:
         raise ValueError(f"danchuang's own {source} does not pass: {checked.report.findings}")
     guid = checked.document.guid or ""

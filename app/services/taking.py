@@ -27,8 +27,10 @@ the waybills'), so each reads and changes only its own set. The records danchuan
 records, the carrier's master waybill lists, departure and delivery records, each naming one
 parcel: each reads and changes only the declaration of the parcel it names (``site_entries``,
 ``master_waybills``), and a group is of one kind (a departure never shares one with the list
-that binds its parcel). Any other record is a group of one, which is a one-record message's
-way through: the same phases, one record.
+that binds its parcel), but for the site's records: an import's entry and an export's arrival
+never name one parcel, and ``app.engine.plays.Entries`` takes them in the order their goods
+came. Any other record is a group of one, which is a one-record message's way through: the
+same phases, one record.
 """
 
 from __future__ import annotations
@@ -154,11 +156,18 @@ def take_all(
             judged = [_judge(session, a, row) for a, row in zip(group, rows, strict=True)]
         _store(session, judged)
         answered = _answer(session, judged)
-        with sets.counting(session, _advancing(judged)):
+        with sets.counting(session, _advancing(judged)), _settling(session, played):
             for one, receipts in zip(judged, answered, strict=True):
                 taken.append(_settle(session, one, receipts))
         session.flush()
     return taken
+
+
+def _settling(session: Session, played: bool) -> AbstractContextManager[object]:
+    """Phase 4 of danchuang's records (``played``) is flushed once, when the group ends: each
+    follow-up changes its parcel's declaration alone and reads nothing another one changes. A
+    set's records flush as they read (``sets.advance``)."""
+    return session.no_autoflush if played else nullcontext()
 
 
 def _groups(arrivals: Sequence[Arrival], played: frozenset[Kind]) -> Iterator[list[Arrival]]:
@@ -174,7 +183,7 @@ def _groups(arrivals: Sequence[Arrival], played: frozenset[Kind]) -> Iterator[li
             and bool(own)
             and format_failure(arrival.checked.report.findings) is None
         )
-        if group and (not shareable or own & keys or kind is not group[0].facts.message.kind):
+        if group and (not shareable or own & keys or _kind(arrival) is not _kind(group[0])):
             yield group
             group, keys = [], set()
         group.append(arrival)
@@ -184,6 +193,12 @@ def _groups(arrivals: Sequence[Arrival], played: frozenset[Kind]) -> Iterator[li
             group, keys = [], set()
     if group:
         yield group
+
+
+def _kind(arrival: Arrival) -> Kind:
+    """The kind of the group ``arrival`` may join: its own; the site's records share one."""
+    kind = arrival.facts.message.kind
+    return Kind.ARRIVAL if kind is Kind.SITE_ENTRY else kind
 
 
 def _answer_format_failure(
@@ -202,7 +217,7 @@ def _looked_up(
     record holds under its key, its set, or (a waybill) the sets naming it. A record alone
     reads both in one query; one that fails validation or is not of a set's kinds looks up as
     it goes."""
-    kind = group[0].facts.message.kind  # a group is of one kind
+    kind = group[0].facts.message.kind  # a group is of one kind (or the site's records)
     if kind not in _SET_KINDS:
         return nullcontext()  # it looks up as it goes
     held = [set_keys.held_key(arrival.facts) for arrival in group]

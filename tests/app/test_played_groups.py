@@ -45,18 +45,10 @@ async def test_the_sites_records_are_taken_together_each_in_its_place(
     for s in samples:
         answers = await send_set(client, register(make_party, s), s)
         idents.append(answers[-1]["declaration"]["id"])
-    together: list[int] = []  # the site's records each INSERT of documents writes
+    together = _site_records_inserted(database)
 
-    def log(_conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> None:
-        if statement.lower().startswith("insert into documents"):
-            values = params if isinstance(params, tuple | list) else params.values()
-            together.append(sum(value in _SITE for value in values))
-
-    event.listen(database.engine, "before_cursor_execute", log)
-    try:
+    with together:
         instant_engine(database).run_until_idle()
-    finally:
-        event.remove(database.engine, "before_cursor_execute", log)
     with database.read() as session:
         site = list(session.scalars(select(DocumentRow).where(DocumentRow.message_code.in_(_SITE))))
         answered = {
@@ -77,8 +69,61 @@ async def test_the_sites_records_are_taken_together_each_in_its_place(
     assert {row.sender_id for row in site} == {site[0].sender_id}  # danchuang's site
     assert all(d.site_entered_at is not None for d in declarations)
     assert [d.state for d in declarations] == [states.CLEARED] * 14
-    assert sum(together) == 14
-    assert max(together) > 1  # several taken together
+    assert sum(len(codes) for codes in together.inserts) == 14
+    assert max(len(codes) for codes in together.inserts) > 1  # several taken together
+
+
+class _site_records_inserted:  # noqa: N801 (a context manager named for what it collects)
+    """While open: the site's records (their message codes) each INSERT of documents writes."""
+
+    def __init__(self, database: Database) -> None:
+        self.engine = database.engine
+        self.inserts: list[list[str]] = []
+
+    def _log(self, _conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> None:
+        if statement.lower().startswith("insert into documents"):
+            values = params if isinstance(params, tuple | list) else params.values()
+            self.inserts.append([value for value in values if value in _SITE])
+
+    def __enter__(self) -> None:
+        event.listen(self.engine, "before_cursor_execute", self._log)
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._log)
+
+
+async def test_an_imports_entries_and_an_exports_arrivals_share_a_group(
+    client: httpx.AsyncClient, make_party: PartyFactory, database: Database
+) -> None:
+    """The site's entry records (imports) and arrival records (exports) of one transaction,
+    interleaved as their goods came, are written by one INSERT, each answered as alone."""
+    exports = [sample(Regime.DIRECT, Direction.EXPORT, seed=s) for s in range(621, 624)]
+    imports = [sample(Regime.DIRECT, Direction.IMPORT, seed=s) for s in range(624, 626)]
+    waybills = {}  # declaration id -> its waybill, in the order their goods come
+    for s in [exports[0], imports[0], exports[1], imports[1], exports[2]]:
+        answers = await send_set(client, register(make_party, s), s)
+        waybills[answers[-1]["declaration"]["id"]] = s.deal.logistics_no
+    idents = list(waybills)
+    together = _site_records_inserted(database)
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with database.write() as session, together:
+        entries = plays.Entries()
+        for ident in idents:
+            entries.add(session, session.get_one(Declaration, ident), at)
+        assert all(ident in entries for ident in idents)
+        entries.take(session, [])
+    assert together.inserts == [["CEB507", "CEB711", "CEB507", "CEB711", "CEB507"]]
+    with database.read() as session:
+        site = session.scalars(
+            select(DocumentRow).where(DocumentRow.message_code.in_(_SITE)).order_by(DocumentRow.id)
+        )
+        for ident, row in zip(idents, site, strict=True):  # in the order their goods came
+            declaration = session.get_one(Declaration, ident)
+            assert declaration.site_entered_at == at
+            assert waybills[ident].encode() in row.raw_xml
+            final = 399 if row.message_code == "CEB507" else 120
+            steps = select(Receipt.seq, Receipt.return_status).where(Receipt.document_id == row.id)
+            assert list(session.execute(steps.order_by(Receipt.id))) == [(1, 2), (2, 3), (3, final)]
 
 
 # --- the carrier's messages -------------------------------------------------------------------

@@ -20,7 +20,14 @@ from declarations.findings import Layer, Severity
 from declarations.pki import Certificate, KeyType, PrivateKey, issue_certificate, new_key
 from declarations.samples import generate_sets, to_bytes
 from declarations.signature_check import SignatureMode, SignaturePolicy
-from declarations.xmldsig import RSA_SHA1, SM2_SM3, Problem, sign_message, verify_signature
+from declarations.xmldsig import (
+    RSA_SHA1,
+    SM2_SM3,
+    Problem,
+    sign_message,
+    sign_tree,
+    verify_signature,
+)
 
 _DS = "{http://www.w3.org/2000/09/xmldsig#}"
 
@@ -183,6 +190,25 @@ def test_the_sample_signatures_verify_and_survive_an_indented_copy(order: bytes)
     reparsed = etree.fromstring(data, etree.XMLParser(remove_blank_text=True))
     indented = etree.tostring(reparsed, pretty_print=True)
     assert Problem.DIGEST in verify_signature(indented).problems  # the blank text is signed content
+
+
+def test_a_tree_signed_as_built_is_the_message_signed_as_written(ca: Holder, order: bytes) -> None:
+    """``sign_tree`` (the samples' and danchuang's played messages, signed as built) signs what
+    ``sign_message`` signs of the tree written: the same bytes (RSA-SHA1 is deterministic), for
+    a compact tree, one already signed (replaced) and an indented one."""
+    rsa = holder(ca, "3301960101", KeyType.RSA)
+    compact = etree.fromstring(order, etree.XMLParser(remove_blank_text=True))
+    indented = etree.fromstring(order)
+    signed_before = etree.fromstring(sign_message(etree.tostring(compact), rsa.key, rsa.cert))
+    for root in (compact, indented, signed_before):
+        written = sign_message(etree.tostring(root, encoding="UTF-8"), rsa.key, rsa.cert)
+        sign_tree(root, rsa.key, rsa.cert)
+        assert etree.tostring(root, encoding="UTF-8") == written
+        assert len(root.findall(f"{_DS}Signature")) == 1
+        assert verify_signature(written).problems == {}
+    ent = holder(ca, "3301960102")  # SM2's signature is random: it verifies
+    sign_tree(compact, ent.key, ent.cert)
+    assert verify_signature(etree.tostring(compact)).problems == {}
 
 
 @pytest.mark.official
