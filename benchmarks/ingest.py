@@ -33,10 +33,11 @@ closes the run with MET / NOT MET.
 Without ``--url`` it starts ``danchuang serve`` itself on a free loopback port with a fresh
 SQLite file (and, with ``--postgres URL``, on PostgreSQL in a fresh schema for each
 ``--workers`` count, e.g. ``--workers 1,2``: it then prints two processes against one in sets
-per server CPU-second). ``--minutes M`` is a soak: on the first backend it keeps sending rounds
-of new sets (fresh seeds: guids never repeat) for M minutes and prints the server's RSS per
-minute and whether it grew. ``--profile`` also runs the submissions in-process
-(``benchmarks/ingest_profile.py``).
+per server CPU-second; N processes share the engine's work in N partitions,
+``DANCHUANG_ENGINE_PARTITIONS``). ``--minutes M`` is a soak: on the first backend it keeps
+sending rounds of new sets (fresh seeds: guids never repeat) for M minutes and prints the
+server's RSS per minute and whether it grew. ``--profile`` also runs the submissions
+in-process (``benchmarks/ingest_profile.py``).
 
 Measured numbers wander with the machine's load; compare the ratios, which are measured in the
 same run. See docs/live-clearance.md ("Ingest performance").
@@ -316,8 +317,11 @@ def run_spawned(
         workdir = Path(folder)
 
         def serve(url: str, workers: int = 1) -> AbstractContextManager[Server]:
+            # Several processes share the engine's work as a deployment does: a partition each
+            # (docs/deploy.md, "How workers share the partitions"); one alone has it all.
+            shared = {"DANCHUANG_ENGINE_PARTITIONS": str(workers)} if workers > 1 else {}
             return spawned_server(url, workdir, engine=not args.no_engine, workers=workers,
-                                  threads=args.threads, settings=settings)  # fmt: skip
+                                  threads=args.threads, settings=shared | settings)  # fmt: skip
 
         def watched(url: str) -> str | None:
             """The database whose declarations a drain waits for: none without the engine,
@@ -340,6 +344,7 @@ def run_spawned(
                     url = stack.enter_context(scratch_schema(args.postgres, "bench_"))
                     server = stack.enter_context(serve(url, count))
                     name = f"postgresql, {count} process{'es' if count > 1 else ''}"
+                    name += f" ({count} engine partitions)" if count > 1 else ""
                     runs[count] = run_server(name, server, watched(url), run_opts, bench,
                                              soak=soak)  # fmt: skip
                 soak = False
