@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.engine import transaction_state
@@ -34,6 +34,7 @@ from app.receipts import (
     Hook,
     Subject,
     guard,
+    queue_deliveries,
     read_hooks,
     read_last_seq,
     receipt_book,
@@ -154,15 +155,14 @@ def share_receipts(
             )
         }
     missing = [
-        {"receipt_id": receipt.id, "webhook_id": hook.id}
+        (receipt.id, hook.id)
         for hook in hooks
         for receipt in receipts
         if (hook.enterprise_id in newcomers or receipt.id in refiled)
         and (receipt.id, hook.id) not in given
         and (not hook.events or receipt.message_code in hook.events)
     ]
-    if missing:
-        session.execute(insert(Delivery), missing)
+    queue_deliveries(session, missing)
     return len(missing)
 
 
