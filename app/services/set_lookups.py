@@ -270,6 +270,7 @@ def looked_up(
             set_parties.refile_adopted(session)
     finally:
         session.info.pop(_AHEAD, None)
+        set_parties.forget_shared(session)
 
 
 def _held_and_set_ahead(session: Session, ahead: _Ahead, held: HeldKey, key: SetKey) -> None:

@@ -41,6 +41,7 @@ from app.receipts import (
 )
 
 _ADOPTING = "danchuang.set_parties.adopting"  # a group's ``_Adopting``, in ``Session.info``
+_SHARING = "danchuang.set_parties.sharing"  # the receipts of a group's sets (``read_ahead``)
 
 
 def file_adopted(session: Session, declaration_id: int, document_ids: Sequence[int]) -> list[int]:
@@ -81,6 +82,9 @@ class _Adopting:
     grouped: bool = False
     waiting: dict[int, list[int]] = field(default_factory=dict)
     refiles: list[dict[str, int]] = field(default_factory=list)
+    # what ``share_receipts`` asks of the receipts read: their codes, the deliveries given
+    codes: dict[int, str] = field(default_factory=dict)
+    given: set[tuple[int, int]] = field(default_factory=set)
 
 
 def _adopting(session: Session) -> _Adopting:
@@ -96,8 +100,13 @@ def read_waiting(session: Session, document_ids: Collection[int]) -> None:
     adopting.waiting = {ident: [] for ident in document_ids}
     if not document_ids:
         return
-    for receipt, document in session.execute(_WAITING_OF, {"ids": sorted(document_ids)}):
+    found = session.execute(_WAITING_OF, {"ids": sorted(document_ids)}).all()
+    for receipt, document, code in found:
         adopting.waiting[cast(int, document)].append(receipt)  # asked by document_id
+        adopting.codes[receipt] = code
+    if found:
+        given = session.execute(_GIVEN, {"ids": sorted(adopting.codes)})
+        adopting.given = {(receipt, webhook) for receipt, webhook in given}
 
 
 def refile_adopted(session: Session, *, written: bool = True) -> None:
@@ -107,6 +116,7 @@ def refile_adopted(session: Session, *, written: bool = True) -> None:
     if written and adopting.refiles:
         session.execute(_REFILE, adopting.refiles)
     adopting.grouped, adopting.waiting, adopting.refiles = False, {}, []
+    adopting.codes, adopting.given = {}, set()
 
 
 def share_receipts(
@@ -134,36 +144,75 @@ def share_receipts(
         book.subscribers[subject] = _subscribers(book.subscribers[subject], joining)
     if not hooks:
         return 0
-    of_set = Receipt.declaration_id == declaration_id
-    if refiled:  # the set's, whether or not their refile is written yet (``refile_adopted``)
-        of_set = of_set | Receipt.id.in_(refiled)
-    if not any(hook.enterprise_id in newcomers for hook in hooks):
-        of_set = Receipt.id.in_(refiled)
-    receipts = session.execute(select(Receipt.id, Receipt.message_code).where(of_set)).all()
-    # A webhook is given a set's receipts only as its party's (a sender of the set's documents:
-    # the set's subscribers in ``app.receipts``), so a newcomer's were given none of them: only
-    # receipts refiled from an orphan can have reached a webhook before (as its document's).
-    given = set()
-    if refiled:
-        given = {
-            (receipt_id, webhook_id)
-            for receipt_id, webhook_id in session.execute(
-                select(Delivery.receipt_id, Delivery.webhook_id).where(
-                    Delivery.webhook_id.in_([hook.id for hook in hooks]),
-                    Delivery.receipt_id.in_(refiled),
-                )
-            )
-        }
+    receipts = _receipts_to_share(session, declaration_id, newcomers, hooks, refiled)
+    given = _given(session, hooks, refiled)
     missing = [
-        (receipt.id, hook.id)
+        (receipt, hook.id)
         for hook in hooks
-        for receipt in receipts
-        if (hook.enterprise_id in newcomers or receipt.id in refiled)
-        and (receipt.id, hook.id) not in given
-        and (not hook.events or receipt.message_code in hook.events)
+        for receipt, code in receipts
+        if (hook.enterprise_id in newcomers or receipt in refiled)
+        and (receipt, hook.id) not in given
+        and (not hook.events or code in hook.events)
     ]
     queue_deliveries(session, missing)
     return len(missing)
+
+
+def _receipts_to_share(
+    session: Session,
+    declaration_id: int,
+    newcomers: Collection[int],
+    hooks: Collection[Hook],
+    refiled: Collection[int],
+) -> Sequence[tuple[int, str]]:
+    """(id, message code) of the receipts ``share_receipts`` may give: the set's with a
+    newcomer among the webhooks' owners, and those ``refiled`` (whether or not their refile
+    is written yet: ``refile_adopted``). What a group read ahead is taken from there: a set's
+    receipts (``read_ahead``, once), its orphans' (``read_waiting``)."""
+    newcomer = any(hook.enterprise_id in newcomers for hook in hooks)
+    adopting = _adopting(session)
+    if not all(receipt in adopting.codes for receipt in refiled):  # not read ahead
+        of_set = Receipt.declaration_id == declaration_id
+        wanted = (of_set | Receipt.id.in_(refiled)) if newcomer else Receipt.id.in_(refiled)
+        return session.execute(select(*_SHARED).where(wanted)).all()
+    shared = [(receipt, adopting.codes[receipt]) for receipt in sorted(refiled)]
+    if not newcomer:
+        return shared
+    ahead = _sharing(session).pop(declaration_id, None)
+    if ahead is None:
+        found = session.execute(_SET_RECEIPTS, {"declaration_id": declaration_id})
+        ahead = [(receipt, code) for receipt, code in found]
+    return ahead + shared
+
+
+def _given(
+    session: Session, hooks: Collection[Hook], refiled: Collection[int]
+) -> set[tuple[int, int]]:
+    """(receipt id, webhook id) of the deliveries the ``hooks`` were given of the ``refiled``
+    receipts. A webhook is given a set's receipts only as its party's (a sender of the set's
+    documents: the set's subscribers in ``app.receipts``), so a newcomer's were given none of
+    the set's: only receipts refiled from an orphan can have reached a webhook before (as its
+    document's)."""
+    if not refiled:
+        return set()
+    ids = {hook.id for hook in hooks}
+    adopting = _adopting(session)
+    if all(receipt in adopting.codes for receipt in refiled):  # read ahead with them
+        return {(r, w) for r, w in adopting.given if r in refiled and w in ids}
+    query = select(Delivery.receipt_id, Delivery.webhook_id).where(
+        Delivery.webhook_id.in_(ids), Delivery.receipt_id.in_(refiled)
+    )
+    return {(receipt, webhook) for receipt, webhook in session.execute(query)}
+
+
+def _sharing(session: Session) -> dict[int, list[tuple[int, str]]]:
+    """The receipts of the sets a group joins, read ahead (``read_ahead``), by set id."""
+    return transaction_state(session, _SHARING, dict)
+
+
+def forget_shared(session: Session) -> None:
+    """A group's end: the receipts read ahead for it and not taken are no longer its sets'."""
+    _sharing(session).clear()
 
 
 def _active_hooks(session: Session, book: Book, owners: Collection[int]) -> list[Hook]:
@@ -217,6 +266,14 @@ def read_ahead(session: Session, parties: Mapping[int, Collection[int]], joining
     for ident, of_set in parties.items():
         of_parties = (hook for owner in sorted(of_set) for hook in book.hooks[owner])
         book.subscribers[("declaration", ident)] = _subscribers((), of_parties)
+    # The receipts ``share_receipts`` gives the joiner's webhooks, of the sets it is new to:
+    # read under the sets' locks (``guard`` above), before the group records any of its own.
+    joined = sorted(ident for ident, of_set in parties.items() if joining not in of_set)
+    if book.hooks[joining] and joined:
+        sharing = _sharing(session)
+        sharing.update((ident, []) for ident in joined)
+        for of_set_id, receipt, code in session.execute(_SETS_RECEIPTS, {"ids": joined}):
+            sharing[cast(int, of_set_id)].append((receipt, code))  # asked by declaration_id
 
 
 # Built once (building a statement costs about as much as running it on the hot path).
@@ -229,11 +286,21 @@ _WAITING = (
     .order_by(Receipt.id)
 )
 _WAITING_OF = (
-    select(Receipt.id, Receipt.document_id)
+    select(Receipt.id, Receipt.document_id, Receipt.message_code)
     .where(
         Receipt.document_id.in_(bindparam("ids", expanding=True)),
         Receipt.declaration_id.is_(None),
     )
+    .order_by(Receipt.id)
+)
+_GIVEN = select(Delivery.receipt_id, Delivery.webhook_id).where(
+    Delivery.receipt_id.in_(bindparam("ids", expanding=True))
+)
+_SHARED = (Receipt.id, Receipt.message_code)
+_SET_RECEIPTS = select(*_SHARED).where(Receipt.declaration_id == bindparam("declaration_id"))
+_SETS_RECEIPTS = (
+    select(Receipt.declaration_id, *_SHARED)
+    .where(Receipt.declaration_id.in_(bindparam("ids", expanding=True)))
     .order_by(Receipt.id)
 )
 _RECEIPTS = cast(Table, Receipt.__table__)

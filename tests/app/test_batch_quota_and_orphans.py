@@ -16,12 +16,20 @@ import httpx
 from batch_support import SET_KINDS, batch, batch_of, party_sets
 from lxml import etree
 from service_support import PartyFactory
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from submission_helpers import Parties, document, new_guid, register, send, set_field, xml
 
 from app.accounts import Principal
 from app.db.engine import Database
-from app.db.models import Declaration, DocumentRow, Enterprise, QuotaEntry, Receipt
+from app.db.models import (
+    Declaration,
+    Delivery,
+    DocumentRow,
+    Enterprise,
+    QuotaEntry,
+    Receipt,
+    Webhook,
+)
 from app.quota import LedgerQuota
 from app.services import batches
 from declarations import Kind, Purchase, check
@@ -227,3 +235,32 @@ def test_a_group_counts_and_refiles_in_a_few_statements(
     refiled = [s for s in seen if s.startswith("UPDATE receipts")]
     assert len(refiled) == 1
     assert {state for state, _, _ in _views(database, sets)} == {"clearance_ready"}
+
+
+def test_a_group_shares_its_sets_receipts_with_a_few_reads(
+    make_party: PartyFactory, database: Database
+) -> None:
+    """With a webhook for every party, what a group's newcomers are given of their sets'
+    receipts (and the parties of the waybills they adopt) is read once for the group: the
+    sets' receipts in one query, the waiting waybills' receipts and deliveries in one each,
+    however many sets the batch holds."""
+    sets = party_sets(seed=647, count=5)
+    parties = register(make_party, sets[0])
+    with database.write() as session:
+        for kind in SET_KINDS:
+            owner = parties.sender(kind).id
+            session.add(Webhook(enterprise_id=owner, url="http://127.0.0.1:9/", secret="s" * 32))
+    for kind in SET_KINDS:
+        sender = _principal(database, parties.sender(kind).id)
+        with _statements(database) as seen:
+            outcome = batches.submit_message(database, sender, xml(batch_of(sets, kind)))
+        assert all(record.http_status == 201 for record in outcome.records)
+    # What the last message (the 清单, joining five sets and adopting their waybills) read.
+    receipts_read = [s for s in seen if s.startswith("SELECT") and "FROM receipts" in s]
+    codes_read = [s for s in receipts_read if "receipts.message_code" in s]
+    assert len(codes_read) == 2  # the sets' receipts; the waiting waybills' receipts
+    assert sum(s.startswith("SELECT") and "FROM deliveries" in s for s in seen) == 1
+    with database.read() as session:
+        given = session.scalar(select(func.count()).select_from(Delivery))
+        receipts = session.scalar(select(func.count()).select_from(Receipt))
+    assert given == 4 * receipts  # every party's webhook was given every receipt of its set
