@@ -90,6 +90,7 @@ from benchmarks.ingest_report import (  # noqa: E402
     report_scaling,
     report_soak,
     report_watched,
+    whole_cost,
 )
 from benchmarks.ingest_server import (  # noqa: E402
     ADMIN_KEY,
@@ -208,7 +209,7 @@ def run_server(
             for load in loads:
                 started = send_round(keys, server, load, opts, sampler.mark)
                 watched = drain(sampler, declarations, started, sampler.mark(), opts.drain_s)
-                measured.append(Measured(load, watched))
+                measured.append(Measured(load, watched, whole_cost(load.result, watched)))
                 report_load(name, measured[-1], opts, summary)
     finally:
         sampler.stop()

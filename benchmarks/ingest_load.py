@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 import httpx
 from lxml import etree
 
-from benchmarks.ingest_server import Server, cpu_seconds, postgres_cpu_seconds
+from benchmarks.ingest_server import CpuReading, Server, read_cpu
 from benchmarks.raw_http import Answer, Connection, Request, prepare
 from declarations import BY_ROOT, Direction, Kind, Regime, validate_set
 from declarations.sample_batches import batched, sharing_parties
@@ -185,6 +185,7 @@ class LoadResult:
     client_cpu_s: float = 0.0  # the load generator's own CPU seconds meanwhile
     records: int = 0  # records sent (a one-record message: one a request)
     database_cpu_s: float | None = None  # PostgreSQL's CPU seconds meanwhile (on this machine)
+    ended: CpuReading | None = None  # the CPU readings when the load ended (a drain goes on)
 
     @property
     def sets_per_s(self) -> float:
@@ -208,7 +209,8 @@ class LoadResult:
                           self.seconds + other.seconds, self.latencies_ms + other.latencies_ms,
                           failures, _sum(self.server_cpu_s, other.server_cpu_s),
                           self.client_cpu_s + other.client_cpu_s, self.records + other.records,
-                          _sum(self.database_cpu_s, other.database_cpu_s))  # fmt: skip
+                          _sum(self.database_cpu_s, other.database_cpu_s),
+                          other.ended)  # fmt: skip
 
 
 def _sum(one: float | None, other: float | None) -> float | None:
@@ -269,17 +271,15 @@ async def _measured(
 ) -> LoadResult:
     """Run the workers to the end; the wall time and the CPU seconds of the server (its process
     tree), of its PostgreSQL (when it runs here) and of this load generator meanwhile."""
-    database_before = postgres_cpu_seconds() if server.postgres else None
-    cpu_before, own_before = cpu_seconds(server.pid), _own_cpu_seconds()
+    before, own_before = read_cpu(server), _own_cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*workers)
     elapsed = time.perf_counter() - started
-    cpu_after, own = cpu_seconds(server.pid), _own_cpu_seconds() - own_before
-    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    database = None if database_before is None else postgres_cpu_seconds() - database_before
+    after, own = read_cpu(server), _own_cpu_seconds() - own_before
+    used = after.since(before)
     records = requests if records is None else records
-    return LoadResult(sets, requests, elapsed, tally.latencies, tally.failures, cpu, own, records,
-                      database)  # fmt: skip
+    return LoadResult(sets, requests, elapsed, tally.latencies, tally.failures, used.server_s,
+                      own, records, used.postgres_s, after)  # fmt: skip
 
 
 def _post(server: Server, key: str, xml: bytes) -> Request:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from benchmarks.ingest_load import LoadResult
+from benchmarks.ingest_load import LoadResult, _sum
+from benchmarks.ingest_server import CpuReading
 from benchmarks.ingest_targets import (
     BATCH_RATE,
     ENGINE_LAG,
@@ -16,7 +17,7 @@ from benchmarks.ingest_targets import (
     Summary,
     Target,
 )
-from benchmarks.ingest_watch import MB, Watched, growth, per_minute, warmed_up
+from benchmarks.ingest_watch import MB, Backlog, Watched, growth, per_minute, warmed_up
 
 PAD = " " * 4
 
@@ -50,6 +51,18 @@ class Load:
 class Measured:
     load: Load
     watched: Watched
+    whole: CpuReading | None = None  # CPU from the load's start to its drain's end (not a soak's)
+
+
+def whole_cost(result: LoadResult | None, watched: Watched) -> CpuReading | None:
+    """The CPU of one load's sets until the drain stopped: the load's window, plus what the
+    server and PostgreSQL spent after it (the engine and the delivery workers run on)."""
+    b = watched.backlog
+    if result is None or result.ended is None or b is None:
+        return None
+    after = b.cpu.since(result.ended)
+    return CpuReading(_sum(result.server_cpu_s, after.server_s),
+                      _sum(result.database_cpu_s, after.postgres_s))  # fmt: skip
 
 
 def report_floor(name: str, floor: LoadResult, bare: LoadResult | None, summary: Summary) -> None:
@@ -113,8 +126,22 @@ def report_load(
     )
     if r.server_cpu_s:
         summary.note(run, "server CPU per record", r.server_cpu_s / r.records * 1000, " ms")
+    if item.whole is not None and item.whole.server_s is not None and w.backlog is not None:
+        quiet = w.backlog.quiescent_s
+        until = (f"until quiescent ({quiet:.1f} s after the load)" if quiet is not None else
+                 f"until the drain's timeout, a lower bound ({_left(w.backlog)} left)")  # fmt: skip
+        database = item.whole.postgres_s
+        print(
+            f"{PAD}server CPU {_per(item.whole.server_s, r.sets)} per set {until}"
+            + (f"; PostgreSQL {_per(database, r.sets)}" if database is not None else "")
+        )
     if watched:
         report_watched(run, load.batch, w, opts, summary)
+
+
+def _left(b: Backlog) -> str:
+    outbox = "n/a" if b.outbox_left is None else f"{b.outbox_left:.0f}"
+    return f"{outbox} deliveries, {sum(b.left.values())} declarations"
 
 
 def report_watched(run: str, batch: int, w: Watched, opts: Options, summary: Summary) -> None:
@@ -181,21 +208,42 @@ def report_soak(name: str, watched: Watched, summary: Summary) -> None:
                  f"{warmed_up(len(medians)) + 1}", mb, " MB")  # fmt: skip
 
 
+def _cpu_s(m: Measured, *, whole: bool) -> CpuReading | None:
+    """The CPU of a load's sets: until quiescent (``whole``; None when its drain did not reach
+    quiescence) or over the load's window."""
+    r, b = m.load.result, m.watched.backlog
+    if not whole:
+        return CpuReading(r.server_cpu_s, r.database_cpu_s) if r is not None else None
+    return m.whole if b is not None and b.quiescent_s is not None else None
+
+
 def report_scaling(runs: dict[int, list[Measured]], summary: Summary) -> None:
-    """Sets per server CPU-second with more processes against the first count, per batch."""
+    """Sets per server CPU-second with more processes against the first count, per batch: the
+    sets' whole cost (from the load's start until every declaration was final and the webhook
+    outbox empty) when both runs reached quiescence, else over the loads' windows; the server's
+    processes only, PostgreSQL's CPU a set printed beside it."""
     counts = sorted(runs)
     if len(counts) < 2:
         return
     print("\nPostgreSQL, processes against processes: sets per server CPU-second")
-    first = {m.load.batch: m.load.result for m in runs[counts[0]]}
+    first = {m.load.batch: m for m in runs[counts[0]]}
     for count in counts[1:]:
         for m in runs[count]:
-            base, r = first.get(m.load.batch), m.load.result
-            if not base or not r or not base.server_cpu_s or not r.server_cpu_s:
+            base = first.get(m.load.batch)
+            if base is None or base.load.result is None or m.load.result is None:
                 continue
-            one, more = base.sets / base.server_cpu_s, r.sets / r.server_cpu_s
+            whole = all(_cpu_s(x, whole=True) is not None for x in (base, m))
+            cpu_one, cpu_more = _cpu_s(base, whole=whole), _cpu_s(m, whole=whole)
+            if not cpu_one or not cpu_more or not cpu_one.server_s or not cpu_more.server_s:
+                continue
+            sets_one, sets_more = base.load.result.sets, m.load.result.sets
+            one, more = sets_one / cpu_one.server_s, sets_more / cpu_more.server_s
             label = f"postgresql {count} vs {counts[0]}, batch {m.load.batch}"
             shown = (summary.add(label, SCALING, more / one) if (counts[0], count) == (1, 2)
                      else f"{more / one:.2f}×")  # fmt: skip
+            how = ("until quiescent" if whole else
+                   "over the loads' windows: a run did not reach quiescence")  # fmt: skip
             print(f"  batch {m.load.batch}: {one:.1f} with {counts[0]}, {more:.1f} with "
-                  f"{count}: {shown}")  # fmt: skip
+                  f"{count}: {shown} ({how}; PostgreSQL {_per(cpu_one.postgres_s, sets_one)} "
+                  f"a set with {counts[0]}, {_per(cpu_more.postgres_s, sets_more)} with "
+                  f"{count})")  # fmt: skip

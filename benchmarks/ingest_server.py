@@ -83,6 +83,29 @@ def postgres_cpu_seconds() -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass(frozen=True)
+class CpuReading:
+    """CPU seconds so far (not a difference): the server's process tree and, when its database
+    runs on this machine, PostgreSQL's; None where not read."""
+
+    server_s: float | None
+    postgres_s: float | None
+
+    def since(self, earlier: CpuReading) -> CpuReading:
+        """The CPU seconds from ``earlier`` to this reading."""
+        return CpuReading(_less(self.server_s, earlier.server_s),
+                          _less(self.postgres_s, earlier.postgres_s))  # fmt: skip
+
+
+def _less(one: float | None, other: float | None) -> float | None:
+    return one - other if one is not None and other is not None else None
+
+
+def read_cpu(server: Server) -> CpuReading:
+    """The server's and its PostgreSQL's CPU seconds now."""
+    return CpuReading(cpu_seconds(server.pid), postgres_cpu_seconds() if server.postgres else None)
+
+
 def rss_bytes(pid: int | None) -> int | None:
     """Resident memory (VmRSS) of a process and its live descendants, summed, in bytes;
     None when it cannot be read (not Linux, or the process is gone)."""

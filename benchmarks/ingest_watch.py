@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.ingest_server import Server, rss_bytes
+from benchmarks.ingest_server import CpuReading, Server, read_cpu, rss_bytes
 
 LAG_METRIC = "danchuang_clock_lag_seconds"
 OUTBOX_METRIC = 'danchuang_queue_length{queue="webhook_outbox"}'
@@ -149,6 +149,9 @@ class Backlog:
     taken_s: float | None  # until none waited at clearance_ready (None: not within the timeout)
     final_s: float | None  # until every one was final (None: not within the timeout)
     left: dict[str, int]  # the states not final when the drain stopped
+    outbox_left: float | None  # webhook deliveries waiting when it stopped (None: not read)
+    quiescent_s: float | None  # until all were final and the outbox empty (None: the timeout)
+    cpu: CpuReading  # the CPU readings when the drain stopped (the sets' whole cost so far)
 
     @property
     def unfinished(self) -> int:
@@ -270,21 +273,30 @@ def drain(
     load_end: float,
     timeout_s: float,
 ) -> Watched:
-    """After a load: wait (up to ``timeout_s``) until every declaration is final, sampling on;
-    when none waits for the engine any more, and when all are final."""
+    """After a load: wait (up to ``timeout_s``) until every declaration is final and the webhook
+    outbox is empty (``/metrics`` counts the whole database's undelivered, unfailed deliveries,
+    app/webhooks/outbox.py ``pending_count``: every process's), sampling on; when none waits
+    for the engine any more, when all are final, when all is quiet, and the CPU readings then."""
     during = sampler.between(load_start, load_end)
     if declarations is None:
         return Watched(during, [], load_end - load_start, None)
     at_end = now = declarations.states()
     taken = 0.0 if not now.get(_READY) else None
+    final = 0.0 if not _unfinished(now) else None
     waited = 0.0
-    while _unfinished(now) and waited < timeout_s:
-        time.sleep(0.5)
-        now = declarations.states()
-        waited = time.monotonic() - load_end
-        if taken is None and not now.get(_READY):
-            taken = waited
+    with httpx.Client(timeout=10) as client:
+        outbox = sampler.sample(client).outbox
+        while (_unfinished(now) or outbox != 0) and waited < timeout_s:
+            time.sleep(0.5)
+            now, outbox = declarations.states(), sampler.sample(client).outbox
+            waited = time.monotonic() - load_end
+            if taken is None and not now.get(_READY):
+                taken = waited
+            if final is None and not _unfinished(now):
+                final = waited
+    cpu = read_cpu(sampler.server)
     left = {state: n for state, n in now.items() if _unfinished({state: n})}
-    final = waited if not left else None
+    quiet = waited if not left and outbox == 0 else None
     drained = sampler.between(load_end, time.monotonic())
-    return Watched(during, drained, load_end - load_start, Backlog(at_end, taken, final, left))
+    backlog = Backlog(at_end, taken, final, left, outbox, quiet, cpu)
+    return Watched(during, drained, load_end - load_start, backlog)

@@ -7,15 +7,18 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
 from lxml import etree
 from script_support import load_script
 
-from benchmarks import ingest_load, ingest_server, ingest_targets
+from benchmarks import ingest_load, ingest_server, ingest_targets, ingest_watch
+from benchmarks.ingest_report import Load, Measured, report_scaling, whole_cost
 from benchmarks.ingest_watch import MB, Receiver, Sample, growth, metric, per_minute
 from declarations import BY_ROOT, CEB_NS, Kind, check
 from declarations.messages import Direction, Regime
@@ -222,3 +225,69 @@ def test_the_errors_a_server_logged_are_listed_one_line_each(
         "Exception in ASGI application",
     ]
     assert ingest._logged_errors(tmp_path / "missing.log") == []
+
+
+class _Declarations:
+    """States that turn final after two reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def states(self) -> dict[str, int]:
+        self.reads += 1
+        return {"clearance_ready": 2} if self.reads <= 2 else {"cleared": 2}
+
+
+class _Sampler(ingest_watch.Sampler):
+    """An outbox read from a list, one value a sample (the last one then on)."""
+
+    def __init__(self, server: ingest_server.Server, outbox: list[float | None]) -> None:
+        super().__init__(server, None)
+        self.outbox = outbox
+
+    def sample(self, client: httpx.Client) -> Sample:
+        waiting = self.outbox.pop(0) if len(self.outbox) > 1 else self.outbox[0]
+        taken = Sample(len(self.samples) + 1.0, None, None, waiting, 0)
+        self.samples.append(taken)
+        return taken
+
+
+@LINUX
+def test_the_drain_waits_for_the_outbox_and_counts_the_cpu_until_quiescent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ingest_watch.time, "sleep", lambda _: None)
+    server = ingest_server.Server("http://127.0.0.1:9", os.getpid())
+    ended = ingest_server.read_cpu(server)
+    sampler = _Sampler(server, [5, 5, 5, 1, 0])
+    declarations: Any = _Declarations()
+    watched = ingest_watch.drain(sampler, declarations, 0.0, time.monotonic(), timeout_s=600)
+    backlog = watched.backlog
+    assert backlog is not None and declarations.reads == 5  # on until the outbox was empty
+    assert backlog.left == {} and backlog.outbox_left == 0 and backlog.quiescent_s is not None
+    load = Load(1, ingest_load.LoadResult(2, 8, 1.0, [1.0], {}, 0.25, 0.1, 8, None, ended))
+    whole = whole_cost(load.result, watched)
+    assert whole is not None and whole.server_s is not None and whole.server_s >= 0.25
+    # A timeout first: not quiescent, and what was left is kept (the figure a lower bound).
+    stuck = ingest_watch.drain(_Sampler(server, [3]), declarations, 0.0, 0.0, timeout_s=0.0)
+    assert stuck.backlog is not None and stuck.backlog.quiescent_s is None
+    assert stuck.backlog.outbox_left == 3
+
+
+def test_the_scaling_ratio_is_until_quiescent_only_when_both_runs_got_there(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def run(window_s: float, whole_s: float, quiescent: bool) -> list[Measured]:
+        result = ingest_load.LoadResult(10, 40, 1.0, [1.0], {}, window_s, 0.1, 40, 0.5)
+        cpu = ingest_server.CpuReading(None, None)
+        backlog = ingest_watch.Backlog({}, 0.0, 0.0, {}, 0, 1.0 if quiescent else None, cpu)
+        watched = ingest_watch.Watched([], [], 1.0, backlog)
+        return [Measured(Load(1, result), watched, ingest_server.CpuReading(whole_s, 2.0))]
+
+    summary = ingest_targets.Summary()
+    report_scaling({1: run(1.0, 4.0, True), 2: run(2.0, 4.0, True)}, summary)
+    out = capsys.readouterr().out
+    assert "2.5 with 1, 2.5 with 2" in out and "(until quiescent;" in out
+    report_scaling({1: run(1.0, 4.0, True), 2: run(2.0, 5.0, False)}, summary)
+    out = capsys.readouterr().out
+    assert "10.0 with 1, 5.0 with 2" in out and "did not reach quiescence" in out
