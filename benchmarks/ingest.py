@@ -33,11 +33,11 @@ closes the run with MET / NOT MET.
 Without ``--url`` it starts ``danchuang serve`` itself on a free loopback port with a fresh
 SQLite file (and, with ``--postgres URL``, on PostgreSQL in a fresh schema for each
 ``--workers`` count, e.g. ``--workers 1,2``: it then prints two processes against one in sets
-per server CPU-second; N processes share the engine's work in N partitions,
-``DANCHUANG_ENGINE_PARTITIONS``). ``--minutes M`` is a soak: on the first backend it keeps
-sending rounds of new sets (fresh seeds: guids never repeat) for M minutes and prints the
-server's RSS per minute and whether it grew. ``--profile`` also runs the submissions
-in-process (``benchmarks/ingest_profile.py``).
+per server CPU-second until every declaration is final and the outbox empty, else over the
+loads; N processes share the engine's work in N partitions, ``DANCHUANG_ENGINE_PARTITIONS``).
+``--minutes M`` is a soak: on the first backend it keeps sending rounds of new sets (fresh
+seeds: guids never repeat) for M minutes and prints the server's RSS per minute and whether it
+grew. ``--profile`` also runs the submissions in-process (``benchmarks/ingest_profile.py``).
 
 Measured numbers wander with the machine's load; compare the ratios, which are measured in the
 same run. See docs/live-clearance.md ("Ingest performance").
