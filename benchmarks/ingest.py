@@ -49,6 +49,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -367,6 +368,9 @@ def _server_log(log: Path, lines: int = 40) -> Iterator[None]:
     print(f"\nthe servers logged {len(errors)} error{'s' if len(errors) != 1 else ''}")
     for text, count in Counter(errors).most_common(5):
         print(f"    ×{count} {text}")
+    if errors:  # the whole log outlives the run's folder, for the tracebacks
+        kept = shutil.copy(log, tempfile.mkstemp(prefix="danchuang-ingest-", suffix=".log")[1])
+        print(f"    the servers' log, kept: {kept}")
 
 
 def _logged_errors(log: Path) -> list[str]:
