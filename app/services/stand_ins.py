@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import receipts
@@ -183,8 +184,11 @@ def site_operator(session: Session) -> Principal:
     row = _enterprise(session, SITE.code)
     if row is None:
         row = Enterprise(code=SITE.code, name=SITE.name, roles=[Role.OPERATOR.value])
-        session.add(row)
-        session.flush()
+        try:  # the engine's partitions, in two processes, may register it at the same moment
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # the other's is committed: read it
+            row = session.scalars(_ENTERPRISE, {"code": SITE.code}).one()
         _known(session).remember(row)
     return Principal.of(row)
 
