@@ -83,8 +83,13 @@ class _Adopting:
     waiting: dict[int, list[int]] = field(default_factory=dict)
     refiles: list[dict[str, int]] = field(default_factory=list)
     # what ``share_receipts`` asks of the receipts read: their codes, the deliveries given
+    # (read at its first asking: a group without webhooks never does)
     codes: dict[int, str] = field(default_factory=dict)
-    given: set[tuple[int, int]] = field(default_factory=set)
+    given: set[tuple[int, int]] | None = None
+
+    def knows(self, receipts: Collection[int]) -> bool:
+        """Were these receipts read ahead (``read_waiting``)?"""
+        return all(receipt in self.codes for receipt in receipts)
 
 
 def _adopting(session: Session) -> _Adopting:
@@ -104,9 +109,6 @@ def read_waiting(session: Session, document_ids: Collection[int]) -> None:
     for receipt, document, code in found:
         adopting.waiting[cast(int, document)].append(receipt)  # asked by document_id
         adopting.codes[receipt] = code
-    if found:
-        given = session.execute(_GIVEN, {"ids": sorted(adopting.codes)})
-        adopting.given = {(receipt, webhook) for receipt, webhook in given}
 
 
 def refile_adopted(session: Session, *, written: bool = True) -> None:
@@ -116,7 +118,7 @@ def refile_adopted(session: Session, *, written: bool = True) -> None:
     if written and adopting.refiles:
         session.execute(_REFILE, adopting.refiles)
     adopting.grouped, adopting.waiting, adopting.refiles = False, {}, []
-    adopting.codes, adopting.given = {}, set()
+    adopting.codes, adopting.given = {}, None
 
 
 def share_receipts(
@@ -171,7 +173,7 @@ def _receipts_to_share(
     receipts (``read_ahead``, once), its orphans' (``read_waiting``)."""
     newcomer = any(hook.enterprise_id in newcomers for hook in hooks)
     adopting = _adopting(session)
-    if not all(receipt in adopting.codes for receipt in refiled):  # not read ahead
+    if not adopting.knows(refiled):
         of_set = Receipt.declaration_id == declaration_id
         wanted = (of_set | Receipt.id.in_(refiled)) if newcomer else Receipt.id.in_(refiled)
         return session.execute(select(*_SHARED).where(wanted)).all()
@@ -197,7 +199,10 @@ def _given(
         return set()
     ids = {hook.id for hook in hooks}
     adopting = _adopting(session)
-    if all(receipt in adopting.codes for receipt in refiled):  # read ahead with them
+    if adopting.knows(refiled):  # the deliveries of every receipt read ahead, once
+        if adopting.given is None:
+            given = session.execute(_GIVEN, {"ids": sorted(adopting.codes)})
+            adopting.given = {(receipt, webhook) for receipt, webhook in given}
         return {(r, w) for r, w in adopting.given if r in refiled and w in ids}
     query = select(Delivery.receipt_id, Delivery.webhook_id).where(
         Delivery.webhook_id.in_(ids), Delivery.receipt_id.in_(refiled)
