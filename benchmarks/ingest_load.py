@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 import httpx
 from lxml import etree
 
-from benchmarks.ingest_server import CpuReading, Server, read_cpu
+from benchmarks.ingest_server import CpuReading, Server, known_sum, read_cpu
 from benchmarks.raw_http import Answer, Connection, Request, prepare
 from declarations import BY_ROOT, Direction, Kind, Regime, validate_set
 from declarations.sample_batches import batched, sharing_parties
@@ -207,14 +207,10 @@ class LoadResult:
             failures[status] = (before + count, shown)
         return LoadResult(self.sets + other.sets, self.requests + other.requests,
                           self.seconds + other.seconds, self.latencies_ms + other.latencies_ms,
-                          failures, _sum(self.server_cpu_s, other.server_cpu_s),
+                          failures, known_sum(self.server_cpu_s, other.server_cpu_s),
                           self.client_cpu_s + other.client_cpu_s, self.records + other.records,
-                          _sum(self.database_cpu_s, other.database_cpu_s),
+                          known_sum(self.database_cpu_s, other.database_cpu_s),
                           other.ended)  # fmt: skip
-
-
-def _sum(one: float | None, other: float | None) -> float | None:
-    return one + other if one is not None and other is not None else None
 
 
 def _own_cpu_seconds() -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from benchmarks.ingest_load import LoadResult, _sum
+from benchmarks.ingest_load import LoadResult
 from benchmarks.ingest_server import CpuReading
 from benchmarks.ingest_targets import (
     BATCH_RATE,
@@ -60,9 +60,8 @@ def whole_cost(result: LoadResult | None, watched: Watched) -> CpuReading | None
     b = watched.backlog
     if result is None or result.ended is None or b is None:
         return None
-    after = b.cpu.since(result.ended)
-    return CpuReading(_sum(result.server_cpu_s, after.server_s),
-                      _sum(result.database_cpu_s, after.postgres_s))  # fmt: skip
+    window = CpuReading(result.server_cpu_s, result.database_cpu_s)
+    return window.plus(b.cpu.since(result.ended))
 
 
 def report_floor(name: str, floor: LoadResult, bare: LoadResult | None, summary: Summary) -> None:

@@ -96,9 +96,19 @@ class CpuReading:
         return CpuReading(_less(self.server_s, earlier.server_s),
                           _less(self.postgres_s, earlier.postgres_s))  # fmt: skip
 
+    def plus(self, more: CpuReading) -> CpuReading:
+        """These CPU seconds and ``more``'s together."""
+        return CpuReading(known_sum(self.server_s, more.server_s),
+                          known_sum(self.postgres_s, more.postgres_s))  # fmt: skip
+
 
 def _less(one: float | None, other: float | None) -> float | None:
     return one - other if one is not None and other is not None else None
+
+
+def known_sum(one: float | None, other: float | None) -> float | None:
+    """``one + other``; None when either was not read."""
+    return one + other if one is not None and other is not None else None
 
 
 def read_cpu(server: Server) -> CpuReading:
