@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from app.dashboard.config import DashboardSettings
 from app.db.engine import Database
-from app.db.models import ScenarioJob
+from app.db.models_jobs import ScenarioJob
 from simulation.paths import find_scenario, shipped_scenarios
 from simulation.runner import RunResult, run
 from simulation.scenario import Scenario, ScenarioError, load_scenario

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -330,13 +331,23 @@ class Webhook(Base):
     enterprise: Mapped[Enterprise] = relationship(back_populates="webhooks")
 
 
+_PENDING = text("delivered_at IS NULL AND failed_at IS NULL")  # a delivery still to be made
+
+
 class Delivery(Base):
     """The outbox: one row per (receipt, webhook); the worker POSTs it until it is delivered."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("receipt_id", "webhook_id", name="receipt_webhook"),
-        Index("ix_deliveries_due", "delivered_at", "failed_at", "next_attempt_at"),
+        # The pending rows in the order the worker claims them (migration 0015).
+        Index(
+            "ix_deliveries_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -372,28 +383,4 @@ class EngineLease(Base):
     sim_clock: Mapped[datetime | None] = mapped_column(default=None)
 
 
-# --- the dashboard's scenario jobs (migration 0004) -------------------------------------------
-
-
-class ScenarioJob(Base):
-    """A scenario run started from the dashboard (``app.dashboard.jobs``): queued → running →
-    done / failed. ``parameters`` holds replications, seed, horizon_hours and the dotted-path
-    overrides; the report and results are files in ``output_dir``."""
-
-    __tablename__ = "scenario_jobs"
-    __table_args__ = (Index("ix_scenario_jobs_state", "state"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    scenario: Mapped[str] = mapped_column(String(200))
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(10), default="queued")
-    done: Mapped[int] = mapped_column(default=0)  # replications finished
-    total: Mapped[int]  # replications asked for
-    error: Mapped[str | None] = mapped_column(Text, default=None)
-    output_dir: Mapped[str | None] = mapped_column(String(500), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(default=None)
-    finished_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-from app.db import models_after, models_summary  # noqa: E402, F401  (their tables, this Base)
+from app.db import models_after, models_jobs, models_summary  # noqa: E402, F401  (this Base)

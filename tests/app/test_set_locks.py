@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import pytest
 from postgres_support import throwaway_schema
 from service_support import PartyFactory, run_together
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from submission_helpers import Parties, kind, register, sample, xml
 
 from app.accounts import Principal
 from app.db.engine import Database
-from app.db.models import Declaration, QuotaEntry
+from app.db.models import Declaration, DocumentRow, QuotaEntry
 from app.engine import store
 from app.services import set_locks
 from app.services.submission import submit_document
@@ -146,3 +146,40 @@ def test_the_engine_leaves_a_held_set_for_the_next_tick(
     with database.read() as session:
         state = session.scalar(select(Declaration.state))
     assert len(taken) == 1 and state == "clearing"
+
+
+def test_the_engine_holds_every_set_naming_the_waybill_of_its_declarations(
+    database: Database, make_party: PartyFactory
+) -> None:
+    """``lock_declarations`` holds a declaration's set and every other set whose current 清单
+    names the same waybill (here a second set's 清单 made to name the first's), not sets that
+    name other waybills."""
+    first, second, third = (sample(Regime.DIRECT, Direction.IMPORT, seed=s) for s in (61, 62, 63))
+    for sample_set in (first, second, third):
+        parties = register(make_party, sample_set)
+        for what in (Kind.ORDER, Kind.PAYMENT, Kind.WAYBILL, Kind.INVENTORY):
+            _sender(database, parties, sample_set, what)()
+    with database.write() as session:
+        ids = {
+            order_no: id_
+            for id_, order_no in session.execute(select(Declaration.id, Declaration.order_no))
+        }
+        waybill = session.execute(
+            select(DocumentRow.logistics_code, DocumentRow.logistics_no).where(
+                DocumentRow.declaration_id == ids[first.deal.order_no],
+                DocumentRow.message_code == "CEB621",
+            )
+        ).one()
+        session.execute(
+            update(DocumentRow)
+            .where(
+                DocumentRow.declaration_id == ids[second.deal.order_no],
+                DocumentRow.message_code == "CEB621",
+            )
+            .values(logistics_code=waybill.logistics_code, logistics_no=waybill.logistics_no)
+        )
+    keys = [_key(s, Direction.IMPORT) for s in (first, second, third)]
+    with database.write() as engine_side:
+        set_locks.lock_declarations(engine_side, [ids[first.deal.order_no]])
+        with database.write() as other_side:
+            assert set_locks.try_lock(other_side, keys) == {keys[2]}

@@ -17,7 +17,7 @@ from app.dashboard import jobs
 from app.dashboard.config import DashboardSettings
 from app.db import migrate
 from app.db.engine import Database
-from app.db.models import ScenarioJob
+from app.db.models_jobs import ScenarioJob
 from simulation.paths import find_scenario
 from simulation.scenario import load_scenario
 
