@@ -340,11 +340,14 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("receipt_id", "webhook_id", name="receipt_webhook"),
-        # The pending rows in the order the worker claims them (migration 0015).
+        # The pending rows in the order the worker claims them (migration 0015 says why the
+        # two columns of its condition are in it too).
         Index(
             "ix_deliveries_due",
             "next_attempt_at",
             "id",
+            "delivered_at",
+            "failed_at",
             postgresql_where=_PENDING,
             sqlite_where=_PENDING,
         ),

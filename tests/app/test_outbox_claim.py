@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text, update
 
 from app import accounts
@@ -97,3 +98,28 @@ def test_the_claim_takes_the_earliest_pending_deliveries(database: Database) -> 
         later = datetime.now(UTC) + timedelta(seconds=1)
         jobs = outbox.claim_due(session, now=later, lease_s=60, limit=50)
     assert [job.delivery_id for job in jobs] == pending
+
+
+def test_counting_the_pending_deliveries_reads_the_index_alone_on_sqlite(
+    database: Database,
+) -> None:
+    """``/metrics`` counts the pending deliveries; SQLite reads a partial index alone only
+    when it holds the columns of its condition too (migration 0015)."""
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads a partial index alone without its condition's columns")
+    _outbox(database)
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.read() as session:
+            pending = sum(1 for id_ in range(1, HOOKS * RECEIPTS + 1) if id_ % 3 and id_ % 97 != 1)
+            assert outbox.pending_count(session) == pending
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    with database.engine.connect() as connection:
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {seen[-1]}")]
+    assert any("COVERING INDEX ix_deliveries_due" in step for step in plan), plan
