@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Delivery, Receipt, Webhook
@@ -79,28 +79,42 @@ def _xml(session: Session, receipt: Receipt, *, wanted: bool, enterprise_id: int
 
 
 def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
-    """Claim up to ``limit`` due deliveries: one query, and one ``UPDATE`` leasing them all."""
+    """Claim up to ``limit`` due deliveries, the earliest due first: one query, and one
+    ``UPDATE`` leasing them all.
+
+    The deliveries are chosen (and locked) by a subquery of their own table, which the due
+    index (migration 0015) answers in order up to the limit; only those are joined to their
+    webhooks and receipts. With the joins in the same query, PostgreSQL sometimes planned to
+    join every due row and sort them all (13–61 ms a claim with some 40,000 waiting)."""
+    active = select(Webhook.id).where(Webhook.active.is_(True))
+    due = (
+        select(Delivery.id, Delivery.attempts, Delivery.webhook_id, Delivery.receipt_id)
+        .where(
+            Delivery.delivered_at.is_(None),
+            Delivery.failed_at.is_(None),
+            Delivery.next_attempt_at <= now,
+            Delivery.webhook_id.in_(active),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        # Written into the statement: a prepared statement's generic plan takes a LIMIT
+        # parameter for a tenth of the table.
+        .limit(literal(limit, literal_execute=True))
+        .with_for_update(skip_locked=True)
+        .subquery()
+    )
     rows = session.execute(
         select(
-            Delivery.id,
-            Delivery.attempts,
+            due.c.id,
+            due.c.attempts,
             Webhook.url,
             Webhook.secret,
             Webhook.xml,
             Webhook.enterprise_id,
             Receipt,
         )
-        .join(Webhook, Delivery.webhook_id == Webhook.id)
-        .join(Receipt, Delivery.receipt_id == Receipt.id)
-        .where(
-            Delivery.delivered_at.is_(None),
-            Delivery.failed_at.is_(None),
-            Delivery.next_attempt_at <= now,
-            Webhook.active.is_(True),
-        )
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-        .with_for_update(of=Delivery, skip_locked=True)
+        .select_from(due)
+        .join(Webhook, due.c.webhook_id == Webhook.id)
+        .join(Receipt, due.c.receipt_id == Receipt.id)
     ).all()
     if not rows:
         return []

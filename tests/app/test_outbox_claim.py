@@ -4,6 +4,7 @@ joins and sorts every due row cost PostgreSQL 61 ms a claim, most of its CPU und
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,6 +85,33 @@ def test_the_claim_reads_the_pending_rows_in_order_without_sorting(database: Dat
     assert "ix_deliveries_due" in plan, plan
 
 
+def test_the_claims_generic_plan_reads_no_more_deliveries_than_it_claims(
+    database: Database,
+) -> None:
+    """psycopg prepares a statement run five times, and PostgreSQL may then keep one generic
+    plan for all parameters: one for a LIMIT parameter counts on a tenth of the table and
+    read every delivery (a sequential scan) to join the 50 claimed."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans every statement for its values")
+    _outbox(database)
+    statement, parameters = _claim_statement(database)
+    names: list[str] = []
+
+    def numbered(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return f"${len(names)}"
+
+    prepared = re.sub(r"%\((\w+)\)s", numbered, statement)
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        connection.exec_driver_sql(f"PREPARE claim AS {prepared}")
+        values = ", ".join(f"'{parameters[name].isoformat()}'" for name in names)
+        plan = "\n".join(
+            row[0] for row in connection.exec_driver_sql(f"EXPLAIN EXECUTE claim({values})")
+        )
+    assert "Seq Scan on deliveries" not in plan and "Sort" not in plan, plan
+
+
 def test_the_claim_takes_the_earliest_pending_deliveries(database: Database) -> None:
     _outbox(database)
     with database.read() as session:
@@ -97,7 +125,7 @@ def test_the_claim_takes_the_earliest_pending_deliveries(database: Database) -> 
     with database.write() as session:
         later = datetime.now(UTC) + timedelta(seconds=1)
         jobs = outbox.claim_due(session, now=later, lease_s=60, limit=50)
-    assert [job.delivery_id for job in jobs] == pending
+    assert sorted(job.delivery_id for job in jobs) == sorted(pending)
 
 
 def test_counting_the_pending_deliveries_reads_the_index_alone_on_sqlite(
