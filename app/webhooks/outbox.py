@@ -86,14 +86,16 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
     index (migration 0015) answers in order up to the limit; only those are joined to their
     webhooks and receipts. With the joins in the same query, PostgreSQL sometimes planned to
     join every due row and sort them all (13–61 ms a claim with some 40,000 waiting)."""
-    active = select(Webhook.id).where(Webhook.active.is_(True))
+    # Asked row by row as the index is read (PostgreSQL never joins a scalar subquery): as a
+    # join, with a webhook a party, the planner sorted the due rows by webhook to merge them.
+    active = select(Webhook.active).where(Webhook.id == Delivery.webhook_id).scalar_subquery()
     due = (
         select(Delivery.id, Delivery.attempts, Delivery.webhook_id, Delivery.receipt_id)
         .where(
             Delivery.delivered_at.is_(None),
             Delivery.failed_at.is_(None),
             Delivery.next_attempt_at <= now,
-            Delivery.webhook_id.in_(active),
+            active.is_(True),
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         # Written into the statement: a prepared statement's generic plan takes a LIMIT

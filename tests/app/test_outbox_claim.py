@@ -17,7 +17,7 @@ from app.db.models import Declaration, Delivery, Role, Webhook
 from app.receipts import queue_deliveries, record_receipt
 from app.webhooks import outbox
 
-HOOKS, RECEIPTS = 10, 300
+HOOKS, RECEIPTS = 1000, 3  # a webhook a party, as single-record sets have them
 
 
 def _outbox(database: Database) -> None:
