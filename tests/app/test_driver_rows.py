@@ -7,35 +7,21 @@ from datetime import UTC, datetime
 from typing import cast
 
 import pytest
+from outbox_support import receipts_and_hooks
 from sqlalchemy import Table, insert, select
 
-from app import accounts
 from app.db.driver_rows import insert_many
 from app.db.engine import Database
-from app.db.models import Declaration, Delivery, Role, Webhook
-from app.receipts import queue_deliveries, record_receipt
+from app.db.models import Delivery
+from app.receipts import queue_deliveries
 
 DELIVERIES = cast(Table, Delivery.__table__)
 COLUMNS = [c for c in DELIVERIES.c if c.name not in ("id", "receipt_id")]
 
 
 def _receipts_and_hook(database: Database) -> tuple[list[int], int]:
-    with database.write() as session:
-        sender = accounts.create_enterprise(session, code="3301960001", name="s", roles=[Role.EBC])
-        hook = Webhook(enterprise_id=sender.id, url="http://127.0.0.1:9/", secret="s" * 32)
-        session.add(hook)
-        session.flush()
-        declaration = Declaration(direction="import", ebp_code="3301960001", order_no="O-1",
-                                  state="incomplete")  # fmt: skip
-        session.add(declaration)
-        session.flush()
-        rows = [
-            record_receipt(
-                session, message_code="CEB312", return_status=status, declaration_id=declaration.id
-            ).id
-            for status in (2, 120)
-        ]
-        return list(rows), hook.id
+    receipts, hooks = receipts_and_hooks(database, receipts=2, hooks=1)
+    return receipts, hooks[0]
 
 
 def test_a_row_through_the_driver_is_the_row_sqlalchemy_writes(database: Database) -> None:

@@ -9,37 +9,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from outbox_support import receipts_and_hooks
 from sqlalchemy import event, text, update
 
-from app import accounts
 from app.db.engine import Database
-from app.db.models import Declaration, Delivery, Role, Webhook
-from app.receipts import queue_deliveries, record_receipt
+from app.db.models import Delivery
+from app.receipts import queue_deliveries
 from app.webhooks import outbox
 
-HOOKS, RECEIPTS = 1000, 3  # a webhook a party, as single-record sets have them
+HOOKS, RECEIPTS = 1000, 3  # many webhooks, as single-record sets have (one a party)
 
 
 def _outbox(database: Database) -> None:
     """3,000 deliveries; a third delivered, a few given up; the rest due."""
+    receipts, hooks = receipts_and_hooks(database, receipts=RECEIPTS, hooks=HOOKS)
     with database.write() as session:
-        sender = accounts.create_enterprise(session, code="3301960002", name="s", roles=[Role.EBC])
-        hooks = [
-            Webhook(enterprise_id=sender.id, url=f"http://127.0.0.1:9/{n}", secret="s" * 32)
-            for n in range(HOOKS)
-        ]
-        session.add_all(hooks)
-        declaration = Declaration(direction="import", ebp_code="3301960002", order_no="O-2",
-                                  state="incomplete")  # fmt: skip
-        session.add(declaration)
-        session.flush()
-        receipts = [
-            record_receipt(
-                session, message_code="CEB312", return_status=2, declaration_id=declaration.id
-            ).id
-            for _ in range(RECEIPTS)
-        ]
-        queue_deliveries(session, [(r, h.id) for r in receipts for h in hooks])
+        queue_deliveries(session, [(r, h) for r in receipts for h in hooks])
         now = datetime.now(UTC)
         session.execute(update(Delivery).where(Delivery.id % 3 == 0).values(delivered_at=now))
         session.execute(update(Delivery).where(Delivery.id % 97 == 1).values(failed_at=now))
