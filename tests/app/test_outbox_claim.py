@@ -5,6 +5,8 @@ joins and sorts every due row cost PostgreSQL 61 ms a claim, most of its CPU und
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,31 +34,36 @@ def _outbox(database: Database) -> None:
         session.execute(text("ANALYZE"))
 
 
-def _claim_statement(database: Database) -> tuple[str, Any]:
-    """The SQL and parameters ``outbox.claim_due`` sends for what is due."""
+@contextmanager
+def _executed(database: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements run on the database meanwhile, with their parameters."""
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM deliveries" in statement and not seen:
-            seen.append((statement, parameters))
+        seen.append((statement, parameters))
 
     event.listen(database.engine, "before_cursor_execute", record)
     try:
-        with database.write() as session:
-            later = datetime.now(UTC) + timedelta(seconds=1)
-            jobs = outbox.claim_due(session, now=later, lease_s=60, limit=50)
-            session.rollback()
+        yield seen
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
+
+
+def _claim_statement(database: Database) -> tuple[str, Any]:
+    """The SQL and parameters ``outbox.claim_due`` sends for what is due."""
+    with _executed(database) as seen, database.write() as session:
+        later = datetime.now(UTC) + timedelta(seconds=1)
+        jobs = outbox.claim_due(session, now=later, lease_s=60, limit=50)
+        session.rollback()
     assert len(jobs) == 50
-    return seen[0]
+    return next(sql for sql in seen if "FROM deliveries" in sql[0])
 
 
 def test_the_claim_reads_the_pending_rows_in_order_without_sorting(database: Database) -> None:
     _outbox(database)
     statement, parameters = _claim_statement(database)
     with database.engine.connect() as connection:
-        if database.engine.dialect.name == "postgresql":
+        if not database.is_sqlite:
             plan = "\n".join(
                 row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
             )
@@ -76,7 +83,7 @@ def test_the_claims_generic_plan_reads_no_more_deliveries_than_it_claims(
     """psycopg prepares a statement run five times, and PostgreSQL may then keep one generic
     plan for all parameters: one for a LIMIT parameter counts on a tenth of the table and
     read every delivery (a sequential scan) to join the 50 claimed."""
-    if database.engine.dialect.name != "postgresql":
+    if database.is_sqlite:
         pytest.skip("SQLite plans every statement for its values")
     _outbox(database)
     statement, parameters = _claim_statement(database)
@@ -118,21 +125,13 @@ def test_counting_the_pending_deliveries_reads_the_index_alone_on_sqlite(
 ) -> None:
     """``/metrics`` counts the pending deliveries; SQLite reads a partial index alone only
     when it holds the columns of its condition too (migration 0015)."""
-    if database.engine.dialect.name != "sqlite":
+    if not database.is_sqlite:
         pytest.skip("PostgreSQL reads a partial index alone without its condition's columns")
     _outbox(database)
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        with database.read() as session:
-            pending = sum(1 for id_ in range(1, HOOKS * RECEIPTS + 1) if id_ % 3 and id_ % 97 != 1)
-            assert outbox.pending_count(session) == pending
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
+    with _executed(database) as seen, database.read() as session:
+        pending = sum(1 for id_ in range(1, HOOKS * RECEIPTS + 1) if id_ % 3 and id_ % 97 != 1)
+        assert outbox.pending_count(session) == pending
+    count = seen[-1][0]
     with database.engine.connect() as connection:
-        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {seen[-1]}")]
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {count}")]
     assert any("COVERING INDEX ix_deliveries_due" in step for step in plan), plan
