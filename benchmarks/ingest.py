@@ -4,6 +4,7 @@
                                           [--concurrency C] [--postgres URL] [--workers 1,2]
                                           [--minutes M] [--url URL --admin-key KEY]
                                           [--threads T] [--no-engine] [--profile]
+                                          [--receipts-per-post P]
 
 A bounded load generator (its own HTTP/1.1 client over asyncio streams, ``raw_http.py``,
 about 0.2 ms of CPU a request; it stops by itself) sends declaration sets, each of four
@@ -18,17 +19,17 @@ company's payment, the carrier's waybill, then the declarant's 清单 — in one
   records of its kind (orders, then payments, waybills, 清单), at most C chunks in flight. A
   set counts when its last record is answered (its chunk's 清单 message).
 
-For each it prints sustained sets/s, p50/p99 per message (per HTTP request), the server's CPU
-per set, per record and per request (from /proc, its worker processes included), the engine's
-clock lag (``danchuang_clock_lag_seconds`` sampled from ``/metrics`` every 0.5 s: max and last),
-how many declarations were not final when the load ended and how long until all were, webhook
-deliveries per second to a receiver on loopback in this process (every party has a webhook for
-every receipt), and the RSS of the server's processes (start, max, end). Beforehand, the **HTTP
-floor** on the same server, while the engine is idle: as many of the cheapest authenticated
-requests (``GET /api/v1/enterprises/me``) as the one-record load sends, and a bare FastAPI route
-served the same way (``benchmarks/http_floor.py``). Every figure with a target in issue 15 is
-shown against it as a ratio (figure / bound) measured in the same run, and a summary table
-closes the run with MET / NOT MET.
+For each it prints sustained sets/s, p50/p99 per message (per HTTP request), the server's CPU per
+set, per record and per request (from /proc, its worker processes included), the engine's clock lag
+(``danchuang_clock_lag_seconds`` sampled from ``/metrics`` every 0.5 s: max and last), how many
+declarations were not final when the load ended and how long until all were, webhook deliveries per
+second to a receiver on loopback in this process (every party has a webhook for every receipt,
+taking up to ``--receipts-per-post`` a POST), and the RSS of the server's processes (start, max,
+end). Beforehand, the **HTTP floor** on the same server, while the engine is idle: as many of the
+cheapest authenticated requests (``GET /api/v1/enterprises/me``) as the one-record load sends, and
+a bare FastAPI route served the same way (``benchmarks/http_floor.py``). Every figure with a target
+in issue 15 is shown against it as a ratio (figure / bound) measured in the same run, and a summary
+table closes the run with MET / NOT MET.
 
 Without ``--url`` it starts ``danchuang serve`` itself on a free loopback port with a fresh
 SQLite file (and, with ``--postgres URL``, on PostgreSQL in a fresh schema for each
@@ -133,7 +134,7 @@ class Keys:
             issued = asyncio.run(register(self.server.base, self.admin_key, new))
             self.keys |= issued
             if self.receiver is not None and self.refused is None:
-                self.refused = asyncio.run(subscribe(self.server.base, issued, self.receiver.url))
+                self.refused = asyncio.run(subscribe(self.server.base, issued, self.receiver))
         return self.keys
 
 
@@ -228,11 +229,11 @@ def run_server(
 
 
 @contextmanager
-def receiving(enabled: bool) -> Iterator[Receiver | None]:
+def receiving(enabled: bool, per_post: int) -> Iterator[Receiver | None]:
     if not enabled:
         yield None
         return
-    with Receiver().running() as receiver:
+    with Receiver(per_post).running() as receiver:
         yield receiver
 
 
@@ -265,6 +266,7 @@ def main() -> None:
     add("--seed", type=int, default=None, help="sample seed (default: random)")
     add("--threads", type=int, help="the server's threadpool (serve's default)")
     add("--no-engine", action="store_true", help="serve the API only (no engine, no webhooks)")
+    add("--receipts-per-post", type=int, default=1, help="each webhook's (1 to 100; default 1)")
     add("--profile", action="store_true", help="profile the in-process path")
     args = parser.parse_args()
     batches, workers = _counts(args.batch), _counts(args.workers)
@@ -274,6 +276,8 @@ def main() -> None:
         parser.error("--batch takes record counts from 1 to 100, e.g. 1,100")
     if not workers or min(workers) < 1:
         parser.error("--workers takes process counts, e.g. 1,2")
+    if not 1 <= args.receipts_per_post <= 100:
+        parser.error("--receipts-per-post takes 1 to 100")
     if args.postgres_only and not args.postgres:
         parser.error("--postgres-only needs --postgres URL")
 
@@ -288,7 +292,7 @@ def main() -> None:
     settings = {"DANCHUANG_CLOCK_SPEED": args.clock_speed} if args.clock_speed else {}
     summary = Summary()
     soak = args.minutes is not None
-    with receiving(not args.no_engine) as receiver:
+    with receiving(not args.no_engine, args.receipts_per_post) as receiver:
         if args.url:
             bench = Bench(args.admin_key, receiver, None, summary)
             run_server("server", Server(args.url, None), None, opts, bench, soak=soak)

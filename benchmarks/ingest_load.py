@@ -18,6 +18,7 @@ import httpx
 from lxml import etree
 
 from benchmarks.ingest_server import CpuReading, Server, known_sum, read_cpu
+from benchmarks.ingest_watch import Receiver
 from benchmarks.raw_http import Answer, Connection, Request, prepare
 from declarations import BY_ROOT, Direction, Kind, Regime, validate_set
 from declarations.sample_batches import batched, sharing_parties
@@ -157,15 +158,20 @@ async def register(base: str, admin_key: str, codes: dict[str, list[str]]) -> di
     return keys
 
 
-async def subscribe(base: str, keys: dict[str, str], url: str) -> str | None:
-    """A webhook for every party, to ``url``/<code>, for every receipt; None, or why not."""
+async def subscribe(base: str, keys: dict[str, str], receiver: Receiver) -> str | None:
+    """A webhook for every party, to the receiver's URL/<code>, for every receipt, taking as
+    many a POST as the receiver asks; None, or why not."""
     limit = asyncio.Semaphore(16)
     refused: list[str] = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
 
         async def one(code: str, key: str) -> None:
             async with limit:
-                body = {"url": f"{url}/{code}", "events": []}
+                body = {
+                    "url": f"{receiver.url}/{code}",
+                    "events": [],
+                    "receipts_per_post": receiver.receipts_per_post,
+                }
                 answer = await client.post("/api/v1/webhooks", json=body, headers=_headers(key))
                 if answer.status_code != 201:
                     refused.append(f"{code}: HTTP {answer.status_code} {answer.text[:200]}")

@@ -4,6 +4,7 @@ declarations still not final when the load ends."""
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 import sys
@@ -34,10 +35,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class Receiver:
-    """A webhook receiver on loopback (a thread of this process) that counts the POSTs it
-    answers with 204."""
+    """A webhook receiver on loopback (a thread of this process) that counts the deliveries
+    it answers with 204: a POST's, or each of a batch's (``receipts_per_post``, which the
+    webhooks registered for it ask for)."""
 
-    def __init__(self) -> None:
+    def __init__(self, receipts_per_post: int = 1) -> None:
+        self.receipts_per_post = receipts_per_post
         self._count = 0
         self._lock = threading.Lock()
         receiver = self
@@ -46,9 +49,10 @@ class Receiver:
             protocol_version = "HTTP/1.1"  # keep-alive: the delivery worker reuses its connection
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                payload = json.loads(body) if receiver.receipts_per_post > 1 else {}
                 with receiver._lock:
-                    receiver._count += 1
+                    receiver._count += len(payload.get("deliveries", [body]))
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

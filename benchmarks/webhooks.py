@@ -1,20 +1,21 @@
 """What a webhook delivery costs the process that delivers it.
 
-    .venv/bin/python benchmarks/webhooks.py [--deliveries N] [--receivers K] [--postgres URL]
-        [--profile]
+    .venv/bin/python benchmarks/webhooks.py [--deliveries N] [--receivers K] [--per-post P]
+        [--postgres URL] [--profile]
 
-Every receipt is queued to the active webhooks of every party of its set, about 60 deliveries a
-set (docs/performance.md "Webhooks multiply the receipts"), and on SQLite the delivery worker
-shares the API process's core with the intake and the clearance engine. This fills an outbox
-(SQLite file, or with ``--postgres`` a new schema of that server): ``K`` enterprises with a
-webhook each, every one on its own loopback receiver, and ``N / K`` receipts each queued to all
-of them; starts the receivers in another process (an asyncio HTTP/1.1 server answering 200 with
-keep-alive, so that their CPU is not counted); runs ``DeliveryWorker.run_once`` (its defaults:
-batches of 50, 8 posts side by side) until nothing is due; checks every delivery was recorded
-delivered; and prints this process's CPU ms a delivery, split by the CPU time of the threads
-inside each part (claim: the query and lease; body: its JSON; sign: the HMAC header; HTTP: the
-rest of a post; record: the outcomes' transaction; rest: the round's own loop, futures and
-threads). On PostgreSQL it also prints the ``postgres`` processes' CPU (run on a quiet machine).
+Every receipt is queued to the active webhooks of every party of its set, about 60 deliveries a set
+(docs/performance.md "Webhooks multiply the receipts"), and on SQLite the delivery worker shares
+the API process's core with the intake and the clearance engine. This fills an outbox (SQLite file,
+or with ``--postgres`` a new schema of that server): ``K`` enterprises with a webhook each, every
+one on its own loopback receiver, and ``N / K`` receipts each queued to all of them (each webhook
+taking up to ``P`` receipts a POST, 1 by default); starts the receivers in another process (an
+asyncio HTTP/1.1 server answering 200 with keep-alive, so that their CPU is not counted); runs
+``DeliveryWorker.run_once`` (its defaults: batches of 50, 8 posts side by side) until nothing is
+due; checks every delivery was recorded delivered; and prints this process's CPU ms a delivery,
+split by the CPU time of the threads inside each part (claim: the query and lease; body: its JSON;
+sign: the HMAC header; HTTP: the rest of a post; record: the outcomes' transaction; rest: the
+round's own loop, futures and threads). On PostgreSQL it also prints the ``postgres`` processes'
+CPU (run on a quiet machine).
 ``--profile`` adds the functions that cost most, profiled in every thread (slower: the totals
 are then inflated).
 """
@@ -107,7 +108,7 @@ def receivers(count: int) -> Iterator[list[str]]:
 # --- the outbox ----------------------------------------------------------------------------
 
 
-def fill(database: Database, urls: list[str], deliveries: int) -> int:
+def fill(database: Database, urls: list[str], deliveries: int, per_post: int = 1) -> int:
     """An enterprise and its webhook per URL, and receipts queued to every webhook (rows
     written directly, as ``app.receipts`` writes them); the number of deliveries queued."""
     receipts = math.ceil(deliveries / len(urls))
@@ -118,7 +119,10 @@ def fill(database: Database, urls: list[str], deliveries: int) -> int:
             code = f"33019{n:05d}"
             owner = accounts.create_enterprise(session, code=code, name=code, roles=[Role.EBP])
             session.flush()
-            hook = Webhook(enterprise_id=owner.id, url=url, secret=SECRET, events=[])
+            hook = Webhook(
+                enterprise_id=owner.id, url=url, secret=SECRET, events=[],
+                receipts_per_post=per_post,
+            )  # fmt: skip
             session.add(hook)
             session.flush()
             hooks.append(hook.id)
@@ -298,6 +302,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=3000)
     parser.add_argument("--receivers", type=int, default=4, help="webhooks, one receiver each")
+    parser.add_argument(
+        "--per-post", type=int, default=1, help="each webhook's receipts_per_post (default 1)"
+    )
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server (a new schema)")
     parser.add_argument("--profile", action="store_true", help="also profile every thread")
     args = parser.parse_args()
@@ -315,8 +322,12 @@ def main() -> None:
         scratch_database(args.postgres) as database,
         production_logs(),
     ):
-        queued = fill(database, urls, args.deliveries)
-        print(f"webhooks: {queued} deliveries to {len(urls)} receivers on {backend}", flush=True)
+        queued = fill(database, urls, args.deliveries, args.per_post)
+        print(
+            f"webhooks: {queued} deliveries to {len(urls)} receivers on {backend}, "
+            f"up to {args.per_post} a POST",
+            flush=True,
+        )
         with patched(wrap):
             run = deliver_all(database, parts, profiles, postgres=bool(args.postgres))
         if delivered(database) != queued:

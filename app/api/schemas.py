@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.db.models import Role
 from simulation.scenario import CreditClass
@@ -194,38 +194,6 @@ class IssueIn(BaseModel):
 class SignaturePolicyOut(BaseModel):
     mode: Literal["off", "warn", "require"]
     methods: list[str] = Field(description="The SignatureMethod algorithms accepted.")
-
-
-class WebhookIn(BaseModel):
-    url: AnyHttpUrl
-    events: list[str] = Field(
-        default_factory=list,
-        description="Receipt message codes to receive (e.g. CEB622); empty for all.",
-        max_length=50,
-    )
-    xml: bool = Field(
-        default=False,
-        description="Also send each receipt as its CEB receipt message (body field xml): in a "
-        "DxpMsg when it answers a document you sent in one.",
-    )
-    secret: str | None = Field(
-        default=None,
-        max_length=200,
-        description="Your own signing secret; one is generated when omitted.",
-    )
-
-
-class WebhookOut(BaseModel):
-    id: int
-    url: str
-    events: list[str]
-    xml: bool
-    active: bool
-    created_at: datetime
-
-
-class WebhookCreated(WebhookOut):
-    secret: str = Field(description="The signing secret. Shown only in this response.")
 
 
 # -- documents, receipts, declarations --------------------------------------------------------

@@ -326,6 +326,8 @@ class Webhook(Base):
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Deliveries also carry the receipt as its CEB receipt message (``xml``).
     xml: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # At most this many due receipts a POST; above 1 the body lists them (docs/api.md).
+    receipts_per_post: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="webhooks")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +58,8 @@ class Job:
     delivery_id: int
     receipt_id: int
     attempt: int
+    webhook_id: int
+    receipts_per_post: int  # the webhook's: above 1, it is posted with others (batch_body)
     url: str
     secret: str
     body: bytes
@@ -70,6 +72,13 @@ def delivery_body(receipt: Receipt, xml: bytes | None = None) -> bytes:
     if xml is not None:
         payload["xml"] = xml.decode("utf-8")
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def batch_body(bodies: Iterable[bytes]) -> bytes:
+    """The body of a POST carrying several deliveries to a webhook that takes several:
+    ``{"type":"batch","deliveries":[...]}``, each element the exact ``delivery_body`` it would
+    have been sent alone."""
+    return b'{"type":"batch","deliveries":[' + b",".join(bodies) + b"]}"
 
 
 def _xml(session: Session, receipt: Receipt, *, wanted: bool, enterprise_id: int) -> bytes | None:
@@ -108,6 +117,8 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
         select(
             due.c.id,
             due.c.attempts,
+            due.c.webhook_id,
+            Webhook.receipts_per_post,
             Webhook.url,
             Webhook.secret,
             Webhook.xml,
@@ -133,6 +144,8 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
             delivery_id=row.id,
             receipt_id=row.Receipt.id,
             attempt=row.attempts + 1,
+            webhook_id=row.webhook_id,
+            receipts_per_post=row.receipts_per_post,
             url=row.url,
             secret=row.secret,
             body=delivery_body(

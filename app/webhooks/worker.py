@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 
@@ -35,6 +35,21 @@ RECORD_EVERY_S = 1.0  # the longest a delivery's outcome waits to be recorded (r
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def posts_of(jobs: Sequence[outbox.Job]) -> list[list[outbox.Job]]:
+    """Claimed deliveries as the POSTs that carry them, in claim order: a delivery alone, or
+    with the others claimed for the same webhook when it takes several, up to its
+    ``receipts_per_post``."""
+    posts: list[list[outbox.Job]] = []
+    filling: dict[int, list[outbox.Job]] = {}  # by webhook: its latest POST with room left
+    for job in jobs:
+        post = filling.get(job.webhook_id)
+        if post is None or len(post) >= job.receipts_per_post:
+            post = filling[job.webhook_id] = []
+            posts.append(post)
+        post.append(job)
+    return posts
 
 
 class DeliveryWorker:
@@ -98,28 +113,34 @@ class DeliveryWorker:
         # again when their lease ends: delivered at least once, as always.
         done: list[tuple[outbox.Job, str | None]] = []
         recorded = time.monotonic()
-        posts = {self._posting.submit(self._post, job): job for job in jobs}
+        posts = {self._posting.submit(self._post, post): post for post in posts_of(jobs)}
         for post in as_completed(posts):
-            done.append((posts[post], post.result()))
+            error = post.result()
+            done.extend((job, error) for job in posts[post])
             if time.monotonic() - recorded >= RECORD_EVERY_S:
                 self._record(done, now)
                 done, recorded = [], time.monotonic()
         self._record(done, now)
         return len(jobs)
 
-    def _post(self, job: outbox.Job) -> str | None:
-        """POST one delivery; its error, None when the receiver took it."""
-        headers = {
-            SIGNATURE_HEADER: signature_header(job.secret, job.body),
-            IDEMPOTENCY_HEADER: str(job.receipt_id),
-            ATTEMPT_HEADER: str(job.attempt),
-        }
+    def _post(self, post: list[outbox.Job]) -> str | None:
+        """POST deliveries to their webhook (one, or several to a webhook that takes several:
+        ``posts_of``); the error, None when the receiver took them."""
+        first = post[0]
+        if first.receipts_per_post == 1:
+            body = first.body
+            headers = {IDEMPOTENCY_HEADER: str(first.receipt_id)}
+        else:  # each receipt's id, in its element, is its idempotency key
+            body = outbox.batch_body(job.body for job in post)
+            headers = {}
+        headers[SIGNATURE_HEADER] = signature_header(first.secret, body)
+        headers[ATTEMPT_HEADER] = str(max(job.attempt for job in post))
         # Checked again at each delivery: the host's addresses may have changed since the
         # webhook was registered.
-        address = None if self.private_targets else private_address(job.url)
+        address = None if self.private_targets else private_address(first.url)
         if address is not None:
             return f"refused: the host resolves to {address}, which is not a public address"
-        return self._poster.post(job.url, job.body, headers)
+        return self._poster.post(first.url, body, headers)
 
     def _record(self, done: list[tuple[outbox.Job, str | None]], now: datetime | None) -> None:
         """The outcomes of ``done`` in one write transaction, then their metrics and logs."""

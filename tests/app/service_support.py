@@ -137,10 +137,20 @@ def recording_receiver() -> Iterator[Receiver]:
         yield receiver
 
 
-def subscribe(db: Database, party: Party, url: str, events: list[str] | None = None) -> int:
+def subscribe(
+    db: Database,
+    party: Party,
+    url: str,
+    events: list[str] | None = None,
+    *,
+    receipts_per_post: int = 1,
+) -> int:
     """Register a webhook for ``party`` straight in the database (signed with ``SECRET``)."""
     with db.write() as session:
-        hook = Webhook(enterprise_id=party.id, url=url, secret=SECRET, events=events or [])
+        hook = Webhook(
+            enterprise_id=party.id, url=url, secret=SECRET, events=events or [],
+            receipts_per_post=receipts_per_post,
+        )  # fmt: skip
         session.add(hook)
         session.flush()
         return hook.id

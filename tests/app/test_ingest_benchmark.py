@@ -129,12 +129,16 @@ def test_rss_is_this_process_and_its_children(ingest: ModuleType) -> None:
     assert ingest.rss_bytes(None) is None
 
 
-def test_the_receiver_counts_webhook_deliveries() -> None:
+def test_the_receiver_counts_webhook_deliveries_one_a_post_or_a_batch_s() -> None:
     with Receiver().running() as receiver, httpx.Client() as client:
         for n in range(3):  # one kept-alive connection, as the delivery worker's
             answer = client.post(f"{receiver.url}/PARTY{n}", json={"type": "receipt"})
             assert answer.status_code == 204
         assert receiver.count == 3
+    with Receiver(receipts_per_post=50).running() as receiver, httpx.Client() as client:
+        batch = {"type": "batch", "deliveries": [{"type": "receipt"}] * 7}
+        assert client.post(f"{receiver.url}/PARTY", json=batch).status_code == 204
+        assert receiver.count == 7
 
 
 def test_the_metrics_and_memory_readings() -> None:

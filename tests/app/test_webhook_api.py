@@ -27,6 +27,7 @@ async def test_webhook_api_shows_the_secret_once_and_checks_input(
     assert created.status_code == 201, created.text
     hook = created.json()
     assert len(hook["secret"]) >= 32 and hook["events"] == ["CEB312", "CEB622"]
+    assert hook["receipts_per_post"] == 1
     listed = (await client.get("/api/v1/webhooks", headers=party.headers)).json()
     assert listed[0]["id"] == hook["id"] and "secret" not in listed[0]
 
@@ -34,9 +35,21 @@ async def test_webhook_api_shows_the_secret_once_and_checks_input(
         ({"url": "ftp://example.test/x"}, "request.invalid"),
         ({"url": "https://example.test/x", "events": ["CEB311"]}, "webhook.unknown_event"),
         ({"url": "https://example.test/x", "secret": "short"}, "webhook.weak_secret"),
+        ({"url": "https://example.test/x", "receipts_per_post": 0}, "request.invalid"),
+        ({"url": "https://example.test/x", "receipts_per_post": 101}, "request.invalid"),
     ]:
         response = await client.post("/api/v1/webhooks", json=body, headers=party.headers)
         assert response.status_code == 422 and response.json()["error"]["code"] == code
+
+    together = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://example.test/many", "receipts_per_post": 100},
+        headers=party.headers,
+    )
+    assert together.status_code == 201 and together.json()["receipts_per_post"] == 100
+    listed = (await client.get("/api/v1/webhooks", headers=party.headers)).json()
+    assert [h["receipts_per_post"] for h in listed] == [1, 100]
+    await client.delete(f"/api/v1/webhooks/{together.json()['id']}", headers=party.headers)
 
     deleted = await client.delete(f"/api/v1/webhooks/{hook['id']}", headers=party.headers)
     assert deleted.status_code == 204

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
 from app.api.deps import CurrentEnterprise, DatabaseDep, SettingsDep
-from app.api.schemas import RowId, WebhookCreated, WebhookIn, WebhookOut, errors
+from app.api.schemas import RowId, errors
+from app.api.schemas_webhooks import WebhookCreated, WebhookIn, WebhookOut
 from app.db.models import Webhook
 from app.errors import ServiceError, not_found
 from app.webhooks.targets import private_address
@@ -27,8 +28,8 @@ RECEIPT_CODES = sorted(
 
 def _out(hook: Webhook) -> WebhookOut:
     return WebhookOut(
-        id=hook.id, url=hook.url, events=hook.events, xml=bool(hook.xml), active=hook.active,
-        created_at=hook.created_at,
+        id=hook.id, url=hook.url, events=hook.events, xml=bool(hook.xml),
+        receipts_per_post=hook.receipts_per_post, active=hook.active, created_at=hook.created_at,
     )  # fmt: skip
 
 
@@ -75,6 +76,7 @@ def create_webhook(
             secret=secret,
             events=sorted(set(body.events)),
             xml=body.xml,
+            receipts_per_post=body.receipts_per_post,
         )
         session.add(hook)
         session.flush()
