@@ -129,7 +129,7 @@ def test_rss_is_this_process_and_its_children(ingest: ModuleType) -> None:
     assert ingest.rss_bytes(None) is None
 
 
-def test_the_receiver_counts_webhook_deliveries_one_a_post_or_a_batch_s() -> None:
+def test_the_receiver_counts_deliveries_sent_alone_and_in_batches() -> None:
     with Receiver().running() as receiver, httpx.Client() as client:
         for n in range(3):  # one kept-alive connection, as the delivery worker's
             answer = client.post(f"{receiver.url}/PARTY{n}", json={"type": "receipt"})
