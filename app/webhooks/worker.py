@@ -111,12 +111,11 @@ class DeliveryWorker:
         # delivery waited, under load, behind every submission's (SQLite has one writer), and
         # deliveries stalled. A crash before recording leaves the claimed rows to come due
         # again when their lease ends: delivered at least once, as always.
-        done: list[tuple[outbox.Job, str | None]] = []
+        done: list[tuple[list[outbox.Job], str | None]] = []  # each POST, and its error
         recorded = time.monotonic()
         posts = {self._posting.submit(self._post, post): post for post in posts_of(jobs)}
         for post in as_completed(posts):
-            error = post.result()
-            done.extend((job, error) for job in posts[post])
+            done.append((posts[post], post.result()))
             if time.monotonic() - recorded >= RECORD_EVERY_S:
                 self._record(done, now)
                 done, recorded = [], time.monotonic()
@@ -142,30 +141,35 @@ class DeliveryWorker:
             return f"refused: the host resolves to {address}, which is not a public address"
         return self._poster.post(first.url, body, headers)
 
-    def _record(self, done: list[tuple[outbox.Job, str | None]], now: datetime | None) -> None:
-        """The outcomes of ``done`` in one write transaction, then their metrics and logs."""
+    def _record(
+        self, done: list[tuple[list[outbox.Job], str | None]], now: datetime | None
+    ) -> None:
+        """The outcomes of the POSTs ``done`` in one write transaction, then their metrics and
+        a log line a POST."""
         if not done:
             return
         finished_at = now or self.clock()
+        delivered = [job.delivery_id for post, error in done if error is None for job in post]
+        failed = [(job, error) for post, error in done if error is not None for job in post]
         with self.database.write() as session:
-            delivered = [job.delivery_id for job, error in done if error is None]
             outbox.mark_delivered(session, delivered, now=finished_at)
-            for job, error in done:
-                if error is not None:
-                    outbox.mark_failed(session, job.delivery_id, error, now=finished_at,
-                                       policy=self.policy, rng=self.rng)  # fmt: skip
+            for job, reason in failed:
+                outbox.mark_failed(session, job.delivery_id, reason, now=finished_at,
+                                   policy=self.policy, rng=self.rng)  # fmt: skip
         metrics.WEBHOOK_DELIVERIES.labels(outcome="delivered").inc(len(delivered))
-        metrics.WEBHOOK_DELIVERIES.labels(outcome="failed").inc(len(done) - len(delivered))
-        for job, error in done:
+        metrics.WEBHOOK_DELIVERIES.labels(outcome="failed").inc(len(failed))
+        for post, error in done:
             outcome = "delivered" if error is None else "failed"
-            log.info(
-                "webhook.attempt",
-                delivery_id=job.delivery_id,
-                receipt_id=job.receipt_id,
-                attempt=job.attempt,
-                outcome=outcome,
-                error=error,
-            )
+            if post[0].receipts_per_post == 1:  # as its body: one receipt, or a batch's list
+                [job] = post
+                log.info("webhook.attempt", delivery_id=job.delivery_id,
+                         receipt_id=job.receipt_id, attempt=job.attempt, outcome=outcome,
+                         error=error)  # fmt: skip
+            else:
+                log.info("webhook.attempt", delivery_ids=[job.delivery_id for job in post],
+                         receipt_ids=[job.receipt_id for job in post],
+                         attempts=[job.attempt for job in post], outcome=outcome,
+                         error=error)  # fmt: skip
 
     # -- the loop ---------------------------------------------------------------------------
 

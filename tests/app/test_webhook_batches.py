@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from service_support import SECRET, T0, PartyFactory, Receiver, add_receipt, subscribe
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from app.db.engine import Database
 from app.db.models import Delivery, Role
@@ -54,7 +55,11 @@ def test_due_receipts_reach_a_batch_webhook_together_signed_once_a_post(
     subscribe(database, party, receiver.url, receipts_per_post=3)
     receipt_ids = [add_receipt(database, party) for _ in range(7)]
 
-    assert _run(database, timedelta(0), timedelta(hours=1)) == [7, 0]
+    with capture_logs() as logs:
+        assert _run(database, timedelta(0), timedelta(hours=1)) == [7, 0]
+    lines = [line for line in logs if line["event"] == "webhook.attempt"]
+    assert sorted(len(line["delivery_ids"]) for line in lines) == [1, 3, 3]  # a line a POST
+    assert all(line["outcome"] == "delivered" and line["error"] is None for line in lines)
 
     # The POSTs are made side by side, so they arrive in any order.
     sizes = sorted(len(json.loads(post.body)["deliveries"]) for post in receiver.posts)
