@@ -100,6 +100,7 @@ from benchmarks.ingest_server import (  # noqa: E402
     _free_port,
     cpu_seconds,
     rss_bytes,
+    settle,
     spawned_server,
 )
 from benchmarks.ingest_targets import Summary  # noqa: E402
@@ -188,12 +189,12 @@ def run_server(
     receiver, bare, summary = bench.receiver, bench.bare, bench.summary
     keys = Keys(server, bench.admin_key, receiver)
     floor_keys = list(keys.ensure(parties(build_sets(16, opts.seed))).values())
-    requests = 4 * opts.sets
+    requests, quiet = 4 * opts.sets, settle(server)
     floor = asyncio.run(drive_get(server, FLOOR_PATH, floor_keys, requests, opts.concurrency))
     plain = (
         asyncio.run(drive_get(bare, BARE_PATH, [], requests, opts.concurrency)) if bare else None
     )
-    report_floor(name, floor, plain, summary)
+    report_floor(name, floor, plain, summary, quiet)
     declarations = Declarations(database_url) if database_url else None
     sampler = Sampler(server, receiver).start()
     measured = []

@@ -64,7 +64,10 @@ def whole_cost(result: LoadResult | None, watched: Watched) -> CpuReading | None
     return window.plus(b.cpu.since(result.ended))
 
 
-def report_floor(name: str, floor: LoadResult, bare: LoadResult | None, summary: Summary) -> None:
+def report_floor(
+    name: str, floor: LoadResult, bare: LoadResult | None, summary: Summary, quiet: str = ""
+) -> None:
+    """The floor's figures; ``quiet``: how the machine was settled before it (``settle``)."""
     from benchmarks.http_floor import FLOOR_GOAL_MS, FLOOR_MUST_MS, cpu_ms  # noqa: PLC0415
 
     target = Target("HTTP floor: server CPU per GET", " ms", "≤", FLOOR_MUST_MS, FLOOR_GOAL_MS)
@@ -75,6 +78,8 @@ def report_floor(name: str, floor: LoadResult, bare: LoadResult | None, summary:
         f"{floor.requests_per_s:.1f} req/s, p50 {floor.percentile(0.5):.1f} ms, "
         f"p99 {floor.percentile(0.99):.1f} ms"
     )
+    if quiet:
+        print(f"{PAD}before it the server and its PostgreSQL were {quiet}")
     if ms is not None:
         against = f"; bare FastAPI route {bare_ms:.2f} ms ({ms / bare_ms:.2f}×)" if bare_ms else ""
         print(f"{PAD}server CPU per GET {summary.add(name, target, ms)}{against}")

@@ -116,6 +116,26 @@ def read_cpu(server: Server) -> CpuReading:
     return CpuReading(cpu_seconds(server.pid), postgres_cpu_seconds() if server.postgres else None)
 
 
+QUIET_SHARE = 0.05  # of a core: an idle server (engine ticking, outbox polled) uses about 1 %
+
+
+def settle(server: Server, *, timeout_s: float = 60.0, window_s: float = 0.5) -> str:
+    """Wait until the server's processes and its PostgreSQL on this machine together use under
+    ``QUIET_SHARE`` of a core over ``window_s`` (its worker processes booted, nothing left over
+    from an earlier run), at most ``timeout_s``; what was waited, as a phrase."""
+    started = before = time.monotonic()
+    cpu, busy = read_cpu(server), 0.0
+    while time.monotonic() - started < timeout_s:
+        time.sleep(window_s)
+        now, later = time.monotonic(), read_cpu(server)
+        spent = later.since(cpu)
+        busy = ((spent.server_s or 0.0) + (spent.postgres_s or 0.0)) / (now - before)
+        if spent.server_s is None or busy < QUIET_SHARE:
+            return f"quiet after {now - started:.1f} s"
+        before, cpu = now, later
+    return f"still {busy:.2f} of a core busy after {timeout_s:.0f} s"
+
+
 def rss_bytes(pid: int | None) -> int | None:
     """Resident memory (VmRSS) of a process and its live descendants, summed, in bytes;
     None when it cannot be read (not Linux, or the process is gone)."""

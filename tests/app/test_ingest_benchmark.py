@@ -295,3 +295,22 @@ def test_the_scaling_ratio_is_until_quiescent_only_when_both_runs_got_there(
     report_scaling({1: run(1.0, 4.0, True), 2: run(2.0, 5.0, False)}, summary)
     out = capsys.readouterr().out
     assert "10.0 with 1, 5.0 with 2" in out and "did not reach quiescence" in out
+
+
+def test_the_floor_waits_for_a_busy_server_to_settle() -> None:
+    """``settle`` waits while the server's processes are busy (a child that spins for a second,
+    then sleeps) and gives up, saying so, on one that never stops."""
+    spin = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end: pass\n"
+    settling = subprocess.Popen([sys.executable, "-c", spin.format(s=1.0) + "time.sleep(30)"])
+    spinning = subprocess.Popen([sys.executable, "-c", spin.format(s=30.0)])
+    try:
+        time.sleep(0.2)  # both running
+        quiet = ingest_server.settle(ingest_server.Server("http://unused", settling.pid))
+        assert quiet.startswith("quiet after ") and float(quiet.split()[2]) >= 0.5
+        busy = ingest_server.settle(ingest_server.Server("http://unused", spinning.pid),
+                                    timeout_s=2.0)  # fmt: skip
+        assert busy.startswith("still ") and busy.endswith("busy after 2 s")
+    finally:
+        for child in (settling, spinning):
+            child.kill()
+            child.wait()
