@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.db.engine import Database
 from app.db.models import Declaration, DocumentRow, Webhook
@@ -38,6 +39,21 @@ class Party:
 
 
 PartyFactory = Callable[..., Party]
+
+
+@contextmanager
+def statements_run(database: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements run on the database meanwhile, each with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def run_together(

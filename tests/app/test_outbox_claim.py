@@ -5,14 +5,13 @@ joins and sorts every due row cost PostgreSQL 61 ms a claim, most of its CPU und
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from outbox_support import receipts_and_hooks
-from sqlalchemy import event, text, update
+from service_support import statements_run
+from sqlalchemy import text, update
 
 from app.db.engine import Database
 from app.db.models import Delivery
@@ -34,24 +33,9 @@ def _outbox(database: Database) -> None:
         session.execute(text("ANALYZE"))
 
 
-@contextmanager
-def _executed(database: Database) -> Iterator[list[tuple[str, Any]]]:
-    """The SQL statements run on the database meanwhile, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-
-
 def _claim_statement(database: Database) -> tuple[str, Any]:
     """The SQL and parameters ``outbox.claim_due`` sends for what is due."""
-    with _executed(database) as seen, database.write() as session:
+    with statements_run(database) as seen, database.write() as session:
         later = datetime.now(UTC) + timedelta(seconds=1)
         jobs = outbox.claim_due(session, now=later, lease_s=60, limit=50)
         session.rollback()
@@ -128,7 +112,7 @@ def test_counting_the_pending_deliveries_reads_the_index_alone_on_sqlite(
     if not database.is_sqlite:
         pytest.skip("PostgreSQL reads a partial index alone without its condition's columns")
     _outbox(database)
-    with _executed(database) as seen, database.read() as session:
+    with statements_run(database) as seen, database.read() as session:
         pending = sum(1 for id_ in range(1, HOOKS * RECEIPTS + 1) if id_ % 3 and id_ % 97 != 1)
         assert outbox.pending_count(session) == pending
     count = seen[-1][0]

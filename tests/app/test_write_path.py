@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from service_support import PartyFactory, run_together
-from sqlalchemy import event, select, text
+from service_support import PartyFactory, run_together, statements_run
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from app import accounts
@@ -113,21 +111,6 @@ def test_sqlite_writers_of_one_process_all_get_through(tmp_path: Path) -> None:
 # -- receipts in batches -----------------------------------------------------------------------
 
 
-@contextmanager
-def _statements(database: Database) -> Iterator[list[str]]:
-    """The SQL statements run on the database meanwhile."""
-    seen: list[str] = []
-
-    def log(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", log)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", log)
-
-
 def _set(database: Database, senders: list[int], order_no: str) -> tuple[int, list[int]]:
     """A declaration with one document per sender; (declaration id, document ids)."""
     with database.write() as session:
@@ -192,17 +175,17 @@ def test_a_new_subject_is_numbered_without_asking_the_database(
 ) -> None:
     party = make_party("3301960101", Role.EBP)
     declaration_id, _ = _set(database, [party.id], "A")
-    with database.write() as session, _statements(database) as seen:
+    with database.write() as session, statements_run(database) as seen:
         first_receipts(session, declaration_id=declaration_id)
         stored = record_receipts(
             session, [NewReceipt("CEB622", s, declaration_id=declaration_id) for s in (2, 3)]
         )
         more = record_receipts(session, [NewReceipt("CEB622", 120, declaration_id=declaration_id)])
     assert [r.seq for r in stored + more] == [1, 2, 3]
-    assert not [s for s in seen if "max(" in s.lower()]
+    assert not [sql for sql, _ in seen if "max(" in sql.lower()]
     # One INSERT per call, one subscriber lookup for the transaction, nothing else.
-    assert sum("insert into receipts" in s.lower() for s in seen) == 2
-    assert sum("from webhooks" in s.lower() for s in seen) == 1
+    assert sum("insert into receipts" in sql.lower() for sql, _ in seen) == 2
+    assert sum("from webhooks" in sql.lower() for sql, _ in seen) == 1
 
 
 def test_the_book_starts_afresh_in_the_next_transaction(
