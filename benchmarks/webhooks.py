@@ -285,7 +285,7 @@ def print_run(run: Run, spent: dict[str, float], profiled: bool) -> None:
         "sign (HMAC)": spent["sign"],
         "HTTP (the rest of a post)": spent["post"] - spent["sign"],
         "record (its transaction)": spent["record"] - spent["log"],
-        "log (a JSON line a delivery)": spent["log"],
+        "log (a JSON line a POST)": spent["log"],
     }
     shares["rest (the round, futures, threads)"] = run.cpu_s - sum(shares.values())
     made = run.deliveries
