@@ -113,9 +113,9 @@ class DeliveryWorker:
         # again when their lease ends: delivered at least once, as always.
         done: list[tuple[list[outbox.Job], str | None]] = []  # each POST, and its error
         recorded = time.monotonic()
-        posts = {self._posting.submit(self._post, post): post for post in posts_of(jobs)}
-        for post in as_completed(posts):
-            done.append((posts[post], post.result()))
+        posting = {self._posting.submit(self._post, post): post for post in posts_of(jobs)}
+        for future in as_completed(posting):
+            done.append((posting[future], future.result()))
             if time.monotonic() - recorded >= RECORD_EVERY_S:
                 self._record(done, now)
                 done, recorded = [], time.monotonic()
