@@ -9,13 +9,15 @@ import json
 import random
 from datetime import timedelta
 
+import pytest
+import structlog
 from service_support import SECRET, T0, PartyFactory, Receiver, add_receipt, subscribe
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from app.db.engine import Database
 from app.db.models import Delivery, Role
-from app.webhooks import outbox
+from app.webhooks import outbox, worker
 from app.webhooks.signing import verify
 from app.webhooks.worker import DeliveryWorker, posts_of
 
@@ -49,13 +51,18 @@ def test_claimed_deliveries_are_grouped_by_webhook_up_to_its_receipts_per_post()
 
 
 def test_due_receipts_reach_a_batch_webhook_together_signed_once_a_post(
-    database: Database, make_party: PartyFactory, receiver: Receiver
+    database: Database,
+    make_party: PartyFactory,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     party = make_party("3301960101", Role.EBP)
     subscribe(database, party, receiver.url, receipts_per_post=3)
     receipt_ids = [add_receipt(database, party) for _ in range(7)]
 
     with capture_logs() as logs:
+        # A logger first used here: the module's may be bound to an earlier test's logging.
+        monkeypatch.setattr(worker, "log", structlog.get_logger("danchuang.webhooks"))
         assert _run(database, timedelta(0), timedelta(hours=1)) == [7, 0]
     lines = [line for line in logs if line["event"] == "webhook.attempt"]
     assert sorted(len(line["delivery_ids"]) for line in lines) == [1, 3, 3]  # a line a POST
