@@ -63,6 +63,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
+from app.api.schemas_webhooks import MAX_RECEIPTS_PER_POST  # noqa: E402
 from benchmarks.ingest_load import (  # noqa: E402
     ROLE_OF,
     LoadResult,
@@ -277,8 +278,8 @@ def main() -> None:
         parser.error("--batch takes record counts from 1 to 100, e.g. 1,100")
     if not workers or min(workers) < 1:
         parser.error("--workers takes process counts, e.g. 1,2")
-    if not 1 <= args.receipts_per_post <= 100:
-        parser.error("--receipts-per-post takes 1 to 100")
+    if not 1 <= args.receipts_per_post <= MAX_RECEIPTS_PER_POST:
+        parser.error(f"--receipts-per-post takes 1 to {MAX_RECEIPTS_PER_POST}")
     if args.postgres_only and not args.postgres:
         parser.error("--postgres-only needs --postgres URL")
 

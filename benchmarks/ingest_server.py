@@ -125,12 +125,14 @@ def settle(server: Server, *, timeout_s: float = 60.0, window_s: float = 0.5) ->
     from an earlier run), at most ``timeout_s``; what was waited, as a phrase."""
     started = before = time.monotonic()
     cpu, busy = read_cpu(server), 0.0
+    if cpu.server_s is None:
+        return "not watched (the server's CPU is not read here)"
     while time.monotonic() - started < timeout_s:
         time.sleep(window_s)
         now, later = time.monotonic(), read_cpu(server)
         spent = later.since(cpu)
         busy = ((spent.server_s or 0.0) + (spent.postgres_s or 0.0)) / (now - before)
-        if spent.server_s is None or busy < QUIET_SHARE:
+        if busy < QUIET_SHARE:
             return f"quiet after {now - started:.1f} s"
         before, cpu = now, later
     return f"still {busy:.2f} of a core busy after {timeout_s:.0f} s"

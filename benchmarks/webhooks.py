@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app import accounts  # noqa: E402
+from app.api.schemas_webhooks import MAX_RECEIPTS_PER_POST  # noqa: E402
 from app.db.engine import Database  # noqa: E402
 from app.db.models import Declaration, Delivery, Receipt, Role, Webhook  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
@@ -308,6 +309,8 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server (a new schema)")
     parser.add_argument("--profile", action="store_true", help="also profile every thread")
     args = parser.parse_args()
+    if not 1 <= args.per_post <= MAX_RECEIPTS_PER_POST:
+        parser.error(f"--per-post takes 1 to {MAX_RECEIPTS_PER_POST}")
 
     parts = Parts()
     profiles = Profiles() if args.profile else None

@@ -310,6 +310,8 @@ def test_the_floor_waits_for_a_busy_server_to_settle() -> None:
         busy = ingest_server.settle(ingest_server.Server("http://unused", spinning.pid),
                                     timeout_s=2.0)  # fmt: skip
         assert busy.startswith("still ") and busy.endswith("busy after 2 s")
+        unread = ingest_server.settle(ingest_server.Server("http://unused", None))  # --url
+        assert unread.startswith("not watched")
     finally:
         for child in (settling, spinning):
             child.kill()
