@@ -54,6 +54,13 @@ RECEIPTS = Counter(
     ["message", "status"],
     registry=REGISTRY,
 )
+WRITE_RETRIES = Counter(
+    "danchuang_write_retries_total",
+    "Write transactions taken again, by reason: resend (a guid stored before), race (a unique "
+    "key a concurrent write took first), deadlock (one PostgreSQL broke).",
+    ["reason"],
+    registry=REGISTRY,
+)
 QUEUE_LENGTH = Gauge(
     "danchuang_queue_length",
     "Items waiting, by queue (webhook_outbox; the clearance engine adds its own).",

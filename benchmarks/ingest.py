@@ -48,13 +48,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -83,6 +80,7 @@ from benchmarks.ingest_load import (  # noqa: E402
     subscribe,
     validation_rate,
 )
+from benchmarks.ingest_log import log_size, retried_writes, server_log  # noqa: E402
 from benchmarks.ingest_report import (  # noqa: E402
     PAD,
     Load,
@@ -211,9 +209,12 @@ def run_server(
             measured = [Measured(load, watched) for load in loads]
         else:
             for load in loads:
+                logged = log_size(server.log)
                 started = send_round(keys, server, load, opts, sampler.mark)
                 watched = drain(sampler, declarations, started, sampler.mark(), opts.drain_s)
-                measured.append(Measured(load, watched, whole_cost(load.result, watched)))
+                retried = retried_writes(server.log, logged) if server.log else None
+                whole = whole_cost(load.result, watched)
+                measured.append(Measured(load, watched, whole, retried))
                 report_load(name, measured[-1], opts, summary)
     finally:
         sampler.stop()
@@ -336,7 +337,7 @@ def run_spawned(
             which alone makes them final."""
             return None if args.no_engine else url
 
-        with bare_server(workdir) as bare, _server_log(workdir / "server.log"):
+        with bare_server(workdir) as bare, server_log(workdir / "server.log"):
             bench = Bench(ADMIN_KEY, receiver, bare, summary)
             if not args.postgres_only:
                 url = f"sqlite:///{workdir / 'ingest.db'}"
@@ -357,41 +358,6 @@ def run_spawned(
                                              soak=soak)  # fmt: skip
                 soak = False
             report_scaling(runs, summary)
-
-
-@contextmanager
-def _server_log(log: Path, lines: int = 40) -> Iterator[None]:
-    """After the runs, the errors the servers logged (a 500 is a bug, whatever the figures); after
-    a failed run, the log's last lines (its folder goes with the run)."""
-    try:
-        yield
-    except BaseException:
-        if log.exists():
-            tail = log.read_text(errors="replace").splitlines()[-lines:]
-            print(f"\nthe last {len(tail)} lines of {log.name}:", *tail, sep="\n    ")
-        raise
-    errors = _logged_errors(log)
-    print(f"\nthe servers logged {len(errors)} error{'s' if len(errors) != 1 else ''}")
-    for text, count in Counter(errors).most_common(5):
-        print(f"    ×{count} {text}")
-    if errors:  # the whole log outlives the run's folder, for the tracebacks
-        kept = shutil.copy(log, tempfile.mkstemp(prefix="danchuang-ingest-", suffix=".log")[1])
-        print(f"    the servers' log, kept: {kept}")
-
-
-def _logged_errors(log: Path) -> list[str]:
-    """Each error entry of a JSON-lines log as one line: its event and its exception's last line."""
-    found = []
-    for line in log.read_text(errors="replace").splitlines() if log.exists() else ():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
-            exception = str(entry.get("exception", "")).strip().splitlines()
-            event = str(entry.get("event", "")).strip()
-            found.append(f"{event}: {exception[-1] if exception else ''}".strip(": "))
-    return found
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 from benchmarks.ingest_load import LoadResult
@@ -52,6 +53,7 @@ class Measured:
     load: Load
     watched: Watched
     whole: CpuReading | None = None  # CPU from the load's start to its drain's end (not a soak's)
+    retried: Counter[str] | None = None  # writes taken again, by reason (None: log not read)
 
 
 def whole_cost(result: LoadResult | None, watched: Watched) -> CpuReading | None:
@@ -139,6 +141,10 @@ def report_load(
             f"{PAD}server CPU {_per(item.whole.server_s, r.sets)} per set {until}"
             + (f"; PostgreSQL {_per(database, r.sets)}" if database is not None else "")
         )
+    if item.retried is not None:
+        again = ", ".join(f"{n} {reason}" for reason, n in sorted(item.retried.items()))
+        print(f"{PAD}writes taken again (a concurrent write's lost race or deadlock): "
+              f"{again or 'none'}")  # fmt: skip
     if watched:
         report_watched(run, load.batch, w, opts, summary)
 

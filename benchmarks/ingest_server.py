@@ -30,6 +30,7 @@ class Server:
     base: str
     pid: int | None  # None: a server we did not start (--url): its CPU time is not read
     postgres: bool = False  # its database is a PostgreSQL server on this machine
+    log: Path | None = None  # its log (JSON lines): None for a server we did not start
 
 
 def _process_table() -> dict[int, tuple[int, int]]:
@@ -204,7 +205,8 @@ def spawned_server(
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield Server(base, process.pid, postgres=database_url.startswith("postgresql"))
+        postgres = database_url.startswith("postgresql")
+        yield Server(base, process.pid, postgres=postgres, log=workdir / "server.log")
     finally:
         stop(process)
 

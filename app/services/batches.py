@@ -33,7 +33,6 @@ import uuid
 from dataclasses import dataclass
 
 from lxml import etree
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import metrics
@@ -183,22 +182,16 @@ def _write(
     """Every record taken in one write transaction (``taking.take_all``). A resent guid is
     recognised by the write itself (as in ``submission.submit_checked``): the next attempt
     answers each record received before with its stored answer and takes the others."""
-    for attempt in range(submission.ATTEMPTS):
-        try:
-            with database.write() as session:
-                # Every record's keys at once, in the one order (``set_locks``).
-                keys = [key for r in records for key in set_locks.keys_of(r.facts)]
-                set_locks.lock(
-                    session, keys, exclusive=any(set_locks.whole(r.facts) for r in records)
-                )
-                outcomes = _take(session, enterprise, records, again=attempt > 0)
-        except (IntegrityError, OperationalError) as exc:
-            if attempt == submission.ATTEMPTS - 1 or not submission.retryable(exc):
-                raise
-            continue
-        status = 200 if all(o.repeat for o in outcomes) else 201
-        return BatchOutcome(guid, code, outcomes, http_status=status)
-    raise AssertionError("unreachable")  # the loop returns or raises
+
+    def take(session: Session, again: bool) -> list[Outcome]:
+        # Every record's keys at once, in the one order (``set_locks``).
+        keys = [key for r in records for key in set_locks.keys_of(r.facts)]
+        set_locks.lock(session, keys, exclusive=any(set_locks.whole(r.facts) for r in records))
+        return _take(session, enterprise, records, again=again)
+
+    outcomes = submission.write_retrying(database, take)
+    status = 200 if all(o.repeat for o in outcomes) else 201
+    return BatchOutcome(guid, code, outcomes, http_status=status)
 
 
 def _take(
@@ -227,31 +220,27 @@ def _store_whole(
     assert document is not None
     given = document.guid or ""
     guid = given if 0 < len(given) <= 36 else str(uuid.uuid4()).upper()
-    for attempt in range(submission.ATTEMPTS):
-        try:
-            with database.write() as session:
-                repeat = submission.repeat_of(session, enterprise, guid, data) if attempt else None
-                if repeat is not None:
-                    return repeat
-                row = DocumentRow(
-                    guid=guid,
-                    message_code=document.message.code,
-                    direction=document.direction.value,
-                    regime=document.regime.value if document.regime else None,
-                    raw_xml=data,
-                    sender_id=enterprise.id,
-                    current=False,
-                )
-                transport.keep(row, checked.envelope)
-                receipts = answer_format_failure(session, row, failure)
-        except IntegrityError:
-            if attempt == submission.ATTEMPTS - 1:
-                raise
-            continue
-        outcome = Outcome(row, receipts, checked.report)
+
+    def store(session: Session, again: bool) -> Outcome:
+        repeat = submission.repeat_of(session, enterprise, guid, data) if again else None
+        if repeat is not None:
+            return repeat
+        row = DocumentRow(
+            guid=guid,
+            message_code=document.message.code,
+            direction=document.direction.value,
+            regime=document.regime.value if document.regime else None,
+            raw_xml=data,
+            sender_id=enterprise.id,
+            current=False,
+        )
+        transport.keep(row, checked.envelope)
+        return Outcome(row, answer_format_failure(session, row, failure), checked.report)
+
+    outcome = submission.write_retrying(database, store)
+    if not outcome.repeat:
         submission.count(document.message.code, outcome)
-        return outcome
-    raise AssertionError("unreachable")  # the loop returns or raises
+    return outcome
 
 
 def answer_xml(session: Session, outcome: BatchOutcome) -> bytes:

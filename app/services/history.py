@@ -290,7 +290,7 @@ def engine_inventory(documents: list[DocumentRow]) -> DocumentRow | None:
     return chosen[-1] if chosen else None
 
 
-def answered_document(session: Session, receipt: Receipt) -> DocumentRow | None:
+def answered_document(session: Session, receipt: AnyReceipt) -> DocumentRow | None:
     """The document a receipt answers: its own document, or — for the engine's receipts — the
     declaration's ``engine_inventory``."""
     if receipt.document_id is not None:
@@ -301,7 +301,7 @@ def answered_document(session: Session, receipt: Receipt) -> DocumentRow | None:
 
 
 def receipt_message(
-    session: Session, receipt: Receipt, *, for_enterprise: int | None = None
+    session: Session, receipt: AnyReceipt, *, for_enterprise: int | None = None
 ) -> bytes | None:
     """One receipt as its CEB receipt message (None when it answers no document it could
     be written for). For ``for_enterprise``, the sender of the answered document, it comes in

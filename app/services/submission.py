@@ -26,7 +26,10 @@ Decisions where the brief is silent:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
+import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -61,12 +64,17 @@ __all__ = [
     "refuse_regime_conflict",
     "regime_argument",
     "repeat_of",
-    "retryable",
+    "retry_reason",
     "submit_checked",
     "submit_document",
+    "write_retrying",
 ]
 
 ATTEMPTS = 3  # a write that loses a race on a unique key (guid, set key) is retried
+_GUID_CONSTRAINT = "uq_documents_guid"  # PostgreSQL's name of the documents' unique guid
+
+log = structlog.get_logger("danchuang.submission")
+T = TypeVar("T")
 
 
 def regime_argument(value: str | None) -> Regime | None:
@@ -133,32 +141,59 @@ def submit_checked(
         )
     guid = document.guid or ""
     facts = checked.facts()
+
     # A resent guid is recognised by the write itself: the guid is unique, so storing it again
     # fails, and the next attempt looks the guid up (no race). Validating a rare repeat first
     # costs less than a lookup for every message.
-    for attempt in range(ATTEMPTS):
+    def take(session: Session, again: bool) -> Outcome:
+        repeat = repeat_of(session, enterprise, guid, data) if again else None
+        if repeat is not None:
+            return repeat
+        arrival = taking.Arrival(facts, acting, guid, data, checked)
+        (outcome,) = taking.take_all(session, enterprise, [arrival])
+        return outcome
+
+    try:
+        outcome = write_retrying(database, take)
+    except ServiceError:  # not this sender's to change, or not its set (403)
+        metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
+        raise
+    if not outcome.repeat:
+        count(code, outcome)
+    return outcome
+
+
+def write_retrying(database: Database, work: Callable[[Session, bool], T]) -> T:
+    """``work(session, again)`` in a write transaction, taken again (``again`` true) when the
+    write fails for a reason the next attempt resolves (``retry_reason``), at most ``ATTEMPTS``
+    times. Each retry is counted (``danchuang_write_retries_total``); one that redoes work
+    because of a concurrent write is also logged, at WARNING."""
+    for attempt in range(1, ATTEMPTS + 1):
         try:
             with database.write() as session:
-                repeat = repeat_of(session, enterprise, guid, data) if attempt else None
-                if repeat is not None:
-                    return repeat
-                arrival = taking.Arrival(facts, acting, guid, data, checked)
-                (outcome,) = taking.take_all(session, enterprise, [arrival])
+                return work(session, attempt > 1)
         except (IntegrityError, OperationalError) as exc:
-            if attempt == ATTEMPTS - 1 or not retryable(exc):
+            reason = retry_reason(exc)
+            if reason is None or attempt == ATTEMPTS:
                 raise
-            continue
-        except ServiceError:  # not this sender's to change, or not its set (403)
-            metrics.SUBMISSIONS.labels(message=code, outcome="refused").inc()
-            raise
-        count(code, outcome)
-        return outcome
+            metrics.WRITE_RETRIES.labels(reason=reason).inc()
+            if reason != "resend":
+                log.warning("write.retried", reason=reason, attempt=attempt, error=str(exc.orig))
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def retryable(exc: IntegrityError | OperationalError) -> bool:
-    """A lost race on a unique key, or a deadlock PostgreSQL broke (``set_locks``)."""
-    return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", "") == "40P01"
+def retry_reason(exc: IntegrityError | OperationalError) -> str | None:
+    """Why a failed write is worth taking again, or None:
+
+    - ``resend``: its guid is stored already (the next attempt answers it as a repeat);
+    - ``race``: another unique key, which a concurrent write took first (a set's key);
+    - ``deadlock``: one PostgreSQL broke (``set_locks`` orders the locks to avoid them)."""
+    if isinstance(exc, IntegrityError):
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint == _GUID_CONSTRAINT or f"{DocumentRow.__tablename__}.guid" in str(exc.orig):
+            return "resend"
+        return "race"
+    return "deadlock" if getattr(exc.orig, "sqlstate", "") == "40P01" else None
 
 
 _PLAYED_SIGNATURES = SignaturePolicy(SignatureMode.OFF)  # danchuang's own: not judged

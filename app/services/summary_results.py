@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.db.models import DocumentRow, Receipt
+from app.db.models import DocumentRow
 from app.db.models_summary import SummaryGroupRow, SummaryListRow, SummaryRow
 from app.errors import not_found
-from app.receipts import NewReceipt, record_receipts
+from app.receipts import AnyReceipt, NewReceipt, record_receipts
 from declarations import (
     DEC_STATE_FORMED,
     Period,
@@ -255,7 +255,7 @@ def sum_no_of(session: Session, row: DocumentRow) -> str | None:
     return session.scalar(select(SummaryRow.sum_no).where(SummaryRow.document_id == row.id))
 
 
-def receipt_xml(session: Session, receipt: Receipt) -> bytes | None:
+def receipt_xml(session: Session, receipt: AnyReceipt) -> bytes | None:
     """A CEB792 receipt as the message customs sends: the summary result itself."""
     if receipt.message_code != RESULT:
         return None

@@ -27,9 +27,9 @@ import structlog
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.db.models import Declaration, Receipt
+from app.db.models import Declaration
 from app.db.models_after import TaxBillRow
-from app.receipts import NewReceipt, record_receipts
+from app.receipts import AnyReceipt, NewReceipt, record_receipts
 from app.services.set_documents import current_of, facts_of
 from declarations import (
     TAX_SUM_AFTER,
@@ -211,7 +211,7 @@ def bill_xml(row: TaxBillRow) -> bytes:
                           ent_duty_no=row.ent_duty_no)  # fmt: skip
 
 
-def receipt_xml(session: Session, receipt: Receipt) -> bytes | None:
+def receipt_xml(session: Session, receipt: AnyReceipt) -> bytes | None:
     """A tax receipt as the message customs sends: CEB816 (the bill) or CEB818 (its status)."""
     if receipt.declaration_id is None or receipt.message_code not in CODES:
         return None

@@ -20,13 +20,14 @@ import random
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import BindParameter, Select, bindparam, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Delivery, Receipt, Webhook
-from app.receipts import receipt_json
+from app.receipts import STORED, AnyReceipt, StoredReceipt, receipt_json
 from app.services import history
 
 
@@ -65,7 +66,7 @@ class Job:
     body: bytes
 
 
-def delivery_body(receipt: Receipt, xml: bytes | None = None) -> bytes:
+def delivery_body(receipt: AnyReceipt, xml: bytes | None = None) -> bytes:
     """The JSON body; identical on every attempt so that signatures and dedupe are stable.
     ``xml``: the receipt as its CEB receipt message, for a webhook that asked for it."""
     payload: dict[str, Any] = {"type": "receipt", "receipt": receipt_json(receipt)}
@@ -81,7 +82,9 @@ def batch_body(bodies: Iterable[bytes]) -> bytes:
     return b'{"type":"batch","deliveries":[' + b",".join(bodies) + b"]}"
 
 
-def _xml(session: Session, receipt: Receipt, *, wanted: bool, enterprise_id: int) -> bytes | None:
+def _xml(
+    session: Session, receipt: AnyReceipt, *, wanted: bool, enterprise_id: int
+) -> bytes | None:
     if not wanted:
         return None
     return history.receipt_message(session, receipt, for_enterprise=enterprise_id)
@@ -89,7 +92,26 @@ def _xml(session: Session, receipt: Receipt, *, wanted: bool, enterprise_id: int
 
 def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
     """Claim up to ``limit`` due deliveries, the earliest due first: one query, and one
-    ``UPDATE`` leasing them all.
+    ``UPDATE`` leasing them all (``_claiming``)."""
+    rows = session.execute(_claiming(limit), {"now": now}).all()
+    if not rows:
+        return []
+    # The rows are this transaction's until it ends (locked on PostgreSQL; SQLite has one
+    # writer), so each one's attempt is the ``attempts`` just read, plus one.
+    until = now + timedelta(seconds=lease_s)
+    session.execute(_LEASE, {"ids": [row[0] for row in rows], "until": until})
+    jobs = []
+    for delivery_id, attempts, webhook_id, per_post, url, secret, xml, owner, *stored in rows:
+        receipt = StoredReceipt(*stored)
+        body = delivery_body(receipt, _xml(session, receipt, wanted=xml, enterprise_id=owner))
+        jobs.append(Job(delivery_id, receipt.id, attempts + 1, webhook_id, per_post, url, secret,
+                        body))  # fmt: skip
+    return jobs
+
+
+@cache
+def _claiming(limit: int) -> Select[Any]:
+    """The claim's query, built once a limit (building it cost more than running it).
 
     The deliveries are chosen (and locked) by a subquery of their own table, which the due
     index (migration 0015) answers in order up to the limit; only those are joined to their
@@ -103,7 +125,7 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
         .where(
             Delivery.delivered_at.is_(None),
             Delivery.failed_at.is_(None),
-            Delivery.next_attempt_at <= now,
+            Delivery.next_attempt_at <= bindparam("now"),
             active.is_(True),
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
@@ -113,7 +135,7 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
         .with_for_update(skip_locked=True)
         .subquery()
     )
-    rows = session.execute(
+    return (
         select(
             due.c.id,
             due.c.attempts,
@@ -123,38 +145,33 @@ def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int) ->
             Webhook.secret,
             Webhook.xml,
             Webhook.enterprise_id,
-            Receipt,
+            *STORED,  # the receipt's values: an ORM object a delivery cost 0.005-0.01 ms
         )
         .select_from(due)
         .join(Webhook, due.c.webhook_id == Webhook.id)
         .join(Receipt, due.c.receipt_id == Receipt.id)
-    ).all()
-    if not rows:
-        return []
-    # The rows are this transaction's until it ends (locked on PostgreSQL; SQLite has one
-    # writer), so each one's attempt is the ``attempts`` just read, plus one.
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_([row.id for row in rows]))
-        .values(attempts=Delivery.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_s))
-        .execution_options(synchronize_session=False)
     )
-    return [
-        Job(
-            delivery_id=row.id,
-            receipt_id=row.Receipt.id,
-            attempt=row.attempts + 1,
-            webhook_id=row.webhook_id,
-            receipts_per_post=row.receipts_per_post,
-            url=row.url,
-            secret=row.secret,
-            body=delivery_body(
-                row.Receipt,
-                _xml(session, row.Receipt, wanted=row.xml, enterprise_id=row.enterprise_id),
-            ),
-        )
-        for row in rows
-    ]
+
+
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_LEASE = (
+    update(Delivery)
+    .where(Delivery.id.in_(_IDS))
+    .values(
+        attempts=Delivery.attempts + 1,
+        next_attempt_at=bindparam("until", type_=Delivery.__table__.c.next_attempt_at.type),
+    )
+    .execution_options(synchronize_session=False)  # no Delivery is loaded in the session
+)
+_DELIVERED = (
+    update(Delivery)
+    .where(Delivery.id.in_(_IDS), Delivery.delivered_at.is_(None))
+    .values(
+        delivered_at=bindparam("now", type_=Delivery.__table__.c.delivered_at.type),
+        last_error=None,
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 def mark_delivered(session: Session, delivery_ids: Collection[int], *, now: datetime) -> int:
@@ -162,12 +179,7 @@ def mark_delivered(session: Session, delivery_ids: Collection[int], *, now: date
     stays marked once, with its first time)."""
     if not delivery_ids:
         return 0
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.delivered_at.is_(None))
-        .values(delivered_at=now, last_error=None)
-        .execution_options(synchronize_session=False)  # no Delivery is loaded in the session
-    )
+    result = session.execute(_DELIVERED, {"ids": list(delivery_ids), "now": now})
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 from script_support import load_script
 
-from benchmarks import ingest_load, ingest_server, ingest_targets, ingest_watch
+from benchmarks import ingest_load, ingest_log, ingest_server, ingest_targets, ingest_watch
 from benchmarks.ingest_report import Load, Measured, report_scaling, whole_cost
 from benchmarks.ingest_watch import MB, Receiver, Sample, growth, metric, per_minute
 from declarations import BY_ROOT, CEB_NS, Kind, check
@@ -208,9 +208,7 @@ def test_a_later_round_leaves_out_a_party_known_in_another_role(ingest: ModuleTy
     assert not keys.fit({"3302955546": ["ebc"]})  # roles are given at registration only
 
 
-def test_the_errors_a_server_logged_are_listed_one_line_each(
-    ingest: ModuleType, tmp_path: Path
-) -> None:
+def test_the_errors_a_server_logged_are_listed_one_line_each(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     failed = {
         "event": "request.failed",
@@ -224,11 +222,28 @@ def test_the_errors_a_server_logged_are_listed_one_line_each(
         json.dumps({"event": "Exception in ASGI application\n", "level": "error"}),
     ]
     log.write_text("\n".join(lines) + "\n")
-    assert ingest._logged_errors(log) == [
+    assert ingest_log.logged_errors(log) == [
         "request.failed: ValueError: broken",
         "Exception in ASGI application",
     ]
-    assert ingest._logged_errors(tmp_path / "missing.log") == []
+    assert ingest_log.logged_errors(tmp_path / "missing.log") == []
+
+
+def test_the_writes_a_server_took_again_are_counted_by_reason_from_a_load_on(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "server.log"
+    retried = {"event": "write.retried", "level": "warning", "reason": "race", "attempt": 1}
+    log.write_text(json.dumps(retried) + "\n")
+    since = ingest_log.log_size(log)  # a load starts here: the line above is an earlier one's
+    with log.open("a") as file:
+        for reason in ("race", "deadlock", "race"):
+            file.write(json.dumps(retried | {"reason": reason}) + "\n")
+        file.write("not JSON\n" + json.dumps({"event": "request.failed", "level": "error"}))
+    assert ingest_log.retried_writes(log, since) == {"race": 2, "deadlock": 1}
+    assert ingest_log.retried_writes(log) == {"race": 3, "deadlock": 1}
+    assert ingest_log.retried_writes(None) == {}
+    assert ingest_log.log_size(tmp_path / "missing.log") == 0
 
 
 class _Declarations:
