@@ -4,7 +4,7 @@
                                           [--concurrency C] [--postgres URL] [--workers 1,2]
                                           [--minutes M] [--url URL --admin-key KEY]
                                           [--threads T] [--no-engine] [--profile]
-                                          [--receipts-per-post P]
+                                          [--receipts-per-post P] [--rounds R]
 
 A bounded load generator (its own HTTP/1.1 client over asyncio streams, ``raw_http.py``,
 about 0.2 ms of CPU a request; it stops by itself) sends declaration sets, each of four
@@ -35,7 +35,8 @@ Without ``--url`` it starts ``danchuang serve`` itself on a free loopback port w
 SQLite file (and, with ``--postgres URL``, on PostgreSQL in a fresh schema for each
 ``--workers`` count, e.g. ``--workers 1,2``: it then prints two processes against one in sets
 per server CPU-second until every declaration is final and the outbox empty, else over the
-loads; N processes share the engine's work in N partitions, ``DANCHUANG_ENGINE_PARTITIONS``).
+loads; N processes share the engine's work in N partitions, ``DANCHUANG_ENGINE_PARTITIONS``;
+``--rounds R`` runs the counts in turn R times and pools the ratio over the rounds).
 ``--minutes M`` is a soak: on the first backend it keeps sending rounds of new sets (fresh
 seeds: guids never repeat) for M minutes and prints the server's RSS per minute and whether it
 grew. ``--profile`` also runs the submissions in-process (``benchmarks/ingest_profile.py``).
@@ -257,6 +258,12 @@ def main() -> None:
     add("--admin-key", default=ADMIN_KEY, help="its DANCHUANG_ADMIN_KEY")
     add("--postgres", help="also run on this PostgreSQL server (a new schema each run)")
     add("--workers", default="1", help="server processes on PostgreSQL, e.g. 1,2 (default 1)")
+    add(
+        "--rounds",
+        type=int,
+        default=1,
+        help="PostgreSQL: run the --workers counts in turn this many times (a ratio pooled)",
+    )
     add("--postgres-only", action="store_true", help="skip the SQLite run (with --postgres)")
     add("--minutes", type=float, help="soak: keep sending for this long on the first backend")
     add(
@@ -272,17 +279,7 @@ def main() -> None:
     add("--receipts-per-post", type=int, default=1, help="each webhook's (1 to 100; default 1)")
     add("--profile", action="store_true", help="profile the in-process path")
     args = parser.parse_args()
-    batches, workers = _counts(args.batch), _counts(args.workers)
-    if args.sets < 1 or args.batch_sets < 1 or args.concurrency < 1:
-        parser.error("--sets, --batch-sets and --concurrency must be at least 1")
-    if not batches or not all(1 <= n <= 100 for n in batches):
-        parser.error("--batch takes record counts from 1 to 100, e.g. 1,100")
-    if not workers or min(workers) < 1:
-        parser.error("--workers takes process counts, e.g. 1,2")
-    if not 1 <= args.receipts_per_post <= MAX_RECEIPTS_PER_POST:
-        parser.error(f"--receipts-per-post takes 1 to {MAX_RECEIPTS_PER_POST}")
-    if args.postgres_only and not args.postgres:
-        parser.error("--postgres-only needs --postgres URL")
+    batches = _checked(parser, args)
 
     # A fresh seed per run: the same orderNo twice would be an idempotent resend, not new work.
     seed = args.seed if args.seed is not None else int(time.time())
@@ -306,6 +303,24 @@ def main() -> None:
         from benchmarks.ingest_profile import profile_in_process  # noqa: PLC0415
 
         profile_in_process(build_sets(min(args.sets, 400), seed + 2))
+
+
+def _checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[int]:
+    """The arguments checked (a clear usage error, else nothing); the batch sizes."""
+    batches, workers = _counts(args.batch), _counts(args.workers)
+    if args.sets < 1 or args.batch_sets < 1 or args.concurrency < 1:
+        parser.error("--sets, --batch-sets and --concurrency must be at least 1")
+    if not batches or not all(1 <= n <= 100 for n in batches):
+        parser.error("--batch takes record counts from 1 to 100, e.g. 1,100")
+    if not workers or min(workers) < 1:
+        parser.error("--workers takes process counts, e.g. 1,2")
+    if args.rounds < 1:
+        parser.error("--rounds takes a count of rounds, 1 or more")
+    if not 1 <= args.receipts_per_post <= MAX_RECEIPTS_PER_POST:
+        parser.error(f"--receipts-per-post takes 1 to {MAX_RECEIPTS_PER_POST}")
+    if args.postgres_only and not args.postgres:
+        parser.error("--postgres-only needs --postgres URL")
+    return batches
 
 
 def run_spawned(
@@ -346,18 +361,22 @@ def run_spawned(
                 soak = False
             if not args.postgres:
                 return
-            runs: dict[int, list[Measured]] = {}
-            for n, count in enumerate(_counts(args.workers)):
-                run_opts = replace(opts, seed=opts.seed + 1 + n)
-                with ExitStack() as stack:
-                    url = stack.enter_context(scratch_schema(args.postgres, "bench_"))
-                    server = stack.enter_context(serve(url, count))
-                    name = f"postgresql, {count} process{'es' if count > 1 else ''}"
-                    name += f" ({count} engine partitions)" if count > 1 else ""
-                    runs[count] = run_server(name, server, watched(url), run_opts, bench,
-                                             soak=soak)  # fmt: skip
-                soak = False
-            report_scaling(runs, summary)
+            counts, rounds = _counts(args.workers), []
+            for r in range(args.rounds):  # the counts in turn, each round on new seeds
+                runs: dict[int, list[Measured]] = {}
+                for n, count in enumerate(counts):
+                    run_opts = replace(opts, seed=opts.seed + 1 + n + r * len(counts))
+                    with ExitStack() as stack:
+                        url = stack.enter_context(scratch_schema(args.postgres, "bench_"))
+                        server = stack.enter_context(serve(url, count))
+                        name = f"postgresql, {count} process{'es' if count > 1 else ''}"
+                        name += f" ({count} engine partitions)" if count > 1 else ""
+                        name += f", round {r + 1}" if args.rounds > 1 else ""
+                        runs[count] = run_server(name, server, watched(url), run_opts, bench,
+                                                 soak=soak)  # fmt: skip
+                    soak = False
+                rounds.append(runs)
+            report_scaling(rounds, summary)
 
 
 if __name__ == "__main__":

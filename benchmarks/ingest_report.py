@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from benchmarks.ingest_load import LoadResult
@@ -227,33 +228,69 @@ def _cpu_s(m: Measured, *, whole: bool) -> CpuReading | None:
     return m.whole if b is not None and b.quiescent_s is not None else None
 
 
-def report_scaling(runs: dict[int, list[Measured]], summary: Summary) -> None:
+def report_scaling(rounds: Sequence[Mapping[int, list[Measured]]], summary: Summary) -> None:
     """Sets per server CPU-second with more processes against the first count, per batch: the
     sets' whole cost (from the load's start until every declaration was final and the webhook
-    outbox empty) when both runs reached quiescence, else over the loads' windows; the server's
-    processes only, PostgreSQL's CPU a set printed beside it."""
-    counts = sorted(runs)
+    outbox empty) when every run reached quiescence, else over the loads' windows; the server's
+    processes only, PostgreSQL's CPU a set printed beside it. With several rounds (the counts
+    run in turn, ``--rounds``) each round's ratio is printed, and the one held to the target
+    pools them: all the rounds' sets over all their server CPU, for each count."""
+    counts = sorted(rounds[0]) if rounds else []
     if len(counts) < 2:
         return
     print("\nPostgreSQL, processes against processes: sets per server CPU-second")
-    first = {m.load.batch: m for m in runs[counts[0]]}
     for count in counts[1:]:
-        for m in runs[count]:
-            base = first.get(m.load.batch)
-            if base is None or base.load.result is None or m.load.result is None:
-                continue
-            whole = all(_cpu_s(x, whole=True) is not None for x in (base, m))
-            cpu_one, cpu_more = _cpu_s(base, whole=whole), _cpu_s(m, whole=whole)
-            if not cpu_one or not cpu_more or not cpu_one.server_s or not cpu_more.server_s:
-                continue
-            sets_one, sets_more = base.load.result.sets, m.load.result.sets
-            one, more = sets_one / cpu_one.server_s, sets_more / cpu_more.server_s
-            label = f"postgresql {count} vs {counts[0]}, batch {m.load.batch}"
-            shown = (summary.add(label, SCALING, more / one) if (counts[0], count) == (1, 2)
-                     else f"{more / one:.2f}×")  # fmt: skip
-            how = ("until quiescent" if whole else
-                   "over the loads' windows: a run did not reach quiescence")  # fmt: skip
-            print(f"  batch {m.load.batch}: {one:.1f} with {counts[0]}, {more:.1f} with "
-                  f"{count}: {shown} ({how}; PostgreSQL {_per(cpu_one.postgres_s, sets_one)} "
-                  f"a set with {counts[0]}, {_per(cpu_more.postgres_s, sets_more)} with "
-                  f"{count})")  # fmt: skip
+        for batch in [m.load.batch for m in rounds[0][count]]:
+            pairs = [p for r in rounds if (p := _pair(r, counts[0], count, batch)) is not None]
+            whole = all(_cpu_s(m, whole=True) is not None for pair in pairs for m in pair)
+            label = f"postgresql {count} vs {counts[0]}, batch {batch}"
+            rates = [(_rate(one, whole), _rate(more, whole)) for one, more in pairs]
+            for n, (one, more) in enumerate(rates):
+                if one is None or more is None:
+                    continue
+                held = len(rounds) == 1 and (counts[0], count) == (1, 2)
+                shown = summary.add(label, SCALING, more.per_s / one.per_s) if held else (
+                    f"{more.per_s / one.per_s:.2f}×")  # fmt: skip
+                start = f"  batch {batch}" + (f", round {n + 1}" if len(rounds) > 1 else "")
+                print(f"{start}: {one.per_s:.1f} with {counts[0]}, {more.per_s:.1f} with {count}: "
+                      f"{shown} ({_how(whole)}; PostgreSQL {one.postgres} a set with "
+                      f"{counts[0]}, {more.postgres} with {count})")  # fmt: skip
+            known = [(one, more) for one, more in rates if one is not None and more is not None]
+            if len(rounds) > 1 and known:
+                one_s = sum(one.sets for one, _ in known) / sum(one.cpu_s for one, _ in known)
+                more_s = sum(m.sets for _, m in known) / sum(m.cpu_s for _, m in known)
+                shown = (summary.add(label, SCALING, more_s / one_s) if (counts[0], count) == (1, 2)
+                         else f"{more_s / one_s:.2f}×")  # fmt: skip
+                print(f"  batch {batch}, the {len(known)} rounds pooled: {one_s:.1f} with "
+                      f"{counts[0]}, {more_s:.1f} with {count}: {shown}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Rate:
+    sets: int
+    cpu_s: float  # the server's processes
+    postgres: str  # PostgreSQL's CPU a set, as printed
+
+    @property
+    def per_s(self) -> float:
+        return self.sets / self.cpu_s
+
+
+def _pair(
+    run: Mapping[int, list[Measured]], first: int, count: int, batch: int
+) -> tuple[Measured, Measured] | None:
+    """One round's loads of ``batch`` with ``first`` and ``count`` processes."""
+    one, more = (next((m for m in run.get(c, []) if m.load.batch == batch), None)
+                 for c in (first, count))  # fmt: skip
+    return (one, more) if one is not None and more is not None else None
+
+
+def _rate(m: Measured, whole: bool) -> _Rate | None:
+    cpu, r = _cpu_s(m, whole=whole), m.load.result
+    if cpu is None or not cpu.server_s or r is None:
+        return None
+    return _Rate(r.sets, cpu.server_s, _per(cpu.postgres_s, r.sets))
+
+
+def _how(whole: bool) -> str:
+    return "until quiescent" if whole else "over the loads' windows: a run did not reach quiescence"

@@ -304,12 +304,26 @@ def test_the_scaling_ratio_is_until_quiescent_only_when_both_runs_got_there(
         return [Measured(Load(1, result), watched, ingest_server.CpuReading(whole_s, 2.0))]
 
     summary = ingest_targets.Summary()
-    report_scaling({1: run(1.0, 4.0, True), 2: run(2.0, 4.0, True)}, summary)
+    report_scaling([{1: run(1.0, 4.0, True), 2: run(2.0, 4.0, True)}], summary)
     out = capsys.readouterr().out
     assert "2.5 with 1, 2.5 with 2" in out and "(until quiescent;" in out
-    report_scaling({1: run(1.0, 4.0, True), 2: run(2.0, 5.0, False)}, summary)
+    report_scaling([{1: run(1.0, 4.0, True), 2: run(2.0, 5.0, False)}], summary)
     out = capsys.readouterr().out
     assert "10.0 with 1, 5.0 with 2" in out and "did not reach quiescence" in out
+    # Rounds (--rounds): each one's ratio, and the target's pooled over them all; a round
+    # that did not reach quiescence puts every round on the loads' windows.
+    rounds = [{1: run(1.0, 4.0, True), 2: run(2.0, 5.0, True)},
+              {1: run(1.0, 5.0, True), 2: run(2.0, 4.0, True)}]  # fmt: skip
+    summary = ingest_targets.Summary()
+    report_scaling(rounds, summary)
+    out = capsys.readouterr().out
+    assert "batch 1, round 1: 2.5 with 1, 2.0 with 2: 0.80×" in out
+    assert "batch 1, round 2: 2.0 with 1, 2.5 with 2: 1.25×" in out
+    assert "the 2 rounds pooled: 2.2 with 1, 2.2 with 2" in out  # 20 sets in 9 s each
+    assert "1.00×" in summary.table()
+    report_scaling([rounds[0], {1: run(1.0, 5.0, False), 2: run(2.0, 4.0, True)}], summary)
+    out = capsys.readouterr().out
+    assert "round 1: 10.0 with 1, 5.0 with 2" in out and "did not reach quiescence" in out
 
 
 def test_the_floor_waits_for_a_busy_server_to_settle() -> None:
