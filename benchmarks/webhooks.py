@@ -1,7 +1,7 @@
 """What a webhook delivery costs the process that delivers it.
 
     .venv/bin/python benchmarks/webhooks.py [--deliveries N] [--receivers K] [--per-post P]
-        [--postgres URL] [--profile]
+        [--concurrency C] [--postgres URL] [--profile]
 
 Every receipt is queued to the active webhooks of every party of its set, about 60 deliveries a set
 (docs/performance.md "Webhooks multiply the receipts"), and on SQLite the delivery worker shares
@@ -10,7 +10,7 @@ or with ``--postgres`` a new schema of that server): ``K`` enterprises with a we
 one on its own loopback receiver, and ``N / K`` receipts each queued to all of them (each webhook
 taking up to ``P`` receipts a POST, 1 by default); starts the receivers in another process (an
 asyncio HTTP/1.1 server answering 200 with keep-alive, so that their CPU is not counted); runs
-``DeliveryWorker.run_once`` (its defaults: batches of 50, 8 posts side by side) until nothing is
+``DeliveryWorker.run_once`` (batches of 50, C posts side by side: 8 by default) until nothing is
 due; checks every delivery was recorded delivered; and prints this process's CPU ms a delivery,
 split by the CPU time of the threads inside each part (claim: the query and lease; body: its JSON;
 sign: the HMAC header; HTTP: the rest of a post; record: the outcomes' transaction; rest: the
@@ -259,12 +259,12 @@ class Run:
 
 
 def deliver_all(
-    database: Database, parts: Parts, profiles: Profiles | None, *, postgres: bool
+    database: Database, parts: Parts, profiles: Profiles | None, *, postgres: bool, concurrency: int
 ) -> Run:
     """Run the worker until nothing is due, timing the deliveries after its first round (which
     opens the connections), and their ``parts``."""
     policy = outbox.BackoffPolicy(base_s=1, cap_s=2, max_attempts=3)
-    delivering = worker.DeliveryWorker(database, policy=policy)
+    delivering = worker.DeliveryWorker(database, policy=policy, concurrency=concurrency)
     run_once = profiles.profiled(delivering.run_once) if profiles else delivering.run_once
     try:
         delivering.run_once()
@@ -306,11 +306,16 @@ def main() -> None:
     parser.add_argument(
         "--per-post", type=int, default=1, help="each webhook's receipts_per_post (default 1)"
     )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="posts side by side (the worker's; default 8)"
+    )
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server (a new schema)")
     parser.add_argument("--profile", action="store_true", help="also profile every thread")
     args = parser.parse_args()
     if not 1 <= args.per_post <= MAX_RECEIPTS_PER_POST:
         parser.error(f"--per-post takes 1 to {MAX_RECEIPTS_PER_POST}")
+    if args.concurrency < 1:
+        parser.error("--concurrency takes 1 or more")
 
     parts = Parts()
     profiles = Profiles() if args.profile else None
@@ -328,11 +333,12 @@ def main() -> None:
         queued = fill(database, urls, args.deliveries, args.per_post)
         print(
             f"webhooks: {queued} deliveries to {len(urls)} receivers on {backend}, "
-            f"up to {args.per_post} a POST",
+            f"up to {args.per_post} a POST, {args.concurrency} side by side",
             flush=True,
         )
         with patched(wrap):
-            run = deliver_all(database, parts, profiles, postgres=bool(args.postgres))
+            run = deliver_all(database, parts, profiles, postgres=bool(args.postgres),
+                              concurrency=args.concurrency)  # fmt: skip
         if delivered(database) != queued:
             raise SystemExit(f"only {delivered(database)} of {queued} deliveries were delivered")
     print_run(run, parts.seconds, profiled=profiles is not None)
