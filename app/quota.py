@@ -13,8 +13,20 @@ from app.db.engine import Database
 from app.db.models import Declaration, QuotaEntry
 from declarations import Direction, OrderKey
 
-# The one sum over the ledger, its parameters bound per call.
-_USED = select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0))
+# A buyer's sum over the ledger for a year, and the same without the purchase of the import set
+# of an order (``replacing``): built once, their parameters bound per call (building them on
+# each call cost more than running them).
+_USED = select(func.coalesce(func.sum(QuotaEntry.amount_fen), 0)).where(
+    QuotaEntry.buyer_id_number == bindparam("buyer"), QuotaEntry.year == bindparam("year")
+)
+_REPLACED = select(Declaration.id).where(
+    Declaration.direction == Direction.IMPORT.value,
+    Declaration.ebp_code == bindparam("ebp_code"),
+    Declaration.order_no == bindparam("order_no"),
+)
+_USED_REPLACING = _USED.where(
+    QuotaEntry.declaration_id.is_(None) | QuotaEntry.declaration_id.not_in(_REPLACED)
+)
 # Several buyers' sums, by year.
 _SUMS = (
     select(QuotaEntry.buyer_id_number, QuotaEntry.year, func.sum(QuotaEntry.amount_fen))
@@ -28,18 +40,12 @@ def used_fen(
 ) -> Decimal:
     """Fen counted against the buyer in ``year``, without the entry of the import set of the
     order ``replacing`` (ebpCode, orderNo): a changed 清单 replaces its earlier purchase."""
-    query = _USED.where(QuotaEntry.buyer_id_number == buyer_id_number, QuotaEntry.year == year)
-    if replacing is not None:
-        ebp_code, order_no = replacing
-        replaced = select(Declaration.id).where(
-            Declaration.direction == Direction.IMPORT.value,
-            Declaration.ebp_code == ebp_code,
-            Declaration.order_no == order_no,
-        )
-        query = query.where(
-            QuotaEntry.declaration_id.is_(None) | QuotaEntry.declaration_id.not_in(replaced)
-        )
-    return Decimal(int(session.scalar(query) or 0))
+    given = {"buyer": buyer_id_number, "year": year}
+    if replacing is None:
+        return Decimal(int(session.scalar(_USED, given) or 0))
+    ebp_code, order_no = replacing
+    found = session.scalar(_USED_REPLACING, given | {"ebp_code": ebp_code, "order_no": order_no})
+    return Decimal(int(found or 0))
 
 
 def whole_fen(amount: Decimal) -> int:

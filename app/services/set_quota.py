@@ -60,6 +60,7 @@ _READ: CompoundSelect[Any] = union_all(_SUMS, _ENTRIES)
 
 # A purchase a set may count: its declaration's id, and the purchase.
 Counted = tuple[int, Purchase]
+_INSERT = insert(QuotaEntry)  # the rows a group counted, built once
 
 
 @dataclass
@@ -97,7 +98,7 @@ def counting(session: Session, purchases: Sequence[Counted]) -> Iterator[None]:
         yield
         if ledger.rows:
             with session.no_autoflush:  # the set's own changes wait for the last flush
-                session.execute(insert(QuotaEntry), ledger.rows)
+                session.execute(_INSERT, ledger.rows)
     finally:
         ledger.grouped, ledger.expected, ledger.rows = False, [], []
         ledger.sums.clear()
