@@ -20,7 +20,7 @@ them again, its webhooks do (docs/api.md, "The receipts").
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import BindParameter, Integer, Select, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import DocumentRow, Receipt
@@ -47,21 +47,30 @@ def feed_horizon(session: Session) -> int | None:
 def feed(session: Session, enterprise_id: int, *, after: int, limit: int) -> list[Receipt]:
     """Receipts concerning the enterprise (for its documents, or for sets it took part in),
     oldest first, with ``id > after``, up to the feed's horizon (``feed_horizon``)."""
-    my_documents = select(DocumentRow.id).where(DocumentRow.sender_id == enterprise_id)
-    my_declarations = select(DocumentRow.declaration_id).where(
-        DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
-    )
     horizon = feed_horizon(session)
-    below = () if horizon is None else (Receipt.id <= horizon,)
-    return list(
-        session.scalars(
-            select(Receipt)
-            .where(
-                Receipt.id > after,
-                *below,
-                Receipt.document_id.in_(my_documents) | Receipt.declaration_id.in_(my_declarations),
-            )
-            .order_by(Receipt.id)
-            .limit(limit)
-        )
+    given = {"enterprise_id": enterprise_id, "after": after, "limit": limit, "horizon": horizon}
+    return list(session.scalars(_FEED[horizon is not None], given))
+
+
+def _feed_query(*, bounded: bool) -> Select[Receipt]:
+    """The feed's query, built once (building it cost more than running it): with
+    ``bounded``, up to a horizon (PostgreSQL)."""
+    mine: BindParameter[int] = bindparam("enterprise_id")
+    my_documents = select(DocumentRow.id).where(DocumentRow.sender_id == mine)
+    my_declarations = select(DocumentRow.declaration_id).where(
+        DocumentRow.sender_id == mine, DocumentRow.declaration_id.is_not(None)
     )
+    below = (Receipt.id <= bindparam("horizon"),) if bounded else ()
+    return (
+        select(Receipt)
+        .where(
+            Receipt.id > bindparam("after"),
+            *below,
+            Receipt.document_id.in_(my_documents) | Receipt.declaration_id.in_(my_declarations),
+        )
+        .order_by(Receipt.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+_FEED = {bounded: _feed_query(bounded=bounded) for bounded in (False, True)}
