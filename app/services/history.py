@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration, DocumentRow, Receipt
@@ -33,6 +34,51 @@ from declarations import (
     pre_no,
     receipt_keys,
     receipt_type,
+)
+
+# What a party polls (its documents, their receipts, its declarations), built once, its values
+# bound per call: building a statement cost more than running it (docs/performance.md).
+_DOCUMENT = select(DocumentRow).where(DocumentRow.id == bindparam("id"))
+_DECLARATION = select(Declaration).where(Declaration.id == bindparam("id"))
+_DECLARATION_FOR_UPDATE = _DECLARATION.with_for_update().execution_options(populate_existing=True)
+_IS_PARTY = (
+    select(DocumentRow.id)
+    .where(
+        DocumentRow.declaration_id == bindparam("declaration_id"),
+        DocumentRow.sender_id == bindparam("enterprise_id"),
+    )
+    .limit(1)
+)
+_SET_DOCUMENTS = (
+    select(DocumentRow)
+    .where(DocumentRow.declaration_id == bindparam("declaration_id"))
+    .order_by(DocumentRow.id)
+)
+_SET_RECEIPTS = (
+    select(Receipt)
+    .where(
+        or_(
+            Receipt.declaration_id == bindparam("declaration_id"),
+            Receipt.document_id.in_(bindparam("ids", expanding=True)),
+        )
+    )
+    .order_by(Receipt.id)
+)
+_OWN_RECEIPTS = select(Receipt).where(Receipt.document_id == bindparam("id")).order_by(Receipt.id)
+# A current 清单's receipts: its own, and those the engine recorded for its declaration since
+# it arrived (not those of an earlier 清单 of the set, rejected, then declared anew).
+_LIST_RECEIPTS = (
+    select(Receipt)
+    .where(
+        or_(
+            Receipt.document_id == bindparam("id"),
+            (Receipt.declaration_id == bindparam("declaration_id"))
+            & Receipt.document_id.is_(None)
+            & (Receipt.message_code == bindparam("code"))
+            & (Receipt.created_at >= bindparam("received_at")),
+        )
+    )
+    .order_by(Receipt.id)
 )
 
 
@@ -93,28 +139,20 @@ def party_declaration(
     """The declaration, if the enterprise sent a document of it; 404 otherwise.
 
     ``for_update`` locks its row for the rest of the transaction (to change it)."""
-    declaration = session.get(Declaration, declaration_id, with_for_update=for_update)
+    query = _DECLARATION_FOR_UPDATE if for_update else _DECLARATION
+    declaration = session.scalars(query, {"id": declaration_id}).first()
     if declaration is None or not _is_party(session, declaration_id, enterprise_id):
         raise _declaration_not_found(declaration_id)
     return declaration
 
 
 def _is_party(session: Session, declaration_id: int, enterprise_id: int) -> bool:
-    return (
-        session.scalar(
-            select(DocumentRow.id)
-            .where(
-                DocumentRow.declaration_id == declaration_id,
-                DocumentRow.sender_id == enterprise_id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    given = {"declaration_id": declaration_id, "enterprise_id": enterprise_id}
+    return session.scalar(_IS_PARTY, given) is not None
 
 
 def own_document(session: Session, document_id: int, enterprise_id: int) -> DocumentRow:
-    row = session.get(DocumentRow, document_id)
+    row = session.scalars(_DOCUMENT, {"id": document_id}).first()
     if row is None or row.sender_id != enterprise_id:
         raise not_found(
             "document.not_found",
@@ -128,19 +166,9 @@ def history(session: Session, declaration: Declaration) -> list[dict[str, Any]]:
     """Everything received and sent for the declaration, in order: documents as they arrived,
     receipts as they were recorded (wall time ``at``; ``sim_time`` on the virtual clock for the
     engine's receipts)."""
-    documents = list(
-        session.scalars(
-            select(DocumentRow)
-            .where(DocumentRow.declaration_id == declaration.id)
-            .order_by(DocumentRow.id)
-        )
-    )
+    documents = list(session.scalars(_SET_DOCUMENTS, {"declaration_id": declaration.id}))
     ids = [d.id for d in documents]
-    receipts = session.scalars(
-        select(Receipt)
-        .where(or_(Receipt.declaration_id == declaration.id, Receipt.document_id.in_(ids)))
-        .order_by(Receipt.id)
-    )
+    receipts = session.scalars(_SET_RECEIPTS, {"declaration_id": declaration.id, "ids": ids})
     events: list[tuple[datetime, int, int, dict[str, Any]]] = []
     for row in documents:
         entry = {"event": "document", "at": row.received_at.isoformat(), **document_json(row)}
@@ -162,15 +190,23 @@ def list_declarations(
     after: int,
     limit: int,
 ) -> list[Declaration]:
+    given: dict[str, Any] = {"enterprise_id": enterprise_id, "after": after, "limit": limit}
+    given |= {"state": state, "regime": regime}
+    return list(session.scalars(_listing(bool(state), bool(regime)), given))
+
+
+@cache
+def _listing(by_state: bool, by_regime: bool) -> Select[Declaration]:
+    """A party's declarations after a cursor, of a state and of a regime when asked."""
     mine = select(DocumentRow.declaration_id).where(
-        DocumentRow.sender_id == enterprise_id, DocumentRow.declaration_id.is_not(None)
+        DocumentRow.sender_id == bindparam("enterprise_id"), DocumentRow.declaration_id.is_not(None)
     )
-    query = select(Declaration).where(Declaration.id.in_(mine), Declaration.id > after)
-    if state:
-        query = query.where(Declaration.state == state)
-    if regime:
-        query = query.where(Declaration.regime == regime)
-    return list(session.scalars(query.order_by(Declaration.id).limit(limit)))
+    query = select(Declaration).where(Declaration.id.in_(mine), Declaration.id > bindparam("after"))
+    if by_state:
+        query = query.where(Declaration.state == bindparam("state"))
+    if by_regime:
+        query = query.where(Declaration.regime == bindparam("regime"))
+    return query.order_by(Declaration.id).limit(bindparam("limit", type_=Integer))
 
 
 # -- receipts as CEB XML --------------------------------------------------------------------
@@ -179,21 +215,13 @@ def list_declarations(
 def document_receipts(session: Session, row: DocumentRow) -> list[Receipt]:
     """The receipts answering the document: its own, and for a 清单 that is its declaration's
     current one, those the clearance engine recorded for the declaration."""
-    query = select(Receipt).where(Receipt.document_id == row.id)
     if row.declaration_id is not None and BY_CODE.get(row.message_code) is not None:
         code = BY_CODE[row.message_code]
         if code.receipt is not None and row.current and code.kind is Kind.INVENTORY:
-            query = select(Receipt).where(
-                or_(
-                    Receipt.document_id == row.id,
-                    (Receipt.declaration_id == row.declaration_id)
-                    & Receipt.document_id.is_(None)
-                    & (Receipt.message_code == code.receipt)
-                    # not those of an earlier 清单 of the set (rejected, then declared anew)
-                    & (Receipt.created_at >= row.received_at),
-                )
-            )
-    return list(session.scalars(query.order_by(Receipt.id)))
+            given = {"id": row.id, "declaration_id": row.declaration_id, "code": code.receipt}
+            given["received_at"] = row.received_at
+            return list(session.scalars(_LIST_RECEIPTS, given))
+    return list(session.scalars(_OWN_RECEIPTS, {"id": row.id}))
 
 
 def receipts_xml(
