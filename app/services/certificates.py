@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -150,23 +150,24 @@ class RegisteredOwners:
 
     def owner(self, certificate: Certificate) -> str | None:
         with self.database.read() as session:
-            return session.scalar(
-                select(Enterprise.code)
-                .join(SigningCertificate, SigningCertificate.enterprise_id == Enterprise.id)
-                .where(SigningCertificate.fingerprint == certificate.fingerprint)
-            )
+            return session.scalar(_OWNER, {"fingerprint": certificate.fingerprint})
 
     def signs(self, enterprise: str) -> bool:
         with self.database.read() as session:
-            return bool(
-                session.scalar(
-                    select(
-                        exists()
-                        .where(SigningCertificate.enterprise_id == Enterprise.id)
-                        .where(Enterprise.code == enterprise)
-                    )
-                )
-            )
+            return bool(session.scalar(_SIGNS, {"code": enterprise}))
+
+
+# What ``RegisteredOwners`` asks for each signed message, built once.
+_OWNER = (
+    select(Enterprise.code)
+    .join(SigningCertificate, SigningCertificate.enterprise_id == Enterprise.id)
+    .where(SigningCertificate.fingerprint == bindparam("fingerprint"))
+)
+_SIGNS = select(
+    exists()
+    .where(SigningCertificate.enterprise_id == Enterprise.id)
+    .where(Enterprise.code == bindparam("code"))
+)
 
 
 def signature_policy(
