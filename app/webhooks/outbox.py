@@ -207,11 +207,9 @@ def mark_failed(
 
 
 def pending_count(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.delivered_at.is_(None), Delivery.failed_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return session.scalar(_PENDING) or 0
+
+
+_PENDING = select(func.count(Delivery.id)).where(
+    Delivery.delivered_at.is_(None), Delivery.failed_at.is_(None)
+)
