@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Declaration
@@ -63,7 +63,7 @@ def _bad_stock(item: str) -> ServiceError:
 def register(session: Session, owner_id: int, ems_no: str, items: Sequence[NewItem]) -> int:
     """Register the book, or add to the owner's own: new items with their stock, more stock
     for items it has. Returns the book's id."""
-    book = session.scalar(select(AccountBook).where(AccountBook.ems_no == ems_no))
+    book = session.scalar(_BOOK, {"ems_no": ems_no})
     if book is not None and book.owner_id != owner_id:
         raise conflict(
             "account_book.taken",
@@ -152,11 +152,7 @@ def draw(session: Session, declaration: Declaration, inventory: Facts) -> Refusa
     wanted = drawn_quantities(inventory.lines)
     items = {
         item.item_record_no: item
-        for item in session.scalars(
-            select(AccountBookItem).where(
-                AccountBookItem.book_id == book.id, AccountBookItem.item_record_no.in_(wanted)
-            )
-        )
+        for item in session.scalars(_BOOK_ITEMS, {"book_id": book.id, "numbers": list(wanted)})
     }
     done: list[tuple[AccountBookItem, Decimal]] = []
     for number, quantity in sorted(wanted.items()):  # one order: no deadlock between 清单
@@ -181,16 +177,10 @@ def give_back(
 ) -> None:
     """Give back what the declaration drew and has not given back: all of it, or (a return)
     the ``returned`` quantities by item, at most what is still out."""
-    out = dict(
-        session.execute(
-            select(AccountBookMove.item_id, func.sum(AccountBookMove.quantity))
-            .where(AccountBookMove.declaration_id == declaration_id)
-            .group_by(AccountBookMove.item_id)
-        ).all()
-    )
+    out = dict(session.execute(_OUT, {"declaration_id": declaration_id}).all())
     if not out:
         return
-    items = session.scalars(select(AccountBookItem).where(AccountBookItem.id.in_(out)))
+    items = session.scalars(_ITEMS, {"ids": list(out)})
     for item in items:
         still_out = -Decimal(out[item.id])
         back = still_out if returned is None else min(still_out, returned.get(
@@ -201,22 +191,12 @@ def give_back(
 
 def _take(session: Session, item: AccountBookItem, quantity: Decimal) -> bool:
     """Take ``quantity`` from the item's stock if it holds that much (one statement)."""
-    result = session.execute(
-        update(AccountBookItem)
-        .where(AccountBookItem.id == item.id, AccountBookItem.stock >= quantity)
-        .values(stock=AccountBookItem.stock - quantity)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_TAKE, {"item_id": item.id, "quantity": quantity})
     return bool(getattr(result, "rowcount", 0))
 
 
 def _change(session: Session, item: AccountBookItem, quantity: Decimal) -> None:
-    session.execute(
-        update(AccountBookItem)
-        .where(AccountBookItem.id == item.id)
-        .values(stock=AccountBookItem.stock + quantity)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_CHANGE, {"item_id": item.id, "quantity": quantity})
 
 
 def _move(
@@ -224,6 +204,33 @@ def _move(
 ) -> None:
     _change(session, item, quantity)
     session.add(_record(item, quantity, kind, declaration))
+
+
+# What drawing and giving back run for each 1210 import 清单, built once.
+_BOOK = select(AccountBook).where(AccountBook.ems_no == bindparam("ems_no"))
+_BOOK_ITEMS = select(AccountBookItem).where(
+    AccountBookItem.book_id == bindparam("book_id"),
+    AccountBookItem.item_record_no.in_(bindparam("numbers", expanding=True)),
+)
+_ITEMS = select(AccountBookItem).where(AccountBookItem.id.in_(bindparam("ids", expanding=True)))
+_OUT = (
+    select(AccountBookMove.item_id, func.sum(AccountBookMove.quantity))
+    .where(AccountBookMove.declaration_id == bindparam("declaration_id"))
+    .group_by(AccountBookMove.item_id)
+)
+_QUANTITY = bindparam("quantity", type_=AccountBookItem.__table__.c.stock.type)
+_TAKE = (
+    update(AccountBookItem)
+    .where(AccountBookItem.id == bindparam("item_id"), AccountBookItem.stock >= _QUANTITY)
+    .values(stock=AccountBookItem.stock - _QUANTITY)
+    .execution_options(synchronize_session=False)  # no item is read back in the session
+)
+_CHANGE = (
+    update(AccountBookItem)
+    .where(AccountBookItem.id == bindparam("item_id"))
+    .values(stock=AccountBookItem.stock + _QUANTITY)
+    .execution_options(synchronize_session=False)
+)
 
 
 def _record(

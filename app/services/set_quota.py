@@ -21,10 +21,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     CompoundSelect,
+    Table,
     bindparam,
     delete,
     func,
@@ -60,7 +61,7 @@ _READ: CompoundSelect[Any] = union_all(_SUMS, _ENTRIES)
 
 # A purchase a set may count: its declaration's id, and the purchase.
 Counted = tuple[int, Purchase]
-_INSERT = insert(QuotaEntry)  # the rows a group counted, built once
+_INSERT = insert(cast(Table, QuotaEntry.__table__))  # a group's rows: Core, no ORM bulk step
 
 
 @dataclass
