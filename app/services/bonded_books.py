@@ -223,7 +223,7 @@ _TAKE = (
     update(AccountBookItem)
     .where(AccountBookItem.id == bindparam("item_id"), AccountBookItem.stock >= _QUANTITY)
     .values(stock=AccountBookItem.stock - _QUANTITY)
-    .execution_options(synchronize_session=False)  # no item is read back in the session
+    .execution_options(synchronize_session=False)
 )
 _CHANGE = (
     update(AccountBookItem)

@@ -40,7 +40,7 @@ from declarations import (
 # bound per call: building a statement cost more than running it (docs/performance.md).
 _DOCUMENT = select(DocumentRow).where(DocumentRow.id == bindparam("id"))
 _DECLARATION = select(Declaration).where(Declaration.id == bindparam("id"))
-_DECLARATION_FOR_UPDATE = _DECLARATION.with_for_update().execution_options(populate_existing=True)
+_DECLARATION_FOR_UPDATE = _DECLARATION.with_for_update()
 _IS_PARTY = (
     select(DocumentRow.id)
     .where(
