@@ -21,7 +21,8 @@ declarations (``engine_profile.py``'s filled database; ``--template`` reuses one
    messages with the key that signed them, the stand-in signer's RSA-1024 (canonicalisation,
    digest, RSA; the bare RSA signature is shown beside it);
    (c) the rows: the rows the engine inserted, read back and written through the driver
-   (sqlite3 / psycopg, ``executemany``, one transaction per ``--tick`` declarations' worth) into
+   (sqlite3 / psycopg, ``executemany``; on PostgreSQL COPY too, the cheaper counted: see
+   ``floor_driver.py``; one transaction per ``--tick`` declarations' worth) into
    a fresh migrated database holding the rows the engine found, then the engine's own UPDATE
    statements (single rows by primary key) with the same parameters.
 
@@ -43,6 +44,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,19 +63,23 @@ from app.engine import ClearanceEngine, EngineSettings  # noqa: E402
 from app.engine.store import Pickup  # noqa: E402
 from benchmarks.engine import unpark  # noqa: E402
 from benchmarks.engine_profile import add_database_options, filled_database  # noqa: E402
-from benchmarks.write_floor import (  # noqa: E402
-    MUST_SETS_PER_S,
+from benchmarks.floor_driver import (  # noqa: E402
     RECORDS_PER_SET,
+    Row,
+    Statement,
+    adapted,
+    bulk_update,
+    copy_rows,
     cpu_of,
     driver_transaction,
-    scratch_database,
+    runs,
 )
+from benchmarks.write_floor import MUST_SETS_PER_S, scratch_database  # noqa: E402
 from declarations.sample_signer import stand_in_signer  # noqa: E402
 from declarations.xmldsig import sign_message, verify_signature  # noqa: E402
 from simulation.model import ClearanceModel  # noqa: E402
 
 SIGNED = b"<ds:Signature"  # as sign_message writes it
-Row = tuple[Any, ...]
 
 
 class _Taking(ClearanceEngine):
@@ -226,15 +232,6 @@ def signing_cpu(signed: list[bytes], count: int = 200) -> tuple[float, float, in
     return cpu_of(messages) / len(sample), cpu_of(bare) / len(sample), key.rsa_key.key_size
 
 
-def _adapted(postgres: bool, rows: list[Row]) -> list[Row]:
-    """psycopg reads JSON as dicts and lists; it writes them wrapped."""
-    if not postgres:
-        return rows
-    from psycopg.types.json import Jsonb  # noqa: PLC0415 (PostgreSQL only)
-
-    return [tuple(Jsonb(v) if isinstance(v, dict | list) else v for v in row) for row in rows]
-
-
 def _insert(table: Table, postgres: bool) -> str:
     mark = "%s" if postgres else "?"
     marks = ", ".join([mark] * len(table.columns))
@@ -242,12 +239,23 @@ def _insert(table: Table, postgres: bool) -> str:
 
 
 def rows_cpu(
-    postgres: str | None, tables: list[Table], updates: list[tuple[str, list[Any]]], chunks: int
+    postgres: str | None,
+    tables: list[Table],
+    updates: list[tuple[str, list[Any]]],
+    chunks: int,
+    *,
+    copy: bool = False,
 ) -> tuple[float, int]:
     """CPU seconds of the engine's rows and UPDATEs through the driver into a fresh database
-    holding the rows it found, in ``chunks`` transactions; the rows the UPDATEs changed."""
+    holding the rows it found, in ``chunks`` transactions, row by row (``executemany``) or, with
+    ``copy`` (PostgreSQL), set-oriented: inserted by COPY, updated by key over arrays; the rows
+    the UPDATEs changed."""
     pg = postgres is not None
-    steps = [(_insert(t, pg), [row]) for t in tables for row in _adapted(pg, t.new)]
+    steps: list[tuple[Statement, list[Row]]] = [
+        ((t.name, ", ".join(t.columns)) if copy else _insert(t, pg), [row])
+        for t in tables
+        for row in adapted(pg, t.new)
+    ]
     steps += [(sql, [params]) for sql, many in updates for params in many]
     changed = 0
     with scratch_database(postgres) as database:
@@ -255,16 +263,24 @@ def rows_cpu(
         # what the engine found (not timed)
         with driver_transaction(connection, sqlite=not pg) as cursor:
             for table in tables:
-                cursor.executemany(_insert(table, pg), _adapted(pg, table.old))
+                cursor.executemany(_insert(table, pg), adapted(pg, table.old))
 
         def run() -> None:
             nonlocal changed
             size = -(-len(steps) // chunks)
             for start in range(0, len(steps), size):
                 with driver_transaction(connection, sqlite=not pg) as cursor:
-                    for sql, rows in _runs(steps[start : start + size]):
-                        cursor.executemany(sql, rows)
-                        changed += cursor.rowcount if sql.startswith("UPDATE") else 0
+                    for statement, rows in runs(steps[start : start + size]):
+                        if isinstance(statement, tuple):
+                            copy_rows(cursor, *statement, rows)
+                            continue
+                        if copy and statement.startswith("UPDATE "):
+                            with suppress(ValueError):  # not by key: taken row by row
+                                cursor.execute(*bulk_update(statement, rows))
+                                changed += cursor.rowcount
+                                continue
+                        cursor.executemany(statement, rows)
+                        changed += cursor.rowcount if statement.startswith("UPDATE") else 0
 
         try:
             seconds = cpu_of(run, postgres=pg)
@@ -277,19 +293,6 @@ def rows_cpu(
             return seconds, changed
         finally:
             connection.close()
-
-
-def _runs(steps: list[tuple[str, list[Any]]]) -> Iterator[tuple[str, list[Any]]]:
-    """Consecutive steps of one statement as one ``executemany``."""
-    sql, rows = "", list[Any]()
-    for statement, more in steps:
-        if statement != sql and rows:
-            yield sql, rows
-            rows = []
-        sql = statement
-        rows += more
-    if rows:
-        yield sql, rows
 
 
 def measure(url: str, parked: int, args: argparse.Namespace) -> None:
@@ -327,7 +330,12 @@ def measure(url: str, parked: int, args: argparse.Namespace) -> None:
     inserted = sum(len(t.new) for t in tables)
     chunks = -(-parked // args.tick)
     rows_s, changed = rows_cpu(postgres, tables, writes.updates, chunks)
-    a, b, c = model_s * per, len(signed) * message_s * per, rows_s * per
+    copied = None
+    if postgres:  # set-oriented too; it must change the rows row by row changed
+        copied, again = rows_cpu(postgres, tables, writes.updates, chunks, copy=True)
+        if again != changed:
+            raise SystemExit(f"set-oriented UPDATEs changed {again} rows, row by row {changed}")
+    a, b, c = model_s * per, len(signed) * message_s * per, min(rows_s, copied or rows_s) * per
     print("3. the raw floor, a declaration:")
     print(f"   (a) the model alone            {a:6.3f} ms ({transitions / parked:.1f} "
           f"transitions; drawing the outcomes apart: {drawing_s * per:.3f} ms)")  # fmt: skip
@@ -337,6 +345,9 @@ def measure(url: str, parked: int, args: argparse.Namespace) -> None:
     print(f"   (c) the rows through the driver {c:6.3f} ms ({inserted / parked:.2f} rows "
           f"inserted, {rows_updated / parked:.2f} rows updated ({changed / parked:.2f} "
           f"changed), {chunks} transactions)")  # fmt: skip
+    if copied is not None:
+        print(f"       row by row {rows_s * per:.3f} ms, set-oriented (COPY, UPDATE over arrays) "
+              f"{copied * per:.3f} ms: the cheaper is the floor")  # fmt: skip
     summary(engine_s * per, a + b + c, args.intake_floor)
 
 

@@ -21,8 +21,9 @@ intake does. This measures, in one process and one run, on the same records:
    per message, no ORM unit of work;
 4. **the raw floor**: the spec's format check alone (lxml parsing each whole message and
    validating it against its schema, none of our rules), and the same rows written through the
-   database driver with no SQLAlchemy at all (``bare write, DB-API``), into the same schema
-   (its indexes and foreign keys).
+   database driver with no SQLAlchemy at all, into the same schema (its indexes and foreign
+   keys): with statements (``bare write, DB-API``) and, on PostgreSQL, with COPY (``bare
+   write, COPY``); the cheaper is the floor (``floor_driver.py``).
 
 and prints CPU ms per record for each (this process's CPU, plus on PostgreSQL the CPU of the
 ``postgres`` processes on this machine, so run it on a quiet machine), the ratio of the intake
@@ -37,15 +38,12 @@ docs/performance.md "What this machine allows" says what that means for each tar
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -62,14 +60,19 @@ from app.db.engine import Database  # noqa: E402
 from app.db.models import Declaration, DocumentRow, Receipt, Role  # noqa: E402
 from app.db.scratch import scratch_schema  # noqa: E402
 from app.services import batches  # noqa: E402
-from benchmarks.ingest_server import postgres_cpu_seconds  # noqa: E402
+from benchmarks.floor_driver import (  # noqa: E402
+    RECORDS_PER_SET,
+    copy_write_cpu,
+    cpu_of,
+    dbapi_write_cpu,
+)
 from declarations import BY_ROOT, Direction, Kind, Regime, check  # noqa: E402
 from declarations.sample_batches import batched, sharing_parties  # noqa: E402
 from declarations.samples import SampleSet, to_bytes  # noqa: E402
 from declarations.schemas import default_registry  # noqa: E402
 
 MUST_SETS_PER_S = 700  # 100-record messages, 4 records a set (issue 15)
-RECORDS_PER_SET = 4
+_RAW = "raw floor: schema only + driver write"
 _ROLES = {
     Kind.ORDER: ("seller", Role.EBC),
     Kind.PAYMENT: ("payment", Role.PAY),
@@ -97,15 +100,6 @@ def messages(sets: list[SampleSet], batch: int) -> list[tuple[Kind, bytes]]:
             ]
             out.append((kind, to_bytes(batched(roots))))
     return out
-
-
-def cpu_of(work: Callable[[], None], *, postgres: bool = False) -> float:
-    """CPU seconds of ``work``: this process's, and with ``postgres`` the server's beside it."""
-    server = postgres_cpu_seconds() if postgres else 0.0
-    started = time.process_time()
-    work()
-    mine = time.process_time() - started
-    return mine + (postgres_cpu_seconds() - server if postgres else 0.0)
 
 
 @contextmanager
@@ -271,79 +265,6 @@ def schema_only_cpu(work: list[tuple[Kind, bytes]]) -> float:
     return cpu_of(run)
 
 
-def dbapi_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], batch: int) -> float:
-    """CPU seconds of ``bare_write_cpu``'s rows written through the driver (sqlite3 or
-    psycopg) with no SQLAlchemy at all: a statement a declaration and a document (for their
-    ids), one ``executemany`` for the receipts, one transaction a message (explicit on
-    SQLite, whose connections autocommit each statement unless one is open)."""
-    mark = "?" if database.is_sqlite else "%s"
-    now = datetime.now(UTC)
-    held = (f"SELECT id FROM documents WHERE message_code = {mark} AND ebp_code = {mark} "
-            f"AND order_no = {mark} AND current")  # fmt: skip
-    declaration = ("INSERT INTO declarations (direction, ebp_code, order_no, state, created_at, "
-                   f"updated_at) VALUES ('import', {mark}, {mark}, 'incomplete', {mark}, {mark}) "
-                   "RETURNING id")  # fmt: skip
-    document = ("INSERT INTO documents (guid, message_code, direction, raw_xml, facts, ebp_code, "
-                "order_no, sender_id, declaration_id, current, return_status, received_at) "
-                f"VALUES ({mark}, 'CEB311', 'import', {mark}, {mark}, {mark}, {mark}, {mark}, "
-                f"{mark}, TRUE, 2, {mark}) RETURNING id")  # fmt: skip
-    receipt = ("INSERT INTO receipts (declaration_id, document_id, seq, message_code, "
-               f"return_status, return_info, created_at) VALUES ({mark}, {mark}, {mark}, "
-               f"'CEB312', {mark}, 'bare write', {mark})")  # fmt: skip
-    with database.write() as session:
-        sender = accounts.create_enterprise(session, code="9999999998", name="d", roles=[])
-        session.flush()
-        sender_id = sender.id
-    connection = database.engine.raw_connection()
-
-    def run() -> None:
-        for start in range(0, len(found), batch):
-            chunk = found[start : start + batch]
-            for place in range(RECORDS_PER_SET):
-                with driver_transaction(connection, sqlite=database.is_sqlite) as cursor:
-                    receipts = []
-                    for one_set in chunk:
-                        data, facts = one_set[place]
-                        ebp, order = f"D{start}", str(uuid.uuid4())
-                        cursor.execute(held, ("CEB311", ebp, order))
-                        cursor.fetchall()
-                        cursor.execute(declaration, (ebp, order, now, now))
-                        made = _returned(cursor)
-                        values = (str(uuid.uuid4()), data, json.dumps(facts), ebp, order,
-                                  sender_id, made, now)  # fmt: skip
-                        cursor.execute(document, values)
-                        stored = _returned(cursor)
-                        receipts += [
-                            (made, stored, n, s, now) for n, s in enumerate((1, 2, 120), 1)
-                        ]
-                    cursor.executemany(receipt, receipts)
-
-    try:
-        return cpu_of(run, postgres=not database.is_sqlite)
-    finally:
-        connection.close()
-
-
-@contextmanager
-def driver_transaction(connection: Any, *, sqlite: bool) -> Iterator[Any]:
-    """A cursor of the driver's ``connection`` in one transaction, committed at the end (the
-    service's SQLite connections autocommit unless one is open: ``app.db.engine``)."""
-    cursor = connection.cursor()
-    if sqlite:
-        cursor.execute("BEGIN IMMEDIATE")
-    yield cursor
-    connection.commit()
-    cursor.close()
-
-
-def _returned(cursor: Any) -> int:
-    """The id an ``INSERT … RETURNING id`` gave."""
-    row = cursor.fetchone()
-    if row is None:
-        raise SystemExit("an INSERT … RETURNING returned nothing")
-    return int(row[0])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", type=int, default=400, help="sets (default 400)")
@@ -367,6 +288,9 @@ def main() -> None:
     costs["schema only (lxml), whole messages"] = schema_only_cpu(work)
     with scratch_database(options.postgres) as database:
         costs["bare write, DB-API"] = dbapi_write_cpu(database, found, options.batch)
+    if options.postgres:
+        with scratch_database(options.postgres) as database:
+            costs["bare write, COPY"] = copy_write_cpu(database, found, options.batch)
     report({name: seconds / records * 1000 for name, seconds in costs.items()})
 
 
@@ -380,15 +304,14 @@ def report(per: dict[str, float]) -> None:
 
     least = min(v for name, v in per.items() if name.startswith("validation"))
     per["floor: least validation + bare write"] = least + per["bare write"]
-    per["raw floor: schema only + DB-API write"] = (
-        per["schema only (lxml), whole messages"] + per["bare write, DB-API"]
-    )
+    driver = min(v for name, v in per.items() if name.startswith("bare write, "))
+    per[_RAW] = per["schema only (lxml), whole messages"] + driver
     for name, ms in per.items():
         print(f"  {name:<38} {ms:6.3f} ms CPU a record  ({allows(ms)})")
     budget = 1000 / (MUST_SETS_PER_S * RECORDS_PER_SET)
     print(f"  {MUST_SETS_PER_S} sets/s (issue 15's must) allows {budget:.3f} ms a record on one "
           f"core, {cores * budget:.3f} on {cores}:")  # fmt: skip
-    for name in ("floor: least validation + bare write", "raw floor: schema only + DB-API write"):
+    for name in ("floor: least validation + bare write", _RAW):
         floor = per[name]
         print(f"    intake / {name.split(':')[0]} = {per['intake'] / floor:.1f}x; it takes "
               f"{floor / budget:.2f} of one core's budget, {floor / (cores * budget):.2f} of "

@@ -50,3 +50,5 @@ def test_a_short_run_on_postgresql() -> None:
     out = _run("--postgres", postgres_server())
     assert "PostgreSQL" in out
     _each_part_printed(out)
+    # The rows go in row by row and set-oriented (which must change the same rows).
+    assert "set-oriented (COPY, UPDATE over arrays)" in out

@@ -59,3 +59,6 @@ def test_a_short_run_prints_each_cost_and_the_ratio() -> None:
 def test_a_short_run_on_postgresql() -> None:
     out = _run("--postgres", postgres_server())
     assert "PostgreSQL" in out and "bare write" in out
+    # On PostgreSQL the driver's rows go in both ways; the raw floor takes the cheaper.
+    assert "bare write, DB-API" in out and "bare write, COPY" in out
+    assert "raw floor: schema only + driver write" in out
