@@ -34,6 +34,7 @@ from benchmarks.ingest_server import postgres_cpu_seconds
 
 __all__ = [
     "RECORDS_PER_SET",
+    "Found",
     "Row",
     "Statement",
     "adapted",
@@ -43,6 +44,8 @@ __all__ = [
     "cpu_of",
     "dbapi_write_cpu",
     "driver_transaction",
+    "messages_of",
+    "new_sender",
     "runs",
 ]
 
@@ -76,16 +79,17 @@ def driver_transaction(connection: Any, *, sqlite: bool) -> Iterator[Any]:
     cursor.close()
 
 
-def _messages(found: Found, batch: int) -> Iterator[tuple[int, list[tuple[bytes, Any]]]]:
+def messages_of(found: Found, batch: int) -> Iterator[tuple[int, list[tuple[bytes, Any]]]]:
     """Each message's records (one place of every set in a chunk of ``batch``), with the
     chunk's first set's index."""
     for start in range(0, len(found), batch):
         chunk = found[start : start + batch]
         for place in range(RECORDS_PER_SET):
-            yield start, [one_set[place] for one_set in chunk]
+            yield start, [one_set[place] for one_set in chunk if place < len(one_set)]
 
 
-def _sender(database: Database, code: str) -> int:
+def new_sender(database: Database, code: str) -> int:
+    """A new enterprise with no role, to send the floors' rows; its id."""
     with database.write() as session:
         sender = accounts.create_enterprise(session, code=code, name=code, roles=[])
         session.flush()
@@ -110,11 +114,11 @@ def dbapi_write_cpu(database: Database, found: Found, batch: int) -> float:
     receipt = ("INSERT INTO receipts (declaration_id, document_id, seq, message_code, "
                f"return_status, return_info, created_at) VALUES ({mark}, {mark}, {mark}, "
                f"'CEB312', {mark}, 'bare write', {mark})")  # fmt: skip
-    sender_id = _sender(database, "9999999998")
+    sender_id = new_sender(database, "9999999998")
     connection = database.engine.raw_connection()
 
     def run() -> None:
-        for start, records in _messages(found, batch):
+        for start, records in messages_of(found, batch):
             with driver_transaction(connection, sqlite=database.is_sqlite) as cursor:
                 receipts = []
                 for data, facts in records:
@@ -149,11 +153,11 @@ def copy_write_cpu(database: Database, found: Found, batch: int) -> float:
         "nextval(pg_get_serial_sequence('documents', 'id')) FROM generate_series(1, %s)"
     )
     now = datetime.now(UTC)
-    sender_id = _sender(database, "9999999997")
+    sender_id = new_sender(database, "9999999997")
     connection = database.engine.raw_connection()
 
     def run() -> None:
-        for start, records in _messages(found, batch):
+        for start, records in messages_of(found, batch):
             keys = [(f"C{start}", str(uuid.uuid4())) for _ in records]
             with driver_transaction(connection, sqlite=False) as cursor:
                 cursor.execute(held, ([e for e, _ in keys], [o for _, o in keys]))

@@ -45,7 +45,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from lxml import etree
 from sqlalchemy import Table, bindparam, insert, select
@@ -62,9 +62,12 @@ from app.db.scratch import scratch_schema  # noqa: E402
 from app.services import batches  # noqa: E402
 from benchmarks.floor_driver import (  # noqa: E402
     RECORDS_PER_SET,
+    Found,
     copy_write_cpu,
     cpu_of,
     dbapi_write_cpu,
+    messages_of,
+    new_sender,
 )
 from declarations import BY_ROOT, Direction, Kind, Regime, check  # noqa: E402
 from declarations.sample_batches import batched, sharing_parties  # noqa: E402
@@ -162,10 +165,10 @@ def message_validation_cpu(work: list[tuple[Kind, bytes]]) -> float:
     return cpu_of(run)
 
 
-def validation_cpu(sets: list[SampleSet]) -> tuple[float, list[list[tuple[bytes, Any]]]]:
+def validation_cpu(sets: list[SampleSet]) -> tuple[float, Found]:
     """CPU seconds of checking every record alone; each set's (bytes, facts JSON) in order."""
     records = [[to_bytes(root) for root in s.documents.values()] for s in sets]
-    found: list[list[tuple[bytes, Any]]] = []
+    found: Found = []
 
     def run() -> None:
         for one_set in records:
@@ -182,71 +185,65 @@ _HELD = select(DocumentRow.id).where(
 )
 
 
-def bare_write_cpu(database: Database, found: list[list[tuple[bytes, Any]]], batch: int) -> float:
+def bare_write_cpu(database: Database, found: Found, batch: int) -> float:
     """CPU seconds of writing the same records' rows set-oriented, one message at a time."""
     documents = cast(Table, DocumentRow.__table__)
     receipts = cast(Table, Receipt.__table__)
     declarations = cast(Table, Declaration.__table__)
-    with database.write() as session:
-        sender = accounts.create_enterprise(session, code="9999999999", name="w", roles=[])
-        session.flush()
-        sender_id = sender.id
+    sender_id = new_sender(database, "9999999999")
 
     def run() -> None:
-        for start in range(0, len(found), batch):
-            chunk = found[start : start + batch]
-            for place in range(RECORDS_PER_SET):  # one message: this place of every set
-                with database.write() as session:
-                    rows = [one_set[place] for one_set in chunk if place < len(one_set)]
-                    keys = [(f"E{start}", f"{uuid.uuid4()}") for _ in rows]
-                    for ebp, order in keys:
-                        session.execute(_HELD, {"code": "CEB311", "ebp": ebp, "order": order})
-                    made = session.execute(
-                        insert(declarations).returning(declarations.c.id),
-                        [
-                            {
-                                "direction": "import",
-                                "ebp_code": e,
-                                "order_no": o,
-                                "state": "incomplete",
-                            }
-                            for e, o in keys
-                        ],
-                    ).all()
-                    docs = session.execute(
-                        insert(documents).returning(documents.c.id),
-                        [
-                            {
-                                "guid": str(uuid.uuid4()),
-                                "message_code": "CEB311",
-                                "direction": "import",
-                                "raw_xml": data,
-                                "facts": facts,
-                                "ebp_code": e,
-                                "order_no": o,
-                                "sender_id": sender_id,
-                                "declaration_id": d.id,
-                                "current": True,
-                                "return_status": 2,
-                            }
-                            for (data, facts), (e, o), d in zip(rows, keys, made, strict=True)
-                        ],
-                    ).all()
-                    session.execute(
-                        insert(receipts),
-                        [
-                            {
-                                "declaration_id": d.id,
-                                "document_id": doc.id,
-                                "seq": n,
-                                "message_code": "CEB312",
-                                "return_status": status,
-                                "return_info": "bare write",
-                            }
-                            for d, doc in zip(made, docs, strict=True)
-                            for n, status in enumerate((1, 2, 120), start=1)
-                        ],
-                    )
+        for start, rows in messages_of(found, batch):
+            with database.write() as session:
+                keys = [(f"E{start}", f"{uuid.uuid4()}") for _ in rows]
+                for ebp, order in keys:
+                    session.execute(_HELD, {"code": "CEB311", "ebp": ebp, "order": order})
+                made = session.execute(
+                    insert(declarations).returning(declarations.c.id),
+                    [
+                        {
+                            "direction": "import",
+                            "ebp_code": e,
+                            "order_no": o,
+                            "state": "incomplete",
+                        }
+                        for e, o in keys
+                    ],
+                ).all()
+                docs = session.execute(
+                    insert(documents).returning(documents.c.id),
+                    [
+                        {
+                            "guid": str(uuid.uuid4()),
+                            "message_code": "CEB311",
+                            "direction": "import",
+                            "raw_xml": data,
+                            "facts": facts,
+                            "ebp_code": e,
+                            "order_no": o,
+                            "sender_id": sender_id,
+                            "declaration_id": d.id,
+                            "current": True,
+                            "return_status": 2,
+                        }
+                        for (data, facts), (e, o), d in zip(rows, keys, made, strict=True)
+                    ],
+                ).all()
+                session.execute(
+                    insert(receipts),
+                    [
+                        {
+                            "declaration_id": d.id,
+                            "document_id": doc.id,
+                            "seq": n,
+                            "message_code": "CEB312",
+                            "return_status": status,
+                            "return_info": "bare write",
+                        }
+                        for d, doc in zip(made, docs, strict=True)
+                        for n, status in enumerate((1, 2, 120), start=1)
+                    ],
+                )
 
     return cpu_of(run, postgres=not database.is_sqlite)
 
