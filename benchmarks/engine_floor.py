@@ -21,10 +21,11 @@ declarations (``engine_profile.py``'s filled database; ``--template`` reuses one
    messages with the key that signed them, the stand-in signer's RSA-1024 (canonicalisation,
    digest, RSA; the bare RSA signature is shown beside it);
    (c) the rows: the rows the engine inserted, read back and written through the driver
-   (sqlite3 / psycopg, ``executemany``; on PostgreSQL COPY too, the cheaper counted: see
-   ``floor_driver.py``; one transaction per ``--tick`` declarations' worth) into
+   (sqlite3 / psycopg, ``executemany``, one transaction per ``--tick`` declarations' worth) into
    a fresh migrated database holding the rows the engine found, then the engine's own UPDATE
-   statements (single rows by primary key) with the same parameters.
+   statements (single rows by primary key) with the same parameters; on PostgreSQL also
+   set-oriented (the rows by COPY, each UPDATE's rows in one statement over arrays), the
+   cheaper counted (``floor_driver.py``).
 
 It prints CPU ms a declaration for each (on PostgreSQL with the ``postgres`` processes' CPU:
 run it on a quiet machine), the engine against its floor, and the shares of the cores the
@@ -244,15 +245,15 @@ def rows_cpu(
     updates: list[tuple[str, list[Any]]],
     chunks: int,
     *,
-    copy: bool = False,
+    set_oriented: bool = False,
 ) -> tuple[float, int]:
     """CPU seconds of the engine's rows and UPDATEs through the driver into a fresh database
     holding the rows it found, in ``chunks`` transactions, row by row (``executemany``) or, with
-    ``copy`` (PostgreSQL), set-oriented: inserted by COPY, updated by key over arrays; the rows
+    ``set_oriented`` (PostgreSQL): inserted by COPY, updated by key over arrays; the rows
     the UPDATEs changed."""
     pg = postgres is not None
     steps: list[tuple[Statement, list[Row]]] = [
-        ((t.name, ", ".join(t.columns)) if copy else _insert(t, pg), [row])
+        ((t.name, ", ".join(t.columns)) if set_oriented else _insert(t, pg), [row])
         for t in tables
         for row in adapted(pg, t.new)
     ]
@@ -274,7 +275,7 @@ def rows_cpu(
                         if isinstance(statement, tuple):
                             copy_rows(cursor, *statement, rows)
                             continue
-                        if copy and statement.startswith("UPDATE "):
+                        if set_oriented and statement.startswith("UPDATE "):
                             with suppress(ValueError):  # not by key: taken row by row
                                 cursor.execute(*bulk_update(statement, rows))
                                 changed += cursor.rowcount
@@ -330,12 +331,13 @@ def measure(url: str, parked: int, args: argparse.Namespace) -> None:
     inserted = sum(len(t.new) for t in tables)
     chunks = -(-parked // args.tick)
     rows_s, changed = rows_cpu(postgres, tables, writes.updates, chunks)
-    copied = None
+    set_s = None
     if postgres:  # set-oriented too; it must change the rows row by row changed
-        copied, again = rows_cpu(postgres, tables, writes.updates, chunks, copy=True)
+        set_s, again = rows_cpu(postgres, tables, writes.updates, chunks, set_oriented=True)
         if again != changed:
             raise SystemExit(f"set-oriented UPDATEs changed {again} rows, row by row {changed}")
-    a, b, c = model_s * per, len(signed) * message_s * per, min(rows_s, copied or rows_s) * per
+    least_rows_s = rows_s if set_s is None else min(rows_s, set_s)
+    a, b, c = model_s * per, len(signed) * message_s * per, least_rows_s * per
     print("3. the raw floor, a declaration:")
     print(f"   (a) the model alone            {a:6.3f} ms ({transitions / parked:.1f} "
           f"transitions; drawing the outcomes apart: {drawing_s * per:.3f} ms)")  # fmt: skip
@@ -345,9 +347,9 @@ def measure(url: str, parked: int, args: argparse.Namespace) -> None:
     print(f"   (c) the rows through the driver {c:6.3f} ms ({inserted / parked:.2f} rows "
           f"inserted, {rows_updated / parked:.2f} rows updated ({changed / parked:.2f} "
           f"changed), {chunks} transactions)")  # fmt: skip
-    if copied is not None:
+    if set_s is not None:
         print(f"       row by row {rows_s * per:.3f} ms, set-oriented (COPY, UPDATE over arrays) "
-              f"{copied * per:.3f} ms: the cheaper is the floor")  # fmt: skip
+              f"{set_s * per:.3f} ms: the cheaper is the floor")  # fmt: skip
     summary(engine_s * per, a + b + c, args.intake_floor)
 
 
